@@ -1,0 +1,8 @@
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace airgap::bundler {
+
+void add_resolve_command(CLI::App& app);
+
+}  // namespace airgap::bundler

@@ -1,0 +1,11 @@
+// ovirt-bundler: the connected side. Thin: each command lives in its own file.
+#include <iostream>
+
+#include "bundler/commands.hpp"
+#include "repo/cli.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"Build signed offline update bundles for oVirt 4.3", "ovirt-bundler"};
+    airgap::bundler::add_resolve_command(app);
+    return airgap::cli::run(app, argc, argv, std::cerr);
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package ovirt-airgap needs to build, test, demo and benchmark,
+# then configures and builds it in ./build. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  # build
+  cmake g++ make pkg-config
+  libsolv-dev libsolvext-dev librepo-dev libarchive-dev libisofs-dev libssl-dev
+  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libgtest-dev
+  # real peers in the tests and the demo world
+  rpm createrepo-c dnf gnupg python3 openssl xorriso libarchive-tools
+  # benchmark
+  time
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)"
