@@ -1,0 +1,45 @@
+#pragma once
+// rpm-md metadata of one repo, fetched with librepo and kept in a cache directory.
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "repo/repo_config.hpp"
+
+namespace airgap::repo {
+
+/// A repo's metadata on local disk, every file checked against repomd.xml.
+struct RepoMetadata {
+    std::string repo_id;
+    std::filesystem::path dir;         // contains repodata/
+    std::filesystem::path repomd;      // repodata/repomd.xml
+    std::filesystem::path primary;     // primary.xml(.gz|.zst|...)
+    std::filesystem::path filelists;   // may be empty if the repo has none
+    std::filesystem::path updateinfo;  // may be empty
+    std::string revision;              // SHA-256 of repomd.xml: the cache key of derived data
+    std::string base_url;              // the URL packages are downloaded from (first working mirror)
+};
+
+/// Progress and log lines from fetching; the library never prints (STYLE.md 6).
+struct FetchCallbacks {
+    virtual ~FetchCallbacks() = default;
+    virtual void message(const std::string& /*line*/) {}
+};
+
+/// Fetches (or re-uses from `cache_dir`) the metadata of enabled repos. A repo whose
+/// repomd.xml is unchanged since the last run downloads nothing else.
+class MetadataFetcher {
+public:
+    explicit MetadataFetcher(std::filesystem::path cache_dir, FetchCallbacks* callbacks = nullptr);
+
+    /// Throws ConfigError naming repo id and URL when unreachable or corrupt, except when
+    /// the repo has skip_if_unavailable: then returns nullopt (and reports a message).
+    std::optional<RepoMetadata> fetch(const RepoConfig& repo);
+
+private:
+    std::filesystem::path cache_dir_;
+    FetchCallbacks* callbacks_;
+};
+
+}  // namespace airgap::repo
