@@ -4,5 +4,6 @@
 namespace airgap::bundler {
 
 void add_resolve_command(CLI::App& app);
+void add_keygen_command(CLI::App& app);
 
 }  // namespace airgap::bundler

@@ -32,8 +32,7 @@ int run(CLI::App& app, int argc, char** argv, std::ostream& err) {
 
 std::pair<std::string, std::string> split_key_value(const std::string& text, const std::string& option) {
     auto eq = text.find('=');
-    if (eq == std::string::npos || eq == 0)
-        throw ConfigError(option + " expects ID=VALUE, got '" + text + "'");
+    if (eq == std::string::npos || eq == 0) throw ConfigError(option + " expects ID=VALUE, got '" + text + "'");
     return {text.substr(0, eq), text.substr(eq + 1)};
 }
 

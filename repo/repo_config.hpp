@@ -2,6 +2,7 @@
 // One yum repository as ovirt-release43's .repo files (or a site's mirrors) define it.
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,13 @@ void override_repo_url(std::vector<RepoConfig>& repos, const std::string& id, co
 
 /// `--repofile F`: a repo from F replaces the manifest's repo of the same id, others are added.
 void merge_repos(std::vector<RepoConfig>& repos, std::vector<RepoConfig> from_file);
+
+/// yum's booleans: 1/0, True/False, yes/no, on/off (any case); nullopt for anything else.
+std::optional<bool> parse_yum_bool(std::string_view text);
+
+/// yum's list values (includepkgs, exclude, gpgkey, baseurl): items separated by commas
+/// and/or whitespace (including newlines of continuation lines); empty items dropped.
+std::vector<std::string> split_yum_list(std::string_view text);
 
 /// Does `name` pass the repo's includepkgs/excludepkgs (fnmatch globs, as yum applies them)?
 bool package_allowed(const RepoConfig& repo, std::string_view name);

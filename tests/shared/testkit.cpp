@@ -88,3 +88,73 @@ fs::path binary(const std::string& name) {
 fs::path source_path(const std::string& relative) { return fs::path(AIRGAP_SOURCE_DIR) / relative; }
 
 }  // namespace airgap::test
+
+// --- the test world ---------------------------------------------------------------------
+#include <algorithm>
+#include <sstream>
+
+namespace airgap::test {
+
+fs::path world_dir() { return fs::path(AIRGAP_BINARY_DIR) / "world"; }
+
+std::vector<std::string> world_dnf(const fs::path& installroot) {
+    return {(world_dir() / "bin" / "dnf").string(), "--installroot", installroot.string(),
+            "--setopt=reposdir=" + (world_dir() / "yum.repos.d").string()};
+}
+
+fs::path copy_world_root(const std::string& name, const fs::path& dir) {
+    fs::path copy = dir / name;
+    CommandResult r = run_command({"cp", "-a", (world_dir() / "roots" / name).string(), copy.string()});
+    if (r.exit_code != 0) throw std::runtime_error("cp -a of world root " + name + " failed: " + r.err);
+    return copy;
+}
+
+std::vector<std::string> installed_nevras(const fs::path& root) {
+    CommandResult r = run_command({"rpm", "--root", root.string(), "--define", "_dbpath /var/lib/rpm", "-qa",
+                                   "--qf", "%{nevra}\\n"});
+    if (r.exit_code != 0) throw std::runtime_error("rpm -qa in " + root.string() + " failed: " + r.err);
+    std::vector<std::string> nevras;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);)
+        if (!line.empty() && line.rfind("gpg-pubkey-", 0) != 0) nevras.push_back(line);
+    std::sort(nevras.begin(), nevras.end());
+    return nevras;
+}
+
+std::vector<std::string> dnf_transaction_packages(const std::string& dnf_output) {
+    std::vector<std::string> nevras;
+    std::vector<std::string> row;  // tokens of the row being read: name arch version repo size
+    bool in_section = false;
+    auto flush = [&] {
+        if (row.size() >= 3) nevras.push_back(row[0] + "-" + row[2] + "." + row[1]);
+        row.clear();
+    };
+    std::istringstream lines(dnf_output);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.empty() || line.rfind("Transaction Summary", 0) == 0) {
+            flush();
+            in_section = false;
+            continue;
+        }
+        if (line[0] != ' ') {  // a section title ("Upgrading:") or anything else
+            flush();
+            in_section = line.back() == ':' &&
+                         (line.rfind("Installing", 0) == 0 || line.rfind("Upgrading", 0) == 0 ||
+                          line.rfind("Reinstalling", 0) == 0 || line.rfind("Downgrading", 0) == 0);
+            continue;
+        }
+        if (!in_section) continue;
+        std::istringstream tokens(line);
+        std::string first;
+        tokens >> first;
+        if (first == "replacing") continue;
+        if (line.size() > 1 && line[1] != ' ') flush();  // a row starts one space in; wrapped parts further in
+        row.push_back(first);
+        for (std::string t; tokens >> t;) row.push_back(t);
+    }
+    flush();
+    std::sort(nevras.begin(), nevras.end());
+    return nevras;
+}
+
+}  // namespace airgap::test

@@ -1,0 +1,34 @@
+#pragma once
+// The options `resolve` and `build` share (DESIGN.md: "build -m MANIFEST [same as resolve]").
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "repo/plan.hpp"
+
+namespace airgap::bundler {
+
+/// Options as CLI11 fills them; `request()` turns them into a PlanRequest.
+struct PlanOptions {
+    std::string manifest;
+    std::vector<std::string> inventories;
+    std::vector<std::string> roles;
+    std::vector<std::string> repo_urls;  // ID=URL
+    std::vector<std::string> repofiles;
+    std::string cache;
+    std::string debugsolver;
+
+    repo::PlanRequest request() const;
+};
+
+/// Adds -m, --inventory, --role, --repo-url, --repofile, --cache, --debugsolver to `cmd`.
+void add_plan_options(CLI::App* cmd, PlanOptions& options);
+
+/// Log lines from fetching go to stderr, so that stdout stays the result (--json).
+class StderrFetchLog : public repo::FetchCallbacks {
+public:
+    void message(const std::string& line) override;
+};
+
+}  // namespace airgap::bundler

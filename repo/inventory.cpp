@@ -1,0 +1,287 @@
+#include "repo/inventory.hpp"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "repo/error.hpp"
+#include "repo/repo_config.hpp"
+
+extern "C" {
+#include <solv/pool.h>
+#include <solv/repo.h>
+#include <solv/solvable.h>
+#include <solv/testcase.h>
+}
+
+namespace fs = std::filesystem;
+
+namespace airgap::repo {
+
+namespace {
+
+const char* const MAGIC = "ovirt-airgap-inventory";
+
+// Header values are one line each whatever the machine says.
+std::string one_line(std::string value) {
+    for (char& c : value)
+        if (c == '\n' || c == '\r') c = ' ';
+    return value;
+}
+
+std::string trim(const std::string& s) {
+    auto b = s.find_first_not_of(" \t\r");
+    if (b == std::string::npos) return "";
+    auto e = s.find_last_not_of(" \t\r");
+    return s.substr(b, e - b + 1);
+}
+
+// os-release is shell-like KEY=value with optional quotes (os-release(5)).
+std::string os_release_value(const fs::path& root, const std::string& key) {
+    for (const char* rel : {"etc/os-release", "usr/lib/os-release"}) {
+        std::ifstream in(root / rel);
+        if (!in) continue;
+        std::string line;
+        while (std::getline(in, line)) {
+            if (line.compare(0, key.size() + 1, key + "=") != 0) continue;
+            std::string v = trim(line.substr(key.size() + 1));
+            if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
+                v = v.substr(1, v.size() - 2);
+            std::string out;
+            for (std::size_t i = 0; i < v.size(); ++i) {
+                if (v[i] == '\\' && i + 1 < v.size()) ++i;
+                out += v[i];
+            }
+            return out;
+        }
+        return "";
+    }
+    return "";
+}
+
+std::string read_first_line(const fs::path& file) {
+    std::ifstream in(file);
+    std::string line;
+    if (in) std::getline(in, line);
+    return trim(line);
+}
+
+std::string hostname_of(const fs::path& root) {
+    if (!root.empty()) {
+        std::string h = read_first_line(root / "etc/hostname");
+        if (!h.empty()) return h;
+    }
+    char buf[256] = {};
+    if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+    return buf;
+}
+
+// yum's $releasever: the system-release(releasever) provide, else the version of the
+// package providing redhat-release or system-release, else os-release's VERSION_ID.
+std::string releasever_of(SolvPool& spool, const std::string& version_id) {
+    Pool* pool = spool.get();
+    Repo* installed = spool.installed();
+    if (!installed) return version_id;
+    Id rel = pool_str2id(pool, "system-release(releasever)", 0);
+    Id fallbacks[] = {pool_str2id(pool, "redhat-release", 0), pool_str2id(pool, "system-release", 0)};
+    std::string from_package;
+    Queue q;
+    queue_init(&q);
+    Id p;
+    Solvable* s;
+    std::string result;
+    FOR_REPO_SOLVABLES(installed, p, s) {
+        solvable_lookup_idarray(s, SOLVABLE_PROVIDES, &q);
+        for (int i = 0; i < q.count && result.empty(); ++i) {
+            Id dep = q.elements[i];
+            Id name = dep;
+            Id evr = 0;
+            if (ISRELDEP(dep)) {
+                Reldep* rd = GETRELDEP(pool, dep);
+                name = rd->name;
+                evr = rd->flags == REL_EQ ? rd->evr : 0;
+            }
+            if (rel && name == rel) {
+                result = evr ? pool_id2str(pool, evr) : "";
+                if (result.empty()) from_package = pool_id2str(pool, s->evr);
+            } else if (from_package.empty() && name && (name == fallbacks[0] || name == fallbacks[1])) {
+                from_package = pool_id2str(pool, s->evr);
+            }
+        }
+        if (!result.empty()) break;
+    }
+    queue_free(&q);
+    if (!result.empty()) return result;
+    if (!from_package.empty()) {
+        // "[epoch:]version-release": yum takes the version.
+        auto colon = from_package.find(':');
+        if (colon != std::string::npos) from_package = from_package.substr(colon + 1);
+        return from_package.substr(0, from_package.rfind('-'));
+    }
+    return version_id;
+}
+
+std::vector<std::string> enabled_repos(const fs::path& root, const Vars& vars) {
+    std::vector<std::string> ids;
+    fs::path dir = (root.empty() ? fs::path("/") : root) / "etc/yum.repos.d";
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return ids;
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+        if (entry.path().extension() == ".repo") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files)
+        for (const auto& repo : parse_repofile(file, vars))
+            if (repo.enabled) ids.push_back(repo.id);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids;
+}
+
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& i : items) out += (out.empty() ? "" : " ") + i;
+    return out;
+}
+
+std::string testtags_of(Repo* repo) {
+    char* buf = nullptr;
+    std::size_t len = 0;
+    FILE* f = open_memstream(&buf, &len);
+    if (!f) throw std::bad_alloc();
+    testcase_write_testtags(repo, f);
+    std::fclose(f);
+    std::string out(buf, len);
+    std::free(buf);
+    return out;
+}
+
+void check_role(const std::string& role, const std::string& where) {
+    const auto& roles = inventory_roles();
+    if (std::find(roles.begin(), roles.end(), role) == roles.end())
+        throw ConfigError(where + "unknown role '" + role + "' (expected engine, host or node)");
+}
+
+}  // namespace
+
+const std::vector<std::string>& inventory_roles() {
+    static const std::vector<std::string> roles = {"engine", "host", "node"};
+    return roles;
+}
+
+std::string make_inventory(const InventoryOptions& options) {
+    check_role(options.role, "");
+    utsname uts{};
+    uname(&uts);
+    InventoryHeader h;
+    h.role = options.role;
+    h.arch = uts.machine;
+    h.kernel = uts.release;
+    fs::path root = options.root.empty() ? fs::path("/") : options.root;
+    if (!options.root.empty()) h.root = fs::absolute(options.root).lexically_normal().string();
+    h.hostname = hostname_of(options.root);
+    h.os_name = os_release_value(root, "PRETTY_NAME");
+    h.os_version_id = os_release_value(root, "VERSION_ID");
+
+    SolvPool pool(h.arch);
+    pool.set_installed_rpmdb(root, false);
+    h.releasever = releasever_of(pool, h.os_version_id);
+    h.repos = enabled_repos(root, Vars{{"releasever", h.releasever}, {"basearch", h.arch}, {"arch", h.arch}});
+    h.packages = pool.installed_packages().size();
+
+    std::ostringstream out;
+    out << "#" << MAGIC << ": " << INVENTORY_FORMAT << "\n";
+    out << "# Installed packages of one machine, for ovirt-bundler. Packages follow in libsolv's testtags\n"
+           "# format: =Pkg: name version release arch, then its +Req: requires, +Prv: provides,\n"
+           "# +Obs: obsoletes, +Con: conflicts and +Fls: files (only /etc and bin dirs, as primary.xml).\n";
+    out << "#hostname: " << one_line(h.hostname) << "\n";
+    out << "#role: " << h.role << "\n";
+    out << "#os-release: " << one_line(h.os_name) << "\n";
+    out << "#os-version-id: " << one_line(h.os_version_id) << "\n";
+    out << "#arch: " << one_line(h.arch) << "\n";
+    out << "#releasever: " << one_line(h.releasever) << "\n";
+    if (h.root.empty()) {
+        out << "#kernel: " << one_line(h.kernel) << "\n";
+    } else {
+        out << "#root: " << one_line(h.root) << "\n";
+        out << "#kernel: " << one_line(h.kernel) << " (running kernel of the host that read --root, not of the root)\n";
+    }
+    out << "#repos: " << one_line(join(h.repos)) << "\n";
+    out << "#packages: " << h.packages << "\n";
+    out << testtags_of(pool.installed());
+    return out.str();
+}
+
+InventoryHeader read_inventory_header(const fs::path& file) {
+    std::ifstream in(file);
+    if (!in) throw ConfigError("cannot read inventory " + file.string() + ": " + std::strerror(errno));
+    const std::string where = file.string() + ": ";
+    InventoryHeader h;
+    bool have_magic = false;
+    std::string line;
+    std::size_t lineno = 0;
+    while (std::getline(in, line)) {
+        ++lineno;
+        if (line.empty()) continue;
+        if (line[0] != '#') break;
+        auto colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        std::string key = trim(line.substr(1, colon - 1));
+        std::string value = trim(line.substr(colon + 1));
+        if (lineno == 1 && key == MAGIC) {
+            have_magic = true;
+            char* end = nullptr;
+            long v = std::strtol(value.c_str(), &end, 10);
+            if (value.empty() || *end || v != INVENTORY_FORMAT)
+                throw ConfigError(where + "inventory format '" + value + "' is not supported (this version reads " +
+                                  std::to_string(INVENTORY_FORMAT) + ")");
+            h.format = static_cast<int>(v);
+        } else if (key == "hostname") {
+            h.hostname = value;
+        } else if (key == "role") {
+            h.role = value;
+        } else if (key == "os-release") {
+            h.os_name = value;
+        } else if (key == "os-version-id") {
+            h.os_version_id = value;
+        } else if (key == "arch") {
+            h.arch = value;
+        } else if (key == "releasever") {
+            h.releasever = value;
+        } else if (key == "kernel") {
+            h.kernel = value;
+        } else if (key == "root") {
+            h.root = value;
+        } else if (key == "repos") {
+            std::istringstream ids(value);
+            for (std::string id; ids >> id;) h.repos.push_back(id);
+        } else if (key == "packages") {
+            h.packages = std::strtoul(value.c_str(), nullptr, 10);
+        }
+    }
+    if (!have_magic) throw ConfigError(where + "not an ovirt-airgap inventory (no '#" + MAGIC + ":' first line)");
+    if (h.role.empty()) throw ConfigError(where + "inventory has no '#role:' line");
+    check_role(h.role, where);
+    if (h.arch.empty()) throw ConfigError(where + "inventory has no '#arch:' line");
+    return h;
+}
+
+InventoryHeader load_inventory(SolvPool& pool, const fs::path& file, const std::string& expected_role) {
+    InventoryHeader h = read_inventory_header(file);
+    const std::string where = file.string() + ": ";
+    if (!expected_role.empty() && h.role != expected_role)
+        throw ConfigError(where + "inventory is of role " + h.role + ", not " + expected_role);
+    if (h.arch != pool.arch()) throw ConfigError(where + "inventory is for arch " + h.arch + ", not " + pool.arch());
+    pool.set_installed_testtags(file);
+    return h;
+}
+
+}  // namespace airgap::repo

@@ -1,0 +1,69 @@
+#pragma once
+// Move-only owners of libarchive handles (STYLE.md 4). Internal to repo/: callers use archive.hpp.
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <string>
+#include <utility>
+
+namespace airgap::repo {
+
+/// Owns an `archive*` and frees it with `Free` (archive_read_free or archive_write_free).
+template <int (*Free)(struct archive*)>
+class LibarchiveHandle {
+public:
+    explicit LibarchiveHandle(struct archive* a) : a_(a) {}
+    ~LibarchiveHandle() {
+        if (a_) Free(a_);
+    }
+    LibarchiveHandle(LibarchiveHandle&& other) noexcept : a_(std::exchange(other.a_, nullptr)) {}
+    LibarchiveHandle& operator=(LibarchiveHandle&& other) noexcept {
+        if (this != &other) {
+            if (a_) Free(a_);
+            a_ = std::exchange(other.a_, nullptr);
+        }
+        return *this;
+    }
+    LibarchiveHandle(const LibarchiveHandle&) = delete;
+    LibarchiveHandle& operator=(const LibarchiveHandle&) = delete;
+
+    struct archive* get() const noexcept { return a_; }
+    explicit operator bool() const noexcept { return a_ != nullptr; }
+    /// libarchive's message for the last failure, never empty.
+    std::string error() const {
+        const char* msg = a_ ? archive_error_string(a_) : nullptr;
+        return msg && *msg ? msg : "unknown libarchive error";
+    }
+
+private:
+    struct archive* a_;
+};
+
+using ReadArchive = LibarchiveHandle<archive_read_free>;
+using WriteArchive = LibarchiveHandle<archive_write_free>;
+
+/// Owns an `archive_entry*`.
+class ArchiveEntryHandle {
+public:
+    ArchiveEntryHandle() : e_(archive_entry_new()) {}
+    ~ArchiveEntryHandle() {
+        if (e_) archive_entry_free(e_);
+    }
+    ArchiveEntryHandle(ArchiveEntryHandle&& other) noexcept : e_(std::exchange(other.e_, nullptr)) {}
+    ArchiveEntryHandle& operator=(ArchiveEntryHandle&& other) noexcept {
+        if (this != &other) {
+            if (e_) archive_entry_free(e_);
+            e_ = std::exchange(other.e_, nullptr);
+        }
+        return *this;
+    }
+    ArchiveEntryHandle(const ArchiveEntryHandle&) = delete;
+    ArchiveEntryHandle& operator=(const ArchiveEntryHandle&) = delete;
+
+    struct archive_entry* get() const noexcept { return e_; }
+
+private:
+    struct archive_entry* e_;
+};
+
+}  // namespace airgap::repo

@@ -1,0 +1,133 @@
+#include "repo/plan.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+
+#include "repo/error.hpp"
+#include "repo/inventory.hpp"
+
+namespace fs = std::filesystem;
+
+namespace airgap::repo {
+
+namespace {
+
+// When one package serves several targets, the strongest reason wins: it is what a person
+// reviewing the bundle wants to see first.
+int reason_rank(const std::string& reason) {
+    if (reason == "root") return 0;
+    if (reason == "update") return 1;
+    return 2;
+}
+
+// Every target resolves against the same repos; the .solv cache makes re-loading cheap.
+SolvPool make_pool(const Plan& plan, const std::string& arch, const fs::path& cache_dir) {
+    SolvPool pool(arch);
+    for (const auto& md : plan.metadata) {
+        auto cfg = std::find_if(plan.repos.begin(), plan.repos.end(),
+                                [&](const RepoConfig& r) { return r.id == md.repo_id; });
+        pool.add_repo(md, *cfg, cache_dir / "solv");
+    }
+    return pool;
+}
+
+void add_target(Plan& plan, TargetPlan target) {
+    for (const auto& problem : target.resolution.problems) plan.problems.push_back(target.label + ": " + problem);
+    plan.targets.push_back(std::move(target));
+}
+
+void merge_packages(Plan& plan) {
+    std::map<std::string, ResolvedPackage> by_key;  // repo/nevra
+    for (const auto& target : plan.targets) {
+        for (const auto& pkg : target.resolution.packages) {
+            auto [it, inserted] = by_key.emplace(pkg.repo + "/" + pkg.nevra, pkg);
+            if (!inserted && reason_rank(pkg.reason) < reason_rank(it->second.reason)) it->second.reason = pkg.reason;
+        }
+    }
+    plan.packages.clear();
+    for (auto& [key, pkg] : by_key) plan.packages.push_back(std::move(pkg));
+}
+
+}  // namespace
+
+fs::path default_cache_dir() {
+    if (geteuid() == 0) return "/var/cache/ovirt-airgap";
+    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return fs::path(xdg) / "ovirt-airgap";
+    if (const char* home = std::getenv("HOME"); home && *home) return fs::path(home) / ".cache" / "ovirt-airgap";
+    return fs::temp_directory_path() / "ovirt-airgap-cache";
+}
+
+std::vector<RepoConfig> effective_repos(const Manifest& manifest, const PlanRequest& request) {
+    std::vector<RepoConfig> repos = manifest.repos;
+    for (const auto& file : request.repofiles) merge_repos(repos, parse_repofile(file, manifest.vars()));
+    for (const auto& [id, url] : request.repo_urls) override_repo_url(repos, id, substitute_vars(url, manifest.vars()));
+    repos.erase(std::remove_if(repos.begin(), repos.end(), [](const RepoConfig& r) { return !r.enabled; }),
+                repos.end());
+    return repos;
+}
+
+Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
+    Plan plan;
+    plan.manifest = load_manifest(request.manifest);
+    plan.repos = effective_repos(plan.manifest, request);
+    if (plan.repos.empty()) throw ConfigError(request.manifest.string() + ": no enabled repository");
+
+    std::vector<std::string> roles = request.roles;
+    for (const auto& role : roles)
+        if (!plan.manifest.roles.count(role))
+            throw ConfigError("unknown role '" + role + "': " + request.manifest.string() + " defines " +
+                              [&] {
+                                  std::string names;
+                                  for (const auto& [name, r] : plan.manifest.roles)
+                                      names += (names.empty() ? "" : ", ") + name;
+                                  return names;
+                              }());
+    if (roles.empty() && request.inventories.empty())
+        for (const auto& [name, role] : plan.manifest.roles) roles.push_back(name);
+
+    // Inventories are checked before anything is downloaded: a wrong file fails fast.
+    std::vector<InventoryHeader> headers;
+    for (const auto& file : request.inventories) {
+        auto header = read_inventory_header(file);
+        if (header.arch != plan.manifest.basearch)
+            throw ConfigError(file.string() + ": inventory is of arch " + header.arch + ", manifest " +
+                              plan.manifest.name + " is for " + plan.manifest.basearch);
+        if (!header.releasever.empty() && header.releasever != plan.manifest.releasever)
+            throw ConfigError(file.string() + ": inventory is of releasever " + header.releasever + ", manifest " +
+                              plan.manifest.name + " is for " + plan.manifest.releasever);
+        headers.push_back(std::move(header));
+    }
+
+    fs::path cache_dir = request.cache_dir.empty() ? default_cache_dir() : request.cache_dir;
+    MetadataFetcher fetcher(cache_dir, callbacks);
+    for (const auto& repo : plan.repos)
+        if (auto md = fetcher.fetch(repo)) plan.metadata.push_back(std::move(*md));
+
+    ResolveOptions options;
+    options.debug_dir = request.debug_dir;
+    for (std::size_t i = 0; i < request.inventories.size(); ++i) {
+        SolvPool pool = make_pool(plan, plan.manifest.basearch, cache_dir);
+        load_inventory(pool, request.inventories[i]);
+        TargetPlan target;
+        target.role = headers[i].role;
+        target.label = "inventory " + request.inventories[i].filename().string() + " (" + headers[i].role + " on " +
+                       headers[i].hostname + ")";
+        target.resolution = resolve_update(pool, options);
+        add_target(plan, std::move(target));
+    }
+    for (const auto& role : roles) {
+        SolvPool pool = make_pool(plan, plan.manifest.basearch, cache_dir);
+        TargetPlan target;
+        target.role = role;
+        target.label = "role " + role;
+        target.resolution = resolve_install(pool, plan.manifest.roles.at(role).roots, options);
+        add_target(plan, std::move(target));
+    }
+    merge_packages(plan);
+    return plan;
+}
+
+}  // namespace airgap::repo

@@ -1,0 +1,55 @@
+#pragma once
+// What a bundle must carry: the manifest's repos (as the site overrides them), their
+// metadata, and one resolution per inventory or role, merged. Shared by `resolve` and
+// `build` so that both always agree.
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "repo/manifest.hpp"
+#include "repo/metadata.hpp"
+#include "repo/resolve.hpp"
+
+namespace airgap::repo {
+
+struct PlanRequest {
+    std::filesystem::path manifest;
+    std::vector<std::filesystem::path> inventories;            // --inventory
+    std::vector<std::string> roles;                            // --role
+    std::vector<std::pair<std::string, std::string>> repo_urls;  // --repo-url ID=URL
+    std::vector<std::filesystem::path> repofiles;              // --repofile
+    std::filesystem::path cache_dir;                           // --cache; empty: default_cache_dir()
+    std::filesystem::path debug_dir;                           // --debugsolver output, optional
+};
+
+/// One machine (an inventory) or one role installed from scratch.
+struct TargetPlan {
+    std::string label;  // "inventory engine.inv (engine on host1)" or "role host"
+    std::string role;
+    Resolution resolution;
+};
+
+struct Plan {
+    Manifest manifest;
+    std::vector<RepoConfig> repos;        // enabled repos, overrides applied, manifest order
+    std::vector<RepoMetadata> metadata;   // one per repo that could be fetched
+    std::vector<TargetPlan> targets;
+    std::vector<ResolvedPackage> packages;  // the union, sorted by repo then nevra
+    std::vector<std::string> problems;      // every target's problems, each prefixed with its label
+    bool ok() const noexcept { return problems.empty(); }
+};
+
+/// /var/cache/ovirt-airgap for root, else $XDG_CACHE_HOME (or ~/.cache)/ovirt-airgap.
+std::filesystem::path default_cache_dir();
+
+/// The repos of `manifest` after --repofile and --repo-url (in that order), enabled ones only.
+/// Throws ConfigError for an unknown repo id in --repo-url.
+std::vector<RepoConfig> effective_repos(const Manifest& manifest, const PlanRequest& request);
+
+/// Loads the manifest, fetches metadata and resolves every target. Without inventories and
+/// roles, every role of the manifest is resolved from scratch. Problems are returned, not
+/// thrown; configuration errors (bad manifest, unreachable repo, bad inventory) throw.
+Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks = nullptr);
+
+}  // namespace airgap::repo

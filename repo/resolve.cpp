@@ -1,0 +1,225 @@
+#include "repo/resolve.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <set>
+#include <stdexcept>
+
+#include "repo/error.hpp"
+
+extern "C" {
+#include <solv/chksum.h>
+#include <solv/knownid.h>
+#include <solv/pool.h>
+#include <solv/poolarch.h>
+#include <solv/problems.h>
+#include <solv/queue.h>
+#include <solv/repo.h>
+#include <solv/rules.h>
+#include <solv/selection.h>
+#include <solv/solvable.h>
+#include <solv/solver.h>
+#include <solv/testcase.h>
+#include <solv/transaction.h>
+}
+
+namespace fs = std::filesystem;
+
+namespace airgap::repo {
+
+namespace {
+
+class IdQueue {
+public:
+    IdQueue() { queue_init(&q_); }
+    ~IdQueue() { queue_free(&q_); }
+    IdQueue(const IdQueue&) = delete;
+    IdQueue& operator=(const IdQueue&) = delete;
+    Queue* get() noexcept { return &q_; }
+    int size() const noexcept { return q_.count; }
+    Id operator[](int i) const noexcept { return q_.elements[i]; }
+    void push(Id id) { queue_push(&q_, id); }
+    void push2(Id a, Id b) { queue_push2(&q_, a, b); }
+
+private:
+    Queue q_;
+};
+
+struct SolverFree {
+    void operator()(Solver* s) const noexcept { solver_free(s); }
+};
+struct TransactionFree {
+    void operator()(Transaction* t) const noexcept { transaction_free(t); }
+};
+using SolverPtr = std::unique_ptr<Solver, SolverFree>;
+using TransactionPtr = std::unique_ptr<Transaction, TransactionFree>;
+
+// resolve_install solves as if nothing were installed; the pool gets its system back after.
+class InstalledSwap {
+public:
+    InstalledSwap(Pool* pool, Repo* replacement) : pool_(pool), saved_(pool->installed) { set(replacement); }
+    ~InstalledSwap() { set(saved_); }
+    InstalledSwap(const InstalledSwap&) = delete;
+    InstalledSwap& operator=(const InstalledSwap&) = delete;
+
+private:
+    void set(Repo* repo) {
+        if (pool_->installed == repo) return;
+        pool_set_installed(pool_, repo);
+        if (!pool_->whatprovides) pool_createwhatprovides(pool_);
+    }
+    Pool* pool_;
+    Repo* saved_;
+};
+
+ResolvedPackage describe_package(Pool* pool, Solvable* s, std::string reason) {
+    ResolvedPackage r;
+    r.name = pool_id2str(pool, s->name);
+    std::string evr = pool_id2str(pool, s->evr);
+    std::string ver = evr;
+    auto colon = evr.find(':');
+    if (colon != std::string::npos) {
+        r.epoch = std::stoull(evr.substr(0, colon));
+        ver = evr.substr(colon + 1);
+    }
+    auto dash = ver.rfind('-');
+    r.version = ver.substr(0, dash);
+    r.release = dash == std::string::npos ? "" : ver.substr(dash + 1);
+    r.arch = s->arch ? pool_id2str(pool, s->arch) : "";
+    r.nevra = r.name + "-" + evr + "." + r.arch;
+    r.repo = s->repo && s->repo->name ? s->repo->name : "";
+    r.download_size = solvable_lookup_num(s, SOLVABLE_DOWNLOADSIZE, 0);
+    if (const char* loc = solvable_lookup_location(s, nullptr)) r.location = loc;
+    Id type = 0;
+    if (const char* sum = solvable_lookup_checksum(s, SOLVABLE_CHECKSUM, &type)) {
+        r.checksum = sum;
+        if (const char* t = solv_chksum_type2str(type)) r.checksum_type = t;
+    }
+    r.reason = std::move(reason);
+    return r;
+}
+
+// dnf's layout: the first rule of the problem heads it, the others follow as "  - " lines.
+std::string describe_problem(Solver* solv, Id problem) {
+    IdQueue rules;
+    solver_findallproblemrules(solv, problem, rules.get());
+    std::vector<std::string> lines;
+    for (int i = 0; i < rules.size(); ++i) {
+        Id source = 0, target = 0, dep = 0;
+        SolverRuleinfo type = solver_ruleinfo(solv, rules[i], &source, &target, &dep);
+        std::string line = solver_problemruleinfo2str(solv, type, source, target, dep);
+        if (std::find(lines.begin(), lines.end(), line) == lines.end()) lines.push_back(line);
+    }
+    if (lines.empty()) lines.push_back(solver_problem2str(solv, problem));
+    std::string text = "Problem " + std::to_string(problem) + ": " + lines[0];
+    for (std::size_t i = 1; i < lines.size(); ++i) text += "\n  - " + lines[i];
+    return text;
+}
+
+void write_testcase(Solver* solv, const fs::path& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (!testcase_write(solv, dir.c_str(), TESTCASE_RESULT_TRANSACTION | TESTCASE_RESULT_PROBLEMS, nullptr, nullptr))
+        throw ConfigError("cannot write the solver testcase to " + dir.string());
+}
+
+// The job is complete but for installonly and the solver flags, which are the same for both.
+Resolution solve(SolvPool& spool, IdQueue& job, const std::set<Id>& roots, const ResolveOptions& options) {
+    Pool* pool = spool.get();
+    // dnf applies --best to every job.
+    for (int i = 0; i < job.get()->count; i += 2) job.get()->elements[i] |= SOLVER_FORCEBEST;
+    for (const auto& name : spool.installonly())
+        job.push2(SOLVER_MULTIVERSION | SOLVER_SOLVABLE_PROVIDES, pool_str2id(pool, name.c_str(), 1));
+
+    SolverPtr solv(solver_create(pool));
+    // dnf's defaults; EL7 yum knows no weak dependencies, so recommends are not followed.
+    solver_set_flag(solv.get(), SOLVER_FLAG_ALLOW_VENDORCHANGE, 1);
+    solver_set_flag(solv.get(), SOLVER_FLAG_BEST_OBEY_POLICY, 1);
+    solver_set_flag(solv.get(), SOLVER_FLAG_YUM_OBSOLETES, 1);
+    solver_set_flag(solv.get(), SOLVER_FLAG_IGNORE_RECOMMENDED, 1);
+    solver_set_flag(solv.get(), SOLVER_FLAG_ALLOW_UNINSTALL, 0);
+
+    Resolution result;
+    int nproblems = solver_solve(solv.get(), job.get());
+    for (Id p = 1; p <= nproblems; ++p) result.problems.push_back(describe_problem(solv.get(), p));
+    if (!options.debug_dir.empty() && (nproblems > 0 || !options.debug_only_on_problems))
+        write_testcase(solv.get(), options.debug_dir);
+    if (nproblems > 0) return result;
+
+    TransactionPtr trans(solver_create_transaction(solv.get()));
+    const int mode =
+        SOLVER_TRANSACTION_SHOW_ACTIVE | SOLVER_TRANSACTION_SHOW_OBSOLETES | SOLVER_TRANSACTION_SHOW_MULTIINSTALL;
+    for (int i = 0; i < trans->steps.count; ++i) {
+        Id p = trans->steps.elements[i];
+        Solvable* s = pool_id2solvable(pool, p);
+        if (pool->installed && s->repo == pool->installed) {
+            result.replaced.push_back(pool_solvable2str(pool, s));
+            continue;
+        }
+        std::string reason = "dependency";
+        switch (transaction_type(trans.get(), p, mode)) {
+            case SOLVER_TRANSACTION_UPGRADE:
+            case SOLVER_TRANSACTION_DOWNGRADE:
+            case SOLVER_TRANSACTION_CHANGE:
+            case SOLVER_TRANSACTION_REINSTALL:
+            case SOLVER_TRANSACTION_OBSOLETES:
+                reason = "update";
+                break;
+            case SOLVER_TRANSACTION_MULTIINSTALL: {
+                // A new kernel beside the old one is an update; a first one is not.
+                Id q;
+                Solvable* is;
+                if (pool->installed) {
+                    FOR_REPO_SOLVABLES(pool->installed, q, is) {
+                        if (is->name == s->name) reason = "update";
+                    }
+                }
+                break;
+            }
+            default:
+                break;
+        }
+        if (roots.count(p)) reason = "root";
+        result.packages.push_back(describe_package(pool, s, reason));
+    }
+    std::sort(result.replaced.begin(), result.replaced.end());
+    std::sort(result.packages.begin(), result.packages.end(),
+              [](const ResolvedPackage& a, const ResolvedPackage& b) { return a.nevra < b.nevra; });
+    return result;
+}
+
+}  // namespace
+
+Resolution resolve_update(SolvPool& spool, const ResolveOptions& options) {
+    if (!spool.installed()) throw std::logic_error("resolve_update: no installed system loaded");
+    spool.prepare();
+    IdQueue job;
+    job.push2(SOLVER_UPDATE | SOLVER_SOLVABLE_ALL, 0);
+    return solve(spool, job, {}, options);
+}
+
+Resolution resolve_install(SolvPool& spool, const std::vector<std::string>& roots, const ResolveOptions& options) {
+    spool.prepare();
+    Pool* pool = spool.get();
+    InstalledSwap empty_system(pool, nullptr);
+    IdQueue job;
+    std::set<Id> root_ids;
+    for (const auto& root : roots) {
+        IdQueue sel;
+        selection_make(pool, sel.get(), root.c_str(),
+                       SELECTION_NAME | SELECTION_PROVIDES | SELECTION_FILELIST | SELECTION_DOTARCH | SELECTION_REL);
+        if (sel.size() == 0) {
+            // libsolv then reports "nothing provides requested ROOT".
+            job.push2(SOLVER_INSTALL | SOLVER_SOLVABLE_PROVIDES, pool_str2id(pool, root.c_str(), 1));
+            continue;
+        }
+        IdQueue matches;
+        selection_solvables(pool, sel.get(), matches.get());
+        for (int i = 0; i < matches.size(); ++i) root_ids.insert(matches[i]);
+        for (int i = 0; i < sel.size(); i += 2) job.push2(sel[i] | SOLVER_INSTALL, sel[i + 1]);
+    }
+    return solve(spool, job, root_ids, options);
+}
+
+}  // namespace airgap::repo

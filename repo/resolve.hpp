@@ -1,0 +1,60 @@
+#pragma once
+// What a bundle must carry for one machine: the update `yum update` (dnf's `upgrade --best`)
+// would make on it, or the closure that installs a role's roots on an empty system.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "repo/solv_pool.hpp"
+
+namespace airgap::repo {
+
+/// One package the resolution installs (and so the bundle carries).
+struct ResolvedPackage {
+    std::string name;
+    std::uint64_t epoch = 0;
+    std::string version;
+    std::string release;
+    std::string arch;
+    std::string nevra;  // name-[epoch:]version-release.arch (epoch only when not 0)
+    std::string repo;   // repo id it comes from
+    std::uint64_t download_size = 0;
+    std::string location;       // location href, relative to the repo's base URL
+    std::string checksum_type;  // "sha256", ... (empty when the metadata has none)
+    std::string checksum;       // lower-case hex
+    std::string reason;         // "root" | "update" | "dependency"
+};
+
+/// The outcome of one resolution. With problems, `packages` is empty: never a partial result.
+struct Resolution {
+    std::vector<ResolvedPackage> packages;  // sorted by nevra
+    /// Installed packages (nevras, sorted) the transaction updates, obsoletes or removes; an
+    /// installonly package kept beside its new version is not among them.
+    std::vector<std::string> replaced;
+    /// One entry per solver problem, as dnf prints it: "Problem N: <problem>" then one
+    /// "  - <rule>" line per rule involved, lines separated by '\n'.
+    std::vector<std::string> problems;
+    bool ok() const noexcept { return problems.empty(); }
+};
+
+struct ResolveOptions {
+    /// When set, a libsolv testcase of this resolution is written there (dnf's
+    /// --debugsolver; replay with libsolv's `testsolv`). See write_testcase_on_problems.
+    std::filesystem::path debug_dir;
+    /// Write `debug_dir` only when the resolution has problems.
+    bool debug_only_on_problems = true;
+};
+
+/// `yum update` / `dnf upgrade --best` of everything installed in `pool` (pool.installed() must
+/// be loaded): the newest version of each installed package or a problem saying why not;
+/// obsoletes honoured; installonly packages (pool.installonly()) installed beside the old
+/// ones; packages that nothing installed needs are not pulled. Prepares the pool.
+Resolution resolve_update(SolvPool& pool, const ResolveOptions& options = {});
+
+/// Installs `roots` (package names, `name.arch`, or provides such as "config(x)") on an empty
+/// system, newest versions (--best). An unknown root is a problem ("nothing provides requested
+/// X"), not an exception. Ignores any installed repo in `pool`. Prepares the pool.
+Resolution resolve_install(SolvPool& pool, const std::vector<std::string>& roots, const ResolveOptions& options = {});
+
+}  // namespace airgap::repo

@@ -1,0 +1,547 @@
+#include "repo/signing.hpp"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <system_error>
+
+#include "repo/error.hpp"
+#include "repo/openssl_handle.hpp"
+
+namespace fs = std::filesystem;
+
+namespace airgap::repo {
+
+namespace ossl {
+
+std::string drain_errors() {
+    std::string out;
+    std::string last;
+    const char* file = nullptr;
+    const char* data = nullptr;
+    int line = 0;
+    int flags = 0;
+    while (unsigned long code = ERR_get_error_line_data(&file, &line, &data, &flags)) {
+        const char* reason = ERR_reason_error_string(code);
+        std::string item;
+        if (reason) {
+            item = reason;
+        } else {
+            char buf[256];
+            ERR_error_string_n(code, buf, sizeof buf);
+            item = buf;
+        }
+        if (data && (flags & ERR_TXT_STRING) && *data) item += std::string(" (") + data + ")";
+        // OpenSSL often stacks the same reason at several levels: say it once.
+        if (item == last) continue;
+        if (!out.empty()) out += "; ";
+        out += item;
+        last = item;
+    }
+    if (out.empty()) out = "unknown OpenSSL error";
+    for (auto& c : out)
+        if (c == '\n' || c == '\r') c = ' ';
+    return out;
+}
+
+}  // namespace ossl
+
+namespace {
+
+using ossl::Bio;
+using ossl::Cert;
+using ossl::CertStore;
+using ossl::Cms;
+using ossl::PKey;
+using ossl::PKeyCtx;
+
+constexpr int kMaxDays = 36500;
+constexpr int kMaxCommonName = 64;  // ub-common-name, RFC 5280
+// A detached signature holds a few certificates at most; a bigger file is not one.
+constexpr std::uintmax_t kMaxSignatureBytes = 1 << 20;
+
+// Opens a file ourselves so that a missing file is reported with errno's words, not
+// OpenSSL's "system library" entry.
+template <typename E>
+Bio open_file(const fs::path& path, const std::string& what) {
+    ERR_clear_error();
+    FILE* fp = std::fopen(path.c_str(), "rbe");
+    if (!fp) throw E("cannot read " + what + " " + path.string() + ": " + std::strerror(errno));
+    BIO* bio = BIO_new_fp(fp, BIO_CLOSE);
+    if (!bio) {
+        std::fclose(fp);
+        ossl::raise<E>("cannot read " + what + " " + path.string());
+    }
+    return Bio(bio);
+}
+
+std::string bio_text(BIO* mem) {
+    char* data = nullptr;
+    long len = BIO_get_mem_data(mem, &data);
+    return std::string(data, static_cast<size_t>(len > 0 ? len : 0));
+}
+
+Bio new_mem_bio() { return Bio::checked<std::runtime_error>(BIO_new(BIO_s_mem()), "BIO_new"); }
+
+// Non-const: OpenSSL 1.1.1 takes a mutable X509_NAME here.
+std::string name_text(X509_NAME* name) {
+    auto mem = new_mem_bio();
+    // RFC 2253 order and escaping, but UTF-8 left readable.
+    X509_NAME_print_ex(mem.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    return bio_text(mem.get());
+}
+
+std::chrono::system_clock::time_point time_point_of(const ASN1_TIME* t) {
+    std::tm tm{};
+    if (ASN1_TIME_to_tm(t, &tm) != 1) return {};
+    return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+std::string curve_name(const EVP_PKEY* key) {
+    const EC_KEY* ec = EVP_PKEY_get0_EC_KEY(const_cast<EVP_PKEY*>(key));
+    if (!ec) return "?";
+    int nid = EC_GROUP_get_curve_name(EC_KEY_get0_group(ec));
+    if (const char* nist = EC_curve_nid2nist(nid)) return nist;
+    const char* sn = OBJ_nid2sn(nid);
+    return sn ? sn : "unnamed curve";
+}
+
+std::string describe_key(const EVP_PKEY* key) {
+    switch (EVP_PKEY_id(key)) {
+        case EVP_PKEY_RSA:
+            return "RSA " + std::to_string(EVP_PKEY_bits(key));
+        case EVP_PKEY_EC:
+            return "ECDSA " + curve_name(key);
+        case EVP_PKEY_ED25519:
+            return "Ed25519";
+        case EVP_PKEY_ED448:
+            return "Ed448";
+        case EVP_PKEY_DSA:
+            return "DSA " + std::to_string(EVP_PKEY_bits(key));
+        default:
+            return "unknown key type";
+    }
+}
+
+CertificateInfo info_of(X509* cert) {
+    CertificateInfo info;
+    info.subject = name_text(X509_get_subject_name(cert));
+    info.issuer = name_text(X509_get_issuer_name(cert));
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (X509_digest(cert, EVP_sha256(), md, &len) == 1) {
+        static const char hex[] = "0123456789ABCDEF";
+        for (unsigned int i = 0; i < len; ++i) {
+            if (i) info.fingerprint_sha256 += ':';
+            info.fingerprint_sha256 += hex[md[i] >> 4];
+            info.fingerprint_sha256 += hex[md[i] & 0xf];
+        }
+    }
+    if (EVP_PKEY* key = X509_get0_pubkey(cert)) info.key_description = describe_key(key);
+    info.not_before = time_point_of(X509_get0_notBefore(cert));
+    info.not_after = time_point_of(X509_get0_notAfter(cert));
+    ERR_clear_error();
+    return info;
+}
+
+// No prompt ever: an encrypted key is an error, not a question on the terminal.
+int no_passphrase(char*, int, int, void*) { return -1; }
+
+template <typename E>
+PKey read_private_key(const fs::path& path) {
+    auto bio = open_file<E>(path, "signing key");
+    return PKey::checked<E>(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr),
+                            "signing key " + path.string() + " is not an unencrypted PEM private key");
+}
+
+template <typename E>
+Cert read_cert(const fs::path& path, const std::string& what) {
+    auto bio = open_file<E>(path, what);
+    return Cert::checked<E>(PEM_read_bio_X509(bio.get(), nullptr, no_passphrase, nullptr),
+                            what + " " + path.string() + " is not a PEM X.509 certificate");
+}
+
+PKey new_key(KeyType type) {
+    int id = EVP_PKEY_EC;
+    if (type == KeyType::rsa3072 || type == KeyType::rsa4096) id = EVP_PKEY_RSA;
+    if (type == KeyType::ed25519) id = EVP_PKEY_ED25519;
+    const std::string what = "cannot generate a " + key_type_name(type) + " key";
+    auto ctx = PKeyCtx::checked<ConfigError>(EVP_PKEY_CTX_new_id(id, nullptr), what);
+    ossl::check<ConfigError>(EVP_PKEY_keygen_init(ctx.get()), what);
+    switch (type) {
+        case KeyType::ecdsa_p384:
+        case KeyType::ecdsa_p256:
+            ossl::check<ConfigError>(EVP_PKEY_CTX_set_ec_paramgen_curve_nid(
+                                         ctx.get(), type == KeyType::ecdsa_p384 ? NID_secp384r1 : NID_X9_62_prime256v1),
+                                     what);
+            // Named curve, not explicit parameters: what every verifier accepts.
+            ossl::check<ConfigError>(EVP_PKEY_CTX_set_ec_param_enc(ctx.get(), OPENSSL_EC_NAMED_CURVE), what);
+            break;
+        case KeyType::rsa3072:
+        case KeyType::rsa4096:
+            ossl::check<ConfigError>(
+                EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), type == KeyType::rsa3072 ? 3072 : 4096), what);
+            break;
+        case KeyType::ed25519:
+            break;
+    }
+    EVP_PKEY* raw = nullptr;
+    ossl::check<ConfigError>(EVP_PKEY_keygen(ctx.get(), &raw), what);
+    return PKey(raw);
+}
+
+// The digest follows the key's strength; null lets Ed25519 use its own.
+const EVP_MD* digest_for(const EVP_PKEY* key) {
+    int bits = EVP_PKEY_bits(key);
+    switch (EVP_PKEY_id(key)) {
+        case EVP_PKEY_EC:
+            return bits >= 512 ? EVP_sha512() : bits >= 384 ? EVP_sha384() : EVP_sha256();
+        case EVP_PKEY_RSA:
+            return bits >= 4096 ? EVP_sha384() : EVP_sha256();
+        default:
+            return nullptr;
+    }
+}
+
+void add_extension(X509* cert, X509V3_CTX* ctx, int nid, const char* value) {
+    // A mutable copy: some OpenSSL 1.1 headers declare the value as `char*`.
+    std::string text(value);
+    auto ext = ossl::Extension::checked<ConfigError>(X509V3_EXT_conf_nid(nullptr, ctx, nid, text.data()),
+                                                     "cannot make certificate extension " + text);
+    ossl::check<ConfigError>(X509_add_ext(cert, ext.get(), -1), "cannot add certificate extension " + text);
+}
+
+Cert self_signed_cert(EVP_PKEY* key, const std::string& subject_cn, int days) {
+    const std::string what = "cannot make the signing certificate";
+    auto cert = Cert::checked<ConfigError>(X509_new(), what);
+    ossl::check<ConfigError>(X509_set_version(cert.get(), 2), what);  // v3
+
+    // Positive and at most 20 octets (RFC 5280): 159 random bits.
+    auto bn = ossl::BigNum::checked<ConfigError>(BN_new(), what);
+    ossl::check<ConfigError>(BN_rand(bn.get(), 159, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY), what);
+    auto serial = ossl::Asn1Integer::checked<ConfigError>(BN_to_ASN1_INTEGER(bn.get(), nullptr), what);
+    ossl::check<ConfigError>(X509_set_serialNumber(cert.get(), serial.get()), what);
+
+    if (!X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0) ||
+        !X509_time_adj_ex(X509_getm_notAfter(cert.get()), days, 0, nullptr))
+        ossl::raise<ConfigError>(what);
+
+    X509_NAME* name = X509_get_subject_name(cert.get());
+    ossl::check<ConfigError>(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                                                        reinterpret_cast<const unsigned char*>(subject_cn.c_str()),
+                                                        static_cast<int>(subject_cn.size()), -1, 0),
+                             "invalid subject CN '" + subject_cn + "'");
+    ossl::check<ConfigError>(X509_set_issuer_name(cert.get(), name), what);
+    ossl::check<ConfigError>(X509_set_pubkey(cert.get(), key), what);
+
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
+    add_extension(cert.get(), &ctx, NID_basic_constraints, "critical,CA:TRUE");
+    add_extension(cert.get(), &ctx, NID_key_usage, "critical,digitalSignature,keyCertSign");
+    add_extension(cert.get(), &ctx, NID_subject_key_identifier, "hash");
+    add_extension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always");
+
+    ossl::check<ConfigError>(X509_sign(cert.get(), key, digest_for(key)), "cannot sign the certificate");
+    return cert;
+}
+
+// The CMS core on BIOs, shared by sign_detached and the Ed25519 probe.
+std::vector<std::uint8_t> sign_bio(BIO* content, X509* cert, EVP_PKEY* key, const std::string& what) {
+    const unsigned int flags = CMS_BINARY | CMS_DETACHED | CMS_PARTIAL;
+    auto cms = Cms::checked<ConfigError>(CMS_sign(nullptr, nullptr, nullptr, nullptr, flags), what);
+    if (!CMS_add1_signer(cms.get(), cert, key, digest_for(key), 0)) ossl::raise<ConfigError>(what);
+    // Streams the content through the digest; nothing is held in memory.
+    ossl::check<ConfigError>(CMS_final(cms.get(), content, nullptr, flags), what);
+    auto out = new_mem_bio();
+    ossl::check<ConfigError>(i2d_CMS_bio(out.get(), cms.get()), what);
+    char* data = nullptr;
+    long len = BIO_get_mem_data(out.get(), &data);
+    return std::vector<std::uint8_t>(data, data + (len > 0 ? len : 0));
+}
+
+// The certificate of the first signer among those the CMS carries; null if it has none.
+Cert embedded_signer(CMS_ContentInfo* cms) {
+    auto certs = ossl::CertStack(CMS_get1_certs(cms));
+    STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(cms);
+    if (!certs || !infos || sk_CMS_SignerInfo_num(infos) < 1) return Cert();
+    CMS_SignerInfo* si = sk_CMS_SignerInfo_value(infos, 0);
+    for (int i = 0; i < sk_X509_num(certs.get()); ++i) {
+        X509* cert = sk_X509_value(certs.get(), i);
+        if (CMS_SignerInfo_cert_cmp(si, cert) == 0) {
+            X509_up_ref(cert);
+            return Cert(cert);
+        }
+    }
+    return Cert();
+}
+
+// Returns the signer certificate, or throws BundleRefused starting with `refusal`.
+Cert verify_bio(CMS_ContentInfo* cms, BIO* content, const std::string& content_name, X509_STORE* store,
+                const std::string& refusal) {
+    if (CMS_verify(cms, nullptr, store, content, nullptr, CMS_BINARY) != 1) {
+        // Say in words which of the two checks failed; OpenSSL's reasons follow.
+        unsigned long last = ERR_peek_last_error();
+        std::string words;
+        if (ERR_GET_LIB(last) == ERR_LIB_CMS && ERR_GET_REASON(last) == CMS_R_CERTIFICATE_VERIFY_ERROR) {
+            auto signer = embedded_signer(cms);
+            words = signer ? ": signer certificate '" + name_text(X509_get_subject_name(signer.get())) + "' is rejected"
+                           : ": the signer certificate is rejected";
+        } else if (ERR_GET_LIB(last) == ERR_LIB_CMS && ERR_GET_REASON(last) == CMS_R_CONTENT_VERIFY_ERROR) {
+            words = ": " + content_name + " is not what was signed";
+        } else if (ERR_GET_LIB(last) == ERR_LIB_CMS && ERR_GET_REASON(last) == CMS_R_VERIFICATION_FAILURE) {
+            words = ": the signature value is invalid";
+        }
+        ossl::raise<BundleRefused>(refusal + words);
+    }
+    auto signers = ossl::CertRefStack::checked<BundleRefused>(CMS_get0_signers(cms), refusal);
+    if (sk_X509_num(signers.get()) < 1) throw BundleRefused(refusal + ": no signer");
+    X509* signer = sk_X509_value(signers.get(), 0);
+    X509_up_ref(signer);
+    return Cert(signer);
+}
+
+Cms read_cms(const fs::path& signature) {
+    const std::string name = "signature " + signature.string();
+    std::error_code ec;
+    auto size = fs::file_size(signature, ec);
+    if (ec) throw BundleRefused("cannot read " + name + ": " + ec.message());
+    if (size == 0) throw BundleRefused(name + " is empty");
+    if (size > kMaxSignatureBytes)
+        throw BundleRefused(name + " is too large to be a CMS signature (" + std::to_string(size) + " bytes)");
+    auto bio = open_file<BundleRefused>(signature, "signature");
+    auto cms = Cms::checked<BundleRefused>(d2i_CMS_bio(bio.get(), nullptr), name + " is not a DER CMS signature");
+    if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed)
+        throw BundleRefused(name + " is a CMS object but not a SignedData signature");
+    return cms;
+}
+
+bool probe_ed25519() {
+    try {
+        auto key = new_key(KeyType::ed25519);
+        auto cert = self_signed_cert(key.get(), "ed25519 probe", 1);
+        static const char probe[] = "ovirt-airgap ed25519 probe";
+        auto in = Bio::checked<ConfigError>(BIO_new_mem_buf(probe, sizeof probe - 1), "BIO_new_mem_buf");
+        auto der = sign_bio(in.get(), cert.get(), key.get(), "probe");
+        auto der_bio =
+            Bio::checked<ConfigError>(BIO_new_mem_buf(der.data(), static_cast<int>(der.size())), "BIO_new_mem_buf");
+        auto cms = Cms::checked<ConfigError>(d2i_CMS_bio(der_bio.get(), nullptr), "d2i_CMS_bio");
+        auto store = CertStore::checked<ConfigError>(X509_STORE_new(), "X509_STORE_new");
+        ossl::check<ConfigError>(X509_STORE_add_cert(store.get(), cert.get()), "X509_STORE_add_cert");
+        X509_STORE_set_purpose(store.get(), X509_PURPOSE_ANY);
+        auto again = Bio::checked<ConfigError>(BIO_new_mem_buf(probe, sizeof probe - 1), "BIO_new_mem_buf");
+        verify_bio(cms.get(), again.get(), "probe", store.get(), "probe");
+        return true;
+    } catch (const std::exception&) {
+        ERR_clear_error();
+        return false;
+    }
+}
+
+[[noreturn]] void refuse_ed25519() {
+    throw ConfigError(std::string("Ed25519 cannot sign CMS with the linked ") + OpenSSL_version(OPENSSL_VERSION) +
+                      " (3.2 or later needed): use an ECDSA P-384, P-256 or RSA 3072+ key");
+}
+
+void write_all(int fd, const std::string& text, const fs::path& path) {
+    const char* p = text.data();
+    size_t left = text.size();
+    while (left > 0) {
+        ssize_t n = ::write(fd, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw ConfigError("cannot write " + path.string() + ": " + std::strerror(errno));
+        p += n;
+        left -= static_cast<size_t>(n);
+    }
+    if (::fsync(fd) != 0) throw ConfigError("cannot write " + path.string() + ": " + std::strerror(errno));
+}
+
+// O_EXCL: never overwrite, and the key has its final mode from the moment it exists.
+void create_file(const fs::path& path, const std::string& text, mode_t mode) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) {
+        if (errno == EEXIST) throw ConfigError(path.string() + " already exists: refusing to overwrite it");
+        throw ConfigError("cannot create " + path.string() + ": " + std::strerror(errno));
+    }
+    try {
+        write_all(fd, text, path);
+    } catch (...) {
+        ::close(fd);
+        ::unlink(path.c_str());
+        throw;
+    }
+    if (::close(fd) != 0) {
+        ::unlink(path.c_str());
+        throw ConfigError("cannot write " + path.string() + ": " + std::strerror(errno));
+    }
+}
+
+}  // namespace
+
+KeyType parse_key_type(const std::string& name) {
+    for (auto type : {KeyType::ecdsa_p384, KeyType::ecdsa_p256, KeyType::rsa3072, KeyType::rsa4096, KeyType::ed25519})
+        if (key_type_name(type) == name) return type;
+    throw ConfigError("unknown key type '" + name + "' (expected ecdsa-p384, ecdsa-p256, rsa3072, rsa4096 or ed25519)");
+}
+
+std::string key_type_name(KeyType type) {
+    switch (type) {
+        case KeyType::ecdsa_p384:
+            return "ecdsa-p384";
+        case KeyType::ecdsa_p256:
+            return "ecdsa-p256";
+        case KeyType::rsa3072:
+            return "rsa3072";
+        case KeyType::rsa4096:
+            return "rsa4096";
+        case KeyType::ed25519:
+            return "ed25519";
+    }
+    return "?";
+}
+
+bool ed25519_cms_supported() {
+    static const bool supported = probe_ed25519();
+    return supported;
+}
+
+KeyPair generate_key(KeyType type, const std::string& subject_cn, int days) {
+    ERR_clear_error();
+    if (subject_cn.empty() || subject_cn.size() > kMaxCommonName)
+        throw ConfigError("subject CN must have 1 to " + std::to_string(kMaxCommonName) + " characters");
+    if (days < 1 || days > kMaxDays)
+        throw ConfigError("validity must be 1 to " + std::to_string(kMaxDays) + " days, got " + std::to_string(days));
+    if (type == KeyType::ed25519 && !ed25519_cms_supported()) refuse_ed25519();
+
+    auto key = new_key(type);
+    auto cert = self_signed_cert(key.get(), subject_cn, days);
+
+    KeyPair pair;
+    auto key_bio = new_mem_bio();
+    ossl::check<ConfigError>(PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr),
+                             "cannot encode the private key");
+    pair.key_pem = bio_text(key_bio.get());
+    auto cert_bio = new_mem_bio();
+    ossl::check<ConfigError>(PEM_write_bio_X509(cert_bio.get(), cert.get()), "cannot encode the certificate");
+    pair.cert_pem = bio_text(cert_bio.get());
+    pair.cert = info_of(cert.get());
+    return pair;
+}
+
+KeyPairFiles write_key_pair(const fs::path& dir, const KeyPair& pair) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw ConfigError("cannot create " + dir.string() + ": " + ec.message());
+    KeyPairFiles files{dir / "signing-key.pem", dir / "signing-cert.pem"};
+    // Check both first, so that a refusal leaves nothing half-written.
+    for (const auto& path : {files.key, files.cert})
+        if (fs::symlink_status(path, ec).type() != fs::file_type::not_found)
+            throw ConfigError(path.string() + " already exists: refusing to overwrite it");
+    create_file(files.key, pair.key_pem, 0600);
+    try {
+        create_file(files.cert, pair.cert_pem, 0644);
+    } catch (...) {
+        ::unlink(files.key.c_str());
+        throw;
+    }
+    return files;
+}
+
+std::vector<std::uint8_t> sign_detached(const fs::path& content, const fs::path& key_pem, const fs::path& cert_pem) {
+    ERR_clear_error();
+    auto key = read_private_key<ConfigError>(key_pem);
+    auto cert = read_cert<ConfigError>(cert_pem, "signing certificate");
+    if (X509_check_private_key(cert.get(), key.get()) != 1) {
+        ERR_clear_error();
+        throw ConfigError("signing key " + key_pem.string() + " does not match certificate " + cert_pem.string());
+    }
+
+    const std::string kind = describe_key(key.get());
+    const std::string weak = "signing key " + key_pem.string() + " is " + kind +
+                             ": use RSA (3072 bits or more), ECDSA P-256/P-384 or Ed25519";
+    switch (EVP_PKEY_id(key.get())) {
+        case EVP_PKEY_RSA:
+            if (EVP_PKEY_bits(key.get()) < 3072) throw ConfigError(weak);
+            break;
+        case EVP_PKEY_EC:
+            if (EVP_PKEY_bits(key.get()) < 256) throw ConfigError(weak);
+            break;
+        case EVP_PKEY_ED25519:
+            if (!ed25519_cms_supported()) refuse_ed25519();
+            break;
+        default:
+            throw ConfigError(weak);
+    }
+    if (X509_cmp_current_time(X509_get0_notAfter(cert.get())) < 0)
+        throw ConfigError("signing certificate " + cert_pem.string() + " expired on " +
+                          format_utc(time_point_of(X509_get0_notAfter(cert.get()))));
+
+    auto in = open_file<ConfigError>(content, "content");
+    return sign_bio(in.get(), cert.get(), key.get(), "cannot sign " + content.string());
+}
+
+SignerInfo verify_detached(const fs::path& content, const fs::path& signature, const fs::path& trust) {
+    ERR_clear_error();
+    auto cms = read_cms(signature);
+    // A signature that carries its own content would "verify" without looking at ours.
+    ASN1_OCTET_STRING** embedded = CMS_get0_content(cms.get());
+    if (embedded && *embedded)
+        throw BundleRefused("signature " + signature.string() +
+                            " embeds its content; a detached signature is expected");
+
+    auto store = CertStore::checked<ConfigError>(X509_STORE_new(), "X509_STORE_new");
+    {
+        auto bio = open_file<ConfigError>(trust, "trust certificate");
+        int count = 0;
+        while (X509* raw = PEM_read_bio_X509(bio.get(), nullptr, no_passphrase, nullptr)) {
+            Cert cert(raw);
+            ossl::check<ConfigError>(X509_STORE_add_cert(store.get(), cert.get()),
+                                     "cannot use trust certificate " + trust.string());
+            ++count;
+        }
+        // The loop ends on "no start line" at the end of the file: expected, not an error.
+        ERR_clear_error();
+        if (count == 0) throw ConfigError("trust file " + trust.string() + " holds no PEM X.509 certificate");
+    }
+    X509_STORE_set_purpose(store.get(), X509_PURPOSE_ANY);
+
+    auto in = open_file<BundleRefused>(content, "signed file");
+    auto signer = verify_bio(cms.get(), in.get(), content.string(), store.get(),
+                             "signature " + signature.string() + " does not verify against " + trust.string());
+    return info_of(signer.get());
+}
+
+CertificateInfo read_signer(const fs::path& signature) {
+    ERR_clear_error();
+    auto cms = read_cms(signature);
+    auto signer = embedded_signer(cms.get());
+    ERR_clear_error();
+    if (!signer) throw BundleRefused("signature " + signature.string() + " does not carry its signer's certificate");
+    return info_of(signer.get());
+}
+
+CertificateInfo read_certificate(const fs::path& cert_pem) {
+    ERR_clear_error();
+    auto cert = read_cert<ConfigError>(cert_pem, "certificate");
+    return info_of(cert.get());
+}
+
+std::string format_utc(std::chrono::system_clock::time_point when) {
+    std::time_t t = std::chrono::system_clock::to_time_t(when);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+}  // namespace airgap::repo

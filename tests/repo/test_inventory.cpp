@@ -1,0 +1,209 @@
+// The inventory end to end: tiny RPMs built with rpmbuild, registered in an rpmdb under a
+// root with rpm, described by the real `ovirt-applier inventory`, read back into a pool.
+#include "repo/inventory.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "repo/error.hpp"
+#include "tests/shared/testkit.hpp"
+
+namespace fs = std::filesystem;
+using airgap::test::run_command;
+using airgap::test::TempDir;
+
+namespace {
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+void write_file(const fs::path& p, const std::string& text) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+}
+
+std::string uname_m() {
+    auto r = run_command({"uname", "-m"});
+    return r.out.substr(0, r.out.find('\n'));
+}
+
+// Builds a noarch rpm with the given spec preamble lines and one file in /usr/bin.
+fs::path build_rpm(const fs::path& top, const std::string& name, const std::string& version,
+                   const std::string& extra_preamble) {
+    fs::path spec = top / (name + ".spec");
+    write_file(spec, "Name: " + name + "\nVersion: " + version + "\nRelease: 1\nSummary: test package " + name +
+                         "\nLicense: MIT\nBuildArch: noarch\n" + extra_preamble +
+                         "\n%description\nTest.\n%install\nmkdir -p %{buildroot}/usr/bin\n"
+                         "echo hi > %{buildroot}/usr/bin/" +
+                         name + "\n%files\n/usr/bin/" + name + "\n");
+    auto r = run_command({"rpmbuild", "-bb", "--quiet", "--define", "_topdir " + (top / "build").string(), "--define",
+                          "_rpmdir " + (top / "rpms").string(), "--define", "__os_install_post %{nil}", "--define",
+                          "_build_id_links none", spec.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return top / "rpms" / "noarch" / (name + "-" + version + "-1.noarch.rpm");
+}
+
+// A root with an rpmdb holding three packages, an os-release, a hostname and two .repo files.
+struct FakeMachine {
+    TempDir tmp;
+    fs::path root = tmp.path() / "root";
+
+    FakeMachine() {
+        fs::path top = tmp.path() / "top";
+        std::vector<std::string> rpms = {
+            build_rpm(top, "airgap-a", "1.0", "Requires: airgap-b >= 1.0\nProvides: airgap-capability = 2"),
+            build_rpm(top, "airgap-b", "2.1", "Obsoletes: airgap-old < 1\nConflicts: airgap-bad"),
+            build_rpm(top, "centos-release", "7", "Provides: system-release(releasever) = 7"),
+        };
+        auto init = run_command({"rpm", "--root", root.string(), "--define", "_dbpath /var/lib/rpm", "--initdb"});
+        EXPECT_EQ(init.exit_code, 0) << init.err;
+        std::vector<std::string> install = {
+            "rpm",      "--root",      root.string(),  "--define",  "_dbpath /var/lib/rpm", "-i", "--nodeps",
+            "--justdb", "--noscripts", "--ignorearch", "--ignoreos"};
+        install.insert(install.end(), rpms.begin(), rpms.end());
+        auto r = run_command(install);
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        write_file(root / "etc/os-release",
+                   "NAME=\"CentOS Linux\"\nVERSION_ID=\"7\"\nPRETTY_NAME=\"CentOS Linux 7 (Core)\"\n");
+        write_file(root / "etc/hostname", "engine.example.test\n");
+        write_file(root / "etc/yum.repos.d/site.repo",
+                   "[site-base]\nname=Base\nbaseurl=http://mirror.example.test/$releasever/$basearch/\n\n"
+                   "[site-off]\nname=Off\nbaseurl=http://mirror.example.test/off/\nenabled=0\n");
+        write_file(root / "etc/yum.repos.d/extra.repo", "[extra]\nname=Extra\nbaseurl=file:///srv/extra\n");
+    }
+
+    airgap::test::CommandResult inventory(const std::vector<std::string>& args) {
+        std::vector<std::string> argv = {airgap::test::binary("ovirt-applier").string(), "inventory"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_command(argv);
+    }
+};
+
+}  // namespace
+
+TEST(Inventory, DescribesTheRootAsReadableText) {
+    FakeMachine m;
+    fs::path out = m.tmp.path() / "out" / "engine.inv";
+    fs::create_directories(out.parent_path());
+    auto r = m.inventory({"--role", "engine", "--root", m.root.string(), "-o", out.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "");
+    // Written atomically: nothing but the file itself in its directory.
+    EXPECT_EQ(std::distance(fs::directory_iterator(out.parent_path()), fs::directory_iterator()), 1);
+
+    std::string text = read_file(out);
+    EXPECT_EQ(text.rfind("#ovirt-airgap-inventory: 1\n", 0), 0u) << text;
+    for (const std::string& line : std::vector<std::string>{
+             "#hostname: engine.example.test\n",
+             "#role: engine\n",
+             "#os-release: CentOS Linux 7 (Core)\n",
+             "#os-version-id: 7\n",
+             "#arch: " + uname_m() + "\n",
+             "#releasever: 7\n",
+             "#root: " + m.root.string() + "\n",
+             "#repos: extra site-base\n",
+             "#packages: 3\n",
+             "=Pkg: airgap-a 1.0 1 noarch\n",
+             "+Req:\nairgap-b >= 1.0\n-Req:\n",
+             "airgap-capability = 2\n",
+             "=Pkg: airgap-b 2.1 1 noarch\n",
+             "+Obs:\nairgap-old < 1\n-Obs:\n",
+             "+Con:\nairgap-bad\n-Con:\n",
+             "+Fls:\n/usr/bin/airgap-b\n-Fls:\n",
+         }) {
+        EXPECT_NE(text.find(line), std::string::npos) << "missing: " << line << "\nin:\n" << text;
+    }
+    EXPECT_NE(text.find("#kernel: "), std::string::npos);
+    EXPECT_NE(text.find("(running kernel of the host that read --root, not of the root)"), std::string::npos);
+    EXPECT_EQ(text.find("echo hi"), std::string::npos);  // no file contents, ever
+}
+
+TEST(Inventory, ReadsBackTheSamePackages) {
+    FakeMachine m;
+    fs::path out = m.tmp.path() / "host.inv";
+    auto r = m.inventory({"--role", "host", "--root", m.root.string(), "-o", out.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+
+    airgap::repo::SolvPool direct(uname_m());
+    direct.set_installed_rpmdb(m.root);
+    airgap::repo::SolvPool pool(uname_m());
+    auto header = airgap::repo::load_inventory(pool, out, "host");
+    EXPECT_EQ(header.role, "host");
+    EXPECT_EQ(header.hostname, "engine.example.test");
+    EXPECT_EQ(header.releasever, "7");
+    EXPECT_EQ(header.repos, (std::vector<std::string>{"extra", "site-base"}));
+    EXPECT_EQ(header.packages, 3u);
+
+    auto nevras = [](const std::vector<airgap::repo::PoolPackage>& ps) {
+        std::vector<std::string> out;
+        for (const auto& p : ps) out.push_back(p.nevra());
+        return out;
+    };
+    EXPECT_EQ(
+        nevras(pool.installed_packages()),
+        (std::vector<std::string>{"airgap-a-1.0-1.noarch", "airgap-b-2.1-1.noarch", "centos-release-7-1.noarch"}));
+    EXPECT_EQ(nevras(pool.installed_packages()), nevras(direct.installed_packages()));
+}
+
+TEST(Inventory, StdoutWithoutOutputOption) {
+    FakeMachine m;
+    auto r = m.inventory({"--role", "node", "--root", m.root.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.rfind("#ovirt-airgap-inventory: 1\n", 0), 0u);
+    EXPECT_NE(r.out.find("#role: node\n"), std::string::npos);
+}
+
+TEST(Inventory, BadRoleAndMissingRpmdbAreOneLineErrors) {
+    TempDir tmp;
+    auto bad_role = run_command({airgap::test::binary("ovirt-applier").string(), "inventory", "--role", "router"});
+    EXPECT_EQ(bad_role.exit_code, 1);
+    EXPECT_NE(bad_role.err.find("router"), std::string::npos) << bad_role.err;
+
+    auto no_db = run_command(
+        {airgap::test::binary("ovirt-applier").string(), "inventory", "--role", "host", "--root", tmp.path().string()});
+    EXPECT_EQ(no_db.exit_code, 1);
+    EXPECT_EQ(no_db.err, "ovirt-applier: error: no rpm database in " + (tmp.path() / "var/lib/rpm").string() + "\n");
+}
+
+TEST(Inventory, HeaderIsValidatedWhenReadBack) {
+    TempDir tmp;
+    const std::string body = "=Ver: 3.0\n=Pkg: bash 4.2 1.el7 x86_64\n";
+    auto header = [](const std::string& format, const std::string& role, const std::string& arch) {
+        return "#ovirt-airgap-inventory: " + format + "\n#role: " + role + "\n#arch: " + arch + "\n";
+    };
+    auto expect_error = [&](const std::string& name, const std::string& text, const std::string& role,
+                            const std::string& message) {
+        fs::path file = tmp.path() / name;
+        write_file(file, text);
+        airgap::repo::SolvPool pool("x86_64");
+        try {
+            airgap::repo::load_inventory(pool, file, role);
+            ADD_FAILURE() << name << ": no error";
+        } catch (const airgap::ConfigError& e) {
+            EXPECT_EQ(std::string(e.what()), file.string() + ": " + message);
+        }
+    };
+    expect_error("v2", header("2", "host", "x86_64") + body, "",
+                 "inventory format '2' is not supported (this version reads 1)");
+    expect_error("role", header("1", "host", "x86_64") + body, "engine", "inventory is of role host, not engine");
+    expect_error("arch", header("1", "host", "aarch64") + body, "", "inventory is for arch aarch64, not x86_64");
+    expect_error("plain", body, "", "not an ovirt-airgap inventory (no '#ovirt-airgap-inventory:' first line)");
+    expect_error("badrole", header("1", "router", "x86_64") + body, "",
+                 "unknown role 'router' (expected engine, host or node)");
+
+    fs::path good = tmp.path() / "good";
+    write_file(good, header("1", "host", "x86_64") + body);
+    airgap::repo::SolvPool pool("x86_64");
+    airgap::repo::load_inventory(pool, good);
+    ASSERT_EQ(pool.installed_packages().size(), 1u);
+    EXPECT_EQ(pool.installed_packages()[0].nevra(), "bash-4.2-1.el7.x86_64");
+}

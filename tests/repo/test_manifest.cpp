@@ -1,0 +1,141 @@
+#include "repo/manifest.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "repo/error.hpp"
+#include "tests/shared/testkit.hpp"
+
+using namespace airgap;
+using namespace airgap::repo;
+
+namespace {
+
+std::string data(const std::string& name) { return test::source_path("tests/data/manifests/" + name).string(); }
+
+std::string load_error(const std::string& path) {
+    try {
+        load_manifest(path);
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(exit_code_of(e), EXIT_USAGE);
+        return e.what();
+    }
+    return "(no error)";
+}
+
+const RepoConfig& by_id(const Manifest& m, const std::string& id) {
+    for (const auto& r : m.repos)
+        if (r.id == id) return r;
+    throw std::runtime_error("no repo " + id);
+}
+
+}  // namespace
+
+TEST(Manifest, LoadsReposRolesAndSubstitutesVariables) {
+    Manifest m = load_manifest(data("good.yaml"));
+    EXPECT_EQ(m.name, "tiny");
+    EXPECT_EQ(m.releasever, "7");
+    EXPECT_EQ(m.basearch, "x86_64");
+    EXPECT_EQ(m.path, data("good.yaml"));
+    ASSERT_EQ(m.repos.size(), 3u);
+
+    const auto& base = m.repos[0];
+    EXPECT_EQ(base.id, "base");
+    EXPECT_EQ(base.name, "base") << "name defaults to the id";
+    EXPECT_EQ(base.baseurls, std::vector<std::string>{"http://mirror.example/centos/7/os/x86_64/"});
+    EXPECT_TRUE(base.gpgcheck);
+    EXPECT_EQ(base.gpgkeys, (std::vector<std::string>{"RPM-GPG-KEY-CentOS-7", "https://keys.example/extra-7"}));
+    EXPECT_EQ(base.source, data("good.yaml") + ":5");
+
+    const auto& epel = m.repos[1];
+    EXPECT_EQ(epel.name, "EPEL 7");
+    EXPECT_EQ(epel.metalink, "https://mirrors.fedoraproject.org/metalink?repo=epel-7&arch=x86_64");
+    EXPECT_FALSE(epel.gpgcheck);
+    EXPECT_EQ(epel.includepkgs, (std::vector<std::string>{"ansible", "nbdkit*"})) << "a yum-style string list";
+    EXPECT_EQ(epel.excludepkgs, std::vector<std::string>{"nbdkit-plugin-vddk"});
+
+    const auto& ovirt = m.repos[2];
+    EXPECT_EQ(ovirt.mirrorlist, "https://resources.ovirt.org/pub/yum-repo/mirrorlist-ovirt-4.3-el7");
+    EXPECT_FALSE(ovirt.enabled);
+    EXPECT_TRUE(ovirt.skip_if_unavailable);
+
+    ASSERT_EQ(m.roles.size(), 2u);
+    EXPECT_EQ(m.roles.at("engine").roots, std::vector<std::string>{"ovirt-engine"});
+    EXPECT_EQ(m.roles.at("host").roots, std::vector<std::string>{"vdsm"});
+}
+
+TEST(Manifest, TheShippedOvirt43ManifestIsTheRealRepoSet) {
+    Manifest m = load_manifest(test::source_path("manifests/ovirt-4.3-el7.yaml"));
+    EXPECT_EQ(m.name, "ovirt-4.3-el7");
+    std::vector<std::string> ids;
+    for (const auto& r : m.repos) ids.push_back(r.id);
+    EXPECT_EQ(ids, (std::vector<std::string>{"ovirt-4.3", "ovirt-4.3-epel", "ovirt-4.3-centos-gluster6",
+                                             "ovirt-4.3-virtio-win-latest", "ovirt-4.3-centos-qemu-ev",
+                                             "ovirt-4.3-centos-ovirt43", "ovirt-4.3-centos-ovirt-common",
+                                             "ovirt-4.3-centos-opstools", "centos-sclo-rh-release",
+                                             "sac-gluster-ansible", "base", "updates", "extras"}));
+
+    EXPECT_EQ(by_id(m, "ovirt-4.3").mirrorlist, "https://resources.ovirt.org/pub/yum-repo/mirrorlist-ovirt-4.3-el7");
+    const auto& epel = by_id(m, "ovirt-4.3-epel");
+    EXPECT_EQ(epel.metalink, "https://mirrors.fedoraproject.org/metalink?repo=epel-7&arch=x86_64");
+    EXPECT_EQ(epel.includepkgs,
+              (std::vector<std::string>{"ansible", "ansible-doc", "epel-release", "facter", "golang*", "hiera",
+                                        "libtomcrypt", "libtommath", "nbdkit*", "ovirt-guest-agent*", "puppet",
+                                        "python2-crypto", "python2-ecdsa", "python-ordereddict", "ruby-augeas",
+                                        "rubygem-rgen", "ruby-shadow"}));
+    EXPECT_TRUE(package_allowed(epel, "nbdkit-plugin-python2"));
+    EXPECT_FALSE(package_allowed(epel, "python2-paramiko"));
+
+    EXPECT_FALSE(by_id(m, "ovirt-4.3-virtio-win-latest").gpgcheck);
+    EXPECT_EQ(by_id(m, "ovirt-4.3-centos-ovirt43").baseurls,
+              std::vector<std::string>{"http://mirror.centos.org/centos/7/virt/x86_64/ovirt-4.3/"});
+    EXPECT_EQ(by_id(m, "ovirt-4.3-centos-ovirt43").gpgkeys,
+              std::vector<std::string>{"https://www.centos.org/keys/RPM-GPG-KEY-CentOS-SIG-Virtualization"});
+    EXPECT_EQ(by_id(m, "base").baseurls, std::vector<std::string>{"http://vault.centos.org/7.9.2009/os/x86_64/"});
+    EXPECT_EQ(by_id(m, "updates").gpgkeys,
+              std::vector<std::string>{"https://www.centos.org/keys/RPM-GPG-KEY-CentOS-7"});
+    for (const auto& r : m.repos) {
+        EXPECT_TRUE(r.enabled) << r.id;
+        if (r.gpgcheck) {
+            EXPECT_FALSE(r.gpgkeys.empty()) << r.id;
+        }
+    }
+
+    EXPECT_EQ(m.roles.at("engine").roots, (std::vector<std::string>{"ovirt-engine", "ovirt-engine-setup"}));
+    EXPECT_EQ(m.roles.at("host").roots, (std::vector<std::string>{"ovirt-host", "vdsm"}));
+    EXPECT_EQ(m.roles.at("node").roots, std::vector<std::string>{"ovirt-node-ng-image-update"});
+}
+
+TEST(Manifest, MissingKeyNamesKeyAndLine) {
+    EXPECT_EQ(load_error(data("missing-id.yaml")), data("missing-id.yaml") + ":7: repos: missing required key 'id'");
+    EXPECT_EQ(load_error(data("missing-basearch.yaml")),
+              data("missing-basearch.yaml") + ":1: missing required key 'basearch'");
+    EXPECT_EQ(load_error(data("missing-roots.yaml")),
+              data("missing-roots.yaml") + ":8: role 'host': unknown key 'packages'");
+}
+
+TEST(Manifest, RepoNeedsExactlyOneSource) {
+    EXPECT_EQ(load_error(data("two-sources.yaml")),
+              data("two-sources.yaml") + ":5: repo 'base': needs exactly one of 'baseurl', 'mirrorlist' or 'metalink'");
+    EXPECT_EQ(load_error(data("no-source.yaml")),
+              data("no-source.yaml") + ":5: repo 'base': needs exactly one of 'baseurl', 'mirrorlist' or 'metalink'");
+}
+
+TEST(Manifest, UnknownRoleAndKeysAreErrors) {
+    EXPECT_EQ(load_error(data("unknown-role.yaml")),
+              data("unknown-role.yaml") + ":9: unknown role 'dwh' (expected engine, host or node)");
+    EXPECT_EQ(load_error(data("typo-key.yaml")), data("typo-key.yaml") + ":7: repo 'epel': unknown key 'inlcudepkgs'");
+    EXPECT_EQ(load_error(data("bad-bool.yaml")),
+              data("bad-bool.yaml") + ":7: repo 'base': 'gpgcheck' must be a boolean (true/false or 1/0)");
+}
+
+TEST(Manifest, BadYamlNamesTheLine) {
+    std::string err = load_error(data("bad-yaml.yaml"));
+    EXPECT_EQ(err.rfind(data("bad-yaml.yaml") + ":7: invalid YAML: ", 0), 0u) << err;
+    EXPECT_EQ(err.find('\n'), std::string::npos) << err;
+}
+
+TEST(Manifest, MissingFileIsAConfigError) {
+    EXPECT_EQ(load_error(data("nope.yaml")), data("nope.yaml") + ": cannot read manifest");
+}
