@@ -30,8 +30,9 @@ namespace {
 
 // Blocks handed from libisofs' writer thread to us per read: 1 MiB keeps syscalls rare.
 constexpr int kReadSize = 1 << 20;
-// Ring buffer between libisofs' writer thread and us, in 2 KiB blocks (default 1024 = 2 MiB).
-constexpr std::size_t kFifoBlocks = 4096;
+// Ring buffer between libisofs' writer thread and us, in 2 KiB blocks: 2 MiB. Measured on 1 GB:
+// 8 MiB is no faster and costs 6 MB of RSS.
+constexpr std::size_t kFifoBlocks = 1024;
 
 void init_libisofs() {
     static std::once_flag once;

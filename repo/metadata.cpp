@@ -38,10 +38,10 @@ std::string read_file(const fs::path& file) {
 
 // Where the repo's metadata comes from, as a user wrote it; also what the cache key hashes.
 std::string source_of(const RepoConfig& repo) {
-    if (!repo.metalink.empty()) return repo.metalink;
-    if (!repo.mirrorlist.empty()) return repo.mirrorlist;
     std::string out;
     for (const auto& u : repo.baseurls) out += (out.empty() ? "" : ", ") + u;
+    const std::string& list = repo.metalink.empty() ? repo.mirrorlist : repo.metalink;
+    if (!list.empty()) out += (out.empty() ? "" : ", ") + list;
     return out;
 }
 
@@ -53,20 +53,20 @@ std::string cache_key(const RepoConfig& repo) {
 }
 
 // A directory beside the cache entry that disappears unless it was renamed into place.
-class TempDir {
+class StagingDir {
 public:
-    TempDir(const fs::path& parent, const std::string& prefix) {
+    StagingDir(const fs::path& parent, const std::string& prefix) {
         std::string templ = (parent / (prefix + "XXXXXX")).string();
         if (!mkdtemp(templ.data()))
             throw ConfigError("cannot create a directory in " + parent.string() + ": " + std::strerror(errno));
         path_ = templ;
     }
-    ~TempDir() {
+    ~StagingDir() {
         std::error_code ec;
         if (!path_.empty()) fs::remove_all(path_, ec);
     }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
+    StagingDir(const StagingDir&) = delete;
+    StagingDir& operator=(const StagingDir&) = delete;
     const fs::path& path() const { return path_; }
     void release() { path_.clear(); }
 
@@ -90,6 +90,19 @@ private:
     int fd_;
 };
 
+// Flushes every file and directory under `dir` to disk, so that the rename publishes complete data.
+void sync_tree(const fs::path& dir) {
+    auto sync_one = [](const fs::path& p, int flags) {
+        int fd = ::open(p.c_str(), flags | O_CLOEXEC);
+        if (fd < 0) return;
+        ::fsync(fd);
+        ::close(fd);
+    };
+    for (const auto& e : fs::recursive_directory_iterator(dir))
+        sync_one(e.path(), e.is_directory() ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+    sync_one(dir, O_RDONLY | O_DIRECTORY);
+}
+
 // Swaps `fresh` into `entry`; readers see the old or the new directory, never a mix.
 void replace_dir(const fs::path& fresh, const fs::path& entry) {
     std::error_code ec;
@@ -101,20 +114,24 @@ void replace_dir(const fs::path& fresh, const fs::path& entry) {
     }
     fs::rename(fresh, entry);
     if (!old.empty()) fs::remove_all(old, ec);
+    int fd = ::open(entry.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        ::fsync(fd);
+        ::close(fd);
+    }
 }
 
 // Downloads into `dest` (which must exist): only repomd.xml when `repomd_only`.
 lr::Result download(const RepoConfig& repo, const fs::path& dest, bool repomd_only) {
     lr::Handle h;
     h.set(LRO_REPOTYPE, LR_YUMREPO);
-    if (!repo.metalink.empty()) {
+    // As dnf does: baseurls first, then the mirrors of the metalink, or else of the mirrorlist.
+    lr::CStrings urls(repo.baseurls);
+    if (!repo.baseurls.empty()) h.set(LRO_URLS, urls.get());
+    if (!repo.metalink.empty())
         h.set(LRO_METALINKURL, repo.metalink.c_str());
-    } else if (!repo.mirrorlist.empty()) {
+    else if (!repo.mirrorlist.empty())
         h.set(LRO_MIRRORLISTURL, repo.mirrorlist.c_str());
-    } else {
-        lr::CStrings urls(repo.baseurls);
-        h.set(LRO_URLS, urls.get());
-    }
     h.set(LRO_DESTDIR, dest.c_str());
     h.set(LRO_CHECKSUM, 1L);
     h.set(LRO_INTERRUPTIBLE, 0L);  // the executables own signal handling
@@ -155,7 +172,7 @@ bool is_corruption(const lr::LibrepoError& e) {
         code == LRE_MLBAD || code == LRE_INCOMPLETEREPO)
         return true;
     const std::string& m = e.mirror_failure();
-    return m.find("hecksum") != std::string::npos || m.find("size") != std::string::npos;
+    return m.find("hecksum") != std::string::npos || m.find("doesn't match") != std::string::npos;
 }
 
 }  // namespace
@@ -205,7 +222,7 @@ std::optional<RepoMetadata> MetadataFetcher::fetch(const RepoConfig& repo) {
     try {
         const fs::path cached_repomd = entry / "repodata" / "repomd.xml";
         if (fs::exists(cached_repomd, ec)) {
-            TempDir probe(cache_dir_, "." + key + ".repomd-");
+            StagingDir probe(cache_dir_, "." + key + ".repomd-");
             lr::Result r = download(repo, probe.path(), true);
             if (read_file(probe.path() / "repodata" / "repomd.xml") == read_file(cached_repomd)) {
                 try {
@@ -219,8 +236,9 @@ std::optional<RepoMetadata> MetadataFetcher::fetch(const RepoConfig& repo) {
             }
         }
         cb.message("repo " + repo.id + ": downloading metadata from " + source);
-        TempDir fresh(cache_dir_, "." + key + ".new-");
+        StagingDir fresh(cache_dir_, "." + key + ".new-");
         lr::Result r = download(repo, fresh.path(), false);
+        sync_tree(fresh.path());
         replace_dir(fresh.path(), entry);
         fresh.release();
         return describe_entry(base_url_of(r));

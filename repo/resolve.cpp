@@ -1,5 +1,7 @@
 #include "repo/resolve.hpp"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -150,8 +152,17 @@ Resolution solve(SolvPool& spool, IdQueue& job, const std::set<Id>& roots, const
     TransactionPtr trans(solver_create_transaction(solv.get()));
     const int mode =
         SOLVER_TRANSACTION_SHOW_ACTIVE | SOLVER_TRANSACTION_SHOW_OBSOLETES | SOLVER_TRANSACTION_SHOW_MULTIINSTALL;
-    for (int i = 0; i < trans->steps.count; ++i) {
-        Id p = trans->steps.elements[i];
+    // In solvable order: a repo loaded from a .solv cache pages its data in that order, and
+    // random lookups would decompress the same pages again and again.
+    std::vector<Id> steps(trans->steps.elements, trans->steps.elements + trans->steps.count);
+    std::sort(steps.begin(), steps.end());
+    std::set<Id> installed_names;
+    if (pool->installed) {
+        Id q;
+        Solvable* is;
+        FOR_REPO_SOLVABLES(pool->installed, q, is) { installed_names.insert(is->name); }
+    }
+    for (Id p : steps) {
         Solvable* s = pool_id2solvable(pool, p);
         if (pool->installed && s->repo == pool->installed) {
             result.replaced.push_back(pool_solvable2str(pool, s));
@@ -166,17 +177,10 @@ Resolution solve(SolvPool& spool, IdQueue& job, const std::set<Id>& roots, const
             case SOLVER_TRANSACTION_OBSOLETES:
                 reason = "update";
                 break;
-            case SOLVER_TRANSACTION_MULTIINSTALL: {
+            case SOLVER_TRANSACTION_MULTIINSTALL:
                 // A new kernel beside the old one is an update; a first one is not.
-                Id q;
-                Solvable* is;
-                if (pool->installed) {
-                    FOR_REPO_SOLVABLES(pool->installed, q, is) {
-                        if (is->name == s->name) reason = "update";
-                    }
-                }
+                if (installed_names.count(s->name)) reason = "update";
                 break;
-            }
             default:
                 break;
         }
@@ -220,6 +224,40 @@ Resolution resolve_install(SolvPool& spool, const std::vector<std::string>& root
         for (int i = 0; i < sel.size(); i += 2) job.push2(sel[i] | SOLVER_INSTALL, sel[i + 1]);
     }
     return solve(spool, job, root_ids, options);
+}
+
+InstalledCopies find_installed_copies(SolvPool& spool, const std::vector<std::string>& patterns) {
+    spool.prepare();
+    Pool* pool = spool.get();
+    InstalledCopies result;
+    Repo* installed = pool->installed;
+    if (!installed) return result;
+    Id p;
+    Solvable* s;
+    FOR_REPO_SOLVABLES(installed, p, s) {
+        const char* name = pool_id2str(pool, s->name);
+        bool wanted = std::any_of(patterns.begin(), patterns.end(),
+                                  [&](const std::string& pat) { return fnmatch(pat.c_str(), name, 0) == 0; });
+        if (!wanted) continue;
+        Id found = 0;
+        Id q, qq;
+        FOR_PROVIDES(q, qq, s->name) {
+            Solvable* c = pool_id2solvable(pool, q);
+            // whatprovides leaves out what includepkgs/excludepkgs hide (pool->considered).
+            if (c->repo != installed && c->name == s->name && c->evr == s->evr && c->arch == s->arch) {
+                found = q;
+                break;
+            }
+        }
+        if (found)
+            result.packages.push_back(describe_package(pool, pool_id2solvable(pool, found), "installed"));
+        else
+            result.missing.push_back(pool_solvable2str(pool, s));
+    }
+    std::sort(result.packages.begin(), result.packages.end(),
+              [](const ResolvedPackage& a, const ResolvedPackage& b) { return a.nevra < b.nevra; });
+    std::sort(result.missing.begin(), result.missing.end());
+    return result;
 }
 
 }  // namespace airgap::repo

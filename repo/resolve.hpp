@@ -57,4 +57,13 @@ Resolution resolve_update(SolvPool& pool, const ResolveOptions& options = {});
 /// X"), not an exception. Ignores any installed repo in `pool`. Prepares the pool.
 Resolution resolve_install(SolvPool& pool, const std::vector<std::string>& roots, const ResolveOptions& options = {});
 
+/// Repo copies of the installed packages whose names match `patterns` (fnmatch globs), e.g.
+/// the versions engine-setup needs for rollback ("ovirt-engine*"). Same name, epoch, version,
+/// release and arch, from a repo whose filters let it through; reason "installed".
+struct InstalledCopies {
+    std::vector<ResolvedPackage> packages;  // sorted by nevra
+    std::vector<std::string> missing;       // installed nevras no repo carries, sorted
+};
+InstalledCopies find_installed_copies(SolvPool& pool, const std::vector<std::string>& patterns);
+
 }  // namespace airgap::repo

@@ -1,6 +1,7 @@
 #include "repo/solv_pool.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <set>
 #include <system_error>
 
 #include "repo/error.hpp"
@@ -80,7 +82,7 @@ void write_solv_cache(Repo* repo, const fs::path& file) {
     std::string temp = (file.parent_path() / ("." + file.filename().string() + ".tmp-XXXXXX")).string();
     int fd = mkstemp(temp.data());
     if (fd < 0) throw ConfigError("cannot write solv cache " + file.string() + ": " + std::strerror(errno));
-    File f(fdopen(fd, "w"));
+    File f(fchmod(fd, 0644) == 0 ? fdopen(fd, "w") : nullptr);
     if (!f) {
         close(fd);
         unlink(temp.c_str());
@@ -108,7 +110,50 @@ std::string safe_component(const std::string& id) {
     return out;
 }
 
+class IdQueue {
+public:
+    IdQueue() { queue_init(&q_); }
+    ~IdQueue() { queue_free(&q_); }
+    IdQueue(const IdQueue&) = delete;
+    IdQueue& operator=(const IdQueue&) = delete;
+    Queue* get() noexcept { return &q_; }
+
+private:
+    Queue q_;
+};
+
 }  // namespace
+
+// libsolv's own tools do the same: a cache that records which file provides it already
+// carries lets pool_addfileprovides skip that repo's file lists on the next run.
+void SolvPool::update_solv_caches(Queue* want) {
+    for (const auto& cache : caches_) {
+        Repo* repo = find_repo(cache.repo_id);
+        if (!repo) continue;
+        if (!cache.fresh) {
+            IdQueue have;
+            repo_lookup_idarray(repo, SOLVID_META, REPOSITORY_ADDEDFILEPROVIDES, have.get());
+            std::set<Id> known(have.get()->elements, have.get()->elements + have.get()->count);
+            bool complete =
+                std::all_of(want->elements, want->elements + want->count, [&](Id id) { return known.count(id) > 0; });
+            if (complete) continue;
+        }
+        Repodata* data = repo_add_repodata(repo, REPO_REUSE_REPODATA);
+        repodata_set_idarray(data, SOLVID_META, REPOSITORY_ADDEDFILEPROVIDES, want);
+        repodata_internalize(data);
+        write_solv_cache(repo, cache.file);
+    }
+}
+
+Repo* SolvPool::find_repo(const std::string& id) const {
+    Pool* pool = pool_;  // FOR_REPOS expects `pool`
+    Repo* r = nullptr;
+    int i;
+    FOR_REPOS(i, r) {
+        if (r->name && id == r->name) return r;
+    }
+    return nullptr;
+}
 
 const std::vector<std::string>& default_installonly() {
     // EL7 yum's installonlypkgs and dnf's installonlypkgs provides, together.
@@ -166,6 +211,7 @@ SolvPool::SolvPool(SolvPool&& other) noexcept
       arch_(std::move(other.arch_)),
       installonly_(std::move(other.installonly_)),
       filters_(std::move(other.filters_)),
+      caches_(std::move(other.caches_)),
       prepared_(other.prepared_) {
     other.pool_ = nullptr;
 }
@@ -178,6 +224,7 @@ SolvPool& SolvPool::operator=(SolvPool&& other) noexcept {
         arch_ = std::move(other.arch_);
         installonly_ = std::move(other.installonly_);
         filters_ = std::move(other.filters_);
+        caches_ = std::move(other.caches_);
         prepared_ = other.prepared_;
     }
     return *this;
@@ -189,12 +236,7 @@ void SolvPool::check_open(const std::string& what) const {
 }
 
 Repo* SolvPool::new_repo(const std::string& id) {
-    Pool* pool = pool_;  // FOR_REPOS expects `pool`
-    Repo* r = nullptr;
-    int i;
-    FOR_REPOS(i, r) {
-        if (r->name && id == r->name) throw ConfigError("repo " + id + " is loaded twice");
-    }
+    if (find_repo(id)) throw ConfigError("repo " + id + " is loaded twice");
     return repo_create(pool_, id.c_str());
 }
 
@@ -237,13 +279,19 @@ void SolvPool::add_repo(const RepoMetadata& md, const RepoConfig& config, const 
         fs::path cache;
         if (!solv_cache_dir.empty() && !md.revision.empty())
             cache = solv_cache_dir / safe_component(id) / (safe_component(md.revision) + ".solv");
-        if (!cache.empty() && read_solv_cache(repo, cache)) return;
+        if (!cache.empty() && read_solv_cache(repo, cache)) {
+            caches_.push_back({id, cache, false});
+            return;
+        }
         load_rpmmd(pool_, repo, id, md);
-        if (!cache.empty()) write_solv_cache(repo, cache);
+        if (!cache.empty()) caches_.push_back({id, cache, true});
     } catch (...) {
         // A half-loaded repo must not take part in a resolution.
         repo_free(repo, 1);
         filters_.erase(id);
+        caches_.erase(
+            std::remove_if(caches_.begin(), caches_.end(), [&](const SolvCache& s) { return s.repo_id == id; }),
+            caches_.end());
         throw;
     }
 }
@@ -297,7 +345,9 @@ void SolvPool::set_installed_rpmdb(const fs::path& root, bool all_files) {
 void SolvPool::prepare() {
     if (!pool_) throw std::logic_error("SolvPool used after move");
     if (prepared_) return;
-    pool_addfileprovides(pool_);
+    IdQueue added, added_installed;
+    pool_addfileprovides_queue(pool_, added.get(), added_installed.get());
+    update_solv_caches(added.get());
     bool filtered = std::any_of(filters_.begin(), filters_.end(), [](const auto& f) {
         return !f.second.includepkgs.empty() || !f.second.excludepkgs.empty();
     });

@@ -11,8 +11,9 @@
 #include "repo/metadata.hpp"
 #include "repo/repo_config.hpp"
 
-struct s_Pool;  // libsolv's Pool
-struct s_Repo;  // libsolv's Repo
+struct s_Pool;   // libsolv's Pool
+struct s_Repo;   // libsolv's Repo
+struct s_Queue;  // libsolv's Queue
 
 namespace airgap::repo {
 
@@ -48,7 +49,8 @@ public:
 
     /// Loads a repo's rpm-md metadata (repomd, primary, filelists, updateinfo; compressed or
     /// not). With `solv_cache_dir` set, a .solv cache keyed by `metadata.revision` is read from
-    /// (or written to, atomically) `solv_cache_dir/<repo id>/<revision>.solv`. `config`'s
+    /// `solv_cache_dir/<repo id>/<revision>.solv`, or written there (atomically) by prepare(),
+    /// with the file provides the pool needed, so that a later run skips the file lists. `config`'s
     /// includepkgs/excludepkgs hide packages from the solver (yum's semantics). Throws
     /// ConfigError naming the repo and file when the metadata cannot be read.
     void add_repo(const RepoMetadata& metadata, const RepoConfig& config,
@@ -70,7 +72,9 @@ public:
     void set_installonly(std::vector<std::string> names) { installonly_ = std::move(names); }
     const std::vector<std::string>& installonly() const noexcept { return installonly_; }
 
-    /// Applies the repo filters and builds the provides index. Idempotent; resolve calls it.
+    /// Applies the repo filters, adds file provides, builds the provides index and writes the
+    /// .solv caches that are new or lack file provides. Idempotent; resolve calls it. Throws
+    /// ConfigError when a cache cannot be written.
     void prepare();
 
     /// The installed repo (null when none was loaded); owned by the pool.
@@ -82,6 +86,8 @@ public:
 
 private:
     s_Repo* new_repo(const std::string& id);
+    s_Repo* find_repo(const std::string& id) const;
+    void update_solv_caches(s_Queue* added);
     void check_open(const std::string& what) const;
     void free_pool() noexcept;
 
@@ -89,6 +95,12 @@ private:
     std::string arch_;
     std::vector<std::string> installonly_;
     std::map<std::string, RepoConfig> filters_;  // repo id -> its config, for include/exclude
+    struct SolvCache {
+        std::string repo_id;
+        std::filesystem::path file;
+        bool fresh;  // parsed from XML this time: the cache is (re)written in prepare()
+    };
+    std::vector<SolvCache> caches_;
     bool prepared_ = false;
 };
 

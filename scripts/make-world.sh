@@ -66,6 +66,8 @@ chmod 0755 "$out/bin/dnf"
 # --- signing key -------------------------------------------------------------------------
 export GNUPGHOME="$out/gnupg"
 mkdir -m 0700 "$GNUPGHOME"
+# gpg starts an agent for this home; stop it however the script ends.
+trap 'gpgconf --kill gpg-agent 2>/dev/null || true' EXIT
 key_uid="ovirt-airgap test world <world@airgap.invalid>"
 gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
     --quick-gen-key "$key_uid" rsa3072 sign never 2>/dev/null
@@ -131,7 +133,6 @@ step "built $count packages in $builds rpmbuild runs"
 find "$out/repos" -name '*.rpm' -print0 | sort -z |
     GPG_TTY=/dev/null xargs -0 rpmsign --define "%__gpg /usr/bin/gpg" --define "_gpg_name $key_uid" \
         --define "_gpg_digest_algo sha256" --addsign --rpmv3 >/dev/null
-gpgconf --kill gpg-agent 2>/dev/null || true
 step "signed $count packages (RSA/SHA256, key $key_id)"
 
 # --- repos -------------------------------------------------------------------------------

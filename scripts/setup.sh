@@ -9,10 +9,13 @@ packages=(
   cmake g++ make pkg-config
   libsolv-dev libsolvext-dev librepo-dev libarchive-dev libisofs-dev libssl-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libgtest-dev
+  librpm-dev
   # real peers in the tests and the demo world
   rpm createrepo-c dnf gnupg python3 openssl xorriso libarchive-tools
   # benchmark
   time
+  # dnf repoclosure, which checks the test world (tests/e2e/test_world.cpp)
+  dnf-plugins-core
 )
 missing=()
 for p in "${packages[@]}"; do

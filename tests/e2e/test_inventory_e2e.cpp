@@ -32,7 +32,9 @@ void write_file(const fs::path& path, const std::string& text) {
     std::ofstream(path, std::ios::binary) << text;
 }
 
-std::size_t line_count(const std::string& text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
+std::size_t line_count(const std::string& text) {
+    return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
 
 std::vector<std::vector<std::string>> token_lines(const std::string& text) {
     std::vector<std::vector<std::string>> lines;
@@ -97,9 +99,9 @@ TEST_F(InventoryE2E, EngineRootIsDescribedWithEveryInstalledPackage) {
     std::string text = read_file(file);
 
     // The header a reviewer reads first.
-    for (const char* line : {"#role: engine\n", "#hostname: engine.airgap.invalid\n",
-                             "#os-release: CentOS Linux 7 (Core)\n", "#os-version-id: 7\n", "#arch: x86_64\n",
-                             "#releasever: 7\n"})
+    for (const char* line :
+         {"#role: engine\n", "#hostname: engine.airgap.invalid\n", "#os-release: CentOS Linux 7 (Core)\n",
+          "#os-version-id: 7\n", "#arch: x86_64\n", "#releasever: 7\n"})
         EXPECT_NE(text.find(line), std::string::npos) << line << text.substr(0, 600);
     // The repos the machine has enabled: upstream's ids from its own .repo files.
     EXPECT_NE(text.find("#repos: base centos-sclo-rh-release extras ovirt-4.3 ovirt-4.3-centos-gluster6 "
@@ -169,8 +171,8 @@ TEST_F(InventoryE2E, MissingRootIsAUsageError) {
 
 TEST_F(InventoryE2E, UnwritableOutputIsAUsageError) {
     fs::path file = tmp_.path() / "no-such-dir/out.inventory";
-    CommandResult r = inventory(
-        {"--role", "engine", "--root", (world_dir() / "roots/engine-4.3.7").string(), "-o", file.string()});
+    CommandResult r =
+        inventory({"--role", "engine", "--root", (world_dir() / "roots/engine-4.3.7").string(), "-o", file.string()});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_EQ(line_count(r.err), 1u) << r.err;
     EXPECT_FALSE(fs::exists(file));

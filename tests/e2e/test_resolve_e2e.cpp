@@ -41,7 +41,9 @@ void write_file(const fs::path& path, const std::string& text) {
     std::ofstream(path, std::ios::binary) << text;
 }
 
-std::size_t line_count(const std::string& text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
+std::size_t line_count(const std::string& text) {
+    return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
 
 // The world's repos served over HTTP on loopback, and the resolve command line that uses them.
 class ResolveE2E : public ::testing::Test {
@@ -56,7 +58,8 @@ public:
     CommandResult resolve(const std::vector<std::string>& args, const fs::path& manifest = {}) {
         std::vector<std::string> argv = {binary("ovirt-bundler").string(), "resolve", "-m",
                                          (manifest.empty() ? world_dir() / "manifest.yaml" : manifest).string()};
-        for (const auto& repo : kRepos) argv.insert(argv.end(), {"--repo-url", repo + "=" + server_->url() + "/" + repo});
+        for (const auto& repo : kRepos)
+            argv.insert(argv.end(), {"--repo-url", repo + "=" + server_->url() + "/" + repo});
         argv.insert(argv.end(), {"--cache", (tmp_.path() / "cache").string()});
         argv.insert(argv.end(), args.begin(), args.end());
         return run_command(argv);
@@ -93,7 +96,8 @@ std::vector<std::string> json_nevras(const std::string& out, std::vector<std::st
         EXPECT_TRUE(std::count(kRepos.begin(), kRepos.end(), p.value("repo", ""))) << p;
     }
     if (problems)
-        for (const auto& text : doc.value("problems", nlohmann::json::array())) problems->push_back(text.get<std::string>());
+        for (const auto& text : doc.value("problems", nlohmann::json::array()))
+            problems->push_back(text.get<std::string>());
     std::sort(nevras.begin(), nevras.end());
     return nevras;
 }
@@ -103,7 +107,7 @@ std::vector<std::string> dnf_upgrade(const fs::path& root) {
     std::vector<std::string> argv = world_dnf(root);
     argv.insert(argv.end(), {"upgrade", "--assumeno"});
     CommandResult r = run_command(argv);
-    EXPECT_NE(r.out.find("Operation aborted."), std::string::npos) << r.out << r.err;
+    EXPECT_NE((r.out + r.err).find("Operation aborted."), std::string::npos) << r.out << r.err;
     return dnf_transaction_packages(r.out);
 }
 
@@ -114,7 +118,7 @@ std::vector<std::string> dnf_install_on_empty(const fs::path& root, const std::v
     argv.insert(argv.end(), {"--setopt=install_weak_deps=False", "install", "--assumeno"});
     argv.insert(argv.end(), packages.begin(), packages.end());
     CommandResult r = run_command(argv);
-    EXPECT_NE(r.out.find("Operation aborted."), std::string::npos) << r.out << r.err;
+    EXPECT_NE((r.out + r.err).find("Operation aborted."), std::string::npos) << r.out << r.err;
     return dnf_transaction_packages(r.out);
 }
 
@@ -125,7 +129,8 @@ std::vector<std::string> without_installed(const std::vector<std::string>& resol
     std::vector<std::string> fresh, carried;
     for (const auto& nevra : resolved)
         (std::binary_search(installed.begin(), installed.end(), nevra) ? carried : fresh).push_back(nevra);
-    for (const auto& nevra : carried) EXPECT_EQ(nevra.rfind("ovirt-engine", 0), 0u) << "carried but installed: " << nevra;
+    for (const auto& nevra : carried)
+        EXPECT_EQ(nevra.rfind("ovirt-engine", 0), 0u) << "carried but installed: " << nevra;
     return fresh;
 }
 

@@ -109,8 +109,8 @@ TEST_F(World, EveryPackageIsSignedWithTheWorldKeyAndItsDigestsAreGood) {
     // Signed by the world key: RSA/SHA256 over the header, plus the v3 header+payload
     // signature that EL7's rpm 4.11 checks.
     for (const auto& rpm : rpms) {
-        CommandResult sig = run_command({"rpm", "--dbpath", db.string(), "-qp", "--qf",
-                                         "%{RSAHEADER:pgpsig}|%{SIGPGP:pgpsig}", rpm.string()});
+        CommandResult sig = run_command(
+            {"rpm", "--dbpath", db.string(), "-qp", "--qf", "%{RSAHEADER:pgpsig}|%{SIGPGP:pgpsig}", rpm.string()});
         ASSERT_EQ(sig.exit_code, 0) << sig.err;
         EXPECT_TRUE(std::regex_match(sig.out, std::regex("RSA/SHA256, .*, Key ID [0-9a-f]{8}" + id.out +
                                                          "\\|RSA/SHA256, .*, Key ID [0-9a-f]{8}" + id.out)))
@@ -132,7 +132,8 @@ TEST_F(World, ReposHaveRepodataForDnfAndEl7Yum) {
     for (const auto& repo : kRepos) {
         std::string repomd = read_file(world_dir() / "repos" / repo / "repodata/repomd.xml");
         for (const char* type : {"primary", "filelists", "other", "primary_db", "filelists_db", "other_db"})
-            EXPECT_NE(repomd.find("<data type=\"" + std::string(type) + "\">"), std::string::npos) << repo << " " << type;
+            EXPECT_NE(repomd.find("<data type=\"" + std::string(type) + "\">"), std::string::npos)
+                << repo << " " << type;
     }
     std::string updates = read_file(world_dir() / "repos/centos-updates/repodata/repomd.xml");
     EXPECT_NE(updates.find("<data type=\"updateinfo\">"), std::string::npos);
@@ -167,9 +168,10 @@ TEST_F(World, TrapsArePresent) {
     EXPECT_EQ(primary.find("<file>" + path + "</file>"), std::string::npos);
     EXPECT_NE(repodata("ovirt-4.3", "filelists").find(">" + path + "</file>"), std::string::npos);
     // The Obsoletes rename.
-    CommandResult obs = run_command(
-        {"rpm", "-qp", "--nosignature", "--obsoletes",
-         (repos / "ovirt-4.3/Packages/python2-ovirt-engine-sdk4-4.3.4-1.el7.x86_64.rpm").string()});
+    TempDir tmp;
+    CommandResult obs =
+        run_command({"rpm", "--dbpath", tmp.path().string(), "-qp", "--nosignature", "--obsoletes",
+                     (repos / "ovirt-4.3/Packages/python2-ovirt-engine-sdk4-4.3.4-1.el7.x86_64.rpm").string()});
     EXPECT_EQ(obs.out, "python-ovirt-engine-sdk4 < 4.3.4-1.el7\n") << obs.err;
     // installonly kernels, and an update nothing needs.
     EXPECT_TRUE(fs::exists(repos / "centos-base/Packages/kernel-3.10.0-1160.el7.x86_64.rpm"));
@@ -182,8 +184,8 @@ TEST_F(World, RootsHoldThe437VersionsInTheEl7Rpmdb) {
         EXPECT_EQ(installed_nevras(root), root_list(name)) << name;
         EXPECT_TRUE(fs::exists(root / "var/lib/rpm/rpmdb.sqlite")) << name;
         EXPECT_FALSE(fs::exists(root / "root/.rpmdb")) << name << ": dnf used Debian's ~/.rpmdb";
-        CommandResult key = run_command(
-            {"rpm", "--root", root.string(), "--define", "_dbpath /var/lib/rpm", "-q", "gpg-pubkey"});
+        CommandResult key =
+            run_command({"rpm", "--root", root.string(), "--define", "_dbpath /var/lib/rpm", "-q", "gpg-pubkey"});
         EXPECT_EQ(key.exit_code, 0) << name << ": world key not imported";
         CommandResult verify =
             run_command({"rpm", "--root", root.string(), "--define", "_dbpath /var/lib/rpm", "-Va", "--nomtime"});
@@ -202,8 +204,9 @@ TEST_F(World, RootsHoldThe437VersionsInTheEl7Rpmdb) {
     EXPECT_EQ(read_file(engine / "etc/hostname"), "engine.airgap.invalid\n");
     CommandResult q = run_command({"rpm", "--root", engine.string(), "--define", "_dbpath /var/lib/rpm", "-q",
                                    "ovirt-engine", "ovirt-engine-setup", "kernel"});
-    EXPECT_EQ(q.out, "ovirt-engine-4.3.7.2-1.el7.noarch\novirt-engine-setup-4.3.7.2-1.el7.noarch\n"
-                     "kernel-3.10.0-1062.el7.x86_64\n");
+    EXPECT_EQ(q.out,
+              "ovirt-engine-4.3.7.2-1.el7.noarch\novirt-engine-setup-4.3.7.2-1.el7.noarch\n"
+              "kernel-3.10.0-1062.el7.x86_64\n");
 }
 
 // What real dnf does with a copy of a root: exactly what the traps allow.
@@ -213,7 +216,7 @@ std::vector<std::string> dnf_upgrade_plan(const fs::path& root, std::string* out
     CommandResult r = run_command(argv);
     *output = r.out + r.err;
     EXPECT_EQ(r.exit_code, 1) << *output;  // --assumeno: "Operation aborted."
-    EXPECT_NE(r.out.find("Operation aborted."), std::string::npos) << *output;
+    EXPECT_NE((r.out + r.err).find("Operation aborted."), std::string::npos) << *output;
     return dnf_transaction_packages(r.out);
 }
 
@@ -381,8 +384,8 @@ TEST_F(World, MakeWorldIsIdempotentAndRefusesForeignDirectories) {
     CommandResult refused =
         run_command({source_path("scripts/make-world.sh").string(), (tmp.path() / "precious").string()});
     EXPECT_EQ(refused.exit_code, 1);
-    EXPECT_EQ(refused.err,
-              "world: " + (tmp.path() / "precious").string() + " exists and is not a test world; refusing to overwrite it\n");
+    EXPECT_EQ(refused.err, "world: " + (tmp.path() / "precious").string() +
+                               " exists and is not a test world; refusing to overwrite it\n");
     EXPECT_EQ(read_file(tmp.path() / "precious/notes.txt"), "keep me\n");
 
     CommandResult usage = run_command({source_path("scripts/make-world.sh").string()});

@@ -200,3 +200,26 @@ TEST(ResolveInstall, ArchOfTheTargetApplies) {
     Resolution app = airgap::repo::resolve_install(pool, {"app"});
     EXPECT_FALSE(app.ok());
 }
+
+TEST(InstalledCopies, FindsTheRepoCopiesOfInstalledVersions) {
+    SolvPool pool = site_pool();
+    auto copies = airgap::repo::find_installed_copies(pool, {"foo", "k*", "tool"});
+    std::map<std::string, std::string> expected = {
+        {"foo-1.0-1.el7.x86_64", "base installed"},
+        {"kernel-3.10.0-1.el7.x86_64", "base installed"},
+        {"tool-1.0-1.el7.noarch", "base installed"},
+    };
+    EXPECT_EQ(carried(Resolution{copies.packages, {}, {}}), expected);
+    EXPECT_TRUE(copies.missing.empty());
+}
+
+TEST(InstalledCopies, ReportsWhatNoRepoCarriesOrFiltersHide) {
+    SolvPool pool("x86_64");
+    pool.add_testtags_repo(repo("base", {}, {"foo"}), tags("base.tags"));
+    pool.add_testtags_repo(repo("other"), tags("broken.tags"));
+    pool.set_installed_testtags(tags("installed.tags"));
+    auto copies = airgap::repo::find_installed_copies(pool, {"foo", "bash"});
+    std::map<std::string, std::string> expected = {{"bash-4.2-1.el7.x86_64", "base installed"}};
+    EXPECT_EQ(carried(Resolution{copies.packages, {}, {}}), expected);
+    EXPECT_EQ(copies.missing, std::vector<std::string>{"foo-1.0-1.el7.x86_64"});
+}

@@ -30,6 +30,7 @@ RepoMetadata rpmmd(const fs::path& dir) {
     md.repomd = dir / "repodata/repomd.xml";
     md.primary = dir / "repodata/primary.xml.gz";
     md.filelists = dir / "repodata/filelists.xml.xz";
+    md.updateinfo = dir / "repodata/updateinfo.xml.zst";
     md.revision = "0123abcd";
     return md;
 }
@@ -78,6 +79,19 @@ TEST(SolvPool, LoadsCompressedRpmmdWithFilelists) {
     expect_tool_resolves(pool);
 }
 
+TEST(SolvPool, AdvisoriesAreNotPackages) {
+    // updateinfo.xml.zst holds one advisory for tool; it must neither list nor install as a package.
+    SolvPool pool("x86_64");
+    pool.add_repo(rpmmd(data("rpmmd")), config("test"));
+    pool.set_installed_testtags(data("installed.tags"));
+    EXPECT_EQ(pool.available_packages().size(), 3u);
+    auto r = airgap::repo::resolve_update(pool);
+    ASSERT_TRUE(r.ok()) << r.problems[0];
+    std::vector<std::string> got;
+    for (const auto& p : r.packages) got.push_back(p.nevra);
+    EXPECT_EQ(got, (std::vector<std::string>{"tool-2.0-1.el7.noarch", "tool-helper-1:1.0-3.el7.x86_64"}));
+}
+
 TEST(SolvPool, WithoutFilelistsAFileRequirementIsAProblem) {
     SolvPool pool("x86_64");
     RepoMetadata md = rpmmd(data("rpmmd"));
@@ -96,6 +110,8 @@ TEST(SolvPool, WritesAndReusesASolvCacheKeyedByRevision) {
     {
         SolvPool pool("x86_64");
         pool.add_repo(rpmmd(data("rpmmd")), config("test"), cache);
+        EXPECT_FALSE(fs::exists(cache / "test"));  // written once the pool knows its file provides
+        pool.prepare();
     }
     fs::path file = cache / "test" / "0123abcd.solv";
     ASSERT_TRUE(fs::exists(file));
@@ -113,6 +129,7 @@ TEST(SolvPool, WritesAndReusesASolvCacheKeyedByRevision) {
     md.revision = "4567ef";
     SolvPool again("x86_64");
     again.add_repo(md, config("test"), cache);
+    again.prepare();
     EXPECT_TRUE(fs::exists(cache / "test" / "4567ef.solv"));
     EXPECT_FALSE(fs::exists(file));
 }

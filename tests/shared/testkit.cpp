@@ -110,8 +110,8 @@ fs::path copy_world_root(const std::string& name, const fs::path& dir) {
 }
 
 std::vector<std::string> installed_nevras(const fs::path& root) {
-    CommandResult r = run_command({"rpm", "--root", root.string(), "--define", "_dbpath /var/lib/rpm", "-qa",
-                                   "--qf", "%{nevra}\\n"});
+    CommandResult r =
+        run_command({"rpm", "--root", root.string(), "--define", "_dbpath /var/lib/rpm", "-qa", "--qf", "%{nevra}\\n"});
     if (r.exit_code != 0) throw std::runtime_error("rpm -qa in " + root.string() + " failed: " + r.err);
     std::vector<std::string> nevras;
     std::istringstream lines(r.out);
@@ -138,9 +138,9 @@ std::vector<std::string> dnf_transaction_packages(const std::string& dnf_output)
         }
         if (line[0] != ' ') {  // a section title ("Upgrading:") or anything else
             flush();
-            in_section = line.back() == ':' &&
-                         (line.rfind("Installing", 0) == 0 || line.rfind("Upgrading", 0) == 0 ||
-                          line.rfind("Reinstalling", 0) == 0 || line.rfind("Downgrading", 0) == 0);
+            in_section =
+                line.back() == ':' && (line.rfind("Installing", 0) == 0 || line.rfind("Upgrading", 0) == 0 ||
+                                       line.rfind("Reinstalling", 0) == 0 || line.rfind("Downgrading", 0) == 0);
             continue;
         }
         if (!in_section) continue;

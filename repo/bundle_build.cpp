@@ -1,0 +1,574 @@
+#include "repo/bundle_build.hpp"
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
+#include <sstream>
+#include <system_error>
+#include <tuple>
+
+#include "repo/archive.hpp"
+#include "repo/atomic_file.hpp"
+#include "repo/error.hpp"
+#include "repo/inventory.hpp"
+#include "repo/package_fetch.hpp"
+#include "repo/rpm_signature.hpp"
+#include "repo/sha256.hpp"
+#include "repo/signing.hpp"
+
+extern "C" {
+#include <solv/bitmap.h>
+#include <solv/chksum.h>
+#include <solv/pool.h>
+#include <solv/repo.h>
+#include <solv/solvable.h>
+}
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+
+namespace airgap::repo {
+
+namespace {
+
+// A scratch directory for work that never becomes part of the output (key downloads, the
+// signing probe, the proof's metadata cache); removed with its content when it dies.
+class ScratchDir {
+public:
+    ScratchDir() {
+        std::string templ = (fs::temp_directory_path() / "ovirt-bundler.XXXXXX").string();
+        if (!::mkdtemp(templ.data()))
+            throw ConfigError("cannot create a temporary directory in " + fs::temp_directory_path().string() + ": " +
+                              std::strerror(errno));
+        path_ = templ;
+    }
+    ~ScratchDir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+    const fs::path& path() const noexcept { return path_; }
+
+private:
+    fs::path path_;
+};
+
+// A file that is removed when it dies unless released: the packed archive before its rename.
+class RemoveOnFailure {
+public:
+    explicit RemoveOnFailure(fs::path path) : path_(std::move(path)) {}
+    ~RemoveOnFailure() {
+        if (path_.empty()) return;
+        std::error_code ec;
+        fs::remove(path_, ec);
+    }
+    RemoveOnFailure(const RemoveOnFailure&) = delete;
+    RemoveOnFailure& operator=(const RemoveOnFailure&) = delete;
+    void release() noexcept { path_.clear(); }
+
+private:
+    fs::path path_;
+};
+
+std::string last_line(const std::string& text) {
+    std::istringstream in(text);
+    std::string line, last;
+    while (std::getline(in, line))
+        if (line.find_first_not_of(" \t\r") != std::string::npos) last = line;
+    return last;
+}
+
+std::string read_text(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Runs a helper tool (createrepo_c, modifyrepo_c) with its output in `log`; ConfigError with
+// the tool's last line when it fails: the bundle cannot be made, nothing is put in place.
+void run_tool(const std::vector<std::string>& argv, const fs::path& log, const std::string& what) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t pid = 0;
+    int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) throw ConfigError(what + ": cannot run " + argv[0] + ": " + std::strerror(rc));
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) throw ConfigError(what + ": waiting for " + argv[0] + ": " + std::strerror(errno));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        throw ConfigError(what + ": " + argv[0] + " failed: " + last_line(read_text(log)));
+}
+
+std::string basename_of(const std::string& location) {
+    auto slash = location.rfind('/');
+    return slash == std::string::npos ? location : location.substr(slash + 1);
+}
+
+bool is_rollback_name(const char* name) {
+    // engine-setup upgrades these and wants their installed versions for its rollback.
+    return fnmatch("ovirt-engine*", name, 0) == 0 || fnmatch("*-setup*", name, 0) == 0;
+}
+
+const RepoConfig* find_repo(const std::vector<RepoConfig>& repos, const std::string& id) {
+    for (const auto& r : repos)
+        if (r.id == id) return &r;
+    return nullptr;
+}
+
+SolvPool upstream_pool(const Plan& plan, const fs::path& cache_dir) {
+    SolvPool pool(plan.manifest.basearch);
+    for (const auto& md : plan.metadata)
+        if (const RepoConfig* cfg = find_repo(plan.repos, md.repo_id)) pool.add_repo(md, *cfg, cache_dir / "solv");
+    return pool;
+}
+
+// The same description resolve.cpp gives a solvable, for a package no resolution chose.
+ResolvedPackage describe(Pool* pool, Solvable* s, const std::string& reason) {
+    ResolvedPackage r;
+    r.name = pool_id2str(pool, s->name);
+    std::string evr = pool_id2str(pool, s->evr);
+    std::string ver = evr;
+    if (auto colon = evr.find(':'); colon != std::string::npos) {
+        r.epoch = std::stoull(evr.substr(0, colon));
+        ver = evr.substr(colon + 1);
+    }
+    auto dash = ver.rfind('-');
+    r.version = ver.substr(0, dash);
+    r.release = dash == std::string::npos ? "" : ver.substr(dash + 1);
+    r.arch = s->arch ? pool_id2str(pool, s->arch) : "";
+    r.nevra = r.name + "-" + evr + "." + r.arch;
+    r.repo = s->repo && s->repo->name ? s->repo->name : "";
+    r.download_size = solvable_lookup_num(s, SOLVABLE_DOWNLOADSIZE, 0);
+    if (const char* loc = solvable_lookup_location(s, nullptr)) r.location = loc;
+    Id type = 0;
+    if (const char* sum = solvable_lookup_checksum(s, SOLVABLE_CHECKSUM, &type)) {
+        r.checksum = sum;
+        if (const char* t = solv_chksum_type2str(type)) r.checksum_type = t;
+    }
+    r.reason = reason;
+    return r;
+}
+
+std::string version_release(const ResolvedPackage& p) { return p.version + "-" + p.release; }
+
+// What each role updates to: the version-release of its roots as the targets resolved them.
+TargetVersions target_versions(const Plan& plan) {
+    TargetVersions out;
+    for (const auto& target : plan.targets) {
+        auto role = plan.manifest.roles.find(target.role);
+        if (role == plan.manifest.roles.end()) continue;
+        for (const auto& root : role->second.roots)
+            for (const auto& pkg : target.resolution.packages)
+                if (pkg.name == root) out[target.role][root] = version_release(pkg);
+    }
+    return out;
+}
+
+std::string volume_label(const Plan& plan, const TargetVersions& versions) {
+    std::string version;
+    for (const char* role : {"engine", "host", "node"}) {
+        auto it = versions.find(role);
+        auto roots = plan.manifest.roles.find(role);
+        if (it == versions.end() || roots == plan.manifest.roles.end()) continue;
+        for (const auto& root : roots->second.roots)
+            if (auto v = it->second.find(root); v != it->second.end()) {
+                version = v->second.substr(0, v->second.rfind('-'));
+                break;
+            }
+        if (!version.empty()) break;
+    }
+    return iso_volume_label(version.empty() ? plan.manifest.name : plan.manifest.name + "-" + version);
+}
+
+class DownloadAdapter : public DownloadCallbacks {
+public:
+    explicit DownloadAdapter(BuildCallbacks* cb) : cb_(cb) {}
+    bool progress(std::uint64_t done_bytes, std::uint64_t total_bytes, std::size_t done_files,
+                  std::size_t total_files) override {
+        return !cb_ || cb_->download(done_bytes, total_bytes, done_files, total_files);
+    }
+    void message(const std::string& line) override {
+        if (cb_) cb_->message(line);
+    }
+
+private:
+    BuildCallbacks* cb_;
+};
+
+class PackAdapter : public ArchiveCallbacks {
+public:
+    explicit PackAdapter(BuildCallbacks* cb) : cb_(cb) {}
+    bool bytes(std::uint64_t done, std::uint64_t total) override { return !cb_ || cb_->pack(done, total); }
+
+private:
+    BuildCallbacks* cb_;
+};
+
+void say(BuildCallbacks* cb, const std::string& line) {
+    if (cb) cb->message(line);
+}
+
+void refuse_existing_output(const fs::path& out) {
+    std::error_code ec;
+    if (fs::symlink_status(out, ec).type() != fs::file_type::not_found)
+        throw ConfigError("output " + out.string() + " already exists; choose another path or remove it");
+    fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
+    if (!fs::is_directory(parent, ec))
+        throw ConfigError("output " + out.string() + ": directory " + parent.string() + " does not exist");
+    if (access(parent.c_str(), W_OK) != 0)
+        throw ConfigError("output " + out.string() + ": cannot write into " + parent.string() + ": " +
+                          std::strerror(errno));
+}
+
+bool is_archive_output(const fs::path& out) {
+    std::string ext = out.extension().string();
+    return ext == ".iso" || ext == ".tar";
+}
+
+// Keys of one repo as bundle paths; identical keys of several repos are carried once.
+class KeyStore {
+public:
+    KeyStore(fs::path tree) : dir_(std::move(tree) / "keys") {}
+
+    std::string add(const std::string& repo_id, const fs::path& fetched) {
+        std::string content = read_text(fetched);
+        std::string name = fetched.filename().string();
+        for (const std::string& candidate : {name, repo_id + "-" + name}) {
+            auto it = by_name_.find(candidate);
+            if (it == by_name_.end()) {
+                fs::create_directories(dir_);
+                write_file_atomic(dir_ / candidate, content);
+                by_name_.emplace(candidate, content);
+                return "keys/" + candidate;
+            }
+            if (it->second == content) return "keys/" + candidate;
+        }
+        throw ConfigError("repo " + repo_id + ": two different keys named " + name);
+    }
+
+private:
+    fs::path dir_;
+    std::map<std::string, std::string> by_name_;
+};
+
+std::set<std::string> nevras_of(const std::vector<ResolvedPackage>& packages) {
+    std::set<std::string> out;
+    for (const auto& p : packages) out.insert(p.nevra);
+    return out;
+}
+
+// Step 5: with only the bundle's repos, every target resolves to what the plan carries.
+void prove(const Plan& plan, const PlanRequest& request, const fs::path& tree,
+           const std::vector<std::string>& repo_ids, const fs::path& scratch, BuildCallbacks* cb) {
+    std::vector<RepoConfig> configs;
+    std::vector<RepoMetadata> metadata;
+    MetadataFetcher fetcher(scratch / "proof-cache");
+    for (const auto& id : repo_ids) {
+        RepoConfig cfg;
+        cfg.id = id;
+        cfg.name = id;
+        cfg.baseurls = {"file://" + fs::absolute(tree / "repos" / id).string()};
+        auto md = fetcher.fetch(cfg);
+        if (!md) throw ConfigError("bundle repo " + id + " cannot be read back");
+        configs.push_back(cfg);
+        metadata.push_back(std::move(*md));
+    }
+    auto pool_for_bundle = [&] {
+        SolvPool pool(plan.manifest.basearch);
+        for (std::size_t i = 0; i < configs.size(); ++i) pool.add_repo(metadata[i], configs[i]);
+        return pool;
+    };
+    std::vector<std::string> problems;
+    for (std::size_t i = 0; i < plan.targets.size(); ++i) {
+        const TargetPlan& target = plan.targets[i];
+        SolvPool pool = pool_for_bundle();
+        Resolution resolution;
+        if (i < request.inventories.size()) {
+            load_inventory(pool, request.inventories[i]);
+            resolution = resolve_update(pool);
+        } else {
+            resolution = resolve_install(pool, plan.manifest.roles.at(target.role).roots);
+        }
+        for (const auto& p : resolution.problems) problems.push_back(target.label + " from the bundle alone: " + p);
+        if (!resolution.ok()) continue;
+        std::set<std::string> want = nevras_of(target.resolution.packages);
+        std::set<std::string> got = nevras_of(resolution.packages);
+        for (const auto& n : want)
+            if (!got.count(n)) problems.push_back(target.label + " from the bundle alone: does not reach " + n);
+        for (const auto& n : got)
+            if (!want.count(n)) problems.push_back(target.label + " from the bundle alone: also installs " + n);
+        say(cb, "proof: " + target.label + " resolves from the bundle alone (" +
+                    std::to_string(resolution.packages.size()) + " packages)");
+    }
+    if (!problems.empty())
+        throw ResolveProblem("the bundle alone does not resolve to the plan; nothing was written", problems);
+}
+
+struct AssembledRepo {
+    std::string id;
+    std::string name;
+    std::vector<std::string> gpgkeys;
+};
+
+}  // namespace
+
+std::vector<ResolvedPackage> rollback_packages(const Plan& plan, const PlanRequest& request) {
+    std::vector<ResolvedPackage> out;
+    if (request.inventories.empty()) return out;
+    std::set<std::string> carried;
+    for (const auto& p : plan.packages) carried.insert(p.repo + "/" + p.nevra);
+    fs::path cache_dir = request.cache_dir.empty() ? default_cache_dir() : request.cache_dir;
+    for (const auto& inventory : request.inventories) {
+        SolvPool solv = upstream_pool(plan, cache_dir);
+        load_inventory(solv, inventory);
+        solv.prepare();
+        Pool* pool = solv.get();
+        Repo* installed = pool->installed;
+        if (!installed) continue;
+        Id ip;
+        Solvable* is;
+        FOR_REPO_SOLVABLES(installed, ip, is) {
+            if (!is_rollback_name(pool_id2str(pool, is->name))) continue;
+            // The first repo (manifest order) that still has this exact build.
+            Repo* repo;
+            int ri;
+            bool found = false;
+            FOR_REPOS(ri, repo) {
+                if (repo == installed || found) continue;
+                const RepoConfig* cfg = find_repo(plan.repos, repo->name ? repo->name : "");
+                if (!cfg || !package_allowed(*cfg, pool_id2str(pool, is->name))) continue;
+                Id p;
+                Solvable* s;
+                FOR_REPO_SOLVABLES(repo, p, s) {
+                    if (s->name != is->name || s->evr != is->evr || s->arch != is->arch) continue;
+                    ResolvedPackage pkg = describe(pool, s, "rollback");
+                    if (carried.insert(pkg.repo + "/" + pkg.nevra).second) out.push_back(std::move(pkg));
+                    found = true;
+                    break;
+                }
+            }
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const ResolvedPackage& a, const ResolvedPackage& b) {
+        return std::tie(a.repo, a.nevra) < std::tie(b.repo, b.nevra);
+    });
+    return out;
+}
+
+BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
+    const fs::path out = fs::absolute(request.output);
+    // 1. Refuse early: nothing written, nothing downloaded.
+    if (request.output.empty()) throw ConfigError("no output given (-o OUT.iso|OUT.tar|OUTDIR)");
+    if (!request.since.empty())
+        throw ConfigError("--since (incremental bundles) is not implemented yet; build a full bundle");
+    if (request.expires_days < 1 || request.expires_days > 3650)
+        throw ConfigError("--expires-days must be between 1 and 3650");
+    if (request.jobs < 1 || request.jobs > 64) throw ConfigError("--jobs must be between 1 and 64");
+    refuse_existing_output(out);
+    ScratchDir scratch;
+    {
+        // A tiny probe signature proves key and certificate usable before any download.
+        fs::path probe = scratch.path() / "probe";
+        write_file_atomic(probe, "ovirt-airgap signing probe\n");
+        sign_detached(probe, request.sign_key, request.sign_cert);
+    }
+
+    // 2. Plan.
+    Plan plan = make_plan(request.plan, cb);
+    if (!plan.ok()) throw ResolveProblem("dependency problems; nothing was built", plan.problems);
+    std::vector<ResolvedPackage> packages = plan.packages;
+    std::vector<ResolvedPackage> rollback = rollback_packages(plan, request.plan);
+    if (!rollback.empty())
+        say(cb, "rollback: carrying " + std::to_string(rollback.size()) +
+                    " installed engine package(s) engine-setup needs for its rollback");
+    packages.insert(packages.end(), rollback.begin(), rollback.end());
+
+    // 3. Download and check.
+    fs::path cache_dir = request.plan.cache_dir.empty() ? default_cache_dir() : request.plan.cache_dir;
+    std::vector<PackageRequest> wanted;
+    for (const auto& p : packages)
+        wanted.push_back({p.repo, p.nevra, p.location, p.checksum_type, p.checksum, p.download_size});
+    DownloadAdapter download(cb);
+    std::vector<FetchedPackage> fetched =
+        fetch_packages(wanted, plan.repos, plan.metadata, cache_dir, request.jobs, &download);
+
+    std::map<std::string, std::vector<fs::path>> repo_keys;  // repo id -> fetched key files
+    fs::path manifest_dir = fs::absolute(request.plan.manifest).parent_path();
+    for (const auto& md : plan.metadata) {
+        const RepoConfig* cfg = find_repo(plan.repos, md.repo_id);
+        if (!cfg) continue;
+        if (cfg->gpgcheck && cfg->gpgkeys.empty())
+            throw ConfigError("repo " + cfg->id + " has gpgcheck=1 but no gpgkey: its packages cannot be checked");
+        repo_keys[cfg->id] = fetch_gpg_keys(*cfg, manifest_dir, scratch.path() / "keys" / cfg->id);
+    }
+    for (const auto& f : fetched) {
+        const RepoConfig* cfg = find_repo(plan.repos, f.request.repo_id);
+        if (cfg && cfg->gpgcheck) check_rpm_signature(f.path, repo_keys[cfg->id]);
+    }
+    say(cb, "checked " + std::to_string(fetched.size()) + " package(s)");
+
+    // 4. Assemble beside the output.
+    AtomicDir tree(is_archive_output(out) ? out.parent_path() / (out.filename().string() + ".d") : out);
+    const fs::path& root = tree.path();
+    BundleManifest m;
+    std::map<std::string, BundleFile> files;  // path -> entry
+    std::vector<AssembledRepo> repos;
+    KeyStore keys(root);
+    std::vector<std::string> repo_ids;
+    for (const auto& md : plan.metadata) {
+        const RepoConfig* cfg = find_repo(plan.repos, md.repo_id);
+        if (!cfg) continue;
+        AssembledRepo repo{cfg->id, cfg->name.empty() ? cfg->id : cfg->name, {}};
+        for (const auto& key : repo_keys[cfg->id]) {
+            std::string path = keys.add(cfg->id, key);
+            if (std::find(repo.gpgkeys.begin(), repo.gpgkeys.end(), path) == repo.gpgkeys.end())
+                repo.gpgkeys.push_back(path);
+        }
+        fs::create_directories(root / "repos" / cfg->id / "Packages");
+        repos.push_back(std::move(repo));
+        repo_ids.push_back(cfg->id);
+    }
+    for (std::size_t i = 0; i < fetched.size(); ++i) {
+        const ResolvedPackage& p = packages[i];
+        std::string rel = "repos/" + p.repo + "/Packages/" + basename_of(p.location);
+        if (files.count(rel)) throw ConfigError("two packages would be carried as " + rel);
+        FileDigest digest = copy_file_hashed(fetched[i].path, root / rel);
+        files[rel] = {rel, digest.size, digest.sha256};
+        m.packages.push_back({rel, p.nevra, p.repo, p.reason});
+    }
+    say(cb, "copied " + std::to_string(fetched.size()) + " package(s) into the bundle");
+    for (const auto& md : plan.metadata) {
+        if (!find_repo(plan.repos, md.repo_id)) continue;
+        fs::path dir = root / "repos" / md.repo_id;
+        run_tool({"createrepo_c", "--quiet", "--database", "--general-compress-type=gz", "--checksum=sha256",
+                  dir.string()},
+                 scratch.path() / "createrepo.log", "repo " + md.repo_id);
+        if (!md.updateinfo.empty())
+            run_tool({"modifyrepo_c", "--mdtype=updateinfo", "--compress-type=gz", md.updateinfo.string(),
+                      (dir / "repodata").string()},
+                     scratch.path() / "modifyrepo.log", "repo " + md.repo_id + " updateinfo");
+    }
+    for (const auto& entry : fs::recursive_directory_iterator(root)) {
+        if (!entry.is_regular_file()) continue;
+        std::string rel = entry.path().lexically_relative(root).generic_string();
+        if (files.count(rel)) continue;
+        FileDigest digest = hash_file(entry.path());
+        files[rel] = {rel, digest.size, digest.sha256};
+    }
+
+    // 5. Proof, before anything is signed.
+    prove(plan, request.plan, root, repo_ids, scratch.path(), cb);
+
+    // bundle.json and its signature.
+    auto now = std::chrono::system_clock::now();
+    m.id = new_bundle_id();
+    m.serial = request.serial ? *request.serial
+                              : static_cast<std::uint64_t>(
+                                    std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+    m.created = format_rfc3339(now);
+    m.expires = format_rfc3339(now + std::chrono::hours(24) * request.expires_days);
+    m.source_manifest = plan.manifest.name;
+    std::set<std::string> roles;
+    for (const auto& t : plan.targets) roles.insert(t.role);
+    m.roles.assign(roles.begin(), roles.end());
+    m.target_versions = target_versions(plan);
+    for (const auto& r : repos) m.repos.push_back({r.id, r.name, "repos/" + r.id, r.gpgkeys});
+    std::uint64_t payload = 0;
+    for (auto& [path, file] : files) {
+        payload += file.size;
+        m.files.push_back(std::move(file));
+    }
+    write_file_atomic(root / "bundle.json", serialize_bundle_manifest(m));
+    std::vector<std::uint8_t> signature = sign_detached(root / "bundle.json", request.sign_key, request.sign_cert);
+    write_file_atomic(root / "bundle.json.p7s",
+                      std::string_view(reinterpret_cast<const char*>(signature.data()), signature.size()));
+
+    // 6. Put in place; the output path stays empty on any failure above.
+    refuse_existing_output(out);
+    if (is_archive_output(out)) {
+        fs::path temp = out.parent_path() / ("." + out.stem().string() + ".tmp-" + std::to_string(getpid()) +
+                                             out.extension().string());
+        RemoveOnFailure guard(temp);
+        PackAdapter pack_cb(cb);
+        say(cb, "packing " + out.filename().string());
+        pack(root, temp, volume_label(plan, m.target_versions), &pack_cb);
+        // link() never replaces: a file that appeared meanwhile is not overwritten.
+        if (::link(temp.c_str(), out.c_str()) != 0)
+            throw ConfigError("cannot create " + out.string() + ": " + std::strerror(errno));
+    } else {
+        tree.commit();
+    }
+    say(cb, "bundle " + m.id + " serial " + std::to_string(m.serial) + " written to " + out.string());
+    return {std::move(m), out, payload};
+}
+
+BundleSummary inspect_bundle(const fs::path& bundle) {
+    std::error_code ec;
+    auto status = fs::status(bundle, ec);
+    if (status.type() == fs::file_type::not_found) throw ConfigError("bundle " + bundle.string() + " does not exist");
+    BundleSummary summary;
+    ScratchDir scratch;
+    std::string json;
+    fs::path signature;
+    if (fs::is_directory(status)) {
+        if (!fs::is_regular_file(bundle / "bundle.json"))
+            throw ConfigError(bundle.string() + " is not a bundle: no bundle.json");
+        json = read_text(bundle / "bundle.json");
+        signature = bundle / "bundle.json.p7s";
+    } else {
+        json = read_member(bundle, "bundle.json");
+        signature = scratch.path() / "bundle.json.p7s";
+        try {
+            write_file_atomic(signature, read_member(bundle, "bundle.json.p7s", 1u << 20));
+        } catch (const BundleRefused& e) {
+            summary.signature_problem = e.what();
+            signature.clear();
+        }
+    }
+    summary.manifest = parse_bundle_manifest(json);
+    if (!signature.empty()) {
+        try {
+            CertificateInfo signer = read_signer(signature);
+            summary.signer_subject = signer.subject;
+            summary.signer_fingerprint = signer.fingerprint_sha256;
+        } catch (const Error& e) {
+            summary.signature_problem = e.what();
+        }
+    }
+    std::map<std::string, std::uint64_t> sizes;
+    for (const auto& f : summary.manifest.files) {
+        sizes[f.path] = f.size;
+        summary.total_bytes += f.size;
+    }
+    for (const auto& r : summary.manifest.repos) {
+        InspectedRepo repo{r.id, r.name, 0, 0};
+        for (const auto& p : summary.manifest.packages)
+            if (p.repo == r.id) {
+                ++repo.packages;
+                repo.package_bytes += sizes[p.path];
+            }
+        summary.repos.push_back(std::move(repo));
+    }
+    return summary;
+}
+
+}  // namespace airgap::repo

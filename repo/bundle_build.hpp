@@ -1,0 +1,86 @@
+#pragma once
+// Building and reading bundles (DESIGN.md "Bundle", issue 3): resolve, fetch, check RPM
+// signatures, assemble one local yum repo per upstream repo, prove the bundle resolves on its
+// own, sign bundle.json and put the result in place atomically. `ovirt-bundler build` and
+// `inspect` are thin fronts of this.
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "repo/bundle_manifest.hpp"
+#include "repo/metadata.hpp"
+#include "repo/plan.hpp"
+
+namespace airgap::repo {
+
+/// What `ovirt-bundler build` was asked for.
+struct BuildRequest {
+    PlanRequest plan;
+    std::filesystem::path sign_key;   ///< PEM private key
+    std::filesystem::path sign_cert;  ///< PEM certificate matching `sign_key`
+    std::filesystem::path output;     ///< OUT.iso, OUT.tar, or a directory; must not exist
+    std::optional<std::uint64_t> serial;  ///< default: creation time in seconds since the epoch
+    int expires_days = 90;                ///< 1..3650
+    std::filesystem::path since;          ///< incremental base bundle; not implemented (ConfigError)
+    int jobs = 4;                         ///< parallel downloads, 1..64
+};
+
+/// Progress of a build; the library never prints. Do-nothing defaults; returning false from a
+/// progress call aborts the build with airgap::Interrupted (nothing left at the output path).
+class BuildCallbacks : public FetchCallbacks {
+public:
+    /// Downloads over the whole batch.
+    virtual bool download(std::uint64_t /*done_bytes*/, std::uint64_t /*total_bytes*/, std::size_t /*done_files*/,
+                          std::size_t /*total_files*/) {
+        return true;
+    }
+    /// Packing the archive: `done` of `total` bytes.
+    virtual bool pack(std::uint64_t /*done*/, std::uint64_t /*total*/) { return true; }
+};
+
+/// What a finished build wrote.
+struct BuildResult {
+    BundleManifest manifest;
+    std::filesystem::path output;
+    std::uint64_t payload_bytes = 0;  ///< sum of the sizes of every file listed in bundle.json
+};
+
+/// The packages a bundle carries so that engine-setup can roll back: for each inventory of
+/// `plan`'s request, the installed ovirt-engine* and *-setup* packages whose exact version the
+/// repos still hold, with reason "rollback". Packages the plan already carries are left out.
+std::vector<ResolvedPackage> rollback_packages(const Plan& plan, const PlanRequest& request);
+
+/// Builds the bundle. Order: refuse early (existing output, unusable signing key or
+/// certificate: ConfigError, nothing written or downloaded), plan (problems: ResolveProblem),
+/// download and check (ConfigError naming the package), assemble beside the output, prove
+/// (ResolveProblem when the bundle alone does not reach the plan), sign, put in place. On any
+/// failure nothing is left at `request.output` and the temporary tree is removed.
+BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* callbacks = nullptr);
+
+/// One repo of a bundle as `inspect` shows it.
+struct InspectedRepo {
+    std::string id;
+    std::string name;
+    std::size_t packages = 0;
+    std::uint64_t package_bytes = 0;
+};
+
+/// What `inspect` shows: bundle.json as parsed, the repos summed up and the embedded signer,
+/// which is NOT verified (that is `ovirt-applier verify`).
+struct BundleSummary {
+    BundleManifest manifest;
+    std::vector<InspectedRepo> repos;
+    std::uint64_t total_bytes = 0;
+    std::string signer_subject;      ///< empty when there is no readable signature
+    std::string signer_fingerprint;  ///< SHA-256, as openssl prints it
+    std::string signature_problem;   ///< why the signer could not be read, else empty
+};
+
+/// Reads a bundle (directory, .iso or .tar) without verifying it. ConfigError when the path
+/// is missing or no bundle; BundleRefused when bundle.json is malformed.
+BundleSummary inspect_bundle(const std::filesystem::path& bundle);
+
+}  // namespace airgap::repo

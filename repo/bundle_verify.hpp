@@ -1,0 +1,80 @@
+#pragma once
+// Verifying and staging a bundle on the isolated side (DESIGN.md "Applier", steps 1 and 2).
+// Order matters (STYLE.md 7): the signature over bundle.json's exact bytes first, nothing else
+// read before; then the manifest, expiry, the serial against the last one applied here, and
+// every listed file's size and SHA-256 in one streaming pass. Files the signed manifest does not
+// list are never used.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "repo/archive.hpp"
+#include "repo/bundle_manifest.hpp"
+#include "repo/signing.hpp"
+
+namespace airgap::repo {
+
+/// What BUNDLE is on the command line.
+enum class BundleKind { directory, iso, tar };
+
+/// "directory", "iso", "tar".
+std::string to_string(BundleKind kind);
+
+/// A directory, or a regular file whose name ends in .iso or .tar. ConfigError when BUNDLE does
+/// not exist or is anything else (the operator's input, exit 1).
+BundleKind bundle_kind(const std::filesystem::path& bundle);
+
+struct VerifyOptions {
+    std::filesystem::path trust;      ///< PEM: a CA or the signer's own certificate
+    std::filesystem::path state_dir;  ///< where applied.json says the last serial; empty: no rollback check
+    /// False: stop after signature, manifest, expiry and serial (a resumed run whose files were
+    /// verified and staged before). Archives still get their headers checked.
+    bool check_files = true;
+    std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
+};
+
+/// A bundle that passed verify_bundle(); the manifest is the signed one.
+struct VerifiedBundle {
+    std::filesystem::path source;  ///< BUNDLE as given
+    BundleKind kind = BundleKind::directory;
+    BundleManifest manifest;
+    SignerInfo signer;
+};
+
+/// Expected size and digest of each file bundle.json lists.
+ExpectedFiles expected_files(const BundleManifest& manifest);
+
+/// Verifies BUNDLE (directory, .iso or .tar) in DESIGN.md's order. BundleRefused with one line
+/// naming what is wrong: unsigned, bad signature or untrusted signer, bad manifest, expired,
+/// rollback, a missing, tampered or wrongly sized file, an unsafe entry (absolute, `..`, any
+/// symbolic link, hard link, device node). Writes nothing except a temporary copy of
+/// bundle.json and its signature for an archive (removed before returning).
+VerifiedBundle verify_bundle(const std::filesystem::path& bundle, const VerifyOptions& options,
+                             ArchiveCallbacks* callbacks = nullptr);
+
+/// Where a verified bundle is readable as plain files.
+struct StagedBundle {
+    enum class How { in_place, mounted, extracted };
+    std::filesystem::path dir;  ///< holds bundle.json's tree (repos/, keys/)
+    How how = How::in_place;
+};
+
+/// "in-place", "mounted", "extracted" and back (for the journal); ConfigError for others.
+std::string to_string(StagedBundle::How how);
+StagedBundle::How parse_staged_how(const std::string& text);
+
+/// Stages `bundle`: a directory is used in place; an ISO is loop-mounted read-only at
+/// `staging_root`/<id> when `try_mount` and the kernel permits it; otherwise an archive is
+/// extracted with extract_verified() into `staging_root`/<id> (hashing again while writing, so
+/// that what lands on disk is what was signed). An existing `staging_root`/<id> left by an
+/// earlier run is removed first.
+StagedBundle stage_bundle(const VerifiedBundle& bundle, const std::filesystem::path& staging_root, bool try_mount,
+                          ArchiveCallbacks* callbacks = nullptr);
+
+/// Undoes stage_bundle(): unmounts or removes what it made; leaves an in-place bundle alone.
+/// Best effort for the mount point (ConfigError when umount fails).
+void unstage_bundle(const StagedBundle& staged);
+
+}  // namespace airgap::repo

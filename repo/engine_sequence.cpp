@@ -1,0 +1,603 @@
+#include "repo/engine_sequence.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <functional>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <system_error>
+
+#include "repo/atomic_file.hpp"
+#include "repo/bundle_verify.hpp"
+#include "repo/error.hpp"
+#include "repo/journal.hpp"
+#include "repo/metadata.hpp"
+#include "repo/resolve.hpp"
+#include "repo/solv_pool.hpp"
+#include "repo/yum_repos.hpp"
+
+extern "C" {
+#include <solv/evr.h>
+#include <solv/pool.h>
+}
+
+extern char** environ;
+
+namespace airgap::repo {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// --- running commands ----------------------------------------------------------------------
+
+class Fd {
+public:
+    explicit Fd(int fd = -1) : fd_(fd) {}
+    ~Fd() {
+        if (fd_ >= 0) close(fd_);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    int get() const { return fd_; }
+    void reset() {
+        if (fd_ >= 0) close(fd_);
+        fd_ = -1;
+    }
+
+private:
+    int fd_;
+};
+
+// SIGINT, SIGTERM and SIGHUP ignored while alive: engine-setup must not be stopped once
+// started, and an ignored disposition is inherited across exec by the child too.
+class HeldSignals {
+public:
+    HeldSignals() {
+        struct sigaction ignore {};
+        ignore.sa_handler = SIG_IGN;
+        sigemptyset(&ignore.sa_mask);
+        for (std::size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &ignore, &saved_[i]);
+    }
+    ~HeldSignals() {
+        for (std::size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &saved_[i], nullptr);
+    }
+    HeldSignals(const HeldSignals&) = delete;
+    HeldSignals& operator=(const HeldSignals&) = delete;
+
+private:
+    static constexpr std::array<int, 3> kSignals{SIGINT, SIGTERM, SIGHUP};
+    std::array<struct sigaction, 3> saved_{};
+};
+
+std::string join(const std::vector<std::string>& parts, const std::string& sep = " ") {
+    std::string out;
+    for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
+    return out;
+}
+
+// Runs argv with stdin from /dev/null; stdout and stderr go to the reporter and are appended to
+// `log`. Returns the exit code (128+signal when killed). ConfigError when it cannot start.
+int run_logged(const std::vector<std::string>& argv, const fs::path& log, ApplyReporter& reporter,
+               bool hold_signals) {
+    std::optional<HeldSignals> held;
+    if (hold_signals) held.emplace();
+    std::error_code ec;
+    fs::create_directories(log.parent_path(), ec);
+    Fd log_fd(open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    if (log_fd.get() < 0) throw ConfigError("cannot open log " + log.string());
+    std::string header = "# " + join(argv) + "\n";
+    if (write(log_fd.get(), header.data(), header.size()) < 0) throw ConfigError("cannot write log " + log.string());
+
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) throw ConfigError("pipe failed");
+    Fd read_end(fds[0]), write_end(fds[1]);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, write_end.get(), 1);
+    posix_spawn_file_actions_adddup2(&fa, write_end.get(), 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t pid = 0;
+    int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) throw ConfigError("cannot run " + argv[0] + ": " + std::error_code(rc, std::generic_category()).message());
+    write_end.reset();
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(read_end.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        reporter.output(buf, static_cast<std::size_t>(n));
+        if (write(log_fd.get(), buf, static_cast<std::size_t>(n)) < 0) {
+            // A full disk must not stop engine-setup's output: the terminal still gets it.
+        }
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::vector<std::string> split_spaces(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream s(text);
+    for (std::string w; s >> w;) out.push_back(w);
+    return out;
+}
+
+// --- the target ----------------------------------------------------------------------------
+
+fs::path inside_root(const fs::path& root, const fs::path& path) {
+    if (root.empty() || root == "/") return path;
+    return root / path.relative_path();
+}
+
+std::uint64_t free_bytes(const fs::path& path) {
+    struct statvfs st {};
+    if (statvfs(path.c_str(), &st) != 0) return UINT64_MAX;  // cannot tell: do not block on it
+    return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
+std::string mib(std::uint64_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
+
+// Newest installed kernel as `uname -r` prints it ("3.10.0-1160.el7.x86_64"), if any.
+std::optional<std::string> newest_kernel(const fs::path& root) {
+    SolvPool pool;
+    pool.set_installed_rpmdb(root.empty() ? fs::path("/") : root, false);
+    std::optional<PoolPackage> best;
+    for (const auto& p : pool.installed_packages()) {
+        if (p.name != "kernel") continue;
+        if (!best || pool_evrcmp_str(pool.get(), p.evr.c_str(), best->evr.c_str(), EVRCMP_COMPARE) > 0) best = p;
+    }
+    if (!best) return std::nullopt;
+    std::string evr = best->evr;
+    if (auto colon = evr.find(':'); colon != std::string::npos) evr = evr.substr(colon + 1);
+    return evr + "." + best->arch;
+}
+
+std::string running_kernel() {
+    struct utsname u {};
+    if (uname(&u) != 0) return {};
+    return u.release;
+}
+
+// A scratch directory removed with its content (dry runs, metadata for the preflight).
+class Scratch {
+public:
+    Scratch() {
+        std::string templ = (fs::temp_directory_path() / "ovirt-airgap-XXXXXX").string();
+        if (!mkdtemp(templ.data())) throw ConfigError("cannot create a temporary directory");
+        path_ = templ;
+    }
+    ~Scratch() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+    const fs::path& path() const { return path_; }
+
+private:
+    fs::path path_;
+};
+
+struct Preflight {
+    Resolution resolution;
+    std::optional<std::string> kernel;
+};
+
+// Role, versions, hosted engine, free space and the libsolv check. Changes nothing.
+Preflight preflight_check(const std::string& role, const BundleManifest& m, const fs::path& staged,
+                          const ApplyOptions& o, const fs::path& state_dir, ApplyReporter& reporter) {
+    if (std::find(m.roles.begin(), m.roles.end(), role) == m.roles.end() || !m.target_versions.count(role))
+        throw BundleRefused("bundle " + m.id + " is not for role " + role + " (roles: " + join(m.roles, ", ") + ")");
+
+    if (role == "engine" && fs::exists(inside_root(o.root, "/etc/ovirt-hosted-engine/hosted-engine.conf")) &&
+        !o.he_global_maintenance_confirmed)
+        throw ConfigError(
+            "this is a hosted engine: put the cluster into global maintenance (hosted-engine --set-maintenance "
+            "--mode=global on a host) and run again with --he-global-maintenance-confirmed");
+
+    SolvPool pool;
+    pool.set_installed_rpmdb(o.root.empty() ? fs::path("/") : o.root);
+    Scratch cache;
+    MetadataFetcher fetcher(cache.path() / "metadata");
+    for (const auto& r : m.repos) {
+        RepoConfig config;
+        config.id = kAirgapRepoPrefix + r.id;
+        config.name = r.name;
+        config.baseurls = {"file://" + (staged / r.path).lexically_normal().string()};
+        auto md = fetcher.fetch(config);
+        if (!md) throw ConfigError("bundle repo " + r.id + " has no metadata");
+        pool.add_repo(*md, config);
+    }
+
+    // Versions: the machine has the role's packages, none newer than the bundle's.
+    std::map<std::string, std::string> installed;
+    for (const auto& p : pool.installed_packages()) installed[p.name] = p.evr;
+    const auto& targets = m.target_versions.at(role);
+    bool any = false;
+    for (const auto& [name, vr] : targets) {
+        auto it = installed.find(name);
+        if (it == installed.end()) continue;
+        any = true;
+        std::string have = it->second;
+        if (auto colon = have.find(':'); colon != std::string::npos) have = have.substr(colon + 1);
+        if (pool_evrcmp_str(pool.get(), have.c_str(), vr.c_str(), EVRCMP_COMPARE) > 0)
+            throw ConfigError("installed " + name + "-" + have + " is newer than the bundle's " + vr);
+    }
+    if (!targets.empty() && !any)
+        throw ConfigError("this machine is not an " + role + ": none of the bundle's " + role +
+                          " packages is installed");
+
+    Preflight p;
+    p.resolution = resolve_update(pool);
+    if (!p.resolution.ok())
+        throw ResolveProblem("the update does not resolve from the bundle's repos; nothing was changed",
+                             p.resolution.problems);
+
+    // Free space: the packages' size twice over (download-free, but unpacked and kept by rpm)
+    // on the root, and some room for logs and the answer file in the state dir.
+    std::uint64_t need = 0;
+    for (const auto& pkg : p.resolution.packages) need += pkg.download_size * 2;
+    need += 64u << 20;
+    fs::path root_dir = o.root.empty() ? fs::path("/") : o.root;
+    if (free_bytes(root_dir) < need)
+        throw ConfigError("not enough free space on " + root_dir.string() + ": " + mib(free_bytes(root_dir)) +
+                          " free, " + mib(need) + " needed");
+    if (free_bytes(state_dir) < (64u << 20))
+        throw ConfigError("not enough free space in " + state_dir.string() + ": 64 MiB needed");
+    p.kernel = newest_kernel(o.root);
+    reporter.message("preflight: " + std::to_string(p.resolution.packages.size()) +
+                     " packages to install or update, the update resolves");
+    return p;
+}
+
+// --- the sequence --------------------------------------------------------------------------
+
+class Sequence {
+public:
+    Sequence(std::string command, std::vector<std::string> steps, const ApplyOptions& o, ApplyReporter& r)
+        : command_(std::move(command)), steps_(std::move(steps)), o_(o), r_(r) {
+        state_dir_ = o_.state_dir.empty() ? Journal::default_state_dir() : o_.state_dir;
+        role_ = command_ == "engine" ? "engine" : "host";
+    }
+
+    void run() {
+        if (o_.dry_run) return dry_run();
+        std::error_code ec;
+        fs::create_directories(state_dir_, ec);
+        if (ec) throw ConfigError("cannot create state dir " + state_dir_.string() + ": " + ec.message());
+        FileLock lock(Journal::lock_file(state_dir_));
+        verify();
+        journal_.emplace(Journal::open(state_dir_, command_,
+                                       JournalBundle{bundle_.manifest.id, bundle_.manifest.serial, o_.bundle.string()},
+                                       steps_));
+        Journal& j = *journal_;
+        if (j.resumed()) {
+            auto first = j.first_unfinished_step();
+            r_.message("resuming at step " + (first ? steps_[*first] : std::string("(none)")));
+            restore_repos();  // a killed run may have left them disabled
+        }
+        for (const auto& name : steps_) {
+            if (j.step(name).status == StepStatus::done) {
+                reload(name);
+                continue;
+            }
+            run_step(name);
+        }
+        if (record_) j.record_applied();
+        r_.message(command_ + ": bundle " + bundle_.manifest.id + " (serial " + std::to_string(bundle_.manifest.serial) +
+                   ") done");
+        maybe_reboot();
+    }
+
+private:
+    void verify() {
+        VerifyOptions vo;
+        vo.trust = o_.trust;
+        vo.state_dir = state_dir_;
+        vo.check_files = false;
+        bundle_ = verify_bundle(o_.bundle, vo);
+        // A resumed run whose files were verified (and staged) before checks the signature only.
+        auto existing = Journal::load(state_dir_);
+        bool verified_before = existing && !existing->complete() && existing->command() == command_ &&
+                               existing->bundle().id == bundle_.manifest.id &&
+                               existing->step("verify").status == StepStatus::done;
+        if (!verified_before) {
+            r_.message("verifying " + std::to_string(bundle_.manifest.files.size()) + " files of bundle " +
+                       bundle_.manifest.id + " (serial " + std::to_string(bundle_.manifest.serial) + ")");
+            vo.check_files = true;
+            bundle_ = verify_bundle(o_.bundle, vo);
+        }
+        r_.message("signed by " + bundle_.signer.subject + " (SHA-256 " + bundle_.signer.fingerprint_sha256 + ")");
+    }
+
+    void run_step(const std::string& name) {
+        Journal& j = *journal_;
+        r_.message("step " + name + ": running");
+        j.begin_step(name);
+        try {
+            bool finished = step(name);
+            if (!finished) return;  // the step journaled itself (skipped steps)
+            j.finish_step(name);
+            r_.message("step " + name + ": done");
+        } catch (const std::exception& e) {
+            std::string what = describe(e);
+            j.fail_step(name, what);
+            r_.message("step " + name + ": failed: " + what);
+            try {
+                restore_repos();
+            } catch (const std::exception& restore_error) {
+                r_.message("could not restore the repo files: " + describe(restore_error));
+            }
+            // Refusals, dependency problems and a machine that does not fit are found before any
+            // change to the target: they keep their own exit codes.
+            bool before_changes = name == "verify" || name == "stage" || name == "preflight";
+            if (before_changes && (dynamic_cast<const BundleRefused*>(&e) || dynamic_cast<const ResolveProblem*>(&e) ||
+                                   dynamic_cast<const ConfigError*>(&e)))
+                throw;
+            std::throw_with_nested(StepFailed("step " + name + " failed; run the same command again to resume"));
+        }
+    }
+
+    // The state a done step left, for the steps after it.
+    void reload(const std::string& name) {
+        const json& data = journal_->step(name).data;
+        if (name == "stage") {
+            staged_.dir = data.value("dir", "");
+            staged_.how = parse_staged_how(data.value("how", "in-place"));
+            if (!fs::exists(staged_.dir)) {  // e.g. a mount gone after a reboot: stage again
+                r_.message("staged bundle " + staged_.dir.string() + " is gone; staging again");
+                do_stage();
+            }
+        } else if (name == "preflight") {
+            kernel_before_ = data.value("kernel", "");
+        } else if (name == "repos") {
+            write_bundle_repofile(o_.root, bundle_.manifest, staged_.dir);
+        } else if (name == "kernel-check") {
+            reboot_needed_ = data.value("reboot_needed", false);
+        }
+    }
+
+    bool step(const std::string& name) {
+        if (name == "verify") return true;
+        if (name == "stage") return do_stage(), true;
+        if (name == "preflight") {
+            Preflight p = preflight_check(role_, bundle_.manifest, staged_.dir, o_, state_dir_, r_);
+            kernel_before_ = p.kernel.value_or("");
+            journal_->set_step_data(name, {{"kernel", kernel_before_},
+                                           {"packages", p.resolution.packages.size()}});
+            return true;
+        }
+        if (name == "repos") {
+            fs::path file = write_bundle_repofile(o_.root, bundle_.manifest, staged_.dir);
+            r_.message("wrote " + file.string());
+            if (command_ == "engine") disable_repos();
+            return true;
+        }
+        if (name == "engine-upgrade-check") return upgrade_check();
+        if (name == "update-setup") return package_manager(name, {"update", "ovirt*setup*"}), true;
+        if (name == "engine-setup") return engine_setup(), true;
+        if (name == "restore-repos") return restore_repos(), true;
+        if (name == "update") return package_manager(name, {"update"}), true;
+        if (name == "kernel-check") return kernel_check(), true;
+        if (name == "unstage") {
+            remove_bundle_repofile(o_.root, bundle_.manifest.id);
+            unstage_bundle(staged_);
+            return true;
+        }
+        throw std::logic_error("unknown step " + name);
+    }
+
+    void do_stage() {
+        if (bundle_.kind != BundleKind::directory) {
+            std::uint64_t size = 0;
+            for (const auto& f : bundle_.manifest.files) size += f.size;
+            fs::path where = state_dir_ / "staged";
+            fs::create_directories(where);
+            if (free_bytes(where) < size)
+                throw ConfigError("not enough free space in " + where.string() + " to extract the bundle: " +
+                                  mib(size) + " needed, " + mib(free_bytes(where)) + " free");
+        }
+        staged_ = stage_bundle(bundle_, state_dir_ / "staged", true);
+        r_.message("staged (" + to_string(staged_.how) + ") at " + staged_.dir.string());
+        journal_->set_step_data("stage", {{"dir", staged_.dir.string()}, {"how", to_string(staged_.how)}});
+    }
+
+    // Other repos off while engine-upgrade-check and engine-setup run (they ask yum).
+    void disable_repos() {
+        json data = journal_->step("repos").data;
+        if (data.value("active", false)) return;
+        auto changes = plan_disable_other_repos(yum_repos_dir(o_.root));
+        data["changes"] = repo_changes_to_json(changes);
+        data["active"] = true;
+        journal_->set_step_data("repos", data);  // the originals are safe before anything changes
+        apply_repo_changes(changes);
+        for (const auto& c : changes) r_.message("disabled the repos of " + c.file.string() + " for this run");
+    }
+
+    void restore_repos() {
+        if (!journal_) return;
+        json data = journal_->step("repos").data;
+        if (!data.value("active", false)) return;
+        auto changes = repo_changes_from_json(data.value("changes", json::array()));
+        for (const auto& f : restore_repo_changes(changes))
+            r_.message("left " + f.string() + " as a package update rewrote it");
+        if (!changes.empty()) r_.message("restored " + std::to_string(changes.size()) + " repo files");
+        data["active"] = false;
+        journal_->set_step_data("repos", data);
+    }
+
+    // Before each step that may ask yum about enabled repos: a resumed run disables them again.
+    void ensure_window(const std::string& name) {
+        if (command_ != "engine") return;
+        if (name == "engine-upgrade-check" || name == "update-setup" || name == "engine-setup") disable_repos();
+    }
+
+    fs::path log_for(const std::string& name) const { return state_dir_ / "logs" / (name + ".log"); }
+
+    bool upgrade_check() {
+        ensure_window("engine-upgrade-check");
+        fs::path tool = inside_root(o_.root, o_.engine_upgrade_check);
+        int code = run_logged({tool.string()}, log_for("engine-upgrade-check"), r_, false);
+        if (code == 0) {
+            journal_->set_step_data("engine-upgrade-check", {{"exit", 0}, {"upgrade", true}});
+            return true;
+        }
+        if (code == 1) {
+            journal_->set_step_data("engine-upgrade-check", {{"exit", 1}, {"upgrade", false}});
+            journal_->finish_step("engine-upgrade-check");
+            r_.message("engine-upgrade-check: no engine upgrade in the bundle; skipping update-setup and engine-setup");
+            for (const char* skipped : {"update-setup", "engine-setup"}) {
+                journal_->set_step_data(skipped, {{"skipped", "engine-upgrade-check found no upgrade"}});
+                journal_->finish_step(skipped);
+            }
+            return false;
+        }
+        throw StepFailed(tool.string() + " exited with " + std::to_string(code) + " (see " +
+                         log_for("engine-upgrade-check").string() + ")");
+    }
+
+    void package_manager(const std::string& name, const std::vector<std::string>& args) {
+        ensure_window(name);
+        auto argv = package_manager_argv(o_, args);
+        r_.message("running " + join(argv));
+        int code = run_logged(argv, log_for(name), r_, false);
+        if (code != 0)
+            throw StepFailed(join(argv) + " exited with " + std::to_string(code) + " (see " + log_for(name).string() +
+                             ")");
+    }
+
+    void engine_setup() {
+        ensure_window("engine-setup");
+        fs::path answers = state_dir_ / "engine-setup-answers.conf";
+        write_file_atomic(answers, engine_setup_answers(), 0600);
+        fs::path tool = inside_root(o_.root, o_.engine_setup);
+        std::vector<std::string> argv{tool.string(), "--accept-defaults"};
+        if (!o_.answer_file.empty()) argv.push_back("--config-append=" + fs::absolute(o_.answer_file).string());
+        argv.push_back("--config-append=" + fs::absolute(answers).string());
+        r_.message("running " + join(argv) + " (signals held until it ends; log " + log_for("engine-setup").string() +
+                   ")");
+        int code = run_logged(argv, log_for("engine-setup"), r_, true);
+        if (code != 0)
+            throw StepFailed("engine-setup exited with " + std::to_string(code) + " (see " +
+                             log_for("engine-setup").string() + ")");
+    }
+
+    void kernel_check() {
+        std::string newest = newest_kernel(o_.root).value_or("");
+        // Under --root the running kernel is the host's: compare with the root's at the start.
+        bool own_machine = o_.root.empty() || o_.root == "/";
+        std::string running = own_machine ? running_kernel() : kernel_before_;
+        reboot_needed_ = !newest.empty() && !running.empty() && newest != running;
+        journal_->set_step_data("kernel-check",
+                                {{"installed", newest}, {"running", running}, {"reboot_needed", reboot_needed_}});
+        if (reboot_needed_) r_.message("reboot needed: kernel " + newest + " installed, running " + running);
+    }
+
+    void maybe_reboot() {
+        if (!reboot_needed_ || !o_.reboot) return;
+        if (!(o_.root.empty() || o_.root == "/")) {
+            r_.message("not rebooting: --root names another system");
+            return;
+        }
+        r_.message("rebooting");
+        ApplyReporter quiet;
+        run_logged({"systemctl", "reboot"}, log_for("reboot"), quiet, false);
+    }
+
+    void dry_run() {
+        VerifyOptions vo;
+        vo.trust = o_.trust;
+        vo.state_dir = state_dir_;
+        bundle_ = verify_bundle(o_.bundle, vo);
+        const BundleManifest& m = bundle_.manifest;
+        r_.message("dry run: nothing is changed");
+        r_.message("bundle " + m.id + " (serial " + std::to_string(m.serial) + ", expires " + m.expires +
+                   "), signed by " + bundle_.signer.subject);
+        r_.message("steps of `" + command_ + "`: " + join(steps_, ", "));
+        if (auto it = m.target_versions.find(role_); it != m.target_versions.end())
+            for (const auto& [name, vr] : it->second) r_.message("target version: " + name + " " + vr);
+        Scratch scratch;
+        StagedBundle staged = stage_bundle(bundle_, scratch.path(), false);
+        ApplyReporter quiet;
+        Preflight p = preflight_check(role_, m, staged.dir, o_, state_dir_, quiet);
+        for (const auto& pkg : p.resolution.packages)
+            r_.message("package: " + pkg.nevra + " (" + pkg.reason + ", from " + pkg.repo + ")");
+        r_.message(std::to_string(p.resolution.packages.size()) + " packages would be installed or updated");
+    }
+
+    std::string command_;
+    std::vector<std::string> steps_;
+    const ApplyOptions& o_;
+    ApplyReporter& r_;
+    fs::path state_dir_;
+    std::string role_;
+    VerifiedBundle bundle_;
+    std::optional<Journal> journal_;
+    StagedBundle staged_;
+    std::string kernel_before_;
+    bool reboot_needed_ = false;
+
+public:
+    bool record_ = true;
+};
+
+}  // namespace
+
+std::vector<std::string> engine_steps() {
+    return {"verify",       "stage",         "preflight", "repos",        "engine-upgrade-check", "update-setup",
+            "engine-setup", "restore-repos", "update",    "kernel-check", "unstage"};
+}
+
+std::vector<std::string> host_steps(bool update) {
+    if (!update) return {"verify", "stage", "repos"};
+    return {"verify", "stage", "preflight", "repos", "update", "kernel-check", "unstage"};
+}
+
+std::vector<std::string> package_manager_argv(const ApplyOptions& options, const std::vector<std::string>& args) {
+    std::vector<std::string> argv = split_spaces(options.package_manager);
+    if (argv.empty()) throw ConfigError("--package-manager is empty");
+    argv.insert(argv.end(), {"-y", "--disablerepo=*", std::string("--enablerepo=") + kAirgapRepoPrefix + "*"});
+    if (!options.root.empty() && options.root != "/") argv.insert(argv.end(), {"--installroot", options.root.string()});
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+}
+
+std::string engine_setup_answers() {
+    return "# Written by ovirt-applier: an unattended engine-setup upgrade from the offline bundle.\n"
+           "[environment:default]\n"
+           "OVESETUP_CORE/engineStop=bool:True\n"
+           "OVESETUP_DIALOG/confirmSettings=bool:True\n"
+           "OSETUP_RPMDISTRO/enableUpgrade=bool:True\n"
+           "OSETUP_RPMDISTRO/requireRollback=bool:True\n";
+}
+
+void run_engine(const ApplyOptions& options, ApplyReporter& reporter) {
+    Sequence s("engine", engine_steps(), options, reporter);
+    s.run();
+}
+
+void run_host(const ApplyOptions& options, ApplyReporter& reporter) {
+    Sequence s("host", host_steps(options.host_update), options, reporter);
+    // Without --update the bundle stays staged for the Engine's host upgrade manager: it is not
+    // applied yet, so its serial is not recorded.
+    s.record_ = options.host_update;
+    s.run();
+}
+
+}  // namespace airgap::repo

@@ -1,0 +1,67 @@
+#pragma once
+// The applier's update sequences (DESIGN.md "Applier: the engine sequence", "Applier: hosts"):
+// a list of named steps run through the Journal, each journaled before and after it runs, so
+// that a re-run resumes at the first step not done and never repeats a finished one.
+//
+// Engine: verify, stage, preflight, repos, engine-upgrade-check, update-setup, engine-setup,
+// restore-repos, update, kernel-check, unstage. The other repos are disabled only while
+// engine-upgrade-check and engine-setup (which ask yum about enabled repos) may run, and put
+// back before the final package update: rpm then sees ovirt-release43's .repo files as the
+// administrator left them and updates them as it would without us. The package manager itself
+// always runs with `--disablerepo=* --enablerepo=ovirt-airgap-*`.
+// Host: verify, stage, repos (the repo file for the Engine's host upgrade manager); with
+// --update also preflight, update, kernel-check, unstage.
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace airgap::repo {
+
+/// What an applier run was asked to do (the command line of `engine` and `host`).
+struct ApplyOptions {
+    std::filesystem::path bundle;
+    std::filesystem::path trust;
+    std::filesystem::path root;       ///< the target system; empty: this machine
+    std::filesystem::path state_dir;  ///< empty: Journal::default_state_dir()
+    std::string package_manager = "yum";
+    std::filesystem::path engine_upgrade_check = "/usr/bin/engine-upgrade-check";  ///< inside root
+    std::filesystem::path engine_setup = "/usr/bin/engine-setup";                  ///< inside root
+    std::filesystem::path answer_file;  ///< the administrator's extra engine-setup answers
+    bool dry_run = false;
+    bool reboot = false;
+    /// Hosted engine: the operator confirms the cluster is in global maintenance.
+    bool he_global_maintenance_confirmed = false;
+    bool host_update = false;  ///< `host --update`
+};
+
+/// Where a run reports; the library never prints (STYLE.md 6). Defaults do nothing.
+class ApplyReporter {
+public:
+    virtual ~ApplyReporter() = default;
+    /// One line of the applier's own ("step engine-setup: done").
+    virtual void message(const std::string& /*line*/) {}
+    /// Output of a command the applier runs (package manager, engine-setup), as it comes.
+    virtual void output(const char* /*data*/, std::size_t /*size*/) {}
+};
+
+/// The step names, in order, of `engine` and of `host` (with or without --update).
+std::vector<std::string> engine_steps();
+std::vector<std::string> host_steps(bool update);
+
+/// The package manager's argv for `args` (e.g. {"update"}): `package_manager` split on spaces,
+/// then -y, --disablerepo=*, --enablerepo=ovirt-airgap-*, and --installroot ROOT with a root.
+std::vector<std::string> package_manager_argv(const ApplyOptions& options, const std::vector<std::string>& args);
+
+/// The engine-setup answers the applier appends: unattended upgrade, engine stopped for it,
+/// rollback left enabled.
+std::string engine_setup_answers();
+
+/// `ovirt-applier engine`. Throws BundleRefused (2), ResolveProblem (3), StepFailed (4),
+/// ConfigError (1: usage, lock held, preflight on a machine that does not fit).
+void run_engine(const ApplyOptions& options, ApplyReporter& reporter);
+
+/// `ovirt-applier host`. Same errors.
+void run_host(const ApplyOptions& options, ApplyReporter& reporter);
+
+}  // namespace airgap::repo

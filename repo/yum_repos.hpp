@@ -1,0 +1,70 @@
+#pragma once
+// The target's yum configuration during an update (DESIGN.md "Applier", step 4): the bundle's
+// repos as one ovirt-airgap-<id>.repo with file:// URLs, and every other repo disabled for the
+// run (upstream's mirrorlists cannot be reached offline, and engine-setup asks yum about
+// enabled repos). Originals are kept by the caller in the journal before anything changes, so
+// that they can be restored after success, after a failure and after a kill.
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "repo/bundle_manifest.hpp"
+
+namespace airgap::repo {
+
+/// Prefix of every repo id and repo file the applier writes; the package manager runs with
+/// `--disablerepo=* --enablerepo=ovirt-airgap-*`.
+inline constexpr const char* kAirgapRepoPrefix = "ovirt-airgap-";
+
+/// ROOT/etc/yum.repos.d ("/" or empty root: /etc/yum.repos.d).
+std::filesystem::path yum_repos_dir(const std::filesystem::path& root);
+
+/// ROOT/etc/yum.repos.d/ovirt-airgap-<bundle id>.repo.
+std::filesystem::path bundle_repofile(const std::filesystem::path& root, const std::string& bundle_id);
+
+/// The .repo text for a bundle staged at `staged_dir` (absolute): one section
+/// "ovirt-airgap-<repo id>" per bundle repo, baseurl=file://STAGED/<path>, enabled=1,
+/// gpgcheck=1, gpgkey=file://STAGED/<key> for each of the repo's keys.
+std::string render_bundle_repofile(const BundleManifest& manifest, const std::filesystem::path& staged_dir);
+
+/// Writes render_bundle_repofile() atomically to bundle_repofile(); returns the path.
+std::filesystem::path write_bundle_repofile(const std::filesystem::path& root, const BundleManifest& manifest,
+                                            const std::filesystem::path& staged_dir);
+
+/// Removes bundle_repofile() if present.
+void remove_bundle_repofile(const std::filesystem::path& root, const std::string& bundle_id);
+
+/// `text` (a .repo file) with every section's `enabled` set to 0 (added after the section
+/// header where missing); comments and everything else kept as they are.
+std::string disable_all_sections(const std::string& text);
+
+/// One .repo file the applier changes for the run.
+struct RepoFileChange {
+    std::filesystem::path file;
+    std::string original;  ///< the content before
+    std::string changed;   ///< what the applier writes
+    bool operator==(const RepoFileChange& o) const {
+        return file == o.file && original == o.original && changed == o.changed;
+    }
+};
+
+/// Every *.repo in `repos_dir` except ovirt-airgap-* that has an enabled section, with the
+/// content disable_all_sections() gives it; sorted by file name. Writes nothing: journal the
+/// result, then apply_repo_changes().
+std::vector<RepoFileChange> plan_disable_other_repos(const std::filesystem::path& repos_dir);
+
+/// Writes each change's `changed` content atomically (keeping the file's mode).
+void apply_repo_changes(const std::vector<RepoFileChange>& changes);
+
+/// Puts each original back, atomically. A file whose content is no longer `changed` was
+/// rewritten by a package update (ovirt-release43) or an administrator meanwhile: it is left as
+/// it is and returned, so that the caller can say so. A missing file is left missing.
+/// Idempotent: restoring twice changes nothing the second time.
+std::vector<std::filesystem::path> restore_repo_changes(const std::vector<RepoFileChange>& changes);
+
+/// The journal form: [{"file", "original", "changed"}...].
+nlohmann::json repo_changes_to_json(const std::vector<RepoFileChange>& changes);
+std::vector<RepoFileChange> repo_changes_from_json(const nlohmann::json& j);
+
+}  // namespace airgap::repo

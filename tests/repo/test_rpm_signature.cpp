@@ -1,0 +1,221 @@
+// RPM signature checks against real rpmbuild/rpmsign/gpg output, compared with `rpmkeys --checksig`.
+#include "repo/rpm_signature.hpp"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <fstream>
+#include <memory>
+
+#include "repo/error.hpp"
+#include "tests/shared/http_server.hpp"
+#include "tests/shared/testkit.hpp"
+
+namespace airgap::repo {
+namespace {
+
+namespace fs = std::filesystem;
+using test::run_command;
+
+void write_file(const fs::path& path, const std::string& text) {
+    fs::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << text;
+}
+
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void must(const std::vector<std::string>& argv) {
+    auto r = run_command(argv);
+    ASSERT_EQ(r.exit_code, 0) << argv[0] << ": " << r.out << r.err;
+}
+
+// Everything built once per test process: two GPG keys, one package and its variants.
+struct World {
+    test::TempDir tmp;
+    fs::path gnupg, good_key, other_key, unsigned_rpm, signed_rpm, other_rpm, payload_rpm, header_rpm;
+    std::string other_key_id;  // short key ID as rpm prints it
+
+    World() {
+        const fs::path d = tmp.path();
+        gnupg = d / "gnupg";
+        fs::create_directories(gnupg);
+        fs::permissions(gnupg, fs::perms::owner_all);
+        setenv("GNUPGHOME", gnupg.c_str(), 1);
+        for (const char* who : {"good@example.org", "other@example.org"})
+            must({"gpg", "--batch", "--passphrase", "", "--quick-gen-key", std::string("Airgap Test <") + who + ">",
+                  "rsa2048", "sign", "never"});
+        good_key = d / "RPM-GPG-KEY-good";
+        other_key = d / "RPM-GPG-KEY-other";
+        write_file(good_key, run_command({"gpg", "--armor", "--export", "good@example.org"}).out);
+        write_file(other_key, run_command({"gpg", "--armor", "--export", "other@example.org"}).out);
+        // fpr line: "fpr:::::::::FINGERPRINT:"; rpm shows the last 8 hex digits, lower case.
+        std::string colons = run_command({"gpg", "--with-colons", "--fingerprint", "other@example.org"}).out;
+        auto pos = colons.find("fpr:::::::::");
+        std::string fpr = colons.substr(pos + 12, 40);
+        other_key_id = fpr.substr(32);
+        for (auto& c : other_key_id) c = static_cast<char>(std::tolower(c));
+
+        write_file(d / "pkga.spec",
+                   "Name: pkga\nVersion: 1.0\nRelease: 1\nSummary: test\nLicense: MIT\nBuildArch: noarch\n"
+                   "%description\ntest\n%install\nmkdir -p %{buildroot}/usr/share/pkga\n"
+                   "echo hello > %{buildroot}/usr/share/pkga/file\n%files\n/usr/share/pkga/file\n");
+        must({"rpmbuild", "--define", "_topdir " + (d / "top").string(), "--define",
+              "_dbpath " + (d / "rpmdb").string(), "-bb", (d / "pkga.spec").string()});
+        const fs::path built = d / "top" / "RPMS" / "noarch" / "pkga-1.0-1.noarch.rpm";
+        unsigned_rpm = d / "unsigned.rpm";
+        signed_rpm = d / "signed.rpm";
+        other_rpm = d / "other.rpm";
+        payload_rpm = d / "payload.rpm";
+        header_rpm = d / "header.rpm";
+        fs::copy_file(built, unsigned_rpm);
+        fs::copy_file(built, signed_rpm);
+        fs::copy_file(built, other_rpm);
+        sign(signed_rpm, "good@example.org");
+        sign(other_rpm, "other@example.org");
+
+        // Payload: the last bytes are compressed payload, covered by the payload digest only.
+        std::string bytes = read_file(signed_rpm);
+        bytes[bytes.size() - 20] = static_cast<char>(bytes[bytes.size() - 20] ^ 0x01);
+        write_file(payload_rpm, bytes);
+        // Header: the package name in the main header, covered by the header signature.
+        bytes = read_file(signed_rpm);
+        auto at = bytes.find("pkga", 1024);
+        bytes[at] = static_cast<char>(bytes[at] ^ 0x01);
+        write_file(header_rpm, bytes);
+    }
+    ~World() { run_command({"gpgconf", "--kill", "gpg-agent"}); }
+
+    void sign(const fs::path& rpm, const std::string& who) {
+        must({"rpmsign", "--define", "%__gpg /usr/bin/gpg", "--define", "_gpg_name " + who, "--addsign",
+              rpm.string()});
+    }
+
+    // `rpmkeys --checksig` with only `key` imported into a throw-away rpmdb: what rpm says.
+    int rpmkeys_checksig(const fs::path& rpm, const fs::path& key) {
+        test::TempDir db;
+        must({"rpmkeys", "--dbpath", db.path().string(), "--import", key.string()});
+        return run_command({"rpmkeys", "--dbpath", db.path().string(), "--define", "_pkgverify_level all",
+                            "--checksig", rpm.string()})
+            .exit_code;
+    }
+};
+
+World& world() {
+    static std::unique_ptr<World> w(new World);
+    return *w;
+}
+
+std::string error_of(const fs::path& rpm, const std::vector<fs::path>& keys) {
+    try {
+        check_rpm_signature(rpm, keys);
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.exit_code(), 1);
+        return e.what();
+    }
+    return "";
+}
+
+TEST(RpmSignature, GoodSignatureIsAccepted) {
+    auto& w = world();
+    EXPECT_NO_THROW(check_rpm_signature(w.signed_rpm, {w.good_key}));
+    EXPECT_NO_THROW(check_rpm_signature(w.signed_rpm, {w.other_key, w.good_key}));
+    EXPECT_EQ(w.rpmkeys_checksig(w.signed_rpm, w.good_key), 0);
+}
+
+TEST(RpmSignature, UnsignedPackageIsRefused) {
+    auto& w = world();
+    EXPECT_EQ(error_of(w.unsigned_rpm, {w.good_key}), "package unsigned.rpm: not signed");
+    EXPECT_NE(w.rpmkeys_checksig(w.unsigned_rpm, w.good_key), 0);
+}
+
+TEST(RpmSignature, PackageSignedWithAnotherKeyIsRefused) {
+    auto& w = world();
+    EXPECT_EQ(error_of(w.other_rpm, {w.good_key}), "package other.rpm: signed with unknown key ID " + w.other_key_id);
+    EXPECT_EQ(error_of(w.other_rpm, {}), "package other.rpm: signed with unknown key ID " + w.other_key_id);
+    EXPECT_NE(w.rpmkeys_checksig(w.other_rpm, w.good_key), 0);
+}
+
+TEST(RpmSignature, TamperedPayloadIsRefused) {
+    auto& w = world();
+    EXPECT_EQ(error_of(w.payload_rpm, {w.good_key}), "package payload.rpm: digest mismatch");
+    EXPECT_NE(w.rpmkeys_checksig(w.payload_rpm, w.good_key), 0);
+}
+
+TEST(RpmSignature, TamperedHeaderIsRefused) {
+    auto& w = world();
+    EXPECT_EQ(error_of(w.header_rpm, {w.good_key}), "package header.rpm: bad signature");
+    EXPECT_NE(w.rpmkeys_checksig(w.header_rpm, w.good_key), 0);
+}
+
+TEST(RpmSignature, NotAnRpmIsRefused) {
+    auto& w = world();
+    const fs::path junk = w.tmp.path() / "junk.rpm";
+    write_file(junk, "this is not an rpm\n");
+    std::string what = error_of(junk, {w.good_key});
+    EXPECT_EQ(what.rfind("package junk.rpm: ", 0), 0u) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+}
+
+TEST(RpmSignature, BadKeyFileIsRefused) {
+    auto& w = world();
+    const fs::path junk = w.tmp.path() / "RPM-GPG-KEY-junk";
+    write_file(junk, "not a key\n");
+    EXPECT_EQ(error_of(w.signed_rpm, {junk}), "key " + junk.string() + ": not an armored PGP public key");
+}
+
+TEST(RpmSignature, KeyFileWithSeveralKeys) {
+    auto& w = world();
+    const fs::path both = w.tmp.path() / "RPM-GPG-KEY-both";
+    write_file(both, read_file(w.other_key) + read_file(w.good_key));
+    EXPECT_NO_THROW(check_rpm_signature(w.signed_rpm, {both}));
+    EXPECT_NO_THROW(check_rpm_signature(w.other_rpm, {both}));
+}
+
+TEST(GpgKeys, FetchedFromPathsFileUrlsAndHttp) {
+    auto& w = world();
+    test::TempDir manifest, out;
+    write_file(manifest.path() / "keys" / "RPM-GPG-KEY-local", read_file(w.good_key));
+    test::HttpServer server(w.tmp.path());
+    RepoConfig repo;
+    repo.id = "r";
+    repo.gpgkeys = {"keys/RPM-GPG-KEY-local", "file://" + w.other_key.string(), server.url() + "/RPM-GPG-KEY-good"};
+    auto keys = fetch_gpg_keys(repo, manifest.path(), out.path() / "keys");
+    ASSERT_EQ(keys.size(), 3u);
+    EXPECT_EQ(keys[0], out.path() / "keys" / "RPM-GPG-KEY-local");
+    EXPECT_EQ(keys[1], out.path() / "keys" / "RPM-GPG-KEY-other");
+    EXPECT_EQ(keys[2], out.path() / "keys" / "RPM-GPG-KEY-good");
+    EXPECT_EQ(read_file(keys[2]), read_file(w.good_key));
+    EXPECT_NO_THROW(check_rpm_signature(w.signed_rpm, keys));
+}
+
+TEST(GpgKeys, UnreachableOrBadKeyIsNamed) {
+    auto& w = world();
+    test::TempDir out;
+    test::HttpServer server(w.tmp.path());
+    server.fail_with("/RPM-GPG-KEY-good", 404);
+    RepoConfig repo;
+    repo.id = "r";
+    repo.gpgkeys = {server.url() + "/RPM-GPG-KEY-good"};
+    try {
+        fetch_gpg_keys(repo, w.tmp.path(), out.path());
+        FAIL() << "no error";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(std::string(e.what()).rfind("repo r: gpgkey " + repo.gpgkeys[0] + ": cannot download: ", 0), 0u)
+            << e.what();
+    }
+    repo.gpgkeys = {"pkga.spec"};
+    try {
+        fetch_gpg_keys(repo, w.tmp.path(), out.path());
+        FAIL() << "no error";
+    } catch (const ConfigError& e) {
+        EXPECT_STREQ(e.what(), "repo r: gpgkey pkga.spec: not an armored PGP public key");
+    }
+    EXPECT_FALSE(fs::exists(out.path() / "pkga.spec"));
+    EXPECT_FALSE(fs::exists(out.path() / "pkga.spec.tmp"));
+}
+
+}  // namespace
+}  // namespace airgap::repo
