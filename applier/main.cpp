@@ -7,5 +7,10 @@
 int main(int argc, char** argv) {
     CLI::App app{"Verify and apply ovirt-airgap bundles on an isolated oVirt 4.3 site", "ovirt-applier"};
     airgap::applier::add_inventory_command(app);
+    airgap::applier::add_verify_command(app);
+    airgap::applier::add_engine_command(app);
+    airgap::applier::add_host_command(app);
+    airgap::applier::add_status_command(app);
+    airgap::applier::add_hosts_command(app);
     return airgap::cli::run(app, argc, argv, std::cerr);
 }

@@ -8,5 +8,7 @@ int main(int argc, char** argv) {
     CLI::App app{"Build signed offline update bundles for oVirt 4.3", "ovirt-bundler"};
     airgap::bundler::add_resolve_command(app);
     airgap::bundler::add_keygen_command(app);
+    airgap::bundler::add_build_command(app);
+    airgap::bundler::add_inspect_command(app);
     return airgap::cli::run(app, argc, argv, std::cerr);
 }

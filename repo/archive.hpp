@@ -7,7 +7,8 @@
 // Safety policy of the reader: only regular files and directories are accepted. Absolute
 // paths, `..` components, any symbolic link (bundles we write contain none, so there is no
 // "safe" link to allow), hard links, device nodes, fifos, sockets and sparse files are refused
-// with BundleRefused naming the entry.
+// with BundleRefused naming the entry. So the writers never produce links: hard-linked files
+// of a tree are stored as separate copies.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -55,7 +56,8 @@ std::string iso_volume_label(std::string_view wanted);
 std::vector<ArchiveEntry> scan_tree(const std::filesystem::path& tree);
 
 /// Writes `tree` as an ISO 9660 image (level 3, Rock Ridge, Joliet) to `out`, file data
-/// streamed from disk. Owners are root, modes 0755/0644. `out` is created or truncated and is
+/// streamed from disk. Owners are root, modes 0755/0644. Progress: file() once, with the image's
+/// name and size, then bytes() of the image. `out` is created or truncated and is
 /// removed again on failure; atomic placement (temp + rename) is the caller's job.
 void write_iso(const std::filesystem::path& tree, const std::filesystem::path& out, const std::string& volume_label,
                ArchiveCallbacks* callbacks = nullptr);

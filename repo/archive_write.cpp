@@ -19,8 +19,9 @@ namespace airgap::repo {
 
 namespace {
 
-// Large reads and writes: the pipeline is I/O bound, syscalls per byte must stay negligible.
-constexpr std::size_t kBlock = 1 << 20;
+// Bytes per read and per tar block written. Measured on 1 GB to ext4: 64 KiB 0.8 s, 1 MiB 4.7-5.3 s
+// (the kernel is much slower with large writes into the page cache), libarchive's 10 KiB 1.2-2.4 s.
+constexpr std::size_t kBlock = 64 << 10;
 
 void scan_dir(const fs::path& root, const std::string& prefix, std::vector<ArchiveEntry>& out) {
     std::vector<fs::directory_entry> children;

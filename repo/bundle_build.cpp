@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -114,6 +115,8 @@ void run_tool(const std::vector<std::string>& argv, const fs::path& log, const s
     int status = 0;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) throw ConfigError(what + ": waiting for " + argv[0] + ": " + std::strerror(errno));
+    if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGTERM))
+        throw Interrupted(what + ": " + argv[0] + " interrupted; nothing was written");
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         throw ConfigError(what + ": " + argv[0] + " failed: " + last_line(read_text(log)));
 }
@@ -204,7 +207,7 @@ public:
     explicit DownloadAdapter(BuildCallbacks* cb) : cb_(cb) {}
     bool progress(std::uint64_t done_bytes, std::uint64_t total_bytes, std::size_t done_files,
                   std::size_t total_files) override {
-        return !cb_ || cb_->download(done_bytes, total_bytes, done_files, total_files);
+        return !cb_ || (!cb_->cancelled() && cb_->download(done_bytes, total_bytes, done_files, total_files));
     }
     void message(const std::string& line) override {
         if (cb_) cb_->message(line);
@@ -217,7 +220,9 @@ private:
 class PackAdapter : public ArchiveCallbacks {
 public:
     explicit PackAdapter(BuildCallbacks* cb) : cb_(cb) {}
-    bool bytes(std::uint64_t done, std::uint64_t total) override { return !cb_ || cb_->pack(done, total); }
+    bool bytes(std::uint64_t done, std::uint64_t total) override {
+        return !cb_ || (!cb_->cancelled() && cb_->pack(done, total));
+    }
 
 private:
     BuildCallbacks* cb_;
@@ -225,6 +230,11 @@ private:
 
 void say(BuildCallbacks* cb, const std::string& line) {
     if (cb) cb->message(line);
+}
+
+// Between steps: a build asked to stop leaves nothing behind (RAII removes the temporaries).
+void check_cancelled(BuildCallbacks* cb) {
+    if (cb && cb->cancelled()) throw Interrupted("interrupted; nothing was written");
 }
 
 void refuse_existing_output(const fs::path& out) {
@@ -277,8 +287,8 @@ std::set<std::string> nevras_of(const std::vector<ResolvedPackage>& packages) {
 }
 
 // Step 5: with only the bundle's repos, every target resolves to what the plan carries.
-void prove(const Plan& plan, const PlanRequest& request, const fs::path& tree,
-           const std::vector<std::string>& repo_ids, const fs::path& scratch, BuildCallbacks* cb) {
+void prove(const Plan& plan, const PlanRequest& request, const fs::path& tree, const std::vector<std::string>& repo_ids,
+           const fs::path& scratch, BuildCallbacks* cb) {
     std::vector<RepoConfig> configs;
     std::vector<RepoMetadata> metadata;
     MetadataFetcher fetcher(scratch / "proof-cache");
@@ -393,6 +403,7 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
     }
 
     // 2. Plan.
+    check_cancelled(cb);
     Plan plan = make_plan(request.plan, cb);
     if (!plan.ok()) throw ResolveProblem("dependency problems; nothing was built", plan.problems);
     std::vector<ResolvedPackage> packages = plan.packages;
@@ -403,6 +414,7 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
     packages.insert(packages.end(), rollback.begin(), rollback.end());
 
     // 3. Download and check.
+    check_cancelled(cb);
     fs::path cache_dir = request.plan.cache_dir.empty() ? default_cache_dir() : request.plan.cache_dir;
     std::vector<PackageRequest> wanted;
     for (const auto& p : packages)
@@ -421,6 +433,7 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
         repo_keys[cfg->id] = fetch_gpg_keys(*cfg, manifest_dir, scratch.path() / "keys" / cfg->id);
     }
     for (const auto& f : fetched) {
+        check_cancelled(cb);
         const RepoConfig* cfg = find_repo(plan.repos, f.request.repo_id);
         if (cfg && cfg->gpgcheck) check_rpm_signature(f.path, repo_keys[cfg->id]);
     }
@@ -448,6 +461,7 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
         repo_ids.push_back(cfg->id);
     }
     for (std::size_t i = 0; i < fetched.size(); ++i) {
+        check_cancelled(cb);
         const ResolvedPackage& p = packages[i];
         std::string rel = "repos/" + p.repo + "/Packages/" + basename_of(p.location);
         if (files.count(rel)) throw ConfigError("two packages would be carried as " + rel);
@@ -457,11 +471,12 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
     }
     say(cb, "copied " + std::to_string(fetched.size()) + " package(s) into the bundle");
     for (const auto& md : plan.metadata) {
+        check_cancelled(cb);
         if (!find_repo(plan.repos, md.repo_id)) continue;
         fs::path dir = root / "repos" / md.repo_id;
-        run_tool({"createrepo_c", "--quiet", "--database", "--general-compress-type=gz", "--checksum=sha256",
-                  dir.string()},
-                 scratch.path() / "createrepo.log", "repo " + md.repo_id);
+        run_tool(
+            {"createrepo_c", "--quiet", "--database", "--general-compress-type=gz", "--checksum=sha256", dir.string()},
+            scratch.path() / "createrepo.log", "repo " + md.repo_id);
         if (!md.updateinfo.empty())
             run_tool({"modifyrepo_c", "--mdtype=updateinfo", "--compress-type=gz", md.updateinfo.string(),
                       (dir / "repodata").string()},
@@ -476,6 +491,7 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
     }
 
     // 5. Proof, before anything is signed.
+    check_cancelled(cb);
     prove(plan, request.plan, root, repo_ids, scratch.path(), cb);
 
     // bundle.json and its signature.
@@ -503,18 +519,23 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
                       std::string_view(reinterpret_cast<const char*>(signature.data()), signature.size()));
 
     // 6. Put in place; the output path stays empty on any failure above.
+    check_cancelled(cb);
     refuse_existing_output(out);
     if (is_archive_output(out)) {
-        fs::path temp = out.parent_path() / ("." + out.stem().string() + ".tmp-" + std::to_string(getpid()) +
-                                             out.extension().string());
+        fs::path temp = out.parent_path() /
+                        ("." + out.stem().string() + ".tmp-" + std::to_string(getpid()) + out.extension().string());
         RemoveOnFailure guard(temp);
         PackAdapter pack_cb(cb);
         say(cb, "packing " + out.filename().string());
         pack(root, temp, volume_label(plan, m.target_versions), &pack_cb);
         // link() never replaces: a file that appeared meanwhile is not overwritten.
+        check_cancelled(cb);
         if (::link(temp.c_str(), out.c_str()) != 0)
             throw ConfigError("cannot create " + out.string() + ": " + std::strerror(errno));
     } else {
+        // mkdtemp made it 0700; a bundle directory is read by the applier and by yum.
+        fs::permissions(root, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                  fs::perms::others_read | fs::perms::others_exec);
         tree.commit();
     }
     say(cb, "bundle " + m.id + " serial " + std::to_string(m.serial) + " written to " + out.string());

@@ -19,9 +19,9 @@ namespace airgap::repo {
 /// What `ovirt-bundler build` was asked for.
 struct BuildRequest {
     PlanRequest plan;
-    std::filesystem::path sign_key;   ///< PEM private key
-    std::filesystem::path sign_cert;  ///< PEM certificate matching `sign_key`
-    std::filesystem::path output;     ///< OUT.iso, OUT.tar, or a directory; must not exist
+    std::filesystem::path sign_key;       ///< PEM private key
+    std::filesystem::path sign_cert;      ///< PEM certificate matching `sign_key`
+    std::filesystem::path output;         ///< OUT.iso, OUT.tar, or a directory; must not exist
     std::optional<std::uint64_t> serial;  ///< default: creation time in seconds since the epoch
     int expires_days = 90;                ///< 1..3650
     std::filesystem::path since;          ///< incremental base bundle; not implemented (ConfigError)
@@ -39,6 +39,9 @@ public:
     }
     /// Packing the archive: `done` of `total` bytes.
     virtual bool pack(std::uint64_t /*done*/, std::uint64_t /*total*/) { return true; }
+    /// Asked between steps (and with every progress call): true stops the build with
+    /// airgap::Interrupted, e.g. after SIGINT.
+    virtual bool cancelled() { return false; }
 };
 
 /// What a finished build wrote.

@@ -34,7 +34,8 @@ public:
     ScratchDir() {
         std::string templ = (fs::temp_directory_path() / "ovirt-airgap-verify-XXXXXX").string();
         if (!mkdtemp(templ.data()))
-            throw ConfigError("cannot create a temporary directory: " + std::error_code(errno, std::generic_category()).message());
+            throw ConfigError("cannot create a temporary directory: " +
+                              std::error_code(errno, std::generic_category()).message());
         path_ = templ;
     }
     ~ScratchDir() {
@@ -106,9 +107,8 @@ void verify_directory_files(const fs::path& dir, const BundleManifest& m, Archiv
     std::uint64_t done_before = 0;
     for (const auto& f : m.files) {
         if (cb && !cb->file(f.path, f.size)) throw Interrupted("verification interrupted");
-        FileDigest d = hash_file(dir / f.path, [&](std::uint64_t done) {
-            return !cb || cb->bytes(done_before + done, total);
-        });
+        FileDigest d =
+            hash_file(dir / f.path, [&](std::uint64_t done) { return !cb || cb->bytes(done_before + done, total); });
         if (d.size != f.size || d.sha256 != f.sha256) throw BundleRefused("checksum mismatch for '" + f.path + "'");
         done_before += f.size;
     }
@@ -193,7 +193,16 @@ VerifiedBundle verify_bundle(const fs::path& bundle, const VerifyOptions& option
         ScratchDir scratch;
         write_bytes(scratch.path() / kManifestName, manifest_bytes);
         write_bytes(scratch.path() / kSignatureName, signature_bytes);
-        v.signer = verify_detached(scratch.path() / kManifestName, scratch.path() / kSignatureName, options.trust);
+        try {
+            v.signer = verify_detached(scratch.path() / kManifestName, scratch.path() / kSignatureName, options.trust);
+        } catch (const BundleRefused& e) {
+            // Name the medium, not our private copy of its two files.
+            std::string what = e.what();
+            std::string where = v.kind == BundleKind::directory ? (bundle / "").string() : bundle.string() + ":";
+            for (std::string copy = (scratch.path() / "").string(); what.find(copy) != std::string::npos;)
+                what.replace(what.find(copy), copy.size(), where);
+            throw BundleRefused(what);
+        }
     }
 
     // 2. The manifest, its expiry, anti-rollback.

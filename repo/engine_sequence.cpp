@@ -10,9 +10,12 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <sstream>
 #include <system_error>
 
@@ -88,8 +91,7 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep =
 
 // Runs argv with stdin from /dev/null; stdout and stderr go to the reporter and are appended to
 // `log`. Returns the exit code (128+signal when killed). ConfigError when it cannot start.
-int run_logged(const std::vector<std::string>& argv, const fs::path& log, ApplyReporter& reporter,
-               bool hold_signals) {
+int run_logged(const std::vector<std::string>& argv, const fs::path& log, ApplyReporter& reporter, bool hold_signals) {
     std::optional<HeldSignals> held;
     if (hold_signals) held.emplace();
     std::error_code ec;
@@ -113,7 +115,8 @@ int run_logged(const std::vector<std::string>& argv, const fs::path& log, ApplyR
     pid_t pid = 0;
     int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) throw ConfigError("cannot run " + argv[0] + ": " + std::error_code(rc, std::generic_category()).message());
+    if (rc != 0)
+        throw ConfigError("cannot run " + argv[0] + ": " + std::error_code(rc, std::generic_category()).message());
     write_end.reset();
     char buf[65536];
     for (;;) {
@@ -192,6 +195,20 @@ public:
 
 private:
     fs::path path_;
+};
+
+// Archive and hashing progress, passed on to the reporter.
+class ProgressAdapter : public ArchiveCallbacks {
+public:
+    ProgressAdapter(ApplyReporter& r, std::string what) : r_(r), what_(std::move(what)) {}
+    bool bytes(std::uint64_t done, std::uint64_t total) override {
+        r_.progress(what_, done, total);
+        return true;
+    }
+
+private:
+    ApplyReporter& r_;
+    std::string what_;
 };
 
 struct Preflight {
@@ -278,11 +295,13 @@ public:
 
     void run() {
         if (o_.dry_run) return dry_run();
+        // Verified before the state dir is even created: a refused bundle leaves no trace.
+        verify();
         std::error_code ec;
         fs::create_directories(state_dir_, ec);
         if (ec) throw ConfigError("cannot create state dir " + state_dir_.string() + ": " + ec.message());
         FileLock lock(Journal::lock_file(state_dir_));
-        verify();
+        check_serial(bundle_.manifest, last_applied_serial(state_dir_));  // another applier may have finished meanwhile
         journal_.emplace(Journal::open(state_dir_, command_,
                                        JournalBundle{bundle_.manifest.id, bundle_.manifest.serial, o_.bundle.string()},
                                        steps_));
@@ -300,8 +319,8 @@ public:
             run_step(name);
         }
         if (record_) j.record_applied();
-        r_.message(command_ + ": bundle " + bundle_.manifest.id + " (serial " + std::to_string(bundle_.manifest.serial) +
-                   ") done");
+        r_.message(command_ + ": bundle " + bundle_.manifest.id + " (serial " +
+                   std::to_string(bundle_.manifest.serial) + ") done");
         maybe_reboot();
     }
 
@@ -321,7 +340,8 @@ private:
             r_.message("verifying " + std::to_string(bundle_.manifest.files.size()) + " files of bundle " +
                        bundle_.manifest.id + " (serial " + std::to_string(bundle_.manifest.serial) + ")");
             vo.check_files = true;
-            bundle_ = verify_bundle(o_.bundle, vo);
+            ProgressAdapter progress(r_, "verifying");
+            bundle_ = verify_bundle(o_.bundle, vo, &progress);
         }
         r_.message("signed by " + bundle_.signer.subject + " (SHA-256 " + bundle_.signer.fingerprint_sha256 + ")");
     }
@@ -379,8 +399,7 @@ private:
         if (name == "preflight") {
             Preflight p = preflight_check(role_, bundle_.manifest, staged_.dir, o_, state_dir_, r_);
             kernel_before_ = p.kernel.value_or("");
-            journal_->set_step_data(name, {{"kernel", kernel_before_},
-                                           {"packages", p.resolution.packages.size()}});
+            journal_->set_step_data(name, {{"kernel", kernel_before_}, {"packages", p.resolution.packages.size()}});
             return true;
         }
         if (name == "repos") {
@@ -413,7 +432,8 @@ private:
                 throw ConfigError("not enough free space in " + where.string() + " to extract the bundle: " +
                                   mib(size) + " needed, " + mib(free_bytes(where)) + " free");
         }
-        staged_ = stage_bundle(bundle_, state_dir_ / "staged", true);
+        ProgressAdapter progress(r_, "extracting");
+        staged_ = stage_bundle(bundle_, state_dir_ / "staged", true, &progress);
         r_.message("staged (" + to_string(staged_.how) + ") at " + staged_.dir.string());
         journal_->set_step_data("stage", {{"dir", staged_.dir.string()}, {"how", to_string(staged_.how)}});
     }
@@ -559,9 +579,47 @@ public:
 
 }  // namespace
 
+void StreamReporter::end_progress() {
+    if (!progress_shown_) return;
+    progress_ << "\r\033[K" << std::flush;
+    progress_shown_ = false;
+}
+
+void StreamReporter::message(const std::string& line) {
+    end_progress();
+    out_ << "ovirt-applier: " << line << "\n" << std::flush;
+}
+
+void StreamReporter::output(const char* data, std::size_t size) {
+    end_progress();
+    out_.write(data, static_cast<std::streamsize>(size));
+    out_.flush();
+}
+
+void StreamReporter::progress(const std::string& what, std::uint64_t done, std::uint64_t total) {
+    if (!terminal_) return;
+    auto now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+    if (!progress_shown_ && start_ms_ == 0) start_ms_ = now;
+    if (done < total && now - last_ms_ < 200) return;
+    last_ms_ = now;
+    double secs = static_cast<double>(std::max<std::int64_t>(now - start_ms_, 1)) / 1000.0;
+    char line[160];
+    std::snprintf(line, sizeof line, "\r%s: %llu / %llu MiB (%.0f MiB/s)\033[K", what.c_str(),
+                  static_cast<unsigned long long>(done >> 20), static_cast<unsigned long long>(total >> 20),
+                  static_cast<double>(done >> 20) / secs);
+    progress_ << line << std::flush;
+    progress_shown_ = true;
+    if (done >= total) {
+        end_progress();
+        start_ms_ = 0;
+    }
+}
+
 std::vector<std::string> engine_steps() {
-    return {"verify",       "stage",         "preflight", "repos",        "engine-upgrade-check", "update-setup",
-            "engine-setup", "restore-repos", "update",    "kernel-check", "unstage"};
+    return {"verify",        "stage",  "preflight",    "repos",  "engine-upgrade-check", "update-setup", "engine-setup",
+            "restore-repos", "update", "kernel-check", "unstage"};
 }
 
 std::vector<std::string> host_steps(bool update) {

@@ -12,7 +12,9 @@
 // Host: verify, stage, repos (the repo file for the Engine's host upgrade manager); with
 // --update also preflight, update, kernel-check, unstage.
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,29 @@ public:
     virtual void message(const std::string& /*line*/) {}
     /// Output of a command the applier runs (package manager, engine-setup), as it comes.
     virtual void output(const char* /*data*/, std::size_t /*size*/) {}
+    /// Long work (verifying, extracting): `done` of `total` bytes.
+    virtual void progress(const std::string& /*what*/, std::uint64_t /*done*/, std::uint64_t /*total*/) {}
+};
+
+/// What the executables use: applier lines ("ovirt-applier: ...") and command output on `out`;
+/// progress on `progress` as one rewritten line, at most 5 times a second, only when `terminal`
+/// (plain logs get no progress noise).
+class StreamReporter : public ApplyReporter {
+public:
+    StreamReporter(std::ostream& out, std::ostream& progress, bool terminal)
+        : out_(out), progress_(progress), terminal_(terminal) {}
+    void message(const std::string& line) override;
+    void output(const char* data, std::size_t size) override;
+    void progress(const std::string& what, std::uint64_t done, std::uint64_t total) override;
+
+private:
+    void end_progress();
+    std::ostream& out_;
+    std::ostream& progress_;
+    bool terminal_;
+    bool progress_shown_ = false;
+    std::int64_t last_ms_ = 0;
+    std::int64_t start_ms_ = 0;
 };
 
 /// The step names, in order, of `engine` and of `host` (with or without --update).

@@ -264,7 +264,10 @@ InventoryHeader read_inventory_header(const fs::path& file) {
             std::istringstream ids(value);
             for (std::string id; ids >> id;) h.repos.push_back(id);
         } else if (key == "packages") {
-            h.packages = std::strtoul(value.c_str(), nullptr, 10);
+            char* end = nullptr;
+            h.packages = std::strtoul(value.c_str(), &end, 10);
+            if (value.empty() || *end) throw ConfigError(where + "bad '#packages:' line: '" + value + "'");
+            h.has_package_count = true;
         }
     }
     if (!have_magic) throw ConfigError(where + "not an ovirt-airgap inventory (no '#" + MAGIC + ":' first line)");
@@ -281,6 +284,11 @@ InventoryHeader load_inventory(SolvPool& pool, const fs::path& file, const std::
         throw ConfigError(where + "inventory is of role " + h.role + ", not " + expected_role);
     if (h.arch != pool.arch()) throw ConfigError(where + "inventory is for arch " + h.arch + ", not " + pool.arch());
     pool.set_installed_testtags(file);
+    // A truncated copy (a cut transfer, a full disk) must not pass for a smaller machine.
+    std::size_t loaded = pool.installed_packages().size();
+    if (h.has_package_count && loaded != h.packages)
+        throw ConfigError(where + "inventory lists " + std::to_string(loaded) + " packages but its header says " +
+                          std::to_string(h.packages) + " (truncated?)");
     return h;
 }
 

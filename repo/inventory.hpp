@@ -28,7 +28,8 @@ struct InventoryHeader {
     std::string kernel;              // running kernel (uname -r); see `root`
     std::string root;                // set when taken with --root: `kernel` is then the host's
     std::vector<std::string> repos;  // enabled repo ids, sorted
-    std::size_t packages = 0;        // installed packages listed
+    std::size_t packages = 0;        // installed packages listed (`#packages:`)
+    bool has_package_count = false;  // the header had a `#packages:` line: load_inventory checks it
 };
 
 struct InventoryOptions {
@@ -46,7 +47,8 @@ std::string make_inventory(const InventoryOptions& options);
 InventoryHeader read_inventory_header(const std::filesystem::path& file);
 
 /// read_inventory_header, then checks it against `pool` (arch) and `expected_role` (when not
-/// empty) and loads its packages as the pool's installed system. Throws ConfigError.
+/// empty) and loads its packages as the pool's installed system; a package count other than
+/// the header's (a truncated file) is refused. Throws ConfigError.
 InventoryHeader load_inventory(SolvPool& pool, const std::filesystem::path& file,
                                const std::string& expected_role = {});
 

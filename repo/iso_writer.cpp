@@ -1,6 +1,7 @@
 // The ISO 9660 writer, on libisofs: the library xorriso is built on, and several times faster
 // than libarchive's ISO writer (issue 3, "Benchmark").
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <stdint.h>
@@ -28,8 +29,9 @@ namespace airgap::repo {
 
 namespace {
 
-// Blocks handed from libisofs' writer thread to us per read: 1 MiB keeps syscalls rare.
-constexpr int kReadSize = 1 << 20;
+// Bytes taken from libisofs' ring buffer and written per call: 32 KiB, as libburn does. Measured
+// on 1 GB to ext4: 32 KiB 1.0-1.3 s, 64 KiB to 1 MiB 3-8 s.
+constexpr int kReadSize = 32 << 10;
 // Ring buffer between libisofs' writer thread and us, in 2 KiB blocks: 2 MiB. Measured on 1 GB:
 // 8 MiB is no faster and costs 6 MB of RSS.
 constexpr std::size_t kFifoBlocks = 1024;
@@ -127,8 +129,18 @@ Image build_image(const fs::path& tree, const std::string& label) {
             dirs[e.path] = child;
         } else {
             std::string source = fs::absolute(tree / e.path).string();
-            check(iso_tree_add_new_node(image.get(), dir, name.c_str(), source.c_str(), nullptr),
-                  "cannot add " + e.path);
+            struct stat st {};
+            if (::lstat(source.c_str(), &st) != 0)
+                throw std::system_error(errno, std::generic_category(), "cannot add " + source);
+            // libisofs stores hard-linked files once, which readers then report as hard links, and
+            // our reader refuses every hard link. A cut-out node (the whole file) gets its own copy.
+            if (st.st_nlink > 1)
+                check(iso_tree_add_new_cut_out_node(image.get(), dir, name.c_str(), source.c_str(), 0, st.st_size,
+                                                    nullptr),
+                      "cannot add " + e.path);
+            else
+                check(iso_tree_add_new_node(image.get(), dir, name.c_str(), source.c_str(), nullptr),
+                      "cannot add " + e.path);
         }
     }
     return image;
@@ -138,8 +150,8 @@ WriteOpts make_options() {
     IsoWriteOpts* raw = nullptr;
     check(iso_write_opts_new(&raw, 0), "cannot set ISO options");
     WriteOpts opts(raw);
-    // Level 3: files of 4 GiB and more (multi-extent). Rock Ridge: POSIX names and modes for
-    // Linux; Joliet: Windows. This is what `xorriso -as mkisofs -R -J` writes.
+    // Rock Ridge (POSIX names and modes, for Linux) and Joliet (Windows) as `xorriso -as mkisofs
+    // -R -J` writes them; level 3 on top, for files of 4 GiB and more (multi-extent).
     check(iso_write_opts_set_iso_level(opts.get(), 3), "iso level");
     check(iso_write_opts_set_rockridge(opts.get(), 1), "rock ridge");
     check(iso_write_opts_set_joliet(opts.get(), 1), "joliet");
@@ -151,7 +163,7 @@ WriteOpts make_options() {
     check(iso_write_opts_set_joliet_longer_paths(opts.get(), 1), "joliet paths");
     check(iso_write_opts_set_joliet_long_names(opts.get(), 1), "joliet names");
     // Deterministic ownership and modes, whoever built the bundle.
-    check(iso_write_opts_set_replace_mode(opts.get(), 1, 1, 1, 1), "replace mode");
+    check(iso_write_opts_set_replace_mode(opts.get(), 2, 2, 2, 2), "replace mode");
     check(iso_write_opts_set_default_dir_mode(opts.get(), 0755), "dir mode");
     check(iso_write_opts_set_default_file_mode(opts.get(), 0644), "file mode");
     check(iso_write_opts_set_default_uid(opts.get(), 0), "uid");

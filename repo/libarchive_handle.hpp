@@ -27,7 +27,9 @@ public:
     LibarchiveHandle(const LibarchiveHandle&) = delete;
     LibarchiveHandle& operator=(const LibarchiveHandle&) = delete;
 
-    struct archive* get() const noexcept { return a_; }
+    struct archive* get() const noexcept {
+        return a_;
+    }
     explicit operator bool() const noexcept { return a_ != nullptr; }
     /// libarchive's message for the last failure, never empty.
     std::string error() const {
@@ -60,7 +62,9 @@ public:
     ArchiveEntryHandle(const ArchiveEntryHandle&) = delete;
     ArchiveEntryHandle& operator=(const ArchiveEntryHandle&) = delete;
 
-    struct archive_entry* get() const noexcept { return e_; }
+    struct archive_entry* get() const noexcept {
+        return e_;
+    }
 
 private:
     struct archive_entry* e_;

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <system_error>
@@ -17,9 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A cut connection is retried (resuming the partial file) this many times in all.
-constexpr int kRounds = 3;
-
 struct Batch;
 
 // One file to download: shared by the requests that name the same cache file.
@@ -31,9 +30,11 @@ struct Job {
     Batch* batch = nullptr;
     double now = 0;  // bytes librepo reported for this transfer
     bool done = false;
-    std::string failure;      // last mirror failure of this round
-    std::string failure_url;  // and the URL it came from
-    bool corrupt = false;     // checksum or size mismatch: retrying would not help
+    // librepo retries a failed transfer itself (LRO_ALLOWEDMIRRORFAILURES per mirror, a failed
+    // resume from the start): these describe the last failure it reported.
+    std::string failure;
+    std::string failure_url;
+    bool corrupt = false;  // checksum or size mismatch
 };
 
 // The whole download, for the progress callback.
@@ -84,9 +85,8 @@ int on_mirror_failure(void* data, const char* msg, const char* url) {
     if (url) job->failure_url = url;
     // librepo reports a bad checksum or size only here; its final error just says "cannot download".
     const std::string& m = job->failure;
-    if (m.find("hecksum") != std::string::npos || m.find("size") != std::string::npos ||
-        m.find("Content-Length") != std::string::npos)
-        job->corrupt = true;
+    job->corrupt = m.find("hecksum") != std::string::npos || m.find("size") != std::string::npos ||
+                   m.find("Content-Length") != std::string::npos;
     return LR_CB_OK;
 }
 
@@ -126,7 +126,9 @@ lr::Handle make_handle(const RepoConfig* repo, const std::string& base_url, int 
     } else if (repo && !repo->mirrorlist.empty()) {
         h.set(LRO_MIRRORLISTURL, repo->mirrorlist.c_str());
     }
-    const long parallel = std::max(1, jobs);
+    // librepo refuses more than LRO_MAXPARALLELDOWNLOADS_MAX (20) parallel downloads.
+    const long parallel =
+        std::clamp(static_cast<long>(jobs), LRO_MAXPARALLELDOWNLOADS_MIN, LRO_MAXPARALLELDOWNLOADS_MAX);
     h.set(LRO_MAXPARALLELDOWNLOADS, parallel);
     h.set(LRO_MAXDOWNLOADSPERMIRROR, parallel);
     h.set(LRO_INTERRUPTIBLE, 0L);  // the executables own signal handling
@@ -163,7 +165,8 @@ std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& pa
     index.reserve(packages.size());
     for (const auto& p : packages) {
         const std::string base = fs::path(p.location).filename().string();
-        if (p.repo_id.empty() || base.empty() || base == "." || base == ".." || p.repo_id.find('/') != std::string::npos)
+        if (p.repo_id.empty() || base.empty() || base == "." || base == ".." ||
+            p.repo_id.find('/') != std::string::npos)
             throw ConfigError("package " + p.nevra + ": bad repo id or location '" + p.location + "'");
         if (p.checksum.empty() || lr_checksum_type(p.checksum_type.c_str()) == LR_CHECKSUM_UNKNOWN)
             throw ConfigError("package " + p.nevra + ": repo " + p.repo_id + " gives no usable checksum (type '" +
@@ -196,7 +199,9 @@ std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& pa
         const PackageRequest& p = *job->request;
         std::error_code ec;
         fs::create_directories(job->dest.parent_path(), ec);
-        if (ec) throw ConfigError("cannot create cache directory " + job->dest.parent_path().string() + ": " + ec.message());
+        if (ec)
+            throw ConfigError("cannot create cache directory " + job->dest.parent_path().string() + ": " +
+                              ec.message());
         if (has_checksum(job->dest, lr_checksum_type(p.checksum_type.c_str()), p.checksum)) {
             job->done = true;
             batch.done_bytes += p.size;
@@ -212,7 +217,9 @@ std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& pa
     if (!pending.empty())
         cb.message("downloading " + std::to_string(pending.size()) + " of " + std::to_string(all_jobs.size()) +
                    " packages (" + size_text(batch.total_bytes - batch.done_bytes) + "), " +
-                   std::to_string(std::max(1, jobs)) + " at a time");
+                   std::to_string(std::clamp(static_cast<long>(jobs), LRO_MAXPARALLELDOWNLOADS_MIN,
+                                             LRO_MAXPARALLELDOWNLOADS_MAX)) +
+                   " at a time");
     if (batch.report() != LR_CB_OK) throw Interrupted("download interrupted");
 
     // One librepo handle per repo: its mirrors and the parallelism.
@@ -226,10 +233,14 @@ std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& pa
         std::string base_url;
         for (const auto& m : metadata)
             if (m.repo_id == repo_id) base_url = m.base_url;
-        if (base_url.empty() && (!config || (config->baseurls.empty() && config->mirrorlist.empty() &&
-                                             config->metalink.empty())))
+        if (base_url.empty() &&
+            (!config || (config->baseurls.empty() && config->mirrorlist.empty() && config->metalink.empty())))
             throw ConfigError("repo " + repo_id + ": no URL to download packages from");
-        return handles.emplace(repo_id, make_handle(config, base_url, jobs)).first->second;
+        try {
+            return handles.emplace(repo_id, make_handle(config, base_url, jobs)).first->second;
+        } catch (const lr::LibrepoError& e) {
+            throw ConfigError("repo " + repo_id + ": " + e.what());
+        }
     };
     for (Job* job : pending) {
         job->base_url = "";
@@ -240,28 +251,29 @@ std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& pa
                 if (r.id == job->request->repo_id && !r.baseurls.empty()) job->base_url = r.baseurls.front();
     }
 
-    std::vector<Job*> failed;
-    for (int round = 0; round < kRounds && !pending.empty(); ++round) {
-        lr::PackageTargets targets;
-        for (Job* job : pending) {
-            const PackageRequest& p = *job->request;
-            job->failure.clear();
-            job->failure_url.clear();
-            job->corrupt = false;
-            lr::GErrorSlot err;
-            LrPackageTarget* t = lr_packagetarget_new_v2(
-                handle_for(p.repo_id).get(), p.location.c_str(), job->part.c_str(),
-                lr_checksum_type(p.checksum_type.c_str()), p.checksum.c_str(), static_cast<gint64>(p.size), nullptr,
-                TRUE, &on_progress, job, &on_end, &on_mirror_failure, err.out());
-            if (!t) {
-                try {
-                    err.raise("lr_packagetarget_new_v2 failed");
-                } catch (const lr::LibrepoError& e) {
-                    throw ConfigError("package " + p.nevra + ": " + e.what());
-                }
+    lr::PackageTargets targets;
+    for (Job* job : pending) {
+        const PackageRequest& p = *job->request;
+        std::error_code ec;
+        const bool resume = fs::file_size(job->part, ec) > 0 && !ec;
+        // librepo 1.14 compares a resumed (ranged) Content-Length with the full size and fails:
+        // no size for a resumed file, its checksum still decides.
+        const gint64 expected_size = resume ? 0 : static_cast<gint64>(p.size);
+        lr::GErrorSlot err;
+        LrPackageTarget* t =
+            lr_packagetarget_new_v2(handle_for(p.repo_id).get(), p.location.c_str(), job->part.c_str(),
+                                    lr_checksum_type(p.checksum_type.c_str()), p.checksum.c_str(), expected_size,
+                                    nullptr, TRUE, &on_progress, job, &on_end, &on_mirror_failure, err.out());
+        if (!t) {
+            try {
+                err.raise("lr_packagetarget_new_v2 failed");
+            } catch (const lr::LibrepoError& e) {
+                throw ConfigError("package " + p.nevra + ": " + e.what());
             }
-            targets.add(t);
         }
+        targets.add(t);
+    }
+    if (!targets.empty()) {
         lr::GErrorSlot err;
         bool ok = lr_download_packages(targets.get(), LrPackageDownloadFlag(0), err.out());
         if (batch.aborted) throw Interrupted("download interrupted");
@@ -274,34 +286,28 @@ std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& pa
                 throw ConfigError(std::string("cannot download packages: ") + e.what());
             }
         }
-
-        std::vector<Job*> retry;
-        for (Job* job : pending) {
-            if (job->done) {
-                std::error_code ec;
-                fs::rename(job->part, job->dest, ec);
-                if (ec)
-                    throw ConfigError("cannot move " + job->part.string() + " into the cache: " + ec.message());
-                continue;
-            }
-            std::error_code ec;
-            if (job->corrupt) {
-                // Resuming bad bytes would keep them: the next attempt starts from nothing.
-                fs::remove(job->part, ec);
-                failed.push_back(job);
-                continue;
-            }
-            cb.message("package " + job->request->nevra + ": " + job->failure +
-                       (round + 1 < kRounds ? ", retrying" : ""));
-            retry.push_back(job);
-        }
-        pending = std::move(retry);
     }
-    failed.insert(failed.end(), pending.begin(), pending.end());
+
+    std::vector<Job*> failed;
+    for (Job* job : pending) {
+        std::error_code ec;
+        if (job->done) {
+            fs::rename(job->part, job->dest, ec);
+            if (ec) throw ConfigError("cannot move " + job->part.string() + " into the cache: " + ec.message());
+            continue;
+        }
+        // Resuming bad bytes would keep them: the next run starts from nothing. A broken transfer
+        // keeps its partial file (librepo marks it as its own) for the next run to resume.
+        if (job->corrupt) fs::remove(job->part, ec);
+        cb.message("package " + job->request->nevra + ": " + job->failure);
+        failed.push_back(job);
+    }
 
     if (!failed.empty()) {
         // Requests order: the first failing package named, the rest counted.
-        std::sort(failed.begin(), failed.end(), [](const Job* a, const Job* b) { return a->request < b->request; });
+        std::sort(failed.begin(), failed.end(), [](const Job* a, const Job* b) {
+            return std::less<const PackageRequest*>()(a->request, b->request);
+        });
         const Job& job = *failed.front();
         const std::string url =
             join_url(job.failure_url.empty() ? job.base_url : job.failure_url, job.request->location);

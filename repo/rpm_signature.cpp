@@ -154,7 +154,8 @@ std::vector<Item> parse_items(const std::string& log) {
     return items;
 }
 
-bool is_signature(const Item& item) { return item.what.find("Signature") != std::string::npos; }
+// "Header V4 RSA/SHA512 Signature, key ID ..." and, when missing, "Header RSA signature".
+bool is_signature(const Item& item) { return item.what.find("ignature") != std::string::npos; }
 
 std::string key_id_of(const Item& item) {
     auto pos = item.what.find("key ID ");
@@ -197,10 +198,12 @@ void check_rpm_signature(const std::filesystem::path& rpm, const std::vector<std
     }
     const std::vector<Item> items = parse_items(log);
     if (items.empty()) {
-        // rpm could not read it at all ("FILE: not an rpm package" and the like).
+        // rpm could not read it: it says "FILE:", then "FILE: <why>" for a damaged one, nothing for junk.
+        const std::string path = rpm.string();
         std::string why = lr::one_line(log);
-        auto pos = why.rfind(": ");
-        throw ConfigError(name + ": " + (pos == std::string::npos ? "cannot read package" : why.substr(pos + 2)));
+        auto pos = why.find(path + ": ");
+        why = pos == std::string::npos ? std::string() : why.substr(pos + path.size() + 2);
+        throw ConfigError(name + ": not a readable RPM package" + (why.empty() ? "" : " (" + why + ")"));
     }
 
     const Item* bad_sig = nullptr;
@@ -222,10 +225,7 @@ void check_rpm_signature(const std::filesystem::path& rpm, const std::vector<std
     if (nokey)
         throw ConfigError(name + ": signed with " + (nokey->result == "NOTTRUSTED" ? "untrusted" : "unknown") +
                           " key ID " + key_id_of(*nokey));
-    bool any_sig = false;
-    for (const auto& item : items)
-        if (is_signature(item) && item.result != "NOTFOUND") any_sig = true;
-    if (!any_sig || !good_sig) throw ConfigError(name + ": not signed");
+    if (!good_sig) throw ConfigError(name + ": not signed");
     // Whatever else rpm disliked (it agrees with `rpmkeys --checksig` by construction).
     if (failed) throw ConfigError(name + ": signature check failed: " + lr::one_line(log));
 }

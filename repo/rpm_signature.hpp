@@ -11,9 +11,11 @@ namespace airgap::repo {
 /// digests and signatures are intact, with librpm: a private keyring (never the host's rpmdb),
 /// every signature and digest check rpm itself makes. A bad package at build time fails the
 /// build like a bad input, so this throws airgap::ConfigError (exit 1), one line:
-/// "package FILE: not signed" | "package FILE: signed with unknown key ID <keyid>" |
-/// "package FILE: bad signature" | "package FILE: digest mismatch".
-/// An unreadable key file or a file that is no RPM also throws ConfigError.
+/// "package FILE: not signed" | "package FILE: signed with unknown key ID <keyid>" (or "untrusted",
+/// rpm's NOTTRUSTED) | "package FILE: bad signature" | "package FILE: digest mismatch" |
+/// "package FILE: not a readable RPM package[ (why)]"; "key KEYFILE: not an armored PGP public key".
+/// A key that has expired since it signed still verifies, as with rpm and EL7's yum (oVirt 4.3's
+/// key expired in 2021). FILE is the file name only. Thread-safe (serialised: librpm's log is global).
 void check_rpm_signature(const std::filesystem::path& rpm, const std::vector<std::filesystem::path>& keys);
 
 /// Fetches each gpgkey of `repo` into `dir` (created if needed) and returns the paths, in the

@@ -46,8 +46,7 @@ std::string sha256_hex(std::string_view data);
 /// Hashes a file in one sequential pass of large reads. Throws std::system_error on I/O errors.
 /// `on_bytes`, when given, is called after each block with the bytes hashed so far; returning
 /// false aborts with airgap::Interrupted.
-FileDigest hash_file(const std::filesystem::path& path,
-                     const std::function<bool(std::uint64_t done)>& on_bytes = {});
+FileDigest hash_file(const std::filesystem::path& path, const std::function<bool(std::uint64_t done)>& on_bytes = {});
 
 /// Writes a new file (created exclusively, mode 0644) while hashing what goes into it, so that a
 /// copy is hashed once, in the same pass. The file is removed again unless finish() succeeds.

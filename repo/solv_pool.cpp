@@ -26,6 +26,7 @@ extern "C" {
 #include <solv/repo_solv.h>
 #include <solv/repo_updateinfoxml.h>
 #include <solv/repo_write.h>
+#include <solv/repodata.h>
 #include <solv/solv_xfopen.h>
 #include <solv/testcase.h>
 }
@@ -130,16 +131,25 @@ void SolvPool::update_solv_caches(Queue* want) {
     for (const auto& cache : caches_) {
         Repo* repo = find_repo(cache.repo_id);
         if (!repo) continue;
+        // What a cached repo already carries stays valid: record the union, so that pools of
+        // different machines do not keep rewriting each other's cache.
+        std::set<Id> known;
         if (!cache.fresh) {
             IdQueue have;
             repo_lookup_idarray(repo, SOLVID_META, REPOSITORY_ADDEDFILEPROVIDES, have.get());
-            std::set<Id> known(have.get()->elements, have.get()->elements + have.get()->count);
+            known.insert(have.get()->elements, have.get()->elements + have.get()->count);
             bool complete =
                 std::all_of(want->elements, want->elements + want->count, [&](Id id) { return known.count(id) > 0; });
             if (complete) continue;
         }
-        Repodata* data = repo_add_repodata(repo, REPO_REUSE_REPODATA);
-        repodata_set_idarray(data, SOLVID_META, REPOSITORY_ADDEDFILEPROVIDES, want);
+        known.insert(want->elements, want->elements + want->count);
+        IdQueue all;
+        for (Id id : known) queue_push(all.get(), id);
+        // The first repodata (primary, or the whole cache) uses the pool's string ids; the
+        // file lists' repodata has its own string pool, where these ids mean nothing.
+        Repodata* data = repo->nrepodata > 1 ? repo_id2repodata(repo, 1) : nullptr;
+        if (!data || data->localpool) data = repo_add_repodata(repo, 0);
+        repodata_set_idarray(data, SOLVID_META, REPOSITORY_ADDEDFILEPROVIDES, all.get());
         repodata_internalize(data);
         write_solv_cache(repo, cache.file);
     }

@@ -54,9 +54,7 @@ mode_t file_mode(const fs::path& file) {
 
 }  // namespace
 
-fs::path yum_repos_dir(const fs::path& root) {
-    return (root.empty() ? fs::path("/") : root) / "etc" / "yum.repos.d";
-}
+fs::path yum_repos_dir(const fs::path& root) { return (root.empty() ? fs::path("/") : root) / "etc" / "yum.repos.d"; }
 
 fs::path bundle_repofile(const fs::path& root, const std::string& bundle_id) {
     return yum_repos_dir(root) / (std::string(kAirgapRepoPrefix) + bundle_id + ".repo");
@@ -187,8 +185,8 @@ std::vector<RepoFileChange> repo_changes_from_json(const nlohmann::json& j) {
     for (const auto& e : j) {
         if (!e.is_object() || !e.contains("file") || !e.contains("original") || !e.contains("changed"))
             throw ConfigError("damaged repo changes in the journal");
-        changes.push_back({e.at("file").get<std::string>(), e.at("original").get<std::string>(),
-                           e.at("changed").get<std::string>()});
+        changes.push_back(
+            {e.at("file").get<std::string>(), e.at("original").get<std::string>(), e.at("changed").get<std::string>()});
     }
     return changes;
 }

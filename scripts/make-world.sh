@@ -70,7 +70,11 @@ mkdir -m 0700 "$GNUPGHOME"
 trap 'gpgconf --kill gpg-agent 2>/dev/null || true' EXIT
 key_uid="ovirt-airgap test world <world@airgap.invalid>"
 gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
-    --quick-gen-key "$key_uid" rsa3072 sign never 2>/dev/null
+    --quick-gen-key "$key_uid" rsa3072 sign never 2>"$out/gnupg.log" || {
+    cat "$out/gnupg.log" >&2
+    echo "world: gpg could not make the signing key" >&2
+    exit 1
+}
 mkdir -p "$out/keys"
 gpg --batch --armor --export "$key_uid" >"$out/keys/RPM-GPG-KEY-airgap-world"
 key_id=$(gpg --batch --with-colons --list-keys "$key_uid" 2>/dev/null | awk -F: '$1 == "pub" {print $5; exit}')
@@ -131,7 +135,7 @@ step "built $count packages in $builds rpmbuild runs"
 # rpmsign warns about GPG_TTY without a terminal; the key has no passphrase, so no pinentry.
 # --rpmv3 adds the header+payload signature that EL7's rpm 4.11 checks, as EL7 packages carry.
 find "$out/repos" -name '*.rpm' -print0 | sort -z |
-    GPG_TTY=/dev/null xargs -0 rpmsign --define "%__gpg /usr/bin/gpg" --define "_gpg_name $key_uid" \
+    GPG_TTY=/dev/null xargs -0 -P 4 -n 24 rpmsign --define "%__gpg /usr/bin/gpg" --define "_gpg_name $key_uid" \
         --define "_gpg_digest_algo sha256" --addsign --rpmv3 >/dev/null
 step "signed $count packages (RSA/SHA256, key $key_id)"
 

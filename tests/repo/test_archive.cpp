@@ -36,11 +36,12 @@ void write_random_file(const fs::path& path, std::size_t size, unsigned seed) {
 
 const std::string kLongName = "ovirt-engine-extension-aaa-ldap-setup-with-a-deliberately-long-name-for-joliet-and-rr-" +
                               std::string(60, 'x') + "-1.3.10-1.el7.noarch.rpm";
-const std::string kDeepDir = "deep/level-01-abcdefghijklmnopqrst/level-02-abcdefghijklmnopqrst/"
-                             "level-03-abcdefghijklmnopqrst/level-04-abcdefghijklmnopqrst/"
-                             "level-05-abcdefghijklmnopqrst/level-06-abcdefghijklmnopqrst/"
-                             "level-07-abcdefghijklmnopqrst/level-08-abcdefghijklmnopqrst/"
-                             "level-09-abcdefghijklmnopqrst/level-10-abcdefghijklmnopqrst";
+const std::string kDeepDir =
+    "deep/level-01-abcdefghijklmnopqrst/level-02-abcdefghijklmnopqrst/"
+    "level-03-abcdefghijklmnopqrst/level-04-abcdefghijklmnopqrst/"
+    "level-05-abcdefghijklmnopqrst/level-06-abcdefghijklmnopqrst/"
+    "level-07-abcdefghijklmnopqrst/level-08-abcdefghijklmnopqrst/"
+    "level-09-abcdefghijklmnopqrst/level-10-abcdefghijklmnopqrst";
 
 // A bundle-like tree: long names, directories deeper than ISO 9660's 8 levels and paths longer
 // than 255 characters, empty and identical files, and one large file of `big` bytes.
@@ -188,8 +189,8 @@ TEST(ArchiveWrite, IsoIsReadByXorrisoAndBsdtarByteForByte) {
     EXPECT_NE(find.out.find("'/" + kDeepDir + "/deep.txt'"), std::string::npos) << find.out;
 
     fs::path by_xorriso = dir.path() / "xorriso";
-    auto x = test::run_command(
-        {"xorriso", "-osirrox", "on", "-indev", iso.string(), "-extract", "/", by_xorriso.string()});
+    auto x =
+        test::run_command({"xorriso", "-osirrox", "on", "-indev", iso.string(), "-extract", "/", by_xorriso.string()});
     ASSERT_EQ(x.exit_code, 0) << x.err;
     EXPECT_EQ(tree_content(by_xorriso), source);
 
@@ -226,6 +227,14 @@ TEST(ArchiveWrite, IsoHasVolumeIdRockRidgeAndJoliet) {
         joliet = vd[0] == 2 && vd.substr(1, 5) == "CD001" && vd.substr(88, 2) == "%/";
     }
     EXPECT_TRUE(joliet);
+    // Rock Ridge carries root ownership and modes 0755/0644, whoever built the tree.
+    auto v = test::run_command({"bsdtar", "-tvf", iso.string()});
+    ASSERT_EQ(v.exit_code, 0) << v.err;
+    EXPECT_TRUE(
+        std::regex_search(v.out, std::regex("\\n-rw-r--r-- +1 0 +0 +10 .* ./repos/ovirt-4.3/repodata/repomd.xml\\n")))
+        << v.out;
+    EXPECT_TRUE(std::regex_search(v.out, std::regex("\\ndrwxr-xr-x +[0-9]+ 0 +0 .* ./x\\n"))) << v.out;
+
     auto j = test::run_command({"bsdtar", "--options", "!rockridge", "-tf", iso.string()});
     ASSERT_EQ(j.exit_code, 0) << j.err;
     EXPECT_NE(j.out.find("x/Mixed Case (1).txt"), std::string::npos) << j.out;
@@ -351,8 +360,8 @@ TEST(ArchiveRead, SymlinkInAnIsoIsRefused) {
     write_file(dir.path() / "tree/repos/a.rpm", "rpm");
     fs::create_symlink("/etc", dir.path() / "tree/repos/etc");
     fs::path iso = dir.path() / "evil.iso";
-    auto r = test::run_command({"xorriso", "-as", "mkisofs", "-quiet", "-R", "-J", "-o", iso.string(),
-                                (dir.path() / "tree").string()});
+    auto r = test::run_command(
+        {"xorriso", "-as", "mkisofs", "-quiet", "-R", "-J", "-o", iso.string(), (dir.path() / "tree").string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     expect_refused(iso, kCraftedExpected, "unsafe entry in bundle: 'repos/etc': symbolic link");
 }
@@ -427,4 +436,50 @@ TEST(ArchiveRead, ExistingDestinationIsNotReplaced) {
     fs::create_directories(dir.path() / "staged");
     EXPECT_THROW(extract_verified(dir.path() / "b.tar", dir.path() / "staged", expected_of(dir.path() / "tree")),
                  ConfigError);
+}
+
+TEST(ArchiveWrite, HardLinkedTreeFilesAreStoredAsPlainFiles) {
+    // A bundler may hard-link one RPM into two repos; our reader refuses hard links, so the
+    // writers must store such files as plain copies.
+    test::TempDir dir;
+    fs::path tree = dir.path() / "tree";
+    write_random_file(tree / "repos/a/Packages/p.rpm", 100000, 9);
+    fs::create_directories(tree / "repos/b/Packages");
+    fs::create_hard_link(tree / "repos/a/Packages/p.rpm", tree / "repos/b/Packages/p.rpm");
+    for (const char* name : {"b.iso", "b.tar"}) {
+        SCOPED_TRACE(name);
+        fs::path archive = dir.path() / name;
+        pack(tree, archive, "X");
+        auto v = test::run_command({"bsdtar", "-tvf", archive.string()});
+        EXPECT_EQ(v.out.find("link to"), std::string::npos) << v.out;
+        fs::path dest = dir.path() / (std::string(name) + ".staged");
+        extract_verified(archive, dest, expected_of(tree));
+        EXPECT_EQ(tree_content(dest), tree_content(tree));
+    }
+}
+
+TEST(ArchiveWrite, SourceFileShrinkingWhileWritingFailsTheIso) {
+    // libisofs pads a short source file with zeros and only queues a message: that must fail.
+    class Truncate : public ArchiveCallbacks {
+    public:
+        explicit Truncate(fs::path file) : file_(std::move(file)) {}
+        bool file(const std::string&, std::uint64_t) override {
+            fs::resize_file(file_, 1000);
+            return true;
+        }
+
+    private:
+        fs::path file_;
+    };
+    test::TempDir dir;
+    make_tree(dir.path() / "tree", 8u << 20);
+    Truncate truncate(dir.path() / "tree/repos/big/Packages/big-1.0-1.el7.x86_64.rpm");
+    try {
+        write_iso(dir.path() / "tree", dir.path() / "b.iso", "X", &truncate);
+        ADD_FAILURE() << "no exception";
+    } catch (const std::runtime_error& e) {
+        EXPECT_EQ(std::string(e.what()).rfind("cannot write " + (dir.path() / "b.iso").string() + ": ", 0), 0u)
+            << e.what();
+    }
+    EXPECT_FALSE(fs::exists(dir.path() / "b.iso"));
 }

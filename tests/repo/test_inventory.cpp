@@ -1,6 +1,7 @@
 // The inventory end to end: tiny RPMs built with rpmbuild, registered in an rpmdb under a
 // root with rpm, described by the real `ovirt-applier inventory`, read back into a pool.
 #include "repo/inventory.hpp"
+#include "repo/resolve.hpp"
 
 #include <gtest/gtest.h>
 
@@ -200,10 +201,43 @@ TEST(Inventory, HeaderIsValidatedWhenReadBack) {
     expect_error("badrole", header("1", "router", "x86_64") + body, "",
                  "unknown role 'router' (expected engine, host or node)");
 
+    expect_error("truncated", header("1", "host", "x86_64") + "#packages: 2\n" + body, "",
+                 "inventory lists 1 packages but its header says 2 (truncated?)");
+
     fs::path good = tmp.path() / "good";
     write_file(good, header("1", "host", "x86_64") + body);
     airgap::repo::SolvPool pool("x86_64");
     airgap::repo::load_inventory(pool, good);
     ASSERT_EQ(pool.installed_packages().size(), 1u);
     EXPECT_EQ(pool.installed_packages()[0].nevra(), "bash-4.2-1.el7.x86_64");
+}
+
+TEST(Inventory, AnInventoryResolvesLikeTheMachine) {
+    FakeMachine m;
+    fs::path inv = m.tmp.path() / "engine.inv";
+    auto r = m.inventory({"--role", "engine", "--root", m.root.string(), "-o", inv.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    fs::path repo = m.tmp.path() / "updates.tags";
+    write_file(repo,
+               "=Ver: 3.0 addselfprovides\n"
+               "=Pkg: airgap-a 1.1 1 noarch\n+Req:\nairgap-b >= 2.5\n-Req:\n+Prv:\nairgap-capability = 2\n-Prv:\n"
+               "=Pkg: airgap-b 2.6 1 noarch\n"
+               "=Pkg: airgap-unrelated 1.0 1 noarch\n");
+    auto resolve = [&](airgap::repo::SolvPool& pool) {
+        airgap::repo::RepoConfig config;
+        config.id = "updates";
+        pool.add_testtags_repo(config, repo);
+        auto result = airgap::repo::resolve_update(pool);
+        std::vector<std::string> out;
+        for (const auto& p : result.packages) out.push_back(p.nevra + " " + p.reason);
+        for (const auto& p : result.problems) out.push_back(p);
+        return out;
+    };
+    airgap::repo::SolvPool from_inventory(uname_m());
+    airgap::repo::load_inventory(from_inventory, inv, "engine");
+    airgap::repo::SolvPool from_rpmdb(uname_m());
+    from_rpmdb.set_installed_rpmdb(m.root);
+    auto expected = std::vector<std::string>{"airgap-a-1.1-1.noarch update", "airgap-b-2.6-1.noarch update"};
+    EXPECT_EQ(resolve(from_inventory), expected);
+    EXPECT_EQ(resolve(from_rpmdb), expected);
 }

@@ -36,7 +36,8 @@ void must(const std::vector<std::string>& argv) {
 struct World {
     test::TempDir tmp;
     fs::path gnupg, good_key, other_key, unsigned_rpm, signed_rpm, other_rpm, payload_rpm, header_rpm;
-    std::string other_key_id;  // short key ID as rpm prints it
+    fs::path expired_key, expired_rpm;  // made in 2020 with a key that expired the next day
+    std::string other_key_id;           // short key ID as rpm prints it
 
     World() {
         const fs::path d = tmp.path();
@@ -76,6 +77,23 @@ struct World {
         sign(signed_rpm, "good@example.org");
         sign(other_rpm, "other@example.org");
 
+        // Like oVirt 4.3's key (expired 2021-04-03): a key and signature from the past, in a GPG
+        // home whose clock says 2020-01-01.
+        const fs::path old_home = d / "gnupg-2020";
+        fs::create_directories(old_home);
+        fs::permissions(old_home, fs::perms::owner_all);
+        write_file(old_home / "gpg.conf", "faked-system-time 20200101T000000\n");
+        setenv("GNUPGHOME", old_home.c_str(), 1);
+        must({"gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Airgap Old <old@example.org>", "rsa2048",
+              "sign", "1d"});
+        expired_key = d / "RPM-GPG-KEY-expired";
+        write_file(expired_key, run_command({"gpg", "--armor", "--export", "old@example.org"}).out);
+        expired_rpm = d / "expired.rpm";
+        fs::copy_file(built, expired_rpm);
+        sign(expired_rpm, "old@example.org");
+        run_command({"gpgconf", "--kill", "gpg-agent"});
+        setenv("GNUPGHOME", gnupg.c_str(), 1);
+
         // Payload: the last bytes are compressed payload, covered by the payload digest only.
         std::string bytes = read_file(signed_rpm);
         bytes[bytes.size() - 20] = static_cast<char>(bytes[bytes.size() - 20] ^ 0x01);
@@ -89,16 +107,15 @@ struct World {
     ~World() { run_command({"gpgconf", "--kill", "gpg-agent"}); }
 
     void sign(const fs::path& rpm, const std::string& who) {
-        must({"rpmsign", "--define", "%__gpg /usr/bin/gpg", "--define", "_gpg_name " + who, "--addsign",
-              rpm.string()});
+        must({"rpmsign", "--define", "%__gpg /usr/bin/gpg", "--define", "_gpg_name " + who, "--addsign", rpm.string()});
     }
 
     // `rpmkeys --checksig` with only `key` imported into a throw-away rpmdb: what rpm says.
     int rpmkeys_checksig(const fs::path& rpm, const fs::path& key) {
         test::TempDir db;
         must({"rpmkeys", "--dbpath", db.path().string(), "--import", key.string()});
-        return run_command({"rpmkeys", "--dbpath", db.path().string(), "--define", "_pkgverify_level all",
-                            "--checksig", rpm.string()})
+        return run_command({"rpmkeys", "--dbpath", db.path().string(), "--define", "_pkgverify_level all", "--checksig",
+                            rpm.string()})
             .exit_code;
     }
 };
@@ -123,6 +140,13 @@ TEST(RpmSignature, GoodSignatureIsAccepted) {
     EXPECT_NO_THROW(check_rpm_signature(w.signed_rpm, {w.good_key}));
     EXPECT_NO_THROW(check_rpm_signature(w.signed_rpm, {w.other_key, w.good_key}));
     EXPECT_EQ(w.rpmkeys_checksig(w.signed_rpm, w.good_key), 0);
+}
+
+// rpm (and EL7's yum) accept signatures made while a key was valid after it expired; so do we.
+TEST(RpmSignature, KeyThatHasExpiredSinceStillVerifies) {
+    auto& w = world();
+    EXPECT_NO_THROW(check_rpm_signature(w.expired_rpm, {w.expired_key}));
+    EXPECT_EQ(w.rpmkeys_checksig(w.expired_rpm, w.expired_key), 0);
 }
 
 TEST(RpmSignature, UnsignedPackageIsRefused) {
@@ -154,9 +178,13 @@ TEST(RpmSignature, NotAnRpmIsRefused) {
     auto& w = world();
     const fs::path junk = w.tmp.path() / "junk.rpm";
     write_file(junk, "this is not an rpm\n");
-    std::string what = error_of(junk, {w.good_key});
-    EXPECT_EQ(what.rfind("package junk.rpm: ", 0), 0u) << what;
+    EXPECT_EQ(error_of(junk, {w.good_key}), "package junk.rpm: not a readable RPM package");
+    const fs::path cut = w.tmp.path() / "cut.rpm";
+    write_file(cut, read_file(w.signed_rpm).substr(0, 3000));
+    std::string what = error_of(cut, {w.good_key});
+    EXPECT_EQ(what.rfind("package cut.rpm: not a readable RPM package (", 0), 0u) << what;
     EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    EXPECT_NE(w.rpmkeys_checksig(cut, w.good_key), 0);
 }
 
 TEST(RpmSignature, BadKeyFileIsRefused) {

@@ -13,6 +13,13 @@
 #include "repo/resolve.hpp"
 #include "tests/shared/testkit.hpp"
 
+extern "C" {
+#include <solv/knownid.h>
+#include <solv/pool.h>
+#include <solv/queue.h>
+#include <solv/repo.h>
+}
+
 namespace fs = std::filesystem;
 using airgap::repo::PoolPackage;
 using airgap::repo::RepoConfig;
@@ -132,6 +139,34 @@ TEST(SolvPool, WritesAndReusesASolvCacheKeyedByRevision) {
     again.prepare();
     EXPECT_TRUE(fs::exists(cache / "test" / "4567ef.solv"));
     EXPECT_FALSE(fs::exists(file));
+}
+
+TEST(SolvPool, CacheOfARepoWithoutUpdateinfoKeepsItsFileProvides) {
+    // The file lists' repodata is the last one then; the cache must still be written right.
+    airgap::test::TempDir tmp;
+    fs::path cache = tmp.path() / "solv";
+    RepoMetadata md = rpmmd(data("rpmmd"));
+    md.updateinfo.clear();
+    for (int run = 0; run < 3; ++run) {
+        SolvPool pool("x86_64");
+        pool.add_repo(md, config("test"), cache);
+        expect_tool_resolves(pool);
+        if (run == 0) md = rpmmd(tmp.path() / "gone");  // later runs can only use the cache
+    }
+    EXPECT_TRUE(fs::exists(cache / "test" / "0123abcd.solv"));
+
+    // The cache records the file provides it carries, so that the next run skips the file lists.
+    SolvPool pool("x86_64");
+    pool.add_repo(md, config("test"), cache);
+    Pool* raw = pool.get();
+    ASSERT_GE(raw->nrepos, 2);
+    Queue q;
+    queue_init(&q);
+    repo_lookup_idarray(raw->repos[1], SOLVID_META, REPOSITORY_ADDEDFILEPROVIDES, &q);
+    std::vector<std::string> recorded;
+    for (int i = 0; i < q.count; ++i) recorded.push_back(pool_id2str(raw, q.elements[i]));
+    queue_free(&q);
+    EXPECT_EQ(recorded, std::vector<std::string>{"/usr/libexec/tool-helper"});
 }
 
 TEST(SolvPool, CorruptCacheIsParsedAgain) {

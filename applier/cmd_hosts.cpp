@@ -1,0 +1,65 @@
+// `ovirt-applier hosts`: the rolling upgrade of a cluster's hosts through the Engine's REST
+// API (DESIGN.md "Applier: hosts"); the rules and the journal live in repo/host_rollout.
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "applier/commands.hpp"
+#include "repo/engine_api.hpp"
+#include "repo/error.hpp"
+#include "repo/host_rollout.hpp"
+#include "repo/journal.hpp"
+
+namespace airgap::applier {
+
+namespace {
+
+struct StdoutReporter : repo::RolloutReporter {
+    void message(const std::string& line) override { std::cout << "ovirt-applier: " << line << "\n" << std::flush; }
+};
+
+struct HostsArgs {
+    repo::EngineConnection connection;
+    repo::RolloutOptions options;
+    std::string state_dir;
+    double timeout_min = 60;
+};
+
+}  // namespace
+
+void add_hosts_command(CLI::App& app) {
+    auto args = std::make_shared<HostsArgs>();
+    repo::EngineConnection& c = args->connection;
+    repo::RolloutOptions& o = args->options;
+    auto* cmd = app.add_subcommand("hosts", "Upgrade a cluster's hosts one at a time through the Engine's REST API");
+    cmd->add_option("--engine-url", c.url, "https://ENGINE/ovirt-engine/api")->required();
+    cmd->add_option("--user", c.user, "USER@PROFILE, e.g. admin@internal")->required();
+    cmd->add_option("--password-file", c.password_file, "File whose first line is the password")->required();
+    cmd->add_option("--ca-file", c.ca_file, "The Engine's CA certificate (/etc/pki/ovirt-engine/ca.pem)")->required();
+    cmd->add_option("--cluster", o.cluster, "Cluster to upgrade (default: the Engine's only cluster)");
+    cmd->add_option("--host", o.hosts, "Upgrade only this host (repeatable)");
+    cmd->add_flag("--stop-pinned-vms", o.stop_pinned_vms,
+                  "Shut down VMs that cannot migrate (pinned, host devices, vGPU) and start them again after");
+    cmd->add_option("--timeout-min", args->timeout_min, "Timeout of each phase of a host's upgrade, in minutes")
+        ->check(CLI::PositiveNumber);
+    cmd->add_flag("--check-only", o.check_only, "Run the preflight and the upgrade checks, print the plan");
+    cmd->add_option("--state-dir", args->state_dir, "State directory (default /var/lib/ovirt-airgap)");
+    cmd->callback([args] {
+        repo::RolloutOptions options = args->options;
+        options.state_dir =
+            args->state_dir.empty() ? repo::Journal::default_state_dir() : std::filesystem::path(args->state_dir);
+        options.phase_timeout = std::chrono::milliseconds(static_cast<long long>(args->timeout_min * 60000.0));
+        repo::EngineConnection connection = args->connection;
+        // Undocumented, for tests: poll (and retry) every N ms instead of every 5 s.
+        if (const char* poll = std::getenv("OVIRT_AIRGAP_POLL_MS")) {
+            options.poll_interval = std::chrono::milliseconds(std::atol(poll));
+            connection.retry_delay = options.poll_interval;
+        }
+        repo::EngineClient engine(connection);
+        StdoutReporter reporter;
+        repo::run_host_rollout(engine, options, reporter);
+    });
+}
+
+}  // namespace airgap::applier

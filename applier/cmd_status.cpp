@@ -1,0 +1,35 @@
+// `ovirt-applier status`: the journal of the last run and the last applied bundle.
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "applier/commands.hpp"
+#include "repo/journal.hpp"
+
+namespace airgap::applier {
+
+namespace {
+
+struct StatusArgs {
+    std::string root;
+    std::string state_dir;
+};
+
+}  // namespace
+
+void add_status_command(CLI::App& app) {
+    auto args = std::make_shared<StatusArgs>();
+    auto* cmd = app.add_subcommand("status", "Show the journal of the last run and the last applied bundle");
+    cmd->add_option("--root", args->root, "The target system (state dir ROOT/var/lib/ovirt-airgap)");
+    cmd->add_option("--state-dir", args->state_dir, "State directory (default /var/lib/ovirt-airgap)");
+    cmd->callback([args] {
+        std::filesystem::path state = args->state_dir;
+        if (state.empty()) {
+            state = repo::Journal::default_state_dir();
+            if (!args->root.empty()) state = std::filesystem::path(args->root) / state.relative_path();
+        }
+        std::cout << repo::render_status(state) << std::flush;
+    });
+}
+
+}  // namespace airgap::applier

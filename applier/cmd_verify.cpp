@@ -1,0 +1,66 @@
+// `ovirt-applier verify`: the signature, the manifest, expiry, rollback and every file, nothing
+// written (DESIGN.md "Applier", step 1).
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "applier/commands.hpp"
+#include "repo/bundle_verify.hpp"
+#include "repo/engine_sequence.hpp"
+#include "repo/journal.hpp"
+
+namespace airgap::applier {
+
+namespace {
+
+struct VerifyArgs {
+    std::string bundle;
+    std::string trust;
+    std::string root;
+    std::string state_dir;
+};
+
+void run_verify(const VerifyArgs& args) {
+    repo::VerifyOptions options;
+    options.trust = args.trust;
+    std::filesystem::path state = args.state_dir;
+    if (state.empty()) {
+        state = repo::Journal::default_state_dir();
+        if (!args.root.empty()) state = std::filesystem::path(args.root) / state.relative_path();
+    }
+    options.state_dir = state;
+    repo::StreamReporter reporter(std::cout, std::cerr, isatty(2) != 0);
+    struct Progress : repo::ArchiveCallbacks {
+        explicit Progress(repo::ApplyReporter& r) : r(r) {}
+        bool bytes(std::uint64_t done, std::uint64_t total) override {
+            r.progress("verifying", done, total);
+            return true;
+        }
+        repo::ApplyReporter& r;
+    } progress(reporter);
+    repo::VerifiedBundle v = repo::verify_bundle(args.bundle, options, &progress);
+    std::uint64_t bytes = 0;
+    for (const auto& f : v.manifest.files) bytes += f.size;
+    std::cout << "bundle " << v.manifest.id << " (serial " << v.manifest.serial << ", " << v.manifest.files.size()
+              << " files, " << bytes << " bytes, expires " << v.manifest.expires << ") verified\n"
+              << "signed by " << v.signer.subject << " (SHA-256 " << v.signer.fingerprint_sha256 << ")\n"
+              << std::flush;
+}
+
+}  // namespace
+
+void add_verify_command(CLI::App& app) {
+    auto args = std::make_shared<VerifyArgs>();
+    auto* cmd =
+        app.add_subcommand("verify", "Verify a bundle's signature, expiry, serial and every file; change nothing");
+    cmd->add_option("BUNDLE", args->bundle, "The bundle: an .iso, a .tar or a directory")->required();
+    cmd->add_option("--trust", args->trust, "PEM certificate (CA or the signer's own) the signature must chain to")
+        ->required();
+    cmd->add_option("--root", args->root, "The target system (its state dir holds the last applied serial)");
+    cmd->add_option("--state-dir", args->state_dir, "State directory (default /var/lib/ovirt-airgap)");
+    cmd->callback([args] { run_verify(*args); });
+}
+
+}  // namespace airgap::applier

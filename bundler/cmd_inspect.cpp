@@ -1,0 +1,104 @@
+// ovirt-bundler inspect: what a bundle says it holds. It does not verify trust: that is
+// `ovirt-applier verify`.
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "bundler/commands.hpp"
+#include "repo/bundle_build.hpp"
+
+namespace airgap::bundler {
+
+namespace {
+
+const char* kNotVerified = "not verified: use ovirt-applier verify";
+
+std::string human_bytes(double bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (bytes >= 1024 && u < 4) {
+        bytes /= 1024;
+        ++u;
+    }
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(u == 0 ? 0 : 1) << bytes << " " << units[u];
+    return s.str();
+}
+
+void print_text(const repo::BundleSummary& s, std::ostream& out) {
+    const auto& m = s.manifest;
+    out << "id:       " << m.id << "\n"
+        << "serial:   " << m.serial << "\n"
+        << "created:  " << m.created << "\n"
+        << "expires:  " << m.expires << "\n"
+        << "source:   " << m.source_manifest << "\n";
+    if (m.base_bundle) out << "base:     " << m.base_bundle->id << " (serial " << m.base_bundle->serial << ")\n";
+    if (!s.signer_subject.empty())
+        out << "signer:   " << s.signer_subject << " (" << kNotVerified << ")\n"
+            << "          sha256 fingerprint " << s.signer_fingerprint << "\n";
+    else
+        out << "signer:   unreadable: " << s.signature_problem << "\n";
+    out << "roles:    ";
+    for (std::size_t i = 0; i < m.roles.size(); ++i) out << (i ? ", " : "") << m.roles[i];
+    out << "\n";
+    for (const auto& [role, versions] : m.target_versions)
+        for (const auto& [name, version] : versions)
+            out << "target:   " << role << ": " << name << " " << version << "\n";
+    out << "repos:\n";
+    std::size_t packages = 0;
+    for (const auto& r : s.repos) {
+        out << "  " << std::left << std::setw(28) << r.id << std::right << std::setw(5) << r.packages << " packages  "
+            << human_bytes(static_cast<double>(r.package_bytes)) << "\n";
+        packages += r.packages;
+    }
+    out << "total:    " << packages << " packages, " << m.files.size() << " files, "
+        << human_bytes(static_cast<double>(s.total_bytes)) << "\n";
+}
+
+void print_json(const repo::BundleSummary& s, std::ostream& out) {
+    const auto& m = s.manifest;
+    nlohmann::json j;
+    j["id"] = m.id;
+    j["serial"] = m.serial;
+    j["created"] = m.created;
+    j["expires"] = m.expires;
+    j["source_manifest"] = m.source_manifest;
+    j["roles"] = m.roles;
+    j["target_versions"] = m.target_versions;
+    nlohmann::json signer = {{"verified", false}, {"note", kNotVerified}};
+    if (!s.signer_subject.empty()) {
+        signer["subject"] = s.signer_subject;
+        signer["fingerprint_sha256"] = s.signer_fingerprint;
+    } else {
+        signer["problem"] = s.signature_problem;
+    }
+    j["signer"] = signer;
+    j["repos"] = nlohmann::json::array();
+    for (const auto& r : s.repos)
+        j["repos"].push_back({{"id", r.id}, {"name", r.name}, {"packages", r.packages}, {"size", r.package_bytes}});
+    j["files"] = m.files.size();
+    j["size"] = s.total_bytes;
+    if (m.base_bundle) j["base_bundle"] = {{"id", m.base_bundle->id}, {"serial", m.base_bundle->serial}};
+    out << j.dump(2) << "\n";
+}
+
+}  // namespace
+
+void add_inspect_command(CLI::App& app) {
+    auto* cmd = app.add_subcommand("inspect", "Show what a bundle holds (without verifying it)");
+    auto bundle = std::make_shared<std::string>();
+    auto json = std::make_shared<bool>(false);
+    cmd->add_option("BUNDLE", *bundle, "Bundle: a directory, .iso or .tar")->required();
+    cmd->add_flag("--json", *json, "Print JSON");
+    cmd->callback([bundle, json] {
+        repo::BundleSummary summary = repo::inspect_bundle(*bundle);
+        if (*json)
+            print_json(summary, std::cout);
+        else
+            print_text(summary, std::cout);
+    });
+}
+
+}  // namespace airgap::bundler

@@ -1,0 +1,484 @@
+// `ovirt-applier engine` end to end: a signed bundle of the test world's repos applied to a copy
+// of the 4.3.7 engine root with real dnf, checked the way an administrator would: the order of
+// the steps the stand-in scripts logged, the setup version engine-setup ran with, the package
+// set against a connected `dnf upgrade`, the reboot notice, resume after a failure and a kill -9.
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "repo/archive.hpp"
+#include "repo/atomic_file.hpp"
+#include "repo/bundle_manifest.hpp"
+#include "repo/engine_sequence.hpp"
+#include "repo/journal.hpp"
+#include "repo/sha256.hpp"
+#include "repo/signing.hpp"
+#include "tests/shared/testkit.hpp"
+
+namespace fs = std::filesystem;
+using namespace airgap::test;
+using namespace airgap::repo;
+
+namespace {
+
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+    fs::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << text;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) lines.push_back(line);
+    return lines;
+}
+
+// The first word of each calls.log line with its setup version: "engine-setup 4.3.10.4-1.el7".
+std::vector<std::string> calls(const fs::path& root) {
+    std::vector<std::string> out;
+    for (const auto& line : lines_of(read_file(root / "var/log/ovirt-airgap-test/calls.log"))) {
+        std::istringstream words(line);
+        std::string tool, version;
+        words >> tool >> version;
+        out.push_back(tool + " " + version);
+    }
+    return out;
+}
+
+// The steps a run started, in order, from its "step NAME: running" lines.
+std::vector<std::string> steps_run(const std::string& out) {
+    std::vector<std::string> steps;
+    for (const auto& line : lines_of(out)) {
+        const std::string prefix = "ovirt-applier: step ";
+        if (line.rfind(prefix, 0) == 0 && line.size() > 9 && line.substr(line.size() - 9) == ": running")
+            steps.push_back(line.substr(prefix.size(), line.size() - prefix.size() - 9));
+    }
+    return steps;
+}
+
+// path -> content of every file under dir (for /etc/yum.repos.d comparisons).
+std::map<std::string, std::string> tree(const fs::path& dir) {
+    std::map<std::string, std::string> files;
+    for (const auto& e : fs::recursive_directory_iterator(dir))
+        if (e.is_regular_file()) files[fs::relative(e.path(), dir).string()] = read_file(e.path());
+    return files;
+}
+
+std::string rpm_query(const fs::path& rpm, const std::string& format) {
+    CommandResult r = run_command({"rpm", "-qp", "--nosignature", "--qf", format, rpm.string()});
+    if (r.exit_code != 0) throw std::runtime_error("rpm -qp " + rpm.string() + ": " + r.err);
+    return r.out;
+}
+
+// The signed bundle of the world: its four repos as ovirt-release43 filters them (EPEL's
+// includepkgs applied), createrepo_c metadata, the world key. Built once per test binary.
+struct WorldBundle {
+    TempDir dir;
+    fs::path bundle;
+    fs::path cert;
+    fs::path key;
+};
+
+// `leave_out`: package names not carried (to make a bundle whose update cannot resolve).
+std::unique_ptr<WorldBundle> make_world_bundle(const std::vector<std::string>& leave_out = {}) {
+    auto made = std::make_unique<WorldBundle>();
+    WorldBundle& w = *made;
+    KeyPairFiles keys = write_key_pair(w.dir.path() / "keys", generate_key(KeyType::ecdsa_p256, "e2e bundle", 30));
+    w.cert = keys.cert;
+    w.key = keys.key;
+    w.bundle = w.dir.path() / "bundle";
+    const std::map<std::string, std::vector<std::string>> repos = {
+        {"centos-base", {}},
+        {"centos-updates", {}},
+        {"ovirt-4.3", {}},
+        {"ovirt-4.3-epel", {"ansible", "ansible-doc", "epel-release", "nbdkit*"}}};
+    BundleManifest m;
+    m.id = new_bundle_id();
+    m.serial = 1000;
+    auto now = std::chrono::system_clock::now();
+    m.created = format_rfc3339(now - std::chrono::hours(1));
+    m.expires = format_rfc3339(now + std::chrono::hours(24 * 30));
+    m.source_manifest = "airgap-world-4.3-el7";
+    m.roles = {"engine", "host"};
+    m.target_versions = {{"engine", {{"ovirt-engine", "4.3.10.4-1.el7"}, {"ovirt-engine-setup", "4.3.10.4-1.el7"}}},
+                         {"host", {{"vdsm", "4.30.46-1.el7"}}}};
+    fs::create_directories(w.bundle / "keys");
+    fs::copy_file(world_dir() / "keys/RPM-GPG-KEY-airgap-world", w.bundle / "keys/RPM-GPG-KEY-airgap-world");
+    for (const auto& [id, include] : repos) {
+        fs::path to = w.bundle / "repos" / id;
+        fs::create_directories(to / "Packages");
+        for (const auto& e : fs::directory_iterator(world_dir() / "repos" / id / "Packages")) {
+            std::string name = rpm_query(e.path(), "%{name}");
+            bool ok = include.empty() || std::any_of(include.begin(), include.end(), [&](const std::string& g) {
+                          return fnmatch(g.c_str(), name.c_str(), 0) == 0;
+                      });
+            if (!ok || std::find(leave_out.begin(), leave_out.end(), name) != leave_out.end()) continue;
+            fs::copy_file(e.path(), to / "Packages" / e.path().filename());
+            m.packages.push_back({"repos/" + id + "/Packages/" + e.path().filename().string(),
+                                  rpm_query(e.path(), "%{nevra}"), id, "update"});
+        }
+        CommandResult cr = run_command({"createrepo_c", "--quiet", to.string()});
+        if (cr.exit_code != 0) throw std::runtime_error("createrepo_c: " + cr.err);
+        m.repos.push_back({id, id + " (bundle)", "repos/" + id, {"keys/RPM-GPG-KEY-airgap-world"}});
+    }
+    for (const auto& e : fs::recursive_directory_iterator(w.bundle)) {
+        if (!e.is_regular_file()) continue;
+        FileDigest d = hash_file(e.path());
+        m.files.push_back({fs::relative(e.path(), w.bundle).string(), d.size, d.sha256});
+    }
+    write_file(w.bundle / "bundle.json", serialize_bundle_manifest(m));
+    auto sig = sign_detached(w.bundle / "bundle.json", w.key, w.cert);
+    std::ofstream(w.bundle / "bundle.json.p7s", std::ios::binary)
+        .write(reinterpret_cast<const char*>(sig.data()), static_cast<std::streamsize>(sig.size()));
+    return made;
+}
+
+const WorldBundle& world_bundle() {
+    static std::unique_ptr<WorldBundle> made = make_world_bundle();
+    return *made;
+}
+
+std::vector<std::string> engine_argv(const fs::path& root, const fs::path& state,
+                                     const std::vector<std::string>& extra = {}, fs::path bundle = {}) {
+    if (bundle.empty()) bundle = world_bundle().bundle;
+    std::vector<std::string> argv{binary("ovirt-applier").string(),
+                                  "engine",
+                                  bundle.string(),
+                                  "--trust",
+                                  world_bundle().cert.string(),
+                                  "--root",
+                                  root.string(),
+                                  "--state-dir",
+                                  state.string(),
+                                  "--package-manager",
+                                  (world_dir() / "bin/dnf").string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+}
+
+// What a connected site gets: dnf upgrade of another copy with the world's repos.
+std::vector<std::string> connected_upgrade(const fs::path& dir) {
+    fs::path root = copy_world_root("engine-4.3.7", dir);
+    std::vector<std::string> argv = world_dnf(root);
+    argv.insert(argv.end(), {"upgrade", "-y"});
+    CommandResult r = run_command(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return installed_nevras(root);
+}
+
+const std::vector<std::string> kSteps = engine_steps();
+
+}  // namespace
+
+TEST(EngineE2E, UpdatesTheEngineLikeAConnectedUpgrade) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto repos_before = tree(root / "etc/yum.repos.d");
+
+    CommandResult r = run_command(engine_argv(root, state));
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(steps_run(r.out), kSteps);
+    EXPECT_EQ(calls(root),
+              (std::vector<std::string>{"engine-upgrade-check 4.3.7.2-1.el7", "engine-setup 4.3.10.4-1.el7"}));
+    auto log = lines_of(read_file(root / "var/log/ovirt-airgap-test/calls.log"));
+    ASSERT_EQ(log.size(), 2u);
+    EXPECT_EQ(log[1], "engine-setup 4.3.10.4-1.el7 --accept-defaults --config-append=" +
+                          (state / "engine-setup-answers.conf").string());
+    EXPECT_NE(read_file(state / "engine-setup-answers.conf").find("OVESETUP_CORE/engineStop=bool:True"),
+              std::string::npos);
+    EXPECT_NE(read_file(state / "logs/engine-setup.log").find("stand-in: engine-setup 4.3.10.4-1.el7"),
+              std::string::npos);
+    EXPECT_NE(r.out.find("ovirt-applier: reboot needed: kernel 3.10.0-1160.el7.x86_64 installed, running "
+                         "3.10.0-1062.el7.x86_64\n"),
+              std::string::npos)
+        << r.out;
+
+    TempDir c;
+    EXPECT_EQ(installed_nevras(root), connected_upgrade(c.path()));
+    // The repo files end as a connected update leaves them: ours gone, upstream's restored and
+    // then updated by ovirt-release43 4.3.10.
+    EXPECT_EQ(tree(root / "etc/yum.repos.d"), tree(c.path() / "engine-4.3.7/etc/yum.repos.d"));
+    EXPECT_NE(tree(root / "etc/yum.repos.d"), repos_before);
+
+    CommandResult status = run_command({binary("ovirt-applier").string(), "status", "--state-dir", state.string()});
+    EXPECT_EQ(status.exit_code, 0) << status.err;
+    EXPECT_NE(status.out.find("1000"), std::string::npos) << status.out;
+
+    // Applied: the same bundle again is a rollback.
+    CommandResult again = run_command(engine_argv(root, state));
+    EXPECT_EQ(again.exit_code, 2);
+    EXPECT_EQ(again.err,
+              "ovirt-applier: error: bundle serial 1000 is not newer than the last applied serial 1000 (rollback "
+              "refused)\n");
+}
+
+TEST(EngineE2E, DryRunPrintsThePlanAndChangesNothing) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto before = installed_nevras(root);
+    auto repos = tree(root / "etc");
+    CommandResult r = run_command(engine_argv(root, state, {"--dry-run"}));
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("package: kernel-3.10.0-1160.el7.x86_64"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("package: ovirt-engine-wildfly-overlay-17.0.1-1.el7"), std::string::npos);
+    EXPECT_EQ(r.out.find("python-jinja2"), std::string::npos);
+    EXPECT_NE(r.out.find("target version: ovirt-engine-setup 4.3.10.4-1.el7"), std::string::npos);
+    EXPECT_EQ(installed_nevras(root), before);
+    EXPECT_EQ(tree(root / "etc"), repos);
+    EXPECT_FALSE(fs::exists(state));
+    EXPECT_FALSE(fs::exists(root / "var/log/ovirt-airgap-test/calls.log"));
+}
+
+TEST(EngineE2E, ResumesAfterAFailingEngineSetupWithoutRepeatingFinishedSteps) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto repos_before = tree(root / "etc/yum.repos.d");
+    write_file(root / "var/lib/ovirt-airgap-test/engine-setup.exit", "1\n");
+
+    CommandResult failed = run_command(engine_argv(root, state));
+    ASSERT_EQ(failed.exit_code, 4) << failed.out << failed.err;
+    EXPECT_EQ(failed.err,
+              "ovirt-applier: error: step engine-setup failed; run the same command again to resume: engine-setup "
+              "exited with 1 (see " +
+                  (state / "logs/engine-setup.log").string() + ")\n");
+    auto journal = Journal::load(state);
+    ASSERT_TRUE(journal);
+    EXPECT_EQ(journal->step("engine-setup").status, StepStatus::failed);
+    EXPECT_EQ(journal->step("update-setup").status, StepStatus::done);
+    // Upstream's repo files are back after the failure; only the bundle's own file is added.
+    auto repos_now = tree(root / "etc/yum.repos.d");
+    std::string ours = "ovirt-airgap-" + journal->bundle().id + ".repo";
+    ASSERT_TRUE(repos_now.count(ours));
+    repos_now.erase(ours);
+    EXPECT_EQ(repos_now, repos_before);
+
+    fs::remove(root / "var/lib/ovirt-airgap-test/engine-setup.exit");
+    CommandResult resumed = run_command(engine_argv(root, state));
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+    EXPECT_NE(resumed.out.find("ovirt-applier: resuming at step engine-setup\n"), std::string::npos);
+    EXPECT_EQ(steps_run(resumed.out),
+              (std::vector<std::string>{"engine-setup", "restore-repos", "update", "kernel-check", "unstage"}));
+    EXPECT_EQ(calls(root), (std::vector<std::string>{"engine-upgrade-check 4.3.7.2-1.el7",
+                                                     "engine-setup 4.3.10.4-1.el7", "engine-setup 4.3.10.4-1.el7"}));
+    TempDir c;
+    EXPECT_EQ(installed_nevras(root), connected_upgrade(c.path()));
+}
+
+TEST(EngineE2E, CompletesAfterAKill9InTheMiddleOfEngineSetup) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    write_file(root / "var/lib/ovirt-airgap-test/engine-setup.sleep", "60\n");
+
+    // The applier in its own process group, so that kill -9 takes engine-setup down with it.
+    auto argv = engine_argv(root, state);
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        setpgid(0, 0);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        std::vector<char*> args;
+        for (auto& a : argv) args.push_back(a.data());
+        args.push_back(nullptr);
+        execv(args[0], args.data());
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
+    while (calls(root).size() < 2 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_EQ(calls(root).size(), 2u) << "engine-setup never started";
+    kill(-pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status));
+
+    auto journal = Journal::load(state);
+    ASSERT_TRUE(journal);
+    EXPECT_EQ(journal->step("engine-setup").status, StepStatus::running);
+    CommandResult status_out = run_command({binary("ovirt-applier").string(), "status", "--state-dir", state.string()});
+    EXPECT_EQ(status_out.exit_code, 0);
+    EXPECT_NE(status_out.out.find("interrupted"), std::string::npos) << status_out.out;
+
+    fs::remove(root / "var/lib/ovirt-airgap-test/engine-setup.sleep");
+    CommandResult resumed = run_command(engine_argv(root, state));
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+    EXPECT_NE(resumed.out.find("ovirt-applier: resuming at step engine-setup\n"), std::string::npos);
+    EXPECT_EQ(steps_run(resumed.out).front(), "engine-setup");
+    EXPECT_EQ(calls(root), (std::vector<std::string>{"engine-upgrade-check 4.3.7.2-1.el7",
+                                                     "engine-setup 4.3.10.4-1.el7", "engine-setup 4.3.10.4-1.el7"}));
+    TempDir c;
+    EXPECT_EQ(installed_nevras(root), connected_upgrade(c.path()));
+    EXPECT_EQ(tree(root / "etc/yum.repos.d"), tree(c.path() / "engine-4.3.7/etc/yum.repos.d"));
+}
+
+TEST(EngineE2E, NoEngineUpgradeSkipsTheSetupStepsAndStillUpdatesTheOs) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    write_file(root / "var/lib/ovirt-airgap-test/engine-upgrade-check.exit", "1\n");
+    CommandResult r = run_command(engine_argv(root, state));
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(calls(root), std::vector<std::string>{"engine-upgrade-check 4.3.7.2-1.el7"});
+    auto journal = Journal::load(state);
+    ASSERT_TRUE(journal);
+    EXPECT_EQ(journal->step("engine-setup").data.value("skipped", ""), "engine-upgrade-check found no upgrade");
+    auto nevras = installed_nevras(root);
+    EXPECT_NE(std::find(nevras.begin(), nevras.end(), "kernel-3.10.0-1160.el7.x86_64"), nevras.end());
+}
+
+TEST(EngineE2E, AnEngineUpgradeCheckErrorFailsTheStepWithExit4) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto before = installed_nevras(root);
+    write_file(root / "var/lib/ovirt-airgap-test/engine-upgrade-check.exit", "2\n");
+    CommandResult r = run_command(engine_argv(root, state));
+    EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+    EXPECT_NE(r.err.find("step engine-upgrade-check failed"), std::string::npos) << r.err;
+    EXPECT_EQ(installed_nevras(root), before);
+}
+
+TEST(EngineE2E, HostStagesTheBundleForTheEngineAndUpdatesWithUpdate) {
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    std::vector<std::string> argv{binary("ovirt-applier").string(),
+                                  "host",
+                                  world_bundle().bundle.string(),
+                                  "--trust",
+                                  world_bundle().cert.string(),
+                                  "--root",
+                                  root.string(),
+                                  "--state-dir",
+                                  state.string(),
+                                  "--package-manager",
+                                  (world_dir() / "bin/dnf").string()};
+    CommandResult staged = run_command(argv);
+    ASSERT_EQ(staged.exit_code, 0) << staged.out << staged.err;
+    auto journal = Journal::load(state);
+    ASSERT_TRUE(journal);
+    fs::path repofile = root / "etc/yum.repos.d" / ("ovirt-airgap-" + journal->bundle().id + ".repo");
+    EXPECT_TRUE(fs::exists(repofile));
+
+    argv.push_back("--update");
+    CommandResult updated = run_command(argv);
+    ASSERT_EQ(updated.exit_code, 0) << updated.out << updated.err;
+    EXPECT_NE(updated.out.find("reboot needed: kernel 3.10.0-1160.el7.x86_64 installed"), std::string::npos);
+    EXPECT_FALSE(fs::exists(repofile));
+    auto nevras = installed_nevras(root);
+    EXPECT_NE(std::find(nevras.begin(), nevras.end(), "vdsm-4.30.46-1.el7.x86_64"), nevras.end());
+
+    argv.push_back("--engine-url");
+    argv.push_back("https://engine.invalid/ovirt-engine/api");
+    CommandResult not_yet = run_command(argv);
+    EXPECT_EQ(not_yet.exit_code, 1);
+}
+
+TEST(EngineE2E, AppliesAnIsoBundleStagedByExtractionAndUnstagesIt) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path iso = t.path() / "bundle.iso";
+    write_iso(world_bundle().bundle, iso, "OVIRT_AIRGAP");
+    CommandResult r = run_command(engine_argv(root, state, {}, iso));
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    auto journal = Journal::load(state);
+    ASSERT_TRUE(journal);
+    EXPECT_EQ(journal->step("stage").data.value("how", ""), "extracted");
+    EXPECT_FALSE(fs::exists(state / "staged" / journal->bundle().id));
+    TempDir c;
+    EXPECT_EQ(installed_nevras(root), connected_upgrade(c.path()));
+}
+
+TEST(EngineE2E, RefusesATamperedRpmAndLeavesTheRootAlone) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path bundle = t.path() / "bundle";
+    fs::copy(world_bundle().bundle, bundle, fs::copy_options::recursive);
+    fs::path rpm;
+    for (const auto& e : fs::directory_iterator(bundle / "repos/ovirt-4.3/Packages"))
+        if (e.path().filename().string().rfind("ovirt-engine-setup-base-4.3.10", 0) == 0) rpm = e.path();
+    ASSERT_FALSE(rpm.empty());
+    {
+        std::fstream f(rpm, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(200);
+        f.put('\x5a');
+    }
+    auto nevras = installed_nevras(root);
+    auto etc = tree(root / "etc");
+    CommandResult r = run_command(engine_argv(root, state, {}, bundle));
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_EQ(r.err, "ovirt-applier: error: checksum mismatch for '" + fs::relative(rpm, bundle).string() + "'\n");
+    EXPECT_EQ(installed_nevras(root), nevras);
+    EXPECT_EQ(tree(root / "etc"), etc);
+    EXPECT_FALSE(fs::exists(root / "var/log/ovirt-airgap-test/calls.log"));
+}
+
+TEST(EngineE2E, AnUpdateThatDoesNotResolveIsExit3WithNothingTouched) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto broken = make_world_bundle({"ovirt-engine-wildfly-overlay"});
+    auto nevras = installed_nevras(root);
+    auto etc = tree(root / "etc");
+    std::vector<std::string> argv = engine_argv(root, state, {}, broken->bundle);
+    argv[4] = broken->cert.string();
+    CommandResult r = run_command(argv);
+    EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+    EXPECT_NE(r.err.find("ovirt-engine-wildfly-overlay"), std::string::npos) << r.err;
+    EXPECT_EQ(installed_nevras(root), nevras);
+    EXPECT_EQ(tree(root / "etc"), etc);
+}
+
+TEST(EngineE2E, AHostedEngineNeedsGlobalMaintenanceConfirmed) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    write_file(root / "etc/ovirt-hosted-engine/hosted-engine.conf", "vm_disk_id=x\n");
+    auto etc = tree(root / "etc");
+    CommandResult r = run_command(engine_argv(root, state));
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("--he-global-maintenance-confirmed"), std::string::npos) << r.err;
+    EXPECT_EQ(tree(root / "etc"), etc);
+    CommandResult ok = run_command(engine_argv(root, state, {"--he-global-maintenance-confirmed"}));
+    EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+    EXPECT_NE(ok.out.find("resuming at step preflight"), std::string::npos);
+}
+
+TEST(EngineE2E, OneApplierAtATimePerStateDir) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::create_directories(state);
+    FileLock held(Journal::lock_file(state));
+    CommandResult r = run_command(engine_argv(root, state));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "ovirt-applier: error: another ovirt-applier is running (lock " +
+                         Journal::lock_file(state).string() + " held by pid " + std::to_string(getpid()) + ")\n");
+    EXPECT_FALSE(fs::exists(root / "var/log/ovirt-airgap-test/calls.log"));
+}

@@ -1,0 +1,489 @@
+#!/usr/bin/env python3
+"""A stand-in oVirt Engine for tests: the REST API v4 paths and JSON shapes the applier uses.
+
+Faithful where the applier can tell: /ovirt-engine/sso/oauth/token (password grant, form
+body), bearer tokens, `Accept: application/json` and `Version: 4`, values rendered as
+strings ("update_available": "false", "memory": "4294967296"), an empty collection rendered
+as {}, faults as {"reason", "detail"}, and host status transitions that take time. Faults
+are injected through POST /__control (JSON); GET /__control/log returns what happened.
+
+Usage: fake_engine.py --scenario FILE --cert CERT --key KEY --port-file FILE
+       fake_engine.py --control URL --ca CA [--data JSON]   (a client of /__control: prints the answer)
+"""
+import argparse
+import json
+import secrets
+import ssl
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+API = "/ovirt-engine/api"
+LOCK = threading.Lock()
+STATE = {}
+LOG = []  # "POST hosts/host1/upgrade", "login", "logout", ...
+TOKENS = set()
+TIMERS = []  # (due, fn) applied by the ticker thread
+
+
+def log(entry):
+    LOG.append(entry)
+
+
+def later(ms, fn):
+    TIMERS.append((time.monotonic() + ms / 1000.0, fn))
+
+
+def ticker():
+    import os
+    parent = os.getppid()
+    while True:
+        time.sleep(0.01)
+        if os.getppid() != parent:
+            os._exit(0)  # the test died: do not outlive it
+        with LOCK:
+            now = time.monotonic()
+            due = [t for t in TIMERS if t[0] <= now]
+            for t in due:
+                TIMERS.remove(t)
+            for _, fn in sorted(due, key=lambda t: t[0]):
+                fn()
+
+
+def s(value):
+    """The Engine renders booleans and numbers as strings."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def host_by_id(hid):
+    return next((h for h in STATE["hosts"] if h["id"] == hid), None)
+
+
+def host_by_name(name):
+    return next((h for h in STATE["hosts"] if h["name"] == name), None)
+
+
+def cluster_of(host):
+    return next(c for c in STATE["clusters"] if c["name"] == host["cluster"])
+
+
+def render_host(h):
+    c = cluster_of(h)
+    return {
+        "href": f"{API}/hosts/{h['id']}",
+        "id": h["id"],
+        "name": h["name"],
+        "address": h["name"] + ".example.com",
+        "status": h["status"],
+        "type": "rhel",
+        "memory": s(h.get("memory", 68719476736)),
+        "max_scheduling_memory": s(h["max_scheduling_memory"]),
+        "update_available": s(h["update_available"]),
+        "spm": {"priority": "5", "status": "spm" if h.get("spm") else "none"},
+        "cluster": {"href": f"{API}/clusters/{c['id']}", "id": c["id"]},
+        "link": [{"href": f"{API}/hosts/{h['id']}/nics", "rel": "nics"}],
+    }
+
+
+def render_vm(v):
+    out = {
+        "href": f"{API}/vms/{v['id']}",
+        "id": v["id"],
+        "name": v["name"],
+        "status": v["status"],
+        "memory": s(v["memory"]),
+        "type": "server",
+        "placement_policy": {"affinity": "pinned" if v.get("pinned") else "migratable"},
+        "link": [
+            {"href": f"{API}/vms/{v['id']}/hostdevices", "rel": "hostdevices"},
+            {"href": f"{API}/vms/{v['id']}/nics", "rel": "nics"},
+        ],
+    }
+    if v.get("mdev_type"):
+        out["custom_properties"] = {"custom_property": [{"name": "mdev_type", "value": v["mdev_type"]}]}
+    h = host_by_name(v["host"]) if v.get("host") else None
+    if h and v["status"] != "down":
+        out["host"] = {"href": f"{API}/hosts/{h['id']}", "id": h["id"]}
+    if v.get("pinned") and h:
+        out["placement_policy"]["hosts"] = {"host": [{"href": f"{API}/hosts/{h['id']}", "id": h["id"]}]}
+    return out
+
+
+def collection(key, items):
+    # The real Engine renders an empty collection as an empty object.
+    return {key: items} if items else {}
+
+
+def search_terms(query):
+    terms = {}
+    for part in query.split():
+        if "=" in part:
+            k, v = part.split("=", 1)
+            terms[k.strip().lower()] = v.strip()
+    return terms
+
+
+def non_migratable(v):
+    return v.get("pinned") or v.get("mdev_type") or v.get("host_devices")
+
+
+def set_spm_elsewhere(host):
+    if not host.get("spm"):
+        return
+    host["spm"] = False
+    for other in STATE["hosts"]:
+        if other is not host and other["cluster"] == host["cluster"] and other["status"] == "up":
+            other["spm"] = True
+            log(f"spm moved to {other['name']}")
+            return
+
+
+def migrate_vms(host):
+    for v in STATE["vms"]:
+        if v.get("host") == host["name"] and v["status"] != "down":
+            targets = [o for o in STATE["hosts"] if o is not host and o["status"] == "up"
+                       and o["cluster"] == host["cluster"] and o["max_scheduling_memory"] >= v["memory"]]
+            if not targets:
+                return False
+            target = max(targets, key=lambda o: o["max_scheduling_memory"])
+            target["max_scheduling_memory"] -= v["memory"]
+            host["max_scheduling_memory"] += v["memory"]
+            v["host"] = target["name"]
+            log(f"vm {v['name']} migrated to {target['name']}")
+    return True
+
+
+def set_status(host, status):
+    host["status"] = status
+    host.setdefault("history", []).append(status)
+
+
+def start_upgrade(host):
+    """Maintenance -> Installing -> Reboot -> Up, with the faults the scenario asks for."""
+    ms = STATE.get("transition_ms", 150)
+    was_maintenance = host["status"] in ("maintenance", "install_failed")
+    fault = host.get("fault")
+
+    def to_maintenance():
+        if not migrate_vms(host):
+            return  # stays preparing_for_maintenance: migration cannot finish
+        set_spm_elsewhere(host)
+        set_status(host, "maintenance")
+        later(ms, to_installing)
+
+    def to_installing():
+        set_status(host, "installing")
+        later(ms, after_installing)
+
+    def after_installing():
+        if fault == "install_failed":
+            host["fault"] = None  # a retry succeeds
+            set_status(host, "install_failed")
+        elif fault == "non_responsive":
+            set_status(host, "non_responsive")
+        elif fault == "non_responsive_briefly":
+            host["fault"] = None
+            set_status(host, "non_responsive")
+            later(2 * ms, to_reboot)
+        else:
+            to_reboot()
+
+    def to_reboot():
+        set_status(host, "reboot")
+        later(ms, to_up)
+
+    def to_up():
+        host["update_available"] = False
+        host["upgraded"] = host.get("upgraded", 0) + 1
+        set_status(host, "maintenance" if was_maintenance else "up")
+
+    if host["status"] in ("up", "non_operational"):
+        set_status(host, "preparing_for_maintenance")
+        later(ms, to_maintenance)
+    else:
+        later(ms, to_installing)
+
+
+def fault_response(status, detail):
+    return status, {"reason": "Operation Failed", "detail": f"[{detail}]"}
+
+
+def action(kind, ident, verb, body):
+    ms = STATE.get("transition_ms", 150)
+    if kind == "clusters":
+        c = next((c for c in STATE["clusters"] if c["id"] == ident), None)
+        if not c or verb != "upgrade":
+            return 404, {"detail": "Not found"}
+        act = body.get("upgrade_action")
+        if act not in ("start", "finish"):
+            return fault_response(400, "Invalid upgrade_action")
+        c["upgrade_running"] = act == "start"
+        return 200, {"status": "complete"}
+    if kind == "vms":
+        v = next((v for v in STATE["vms"] if v["id"] == ident), None)
+        if not v:
+            return 404, {"detail": "Not found"}
+        if verb == "shutdown":
+            v["status"] = "powering_down"
+            later(ms, lambda: v.update(status="down"))
+        elif verb == "start":
+            v["status"] = "wait_for_launch"
+            later(ms, lambda: v.update(status="up"))
+        else:
+            return 404, {"detail": "Not found"}
+        return 200, {"status": "complete"}
+    h = host_by_id(ident)
+    if not h:
+        return 404, {"detail": "Not found"}
+    if verb == "upgradecheck":
+        if h.get("fault") != "no_update" and h.get("packages_available", True):
+            later(ms, lambda: h.update(update_available=True))
+        return 200, {"status": "complete"}
+    if verb == "upgrade":
+        if h["status"] not in ("up", "non_operational", "maintenance", "install_failed"):
+            return fault_response(409, f"Cannot upgrade Host. Host {h['name']} is in {h['status']} status.")
+        stuck = [v["name"] for v in STATE["vms"] if v.get("host") == h["name"] and v["status"] != "down"
+                 and non_migratable(v)]
+        if stuck and h["status"] != "maintenance":
+            return fault_response(409, "Cannot switch Host(s) to Maintenance mode. The following non-migratable "
+                                  "VMs are running: " + ", ".join(stuck))
+        if STATE.get("check_reboot") and body.get("reboot") not in ("true", True):
+            return fault_response(400, "reboot expected")
+        start_upgrade(h)
+        return 200, {"status": "complete"}
+    if verb == "activate":
+        set_status(h, "activating")
+        later(ms, lambda: set_status(h, "up"))
+        return 200, {"status": "complete"}
+    if verb == "deactivate":
+        stuck = [v["name"] for v in STATE["vms"] if v.get("host") == h["name"] and v["status"] != "down"
+                 and non_migratable(v)]
+        if stuck:
+            return fault_response(409, "Cannot switch Host(s) to Maintenance mode. The following non-migratable "
+                                  "VMs are running: " + ", ".join(stuck))
+        set_status(h, "preparing_for_maintenance")
+
+        def to_maintenance():
+            if migrate_vms(h):
+                set_spm_elsewhere(h)
+                set_status(h, "maintenance")
+        later(ms, to_maintenance)
+        return 200, {"status": "complete"}
+    return 404, {"detail": "Not found"}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send_json(self, status, obj, extra=None):
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def drop(self):
+        # A connection that dies without an answer.
+        self.close_connection = True
+        try:
+            self.connection.shutdown(2)
+        except OSError:
+            pass
+
+    def do_GET(self):
+        self.handle_any("GET")
+
+    def do_POST(self):
+        self.handle_any("POST")
+
+    def handle_any(self, method):
+        url = urllib.parse.urlsplit(self.path)
+        path = url.path
+        raw = self.body()
+        if path.startswith("/__control"):
+            return self.control(method, path, raw)
+        with LOCK:
+            if STATE.get("drop_all") or (STATE.get("drop", 0) > 0 and path.startswith(API)):
+                if not STATE.get("drop_all"):
+                    STATE["drop"] -= 1
+                log(f"dropped {method} {path}")
+                return self.drop()
+            if path == "/ovirt-engine/sso/oauth/token" and method == "POST":
+                return self.token(raw, url.query)
+            if path == "/ovirt-engine/services/sso-logout":
+                form = urllib.parse.parse_qs(raw.decode() or url.query)
+                TOKENS.discard((form.get("token") or [""])[0])
+                log("logout")
+                return self.send_json(200, {})
+            if not path.startswith(API):
+                return self.send_json(404, {"detail": "Not found"})
+            auth = self.headers.get("Authorization", "")
+            if not auth.startswith("Bearer ") or auth[7:] not in TOKENS:
+                log(f"401 {method} {path}")
+                return self.send_json(401, {"detail": "Unauthorized"},
+                                      {"WWW-Authenticate": 'Bearer realm="RESTAPI"'})
+            if self.headers.get("Accept") != "application/json" or self.headers.get("Version") != "4":
+                return self.send_json(400, {"detail": "Accept: application/json and Version: 4 expected"})
+            rel = path[len(API):].strip("/")
+            parts = rel.split("/") if rel else []
+            query = urllib.parse.parse_qs(url.query)
+            if method == "GET":
+                log(f"GET {rel}" + (f"?{url.query}" if url.query else ""))
+                return self.send_json(*self.get(parts, query))
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                return self.send_json(*fault_response(400, "Malformed JSON"))
+            if len(parts) != 3:
+                return self.send_json(404, {"detail": "Not found"})
+            name = parts[1]
+            if parts[0] == "hosts" and host_by_id(parts[1]):
+                name = host_by_id(parts[1])["name"]
+            if parts[0] == "vms":
+                name = next((v["name"] for v in STATE["vms"] if v["id"] == parts[1]), name)
+            if parts[0] == "clusters":
+                name = next((c["name"] for c in STATE["clusters"] if c["id"] == parts[1]), name)
+                name += " " + str(body.get("upgrade_action"))
+            log(f"POST {parts[0]}/{name}/{parts[2]}")
+            return self.send_json(*action(parts[0], parts[1], parts[2], body))
+
+    def token(self, raw, query):
+        if query:
+            return self.send_json(400, {"error_code": "invalid_request", "error": "credentials in the URL"})
+        form = urllib.parse.parse_qs(raw.decode())
+        get = lambda k: (form.get(k) or [""])[0]
+        if get("grant_type") != "password" or get("scope") != "ovirt-app-api":
+            return self.send_json(400, {"error_code": "invalid_request", "error": "bad grant or scope"})
+        if get("username") != STATE["user"] or get("password") != STATE["password"]:
+            log("login refused")
+            return self.send_json(400, {"error_code": "access_denied", "error": "Cannot authenticate user '" +
+                                        get("username") + "': The username or password is incorrect.."})
+        tok = secrets.token_urlsafe(24)
+        TOKENS.add(tok)
+        log("login")
+        exp = str(int(time.time() * 1000) + 3600 * 1000)
+        return self.send_json(200, {"access_token": tok, "scope": "ovirt-app-api", "exp": exp,
+                                    "token_type": "bearer"})
+
+    def get(self, parts, query):
+        search = search_terms((query.get("search") or [""])[0])
+        if parts == ["clusters"]:
+            cs = [c for c in STATE["clusters"] if "name" not in search or c["name"] == search["name"]]
+            return 200, collection("cluster", [{"href": f"{API}/clusters/{c['id']}", "id": c["id"],
+                                                "name": c["name"], "version": {"major": "4", "minor": "3"}}
+                                               for c in cs])
+        if parts == ["hosts"]:
+            hs = [h for h in STATE["hosts"] if ("cluster" not in search or h["cluster"] == search["cluster"])
+                  and ("name" not in search or h["name"] == search["name"])]
+            return 200, collection("host", [render_host(h) for h in hs])
+        if len(parts) == 2 and parts[0] == "hosts":
+            h = host_by_id(parts[1])
+            return (200, render_host(h)) if h else (404, {"detail": "Not found"})
+        if parts == ["vms"]:
+            vs = [v for v in STATE["vms"] if "host" not in search or
+                  (v.get("host") == search["host"] and v["status"] != "down")]
+            return 200, collection("vm", [render_vm(v) for v in vs])
+        if len(parts) == 2 and parts[0] == "vms":
+            v = next((v for v in STATE["vms"] if v["id"] == parts[1]), None)
+            return (200, render_vm(v)) if v else (404, {"detail": "Not found"})
+        if len(parts) == 3 and parts[0] == "vms" and parts[2] == "hostdevices":
+            v = next((v for v in STATE["vms"] if v["id"] == parts[1]), None)
+            if not v:
+                return 404, {"detail": "Not found"}
+            devs = [{"href": f"{API}/vms/{v['id']}/hostdevices/pci_0000_3b_00_0", "id": "pci_0000_3b_00_0",
+                     "name": "pci_0000_3b_00_0"}] if v.get("host_devices") else []
+            return 200, collection("host_device", devs)
+        return 404, {"detail": "Not found"}
+
+    def control(self, method, path, raw):
+        with LOCK:
+            if method == "GET" and path == "/__control/log":
+                return self.send_json(200, {"log": LOG, "hosts": {h["name"]: {
+                    "status": h["status"], "spm": bool(h.get("spm")), "upgraded": h.get("upgraded", 0),
+                    "history": h.get("history", [])} for h in STATE["hosts"]},
+                    "vms": {v["name"]: {"status": v["status"], "host": v.get("host")} for v in STATE["vms"]},
+                    "clusters": {c["name"]: bool(c.get("upgrade_running")) for c in STATE["clusters"]}})
+            if method == "POST" and path == "/__control":
+                change = json.loads(raw or b"{}")
+                if change.get("expire_tokens"):
+                    TOKENS.clear()
+                for k in ("drop", "drop_all", "transition_ms"):
+                    if k in change:
+                        STATE[k] = change[k]
+                for name, fields in change.get("hosts", {}).items():
+                    host_by_name(name).update(fields)
+                return self.send_json(200, {})
+        return self.send_json(404, {})
+
+
+def load(scenario):
+    STATE.update(scenario)
+    STATE.setdefault("user", "admin@internal")
+    STATE.setdefault("clusters", [{"name": "Default"}])
+    for i, c in enumerate(STATE["clusters"]):
+        c.setdefault("id", f"c{i:07d}-0000-0000-0000-000000000000")
+    for i, h in enumerate(STATE["hosts"]):
+        h.setdefault("id", f"h{i:07d}-0000-0000-0000-000000000000")
+        h.setdefault("cluster", STATE["clusters"][0]["name"])
+        h.setdefault("status", "up")
+        h.setdefault("update_available", False)
+        h.setdefault("max_scheduling_memory", 32 << 30)
+    for i, v in enumerate(STATE.get("vms", [])):
+        v.setdefault("id", f"v{i:07d}-0000-0000-0000-000000000000")
+        v.setdefault("status", "up")
+        v.setdefault("memory", 4 << 30)
+    STATE.setdefault("vms", [])
+
+
+def control_client(url, ca, data):
+    import urllib.request
+    ctx = ssl.create_default_context(cafile=ca)
+    req = urllib.request.Request(url, data=data.encode() if data is not None else None,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, context=ctx, timeout=30) as resp:
+        print(resp.read().decode())
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--scenario")
+    p.add_argument("--cert")
+    p.add_argument("--key")
+    p.add_argument("--port-file")
+    p.add_argument("--control")
+    p.add_argument("--ca")
+    p.add_argument("--data")
+    a = p.parse_args()
+    if a.control:
+        return control_client(a.control, a.ca, a.data)
+    with open(a.scenario) as f:
+        load(json.load(f))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(a.cert, a.key)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=ticker, daemon=True).start()
+    tmp = a.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(str(server.server_address[1]))
+    import os
+    os.rename(tmp, a.port_file)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,286 @@
+#include "repo/bundle_verify.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "repo/archive.hpp"
+#include "repo/bundle_manifest.hpp"
+#include "repo/error.hpp"
+#include "repo/journal.hpp"
+#include "repo/sha256.hpp"
+#include "repo/signing.hpp"
+#include "tests/shared/testkit.hpp"
+
+using namespace airgap;
+using namespace airgap::repo;
+using namespace airgap::test;
+namespace fs = std::filesystem;
+using std::chrono::hours;
+using std::chrono::system_clock;
+
+namespace {
+
+void write_text(const fs::path& p, const std::string& text) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << text;
+}
+
+std::string read_text(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// A signing key and certificate, made once per test binary (key generation is the slow part).
+struct Signer {
+    fs::path key, cert;
+};
+const Signer& signer(const std::string& which) {
+    static TempDir dir;
+    static std::map<std::string, Signer> made;
+    auto it = made.find(which);
+    if (it != made.end()) return it->second;
+    KeyPairFiles files = write_key_pair(dir.path() / which, generate_key(KeyType::ecdsa_p256, "test " + which, 30));
+    return made[which] = Signer{files.key, files.cert};
+}
+
+struct BundleSpec {
+    std::uint64_t serial = 100;
+    system_clock::time_point created = system_clock::now() - hours(1);
+    system_clock::time_point expires = system_clock::now() + hours(24 * 30);
+    std::string signer = "good";
+};
+
+// A small signed bundle directory: one repo with a package and repodata, one key.
+fs::path make_bundle(const fs::path& dir, const BundleSpec& spec = {}) {
+    write_text(dir / "repos/r1/Packages/a-1-1.noarch.rpm", std::string(10000, 'a'));
+    write_text(dir / "repos/r1/repodata/repomd.xml", "<repomd/>\n");
+    write_text(dir / "keys/RPM-GPG-KEY-test", "-----BEGIN PGP PUBLIC KEY BLOCK-----\n");
+    BundleManifest m;
+    m.id = new_bundle_id();
+    m.serial = spec.serial;
+    m.created = format_rfc3339(spec.created);
+    m.expires = format_rfc3339(spec.expires);
+    m.source_manifest = "test";
+    m.roles = {"engine"};
+    m.target_versions = {{"engine", {{"a", "1-1"}}}};
+    m.repos = {{"r1", "Repo one", "repos/r1", {"keys/RPM-GPG-KEY-test"}}};
+    for (const char* f :
+         {"keys/RPM-GPG-KEY-test", "repos/r1/Packages/a-1-1.noarch.rpm", "repos/r1/repodata/repomd.xml"}) {
+        FileDigest d = hash_file(dir / f);
+        m.files.push_back({f, d.size, d.sha256});
+    }
+    m.packages = {{"repos/r1/Packages/a-1-1.noarch.rpm", "a-1-1.noarch", "r1", "update"}};
+    write_text(dir / "bundle.json", serialize_bundle_manifest(m));
+    auto sig = sign_detached(dir / "bundle.json", signer(spec.signer).key, signer(spec.signer).cert);
+    std::ofstream(dir / "bundle.json.p7s", std::ios::binary)
+        .write(reinterpret_cast<const char*>(sig.data()), static_cast<std::streamsize>(sig.size()));
+    return dir;
+}
+
+// A stand-in target: some /etc, a repo file, an "rpmdb" file. Listing with contents.
+fs::path make_root(const fs::path& dir) {
+    write_text(dir / "etc/yum.repos.d/CentOS-Base.repo", "[base]\nname=Base\nmirrorlist=http://x/\n");
+    write_text(dir / "etc/os-release", "NAME=\"CentOS Linux\"\n");
+    write_text(dir / "var/lib/rpm/Packages", "rpmdb");
+    return dir;
+}
+
+std::string listing(const fs::path& root) {
+    std::string out;
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+        out += fs::relative(e.path(), root).string();
+        if (e.is_regular_file()) out += " " + hash_file(e.path()).sha256;
+        out += "\n";
+    }
+    return out;
+}
+
+struct Refusal {
+    int exit_code;
+    std::string err;
+};
+
+// Runs `ovirt-applier verify` and `ovirt-applier engine` on the bundle against a stand-in root
+// and checks both refuse alike and leave the root as it was.
+Refusal refuse(const fs::path& bundle, const fs::path& work, const std::string& trust = "good") {
+    fs::path root = make_root(work / "root");
+    fs::path state = work / "state";
+    std::string before = listing(root);
+    CommandResult v = run_command({binary("ovirt-applier").string(), "verify", bundle.string(), "--trust",
+                                   signer(trust).cert.string(), "--state-dir", state.string()});
+    CommandResult e = run_command({binary("ovirt-applier").string(), "engine", bundle.string(), "--trust",
+                                   signer(trust).cert.string(), "--root", root.string(), "--state-dir", state.string(),
+                                   "--package-manager", "false"});
+    EXPECT_EQ(v.exit_code, e.exit_code) << e.err;
+    EXPECT_EQ(v.err, e.err);
+    EXPECT_EQ(listing(root), before);
+    EXPECT_FALSE(fs::exists(Journal::journal_file(state)));
+    EXPECT_FALSE(fs::exists(Journal::lock_file(state))) << "a refused bundle leaves no trace";
+    return {v.exit_code, v.err};
+}
+
+}  // namespace
+
+TEST(BundleVerify, AcceptsAGoodDirectoryTarAndIso) {
+    TempDir t;
+    fs::path dir = make_bundle(t.path() / "b");
+    write_tar(dir, t.path() / "b.tar");
+    write_iso(dir, t.path() / "b.iso", "TEST");
+    for (const fs::path& b : {dir, t.path() / "b.tar", t.path() / "b.iso"}) {
+        CommandResult r = run_command(
+            {binary("ovirt-applier").string(), "verify", b.string(), "--trust", signer("good").cert.string()});
+        EXPECT_EQ(r.exit_code, 0) << b << r.err;
+        EXPECT_NE(r.out.find(") verified\nsigned by CN=test good"), std::string::npos) << r.out;
+    }
+    VerifyOptions o;
+    o.trust = signer("good").cert;
+    VerifiedBundle v = verify_bundle(t.path() / "b.tar", o);
+    EXPECT_EQ(v.kind, BundleKind::tar);
+    EXPECT_EQ(v.manifest.files.size(), 3u);
+}
+
+TEST(BundleVerify, RefusesATamperedFileInADirectoryAndATar) {
+    TempDir t;
+    fs::path dir = make_bundle(t.path() / "b");
+    write_text(dir / "repos/r1/Packages/a-1-1.noarch.rpm", std::string(9999, 'a') + "b");
+    Refusal r = refuse(dir, t.path() / "w1");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "ovirt-applier: error: checksum mismatch for 'repos/r1/Packages/a-1-1.noarch.rpm'\n");
+    write_tar(dir, t.path() / "b.tar");
+    r = refuse(t.path() / "b.tar", t.path() / "w2");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "ovirt-applier: error: checksum mismatch for 'repos/r1/Packages/a-1-1.noarch.rpm'\n");
+}
+
+TEST(BundleVerify, RefusesAWrongSigner) {
+    TempDir t;
+    fs::path dir = make_bundle(
+        t.path() / "b", BundleSpec{100, system_clock::now() - hours(1), system_clock::now() + hours(48), "intruder"});
+    Refusal r = refuse(dir, t.path() / "w");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("ovirt-applier: error: "), std::string::npos);
+    EXPECT_NE(r.err.find("signature"), std::string::npos) << r.err;
+}
+
+TEST(BundleVerify, RefusesAnUnsignedBundle) {
+    TempDir t;
+    fs::path dir = make_bundle(t.path() / "b");
+    fs::remove(dir / "bundle.json.p7s");
+    Refusal r = refuse(dir, t.path() / "w1");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "ovirt-applier: error: bundle is not signed: bundle.json.p7s not found in " + dir.string() + "\n");
+    write_tar(dir, t.path() / "b.tar");
+    r = refuse(t.path() / "b.tar", t.path() / "w2");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "ovirt-applier: error: bundle is not signed: bundle.json.p7s not found in " +
+                         (t.path() / "b.tar").string() + "\n");
+}
+
+TEST(BundleVerify, RefusesADotDotEntry) {
+    TempDir t;
+    fs::path dir = make_bundle(t.path() / "b");
+    write_text(t.path() / "evil", "x");
+    fs::path tar = t.path() / "evil.tar";
+    CommandResult py = run_command({"python3", "-c",
+                                    "import sys, tarfile\n"
+                                    "with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as t:\n"
+                                    "    for n in ('bundle.json', 'bundle.json.p7s', 'keys', 'repos'):\n"
+                                    "        t.add(sys.argv[2] + '/' + n, arcname=n)\n"
+                                    "    t.add(sys.argv[3], arcname='../evil')\n",
+                                    tar.string(), dir.string(), (t.path() / "evil").string()});
+    ASSERT_EQ(py.exit_code, 0) << py.err;
+    Refusal r = refuse(tar, t.path() / "w");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err.rfind("ovirt-applier: error: unsafe entry in bundle: '../evil'", 0), 0u) << r.err;
+}
+
+TEST(BundleVerify, RefusesASymlinkLeavingTheBundle) {
+    TempDir t;
+    fs::path dir = make_bundle(t.path() / "b");
+    // Same size and name as the signed file would not help: a link is never followed.
+    fs::remove(dir / "repos/r1/Packages/a-1-1.noarch.rpm");
+    fs::create_symlink("/etc/passwd", dir / "repos/r1/Packages/a-1-1.noarch.rpm");
+    Refusal r = refuse(dir, t.path() / "w1");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err,
+              "ovirt-applier: error: unsafe entry in bundle: 'repos/r1/Packages/a-1-1.noarch.rpm': symbolic link\n");
+    // The same in a tar.
+    fs::path tar = t.path() / "link.tar";
+    CommandResult made = run_command({"tar", "-C", dir.string(), "-cf", tar.string(), "."});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    r = refuse(tar, t.path() / "w2");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("unsafe entry in bundle: "), std::string::npos) << r.err;
+}
+
+TEST(BundleVerify, RefusesATruncatedIso) {
+    TempDir t;
+    fs::path dir = make_bundle(t.path() / "b");
+    fs::path iso = t.path() / "b.iso";
+    write_iso(dir, iso, "TEST");
+    fs::resize_file(iso, fs::file_size(iso) - 40000);
+    Refusal r = refuse(iso, t.path() / "w");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err.rfind("ovirt-applier: error: ", 0), 0u);
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+}
+
+TEST(BundleVerify, RefusesAnExpiredBundle) {
+    TempDir t;
+    auto now = system_clock::now();
+    fs::path dir = make_bundle(t.path() / "b", BundleSpec{100, now - hours(72), now - hours(24), "good"});
+    std::string expires = parse_bundle_manifest(read_text(dir / "bundle.json")).expires;
+    Refusal r = refuse(dir, t.path() / "w");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "ovirt-applier: error: bundle expired on " + expires + "\n");
+}
+
+TEST(BundleVerify, RefusesAnOlderSerialAfterANewerOneWasApplied) {
+    TempDir t;
+    fs::path dir = make_bundle(
+        t.path() / "b", BundleSpec{100, system_clock::now() - hours(1), system_clock::now() + hours(48), "good"});
+    fs::path work = t.path() / "w";
+    fs::create_directories(work / "state");
+    write_applied(work / "state",
+                  AppliedRecord{"11111111-2222-4333-8444-555555555555", 200, "engine", "2026-11-01T00:00:00Z"});
+    Refusal r = refuse(dir, work);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err,
+              "ovirt-applier: error: bundle serial 100 is not newer than the last applied serial 200 (rollback "
+              "refused)\n");
+}
+
+TEST(BundleVerify, AnUnreadableTrustIsAUsageError) {
+    TempDir t;
+    fs::path dir = make_bundle(t.path() / "b");
+    CommandResult r = run_command(
+        {binary("ovirt-applier").string(), "verify", dir.string(), "--trust", (t.path() / "missing.pem").string()});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+}
+
+TEST(BundleVerify, StagesATarByExtractingOnlyListedFilesAndUnstages) {
+    TempDir t;
+    fs::path dir = make_bundle(t.path() / "b");
+    write_text(dir / "unlisted.txt", "never used");
+    write_tar(dir, t.path() / "b.tar");
+    VerifyOptions o;
+    o.trust = signer("good").cert;
+    VerifiedBundle v = verify_bundle(t.path() / "b.tar", o);
+    StagedBundle s = stage_bundle(v, t.path() / "staged", true);
+    EXPECT_EQ(s.how, StagedBundle::How::extracted);
+    EXPECT_EQ(s.dir, t.path() / "staged" / v.manifest.id);
+    EXPECT_EQ(read_text(s.dir / "repos/r1/repodata/repomd.xml"), "<repomd/>\n");
+    EXPECT_FALSE(fs::exists(s.dir / "unlisted.txt"));
+    unstage_bundle(s);
+    EXPECT_FALSE(fs::exists(s.dir));
+    // A directory is used where it is.
+    VerifiedBundle d = verify_bundle(dir, o);
+    StagedBundle in_place = stage_bundle(d, t.path() / "staged", true);
+    EXPECT_EQ(in_place.how, StagedBundle::How::in_place);
+    EXPECT_EQ(in_place.dir, fs::absolute(dir).lexically_normal());
+}

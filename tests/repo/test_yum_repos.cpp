@@ -1,0 +1,125 @@
+#include "repo/yum_repos.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "repo/repo_config.hpp"
+#include "tests/shared/testkit.hpp"
+
+using namespace airgap::repo;
+using airgap::test::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+void write_text(const fs::path& p, const std::string& text) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << text;
+}
+
+std::string read_text(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+const char* kOvirtRepo =
+    "[ovirt-4.3]\n"
+    "name=Latest oVirt 4.3 Release\n"
+    "mirrorlist=https://resources.ovirt.org/pub/yum-repo/mirrorlist-ovirt-4.3-el$releasever\n"
+    "enabled=1\n"
+    "gpgcheck=1\n"
+    "\n"
+    "# a comment\n"
+    "[ovirt-4.3-epel]\n"
+    "name=EPEL\n"
+    "metalink=https://mirrors.fedoraproject.org/metalink?repo=epel-7&arch=$basearch\n"
+    "gpgkey=https://a/key\n"
+    "       https://b/key\n";
+
+}  // namespace
+
+TEST(YumRepos, DisablesEverySectionAndKeepsTheRest) {
+    EXPECT_EQ(disable_all_sections(kOvirtRepo),
+              "[ovirt-4.3]\n"
+              "name=Latest oVirt 4.3 Release\n"
+              "mirrorlist=https://resources.ovirt.org/pub/yum-repo/mirrorlist-ovirt-4.3-el$releasever\n"
+              "enabled=0\n"
+              "gpgcheck=1\n"
+              "\n"
+              "# a comment\n"
+              "[ovirt-4.3-epel]\n"
+              "enabled=0\n"
+              "name=EPEL\n"
+              "metalink=https://mirrors.fedoraproject.org/metalink?repo=epel-7&arch=$basearch\n"
+              "gpgkey=https://a/key\n"
+              "       https://b/key\n");
+    EXPECT_EQ(disable_all_sections("[a]\nEnabled = True\n"), "[a]\nenabled=0\n");
+    EXPECT_EQ(disable_all_sections("# nothing\n"), "# nothing\n");
+    EXPECT_EQ(disable_all_sections("[a]\nenabled=0"), "[a]\nenabled=0");
+}
+
+TEST(YumRepos, PlansAppliesAndRestoresOtherRepos) {
+    TempDir t;
+    fs::path d = t.path() / "etc/yum.repos.d";
+    write_text(d / "ovirt-4.3.repo", kOvirtRepo);
+    write_text(d / "off.repo", "[off]\nbaseurl=http://x/\nenabled=0\n");
+    write_text(d / "ovirt-airgap-1234.repo", "[ovirt-airgap-r]\nbaseurl=file:///x\n");
+    write_text(d / "notes.txt", "[x]\nenabled=1\n");
+    fs::permissions(d / "ovirt-4.3.repo", fs::perms(0640));
+    auto changes = plan_disable_other_repos(d);
+    ASSERT_EQ(changes.size(), 1u);
+    EXPECT_EQ(changes[0].file, d / "ovirt-4.3.repo");
+    EXPECT_EQ(read_text(d / "ovirt-4.3.repo"), kOvirtRepo) << "planning writes nothing";
+
+    EXPECT_EQ(repo_changes_from_json(repo_changes_to_json(changes)), changes);
+    apply_repo_changes(changes);
+    for (const auto& r : parse_repofile(d / "ovirt-4.3.repo", {})) EXPECT_FALSE(r.enabled) << r.id;
+    EXPECT_EQ(fs::status(d / "ovirt-4.3.repo").permissions(), fs::perms(0640));
+
+    EXPECT_TRUE(restore_repo_changes(changes).empty());
+    EXPECT_EQ(read_text(d / "ovirt-4.3.repo"), kOvirtRepo);
+    EXPECT_TRUE(restore_repo_changes(changes).empty()) << "idempotent";
+    EXPECT_EQ(read_text(d / "ovirt-4.3.repo"), kOvirtRepo);
+}
+
+TEST(YumRepos, LeavesAFileAPackageRewroteDuringTheRun) {
+    TempDir t;
+    fs::path d = t.path() / "etc/yum.repos.d";
+    write_text(d / "ovirt-4.3.repo", kOvirtRepo);
+    auto changes = plan_disable_other_repos(d);
+    apply_repo_changes(changes);
+    write_text(d / "ovirt-4.3.repo", "[ovirt-4.3]\nname=4.3.10\n");  // ovirt-release43's update
+    auto left = restore_repo_changes(changes);
+    ASSERT_EQ(left.size(), 1u);
+    EXPECT_EQ(left[0], d / "ovirt-4.3.repo");
+    EXPECT_EQ(read_text(d / "ovirt-4.3.repo"), "[ovirt-4.3]\nname=4.3.10\n");
+}
+
+TEST(YumRepos, WritesTheBundleRepoFileThatYumReads) {
+    TempDir t;
+    BundleManifest m;
+    m.id = "0b9d6a3e-4f1c-4c2a-9e77-2f6d1b8c5a10";
+    m.serial = 7;
+    m.repos = {{"centos-base", "CentOS-7 - Base", "repos/centos-base", {"keys/K1", "keys/K2"}},
+               {"ovirt-4.3", "oVirt", "repos/ovirt-4.3", {}}};
+    fs::path file = write_bundle_repofile(t.path() / "root", m, "/var/lib/ovirt-airgap/staged/x");
+    EXPECT_EQ(file, t.path() / "root/etc/yum.repos.d/ovirt-airgap-0b9d6a3e-4f1c-4c2a-9e77-2f6d1b8c5a10.repo");
+    auto repos = parse_repofile(file, {});
+    ASSERT_EQ(repos.size(), 2u);
+    EXPECT_EQ(repos[0].id, "ovirt-airgap-centos-base");
+    EXPECT_EQ(repos[0].baseurls, std::vector<std::string>{"file:///var/lib/ovirt-airgap/staged/x/repos/centos-base"});
+    EXPECT_TRUE(repos[0].gpgcheck);
+    EXPECT_TRUE(repos[0].enabled);
+    EXPECT_EQ(repos[0].gpgkeys, (std::vector<std::string>{"file:///var/lib/ovirt-airgap/staged/x/keys/K1",
+                                                          "file:///var/lib/ovirt-airgap/staged/x/keys/K2"}));
+    EXPECT_EQ(repos[1].id, "ovirt-airgap-ovirt-4.3");
+    EXPECT_TRUE(repos[1].gpgcheck);
+    // The bundle's own file is never among the repos disabled for the run.
+    EXPECT_TRUE(plan_disable_other_repos(file.parent_path()).empty());
+    remove_bundle_repofile(t.path() / "root", m.id);
+    EXPECT_FALSE(fs::exists(file));
+}
