@@ -192,7 +192,8 @@ std::string make_inventory(const InventoryOptions& options) {
     h.os_version_id = os_release_value(root, "VERSION_ID");
 
     SolvPool pool(h.arch);
-    pool.set_installed_rpmdb(root, false);
+    // Every file: an update may require any file of an installed package, as dnf sees them.
+    pool.set_installed_rpmdb(root);
     h.releasever = releasever_of(pool, h.os_version_id);
     h.repos = enabled_repos(root, Vars{{"releasever", h.releasever}, {"basearch", h.arch}, {"arch", h.arch}});
     h.packages = pool.installed_packages().size();
@@ -201,7 +202,7 @@ std::string make_inventory(const InventoryOptions& options) {
     out << "#" << MAGIC << ": " << INVENTORY_FORMAT << "\n";
     out << "# Installed packages of one machine, for ovirt-bundler. Packages follow in libsolv's testtags\n"
            "# format: =Pkg: name version release arch, then its +Req: requires, +Prv: provides,\n"
-           "# +Obs: obsoletes, +Con: conflicts and +Fls: files (only /etc and bin dirs, as primary.xml).\n";
+           "# +Obs: obsoletes, +Con: conflicts and +Fls: the names of its files (never their content).\n";
     out << "#hostname: " << one_line(h.hostname) << "\n";
     out << "#role: " << h.role << "\n";
     out << "#os-release: " << one_line(h.os_name) << "\n";

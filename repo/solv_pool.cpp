@@ -201,6 +201,9 @@ SolvPool::SolvPool(const std::string& arch) : arch_(arch), installonly_(default_
     pool_ = pool_create();
     pool_setdisttype(pool_, DISTTYPE_RPM);
     pool_setarch(pool_, arch.c_str());
+    // As dnf: foo.x86_64 and foo.i686 are installed side by side (multilib), not as updates of
+    // each other.
+    pool_set_flag(pool_, POOL_FLAG_IMPLICITOBSOLETEUSESCOLORS, 1);
 }
 
 SolvPool::~SolvPool() { free_pool(); }

@@ -5,9 +5,14 @@
 #
 #   scripts/bench.sh [--only resolve[,...]] [--quick] [--runs N] [--data DIR] [--build DIR]
 #
-# Benchmarks (one bench_<name> function each; later parts add pack vs xorriso, verify vs
-# sha256sum, download vs dnf download):
+# Benchmarks (one bench_<name> function each):
 #   resolve   ovirt-bundler resolve --inventory  vs  dnf --installroot upgrade --assumeno
+#   pack      hash + ISO (bench_pack --hash)  vs  xorriso -as mkisofs -R -J + sha256sum;
+#             pax tar (bench_pack)  vs  bsdtar --format pax
+#   verify    ovirt-applier verify (directory and .tar)  vs  sha256sum -c, and against the
+#             ceiling `openssl speed -evp sha256` (one core)
+#   download  bench_fetch (MetadataFetcher + fetch_packages, 4 parallel)  vs  dnf download
+#             (4 parallel), both from one python3 -m http.server on 127.0.0.1, caches emptied
 #
 # Data: scripts/bench/gen_repos.py builds a synthetic EL7-like world (rpm-md repos base/updates/
 # EPEL-like with >30,000 packages, and a ~1,500-package installed root with a real rpmdb; --quick:
@@ -18,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 
-all_benches=(resolve)
+all_benches=(resolve pack verify download)
 only=""
 quick=0
 runs=3
@@ -47,14 +52,18 @@ build=$(realpath -m "$build")
 if [ "$quick" = 1 ]; then
     scale=0.1 installed=200
     data=${data:-$build/bench-data-quick}
+    payload_small=50 payload_large=200 rpm_count=30 rpm_mb=2
 else
     scale=1.0 installed=1500
     data=${data:-$build/bench-data}
+    payload_small=100 payload_large=1100 rpm_count=200 rpm_mb=3
 fi
 data=$(realpath -m "$data")
 results="$build/bench-results.txt"
 bundler="$build/bundler/ovirt-bundler"
 applier="$build/applier/ovirt-applier"
+bench_pack_bin="$build/tests/bench_pack"
+bench_fetch_bin="$build/tests/bench_fetch"
 
 selected=()
 if [ -n "$only" ]; then
