@@ -220,12 +220,306 @@ PY
     fi
 }
 
+# --- shared by pack, verify and download --------------------------------------------------------
+
+# mbps BYTES SECONDS: throughput in MB/s (10^6 bytes).
+mbps() { awk -v b="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0 ? b / 1e6 / t : 0) }'; }
+# ratio A B: A/B with two decimals.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+# tree_bytes DIR: bytes in the regular files under DIR.
+tree_bytes() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }'; }
+# tree_files DIR: number of regular files under DIR.
+tree_files() { find "$1" -type f | wc -l; }
+
+# need_tools TOOL...: true when all are there, else says which is missing.
+need_tools() {
+    local tool
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null && continue
+        say "skipped: $tool is missing (scripts/setup.sh installs it)"
+        return 1
+    done
+}
+
+# sum_times LABEL A B: LABEL.times gets, run by run, the seconds of A and B added up and the
+# larger of their peak RSS (one job done by two commands in a row).
+sum_times() {
+    paste -d' ' "$work/$2.times" "$work/$3.times" |
+        awk '{ printf "%.2f %d\n", $1 + $3, ($2 > $4 ? $2 : $4) }' >"$work/$1.times"
+}
+
+# inner_median FILE WORD: median of the seconds in "WORD ... in N s" lines of FILE.
+inner_median() {
+    awk -v w="$2" '$1 == w { for (i = 1; i < NF; i++) if ($i == "in") print $(i + 1) }' "$1" | sort -n |
+        awk '{ t[NR] = $1 } END { if (NR) printf "%.2f", (NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2) }'
+}
+
+# One payload of each size for pack and verify, made once per run of this script.
+payloads_ready=0
+gen_payloads() {
+    [ "$payloads_ready" = 0 ] || return 0
+    local t0=$SECONDS mb
+    for mb in "$payload_small" "$payload_large"; do
+        python3 scripts/bench/gen_payload.py --out "$files/payload-$mb" --mb "$mb"
+    done
+    payloads_ready=1
+    say "payload trees: $files/payload-{$payload_small,$payload_large}/tree (ready in $((SECONDS - t0)) s)"
+    for mb in "$payload_small" "$payload_large"; do
+        say "  $mb MB: $(cat "$files/payload-$mb/summary.txt")"
+    done
+}
+
+# --- pack: hash + ISO vs xorriso + sha256sum; pax tar vs bsdtar ---------------------------------
+
+bench_pack() {
+    say ""
+    say "== pack: ISO with hashing and pax tar, ours vs xorriso + sha256sum and bsdtar (warm cache, median of $runs) =="
+    need_tools xorriso bsdtar sha256sum || return 0
+    gen_payloads
+    local ours_on=1 ours_err=""
+    [ -x "$bench_pack_bin" ] || { ours_on=0; ours_err="no $bench_pack_bin (cmake --build $build --target bench_pack)"; }
+    say "ours: bench_pack --hash TREE OUT.iso: hash_file() of every file, then write_iso() (libisofs); the"
+    say "      build hashes while copying into the bundle tree, so this hashes in an extra read pass"
+    say "      bench_pack TREE OUT.tar: write_tar() (libarchive pax)"
+    say "peer: xorriso -as mkisofs -quiet -R -J -o OUT.iso TREE, then sha256sum of every file of TREE"
+    say "      bsdtar --format pax -cf OUT.tar -C TREE ."
+    rm -f "$work"/pack-*.times "$work"/pack-*.out
+    local out="$work/pack-out" mb tree i label rc
+    for mb in "$payload_small" "$payload_large"; do
+        tree="$files/payload-$mb/tree"
+        # Run 0 warms the page cache and is not counted.
+        for ((i = 0; i <= runs; i++)); do
+            label=pack-$mb
+            [ "$i" -gt 0 ] || label=pack-warm
+            timed "$label-xorriso" "$work/pack.log" xorriso -as mkisofs -quiet -R -J -o "$out.iso" "$tree"
+            rm -f "$out.iso"
+            timed "$label-sha256sum" "$work/pack.log" sh -c 'cd "$1" && find . -type f -print0 | xargs -0 sha256sum' \
+                sh "$tree"
+            if [ "$ours_on" = 1 ]; then
+                rc=0
+                timed "$label-ours-iso" "$work/pack-ours.log" "$bench_pack_bin" --hash "$tree" "$out.iso" || rc=$?
+                cat "$work/pack-ours.log" >>"$work/$label-ours-iso.out"
+                rm -f "$out.iso"
+                [ "$rc" -eq 0 ] || { ours_on=0; ours_err="bench_pack --hash exit $rc: $(tail -n 1 "$work/pack-ours.log.err")"; }
+            fi
+            timed "$label-bsdtar" "$work/pack.log" bsdtar --format pax -cf "$out.tar" -C "$tree" .
+            rm -f "$out.tar"
+            if [ "$ours_on" = 1 ]; then
+                rc=0
+                timed "$label-ours-tar" "$work/pack-ours.log" "$bench_pack_bin" "$tree" "$out.tar" || rc=$?
+                rm -f "$out.tar"
+                [ "$rc" -eq 0 ] || { ours_on=0; ours_err="bench_pack (tar) exit $rc: $(tail -n 1 "$work/pack-ours.log.err")"; }
+            fi
+        done
+    done
+    [ "$ours_on" = 1 ] || say "ours: FAILED or missing: $ours_err"
+
+    local bytes xo_med xo_rss sha_med peer_med peer_rss peer_all our_med our_rss our_all bt_med bt_rss bt_all
+    local hash_s pack_s
+    for mb in "$payload_small" "$payload_large"; do
+        tree="$files/payload-$mb/tree"
+        bytes=$(tree_bytes "$tree")
+        say "-- $mb MB payload ($(tree_files "$tree") files, $bytes bytes)"
+        sum_times "pack-$mb-peer-iso" "pack-$mb-xorriso" "pack-$mb-sha256sum"
+        read -r xo_med xo_rss _ < <(median_of "pack-$mb-xorriso")
+        read -r sha_med _ _ < <(median_of "pack-$mb-sha256sum")
+        read -r peer_med peer_rss peer_all < <(median_of "pack-$mb-peer-iso")
+        say "ISO peer: xorriso + sha256sum median $peer_med s = $(mbps "$bytes" "$peer_med") MB/s (runs: $peer_all;" \
+            "xorriso $xo_med s = $(mbps "$bytes" "$xo_med") MB/s, sha256sum $sha_med s), peak RSS $xo_rss MB"
+        read -r bt_med bt_rss bt_all < <(median_of "pack-$mb-bsdtar")
+        if [ -s "$work/pack-$mb-ours-iso.times" ] && [ -s "$work/pack-$mb-ours-tar.times" ]; then
+            read -r our_med our_rss our_all < <(median_of "pack-$mb-ours-iso")
+            hash_s=$(inner_median "$work/pack-$mb-ours-iso.out" hashed)
+            pack_s=$(inner_median "$work/pack-$mb-ours-iso.out" packed)
+            say "ISO ours: hash + write_iso median $our_med s = $(mbps "$bytes" "$our_med") MB/s (runs: $our_all;" \
+                "hash $hash_s s = $(mbps "$bytes" "$hash_s") MB/s, pack $pack_s s = $(mbps "$bytes" "$pack_s") MB/s), peak RSS $our_rss MB"
+            say "ISO ratio (throughput ours/peer): $(ratio "$peer_med" "$our_med") with hashing (target >= 1.0);" \
+                "write_iso alone vs xorriso alone: $(ratio "$xo_med" "$pack_s")"
+            read -r our_med our_rss our_all < <(median_of "pack-$mb-ours-tar")
+            say "tar peer: bsdtar median $bt_med s = $(mbps "$bytes" "$bt_med") MB/s (runs: $bt_all), peak RSS $bt_rss MB"
+            say "tar ours: write_tar median $our_med s = $(mbps "$bytes" "$our_med") MB/s (runs: $our_all), peak RSS $our_rss MB"
+            say "tar ratio (throughput ours/bsdtar): $(ratio "$bt_med" "$our_med")"
+        else
+            say "tar peer: bsdtar median $bt_med s = $(mbps "$bytes" "$bt_med") MB/s (runs: $bt_all), peak RSS $bt_rss MB"
+        fi
+    done
+    if [ "$ours_on" = 1 ]; then
+        local r1 r2 t1 t2
+        r1=$(median_of "pack-$payload_small-ours-iso" | cut -d' ' -f2)
+        r2=$(median_of "pack-$payload_large-ours-iso" | cut -d' ' -f2)
+        t1=$(median_of "pack-$payload_small-ours-tar" | cut -d' ' -f2)
+        t2=$(median_of "pack-$payload_large-ours-tar" | cut -d' ' -f2)
+        say "ours peak RSS, $payload_small MB -> $payload_large MB: ISO $r1 -> $r2 MB, tar $t1 -> $t2 MB (target: flat, < 64 MB)"
+    fi
+}
+
+# --- verify: ovirt-applier verify vs sha256sum -c, against openssl speed ------------------------
+
+bench_verify() {
+    say ""
+    say "== verify: ovirt-applier verify (directory, .tar) vs sha256sum -c, ceiling openssl speed (warm cache, median of $runs) =="
+    need_tools openssl sha256sum bsdtar || return 0
+    if [ ! -x "$applier" ] || [ ! -x "$bundler" ]; then
+        say "ours: not available (no $applier or $bundler: build first)"
+        return 0
+    fi
+    gen_payloads
+    local key="$files/signing-key"
+    if [ ! -e "$key/signing-cert.pem" ]; then
+        rm -rf "$key"
+        "$bundler" keygen --out "$key" >"$work/keygen.log" 2>&1 ||
+            { say "ours: ovirt-bundler keygen failed: $(tail -n 1 "$work/keygen.log")"; return 0; }
+    fi
+    # Bundles are made afresh each time (hard links to the payload, hashing in python, tar by
+    # bsdtar in pax format, the format our writer writes): a few seconds per GB.
+    local mb dir t0=$SECONDS
+    for mb in "$payload_small" "$payload_large"; do
+        dir="$work/bundle-$mb"
+        python3 scripts/bench/make_bundle.py --tree "$files/payload-$mb/tree" --out "$dir" --sums "$dir.sums"
+        openssl cms -sign -binary -outform DER -in "$dir/bundle.json" -signer "$key/signing-cert.pem" \
+            -inkey "$key/signing-key.pem" -out "$dir/bundle.json.p7s" -md sha384
+        rm -f "$dir.tar"
+        bsdtar --format pax -cf "$dir.tar" -C "$dir" .
+    done
+    say "bundles: $work/bundle-{$payload_small,$payload_large}{,.tar}, signed with openssl cms (ready in $((SECONDS - t0)) s)"
+    local speed
+    speed=$(openssl speed -evp sha256 -bytes 1048576 -seconds 3 2>/dev/null | awk '$1 == "sha256" { sub(/k$/, "", $2); printf "%.0f", $2 / 1000 }')
+    say "ceiling: openssl speed -evp sha256 -bytes 1048576 -seconds 3: $speed MB/s (one core)"
+    say "ours: $applier verify BUNDLE(.tar) --trust CERT --state-dir EMPTY"
+    say "peer: cd BUNDLE && sha256sum -c --quiet SUMS"
+    rm -f "$work"/verify-*.times
+    local i label rc ours_on=1 ours_err="" state="$work/verify-state"
+    for mb in "$payload_small" "$payload_large"; do
+        dir="$work/bundle-$mb"
+        for ((i = 0; i <= runs; i++)); do
+            label=verify-$mb
+            [ "$i" -gt 0 ] || label=verify-warm
+            timed "$label-sha256sum" "$work/verify.log" sh -c 'cd "$1" && sha256sum -c --quiet "$2"' sh "$dir" "$dir.sums" ||
+                { say "sha256sum -c FAILED: $(tail -n 1 "$work/verify.log")"; return 0; }
+            [ "$ours_on" = 1 ] || continue
+            rm -rf "$state" && mkdir -p "$state"
+            rc=0
+            timed "$label-ours-dir" "$work/verify-ours.log" "$applier" verify "$dir" --trust "$key/signing-cert.pem" \
+                --state-dir "$state" || rc=$?
+            [ "$rc" -eq 0 ] || { ours_on=0; ours_err="verify DIR exit $rc: $(tail -n 1 "$work/verify-ours.log.err")"; continue; }
+            rm -rf "$state" && mkdir -p "$state"
+            timed "$label-ours-tar" "$work/verify-ours.log" "$applier" verify "$dir.tar" --trust "$key/signing-cert.pem" \
+                --state-dir "$state" || rc=$?
+            [ "$rc" -eq 0 ] || { ours_on=0; ours_err="verify TAR exit $rc: $(tail -n 1 "$work/verify-ours.log.err")"; }
+        done
+    done
+    [ "$ours_on" = 1 ] || say "ours: FAILED: $ours_err"
+
+    local bytes med rss all peer_med form
+    for mb in "$payload_small" "$payload_large"; do
+        bytes=$(tree_bytes "$files/payload-$mb/tree")
+        say "-- $mb MB bundle ($(tree_files "$files/payload-$mb/tree") files, $bytes bytes)"
+        read -r peer_med rss all < <(median_of "verify-$mb-sha256sum")
+        say "peer: sha256sum -c median $peer_med s = $(mbps "$bytes" "$peer_med") MB/s (runs: $all), peak RSS $rss MB"
+        [ "$ours_on" = 1 ] || continue
+        for form in dir tar; do
+            read -r med rss all < <(median_of "verify-$mb-ours-$form")
+            say "ours ($form): median $med s = $(mbps "$bytes" "$med") MB/s (runs: $all), peak RSS $rss MB;" \
+                "vs openssl speed $(ratio "$(mbps "$bytes" "$med")" "$speed") (target >= 0.9), vs sha256sum -c $(ratio "$peer_med" "$med")"
+        done
+    done
+    if [ "$ours_on" = 1 ]; then
+        say "ours peak RSS, $payload_small MB -> $payload_large MB:" \
+            "directory $(median_of "verify-$payload_small-ours-dir" | cut -d' ' -f2) -> $(median_of "verify-$payload_large-ours-dir" | cut -d' ' -f2) MB," \
+            "tar $(median_of "verify-$payload_small-ours-tar" | cut -d' ' -f2) -> $(median_of "verify-$payload_large-ours-tar" | cut -d' ' -f2) MB (target: flat)"
+    fi
+}
+
+# --- download: librepo fetch_packages vs dnf download --------------------------------------------
+
+http_pid=""
+stop_http() {
+    [ -z "$http_pid" ] || { kill "$http_pid" 2>/dev/null || true; wait "$http_pid" 2>/dev/null || true; }
+    http_pid=""
+}
+trap stop_http EXIT
+
+bench_download() {
+    say ""
+    say "== download: librepo fetch_packages vs dnf download, from python3 -m http.server on 127.0.0.1 (median of $runs) =="
+    need_tools rpmbuild createrepo_c dnf || return 0
+    local t0=$SECONDS repo="$files/rpmrepo"
+    python3 scripts/bench/gen_rpm_repo.py --out "$repo" --count "$rpm_count" --mb "$rpm_mb"
+    local bytes count
+    bytes=$(tree_bytes "$repo/repo/Packages")
+    count=$(tree_files "$repo/repo/Packages")
+    say "repo: $repo/repo, $count RPMs, $bytes bytes (ready in $((SECONDS - t0)) s)"
+
+    python3 -u -m http.server --bind 127.0.0.1 0 --directory "$repo/repo" >"$work/http.log" 2>&1 &
+    http_pid=$!
+    local port="" i
+    for ((i = 0; i < 100; i++)); do
+        port=$(sed -n 's/^Serving HTTP on 127\.0\.0\.1 port \([0-9]*\).*/\1/p' "$work/http.log")
+        [ -z "$port" ] || break
+        sleep 0.1
+    done
+    [ -n "$port" ] || { say "skipped: python3 -m http.server did not start: $(tail -n 1 "$work/http.log")"; stop_http; return 0; }
+    local url="http://127.0.0.1:$port/" dl="$work/download"
+    mkdir -p "$dl/repos.d"
+    printf '[bench]\nname=bench\nbaseurl=%s\ngpgcheck=0\nenabled=1\n' "$url" >"$dl/repos.d/bench.repo"
+    # download is a dnf plugin: all plugins off but that one (Debian's 'local' plugin breaks things).
+    local dnf=(dnf --disableplugin='*' --enableplugin=download --releasever 7 --setopt=reposdir="$dl/repos.d"
+        --setopt=cachedir="$dl/dnf-cache" --setopt=logdir="$dl/dnf-log" --setopt=persistdir="$dl/dnf-persist"
+        --setopt=max_parallel_downloads=4 download --destdir "$dl/dnf-dest")
+    local names
+    mapfile -t names <"$repo/names.txt"
+    say "ours: bench_fetch $url CACHE 4 (MetadataFetcher, then fetch_packages of every package, 4 parallel)"
+    say "peer: ${dnf[*]} <all $count names>"
+    local ours_on=1 ours_err="" rc label
+    [ -x "$bench_fetch_bin" ] || { ours_on=0; ours_err="no $bench_fetch_bin (cmake --build $build --target bench_fetch)"; }
+    rm -f "$work"/download-*.times
+    # Both start from empty caches every run, so both really download (metadata included).
+    for ((i = 0; i <= runs; i++)); do
+        label=download
+        [ "$i" -gt 0 ] || label=download-warm
+        rm -rf "$dl/dnf-cache" "$dl/dnf-dest"
+        rc=0
+        timed "$label-dnf" "$work/download-dnf.log" "${dnf[@]}" "${names[@]}" || rc=$?
+        [ "$rc" -eq 0 ] || { say "dnf download FAILED (exit $rc): $(tail -n 1 "$work/download-dnf.log.err")"; stop_http; return 0; }
+        [ "$(tree_files "$dl/dnf-dest")" -eq "$count" ] || say "MISMATCH: dnf downloaded $(tree_files "$dl/dnf-dest") of $count"
+        [ "$ours_on" = 1 ] || continue
+        rm -rf "$dl/our-cache"
+        timed "$label-ours" "$work/download-ours.log" "$bench_fetch_bin" "$url" "$dl/our-cache" 4 || rc=$?
+        cat "$work/download-ours.log" >>"$work/$label-ours.out"
+        [ "$rc" -eq 0 ] || { ours_on=0; ours_err="bench_fetch exit $rc: $(tail -n 1 "$work/download-ours.log.err")"; continue; }
+        [ "$(tree_files "$dl/our-cache/packages")" -eq "$count" ] ||
+            say "MISMATCH: bench_fetch downloaded $(tree_files "$dl/our-cache/packages") of $count"
+    done
+    stop_http
+    local med rss all peer_med
+    read -r peer_med rss all < <(median_of download-dnf)
+    say "peer: dnf download median $peer_med s = $(mbps "$bytes" "$peer_med") MB/s (runs: $all), peak RSS $rss MB"
+    if [ "$ours_on" = 0 ]; then
+        say "ours: FAILED or missing: $ours_err"
+        return 0
+    fi
+    read -r med rss all < <(median_of download-ours)
+    local fetch_s
+    fetch_s=$(inner_median "$work/download-ours.out" downloaded)
+    say "ours: median $med s = $(mbps "$bytes" "$med") MB/s (runs: $all; fetch_packages alone $fetch_s s =" \
+        "$(mbps "$bytes" "$fetch_s") MB/s, the rest is metadata and start), peak RSS $rss MB"
+    say "ratio (throughput ours/dnf): $(ratio "$peer_med" "$med")"
+}
+
 # --- main ---------------------------------------------------------------------------------------
 
 say "ovirt-airgap benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cpus, load average $(cut -d' ' -f1 /proc/loadavg)"
-gen_data
+# The synthetic world is resolve's only; a data dir made here gets the generator's marker, so
+# that a later resolve run may take it over.
+if [[ " ${selected[*]} " == *" resolve "* ]]; then
+    gen_data
+elif [ ! -d "$data" ]; then
+    mkdir -p "$data"
+    : >"$data/.bench-data"
+fi
 work="$data/work"
-mkdir -p "$work"
+files="$data/files"
+mkdir -p "$work" "$files"
 for b in "${selected[@]}"; do
     "bench_$b"
 done

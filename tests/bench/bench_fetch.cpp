@@ -3,6 +3,7 @@
 // with `dnf download` (issue 3, "Benchmark"). Not a test.
 //   bench_fetch BASEURL CACHE_DIR [JOBS]
 extern "C" {
+#include <solv/chksum.h>
 #include <solv/pool.h>
 #include <solv/repo.h>
 #include <solv/repo_rpmmd.h>
@@ -89,8 +90,9 @@ int main(int argc, char** argv) {
         std::uint64_t bytes = 0;
         for (const auto& f : fetched) bytes += std::filesystem::file_size(f.path);
         double mb = static_cast<double>(bytes) / 1e6;
-        std::printf("metadata in %.3f s; downloaded %zu packages: %.1f MB in %.3f s (%.0f MB/s, %d jobs)\n", md_took,
-                    fetched.size(), mb, took, mb / took, jobs);
+        std::printf("metadata in %.3f s\n", md_took);
+        std::printf("downloaded %zu packages: %.1f MB in %.3f s (%.0f MB/s, %d jobs)\n", fetched.size(), mb, took,
+                    mb / took, jobs);
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_fetch: %s\n", airgap::describe(e).c_str());

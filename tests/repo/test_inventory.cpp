@@ -37,15 +37,16 @@ std::string uname_m() {
     return r.out.substr(0, r.out.find('\n'));
 }
 
-// Builds a noarch rpm with the given spec preamble lines and one file in /usr/bin.
+// Builds a noarch rpm with the given spec preamble lines, /usr/bin/NAME and
+// /usr/share/NAME/data (a file primary.xml would not list).
 fs::path build_rpm(const fs::path& top, const std::string& name, const std::string& version,
                    const std::string& extra_preamble) {
     fs::path spec = top / (name + ".spec");
     write_file(spec, "Name: " + name + "\nVersion: " + version + "\nRelease: 1\nSummary: test package " + name +
                          "\nLicense: MIT\nBuildArch: noarch\n" + extra_preamble +
-                         "\n%description\nTest.\n%install\nmkdir -p %{buildroot}/usr/bin\n"
-                         "echo hi > %{buildroot}/usr/bin/" +
-                         name + "\n%files\n/usr/bin/" + name + "\n");
+                         "\n%description\nTest.\n%install\nmkdir -p %{buildroot}/usr/bin %{buildroot}/usr/share/" +
+                         name + "\necho hi > %{buildroot}/usr/bin/" + name + "\necho data > %{buildroot}/usr/share/" +
+                         name + "/data\n%files\n/usr/bin/" + name + "\n/usr/share/" + name + "/data\n");
     auto r = run_command({"rpmbuild", "-bb", "--quiet", "--define", "_topdir " + (top / "build").string(), "--define",
                           "_rpmdir " + (top / "rpms").string(), "--define", "__os_install_post %{nil}", "--define",
                           "_build_id_links none", spec.string()});
@@ -119,7 +120,7 @@ TEST(Inventory, DescribesTheRootAsReadableText) {
              "=Pkg: airgap-b 2.1 1 noarch\n",
              "+Obs:\nairgap-old < 1\n-Obs:\n",
              "+Con:\nairgap-bad\n-Con:\n",
-             "+Fls:\n/usr/bin/airgap-b\n-Fls:\n",
+             "+Fls:\n/usr/bin/airgap-b\n/usr/share/airgap-b/data\n-Fls:\n",
          }) {
         EXPECT_NE(text.find(line), std::string::npos) << "missing: " << line << "\nin:\n" << text;
     }
@@ -240,4 +241,28 @@ TEST(Inventory, AnInventoryResolvesLikeTheMachine) {
     auto expected = std::vector<std::string>{"airgap-a-1.1-1.noarch update", "airgap-b-2.6-1.noarch update"};
     EXPECT_EQ(resolve(from_inventory), expected);
     EXPECT_EQ(resolve(from_rpmdb), expected);
+}
+
+TEST(Inventory, CarriesEveryFileSoThatFileRequirementsResolveAsOnTheMachine) {
+    // The update needs /usr/share/airgap-b/data, which only the installed airgap-b has (and the
+    // repo's identical copy lists in its file list): nothing but airgap-a is to be carried.
+    FakeMachine m;
+    fs::path inv = m.tmp.path() / "engine.inv";
+    auto r = m.inventory({"--role", "engine", "--root", m.root.string(), "-o", inv.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(read_file(inv).find("+Fls:\n/usr/bin/airgap-b\n/usr/share/airgap-b/data\n-Fls:\n"), std::string::npos);
+    fs::path repo = m.tmp.path() / "updates.tags";
+    write_file(repo,
+               "=Ver: 3.0 addselfprovides\n"
+               "=Pkg: airgap-a 1.1 1 noarch\n+Req:\n/usr/share/airgap-b/data\n-Req:\n"
+               "=Pkg: airgap-b 2.1 1 noarch\n+Fls:\n/usr/share/airgap-b/data\n-Fls:\n");
+    airgap::repo::SolvPool pool(uname_m());
+    airgap::repo::load_inventory(pool, inv, "engine");
+    airgap::repo::RepoConfig config;
+    config.id = "updates";
+    pool.add_testtags_repo(config, repo);
+    auto result = airgap::repo::resolve_update(pool);
+    ASSERT_TRUE(result.ok()) << result.problems[0];
+    ASSERT_EQ(result.packages.size(), 1u);
+    EXPECT_EQ(result.packages[0].nevra, "airgap-a-1.1-1.noarch");
 }

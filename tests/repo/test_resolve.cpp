@@ -223,3 +223,17 @@ TEST(InstalledCopies, ReportsWhatNoRepoCarriesOrFiltersHide) {
     EXPECT_EQ(carried(Resolution{copies.packages, {}, {}}), expected);
     EXPECT_EQ(copies.missing, std::vector<std::string>{"foo-1.0-1.el7.x86_64"});
 }
+
+TEST(ResolveUpdate, MultilibPairsUpdateSideBySide) {
+    SolvPool pool("x86_64");
+    pool.add_testtags_repo(repo("base"), tags("multilib.tags"));
+    pool.set_installed_testtags(tags("multilib-installed.tags"));
+    Resolution r = airgap::repo::resolve_update(pool);
+    ASSERT_TRUE(r.ok()) << problems(r);
+    std::map<std::string, std::string> expected = {
+        {"libpair-1.1-1.el7.i686", "base update"},
+        {"libpair-1.1-1.el7.x86_64", "base update"},
+        {"only64-1.1-1.el7.x86_64", "base update"},
+    };
+    EXPECT_EQ(carried(r), expected);
+}
