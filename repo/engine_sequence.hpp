@@ -10,7 +10,12 @@
 // administrator left them and updates them as it would without us. The package manager itself
 // always runs with `--disablerepo=* --enablerepo=ovirt-airgap-*`.
 // Host: verify, stage, repos (the repo file for the Engine's host upgrade manager); with
-// --update also preflight, update, kernel-check, unstage.
+// --update also preflight, update, kernel-check, unstage. With --update and the Engine
+// (appendix C): maintenance before the update and activate last; when a newer kernel needs a
+// reboot the run stops before activate, and the same command after the reboot resumes there.
+// SIGINT/SIGTERM (repo/interrupt.hpp) stop a run at the next step boundary, or when the package
+// manager that got the signal too has ended: the step is journaled as failed ("interrupted") and
+// Interrupted (exit 130) thrown. engine-setup holds the signals as before.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -19,6 +24,20 @@
 #include <vector>
 
 namespace airgap::repo {
+
+/// Appendix C: how `host --update` reaches the Engine. ovirt-applier implements it over
+/// repo/host_rollout; the sequence only calls it. Each call throws ConfigError or StepFailed.
+class HostMaintenance {
+public:
+    virtual ~HostMaintenance() = default;
+    /// The Engine's name of this host, found by name or address; ConfigError when it has none.
+    /// Changes nothing (called by the preflight).
+    virtual std::string find_host() = 0;
+    /// Moves the host `name` to Maintenance (its VMs migrate away) and waits for it.
+    virtual void deactivate(const std::string& name) = 0;
+    /// Activates the host `name` and waits until it is Up.
+    virtual void activate(const std::string& name) = 0;
+};
 
 /// What an applier run was asked to do (the command line of `engine` and `host`).
 struct ApplyOptions {
@@ -35,6 +54,9 @@ struct ApplyOptions {
     /// Hosted engine: the operator confirms the cluster is in global maintenance.
     bool he_global_maintenance_confirmed = false;
     bool host_update = false;  ///< `host --update`
+    /// `host --update --engine-url ...`: maintenance and activation through the Engine; not
+    /// owned, outlives the run. Null: the host is in Maintenance already.
+    HostMaintenance* maintenance = nullptr;
 };
 
 /// Where a run reports; the library never prints (STYLE.md 6). Defaults do nothing.
@@ -70,9 +92,10 @@ private:
     std::int64_t start_ms_ = 0;
 };
 
-/// The step names, in order, of `engine` and of `host` (with or without --update).
+/// The step names, in order, of `engine` and of `host` (with or without --update; with the
+/// Engine also "maintenance" before "update" and "activate" last).
 std::vector<std::string> engine_steps();
-std::vector<std::string> host_steps(bool update);
+std::vector<std::string> host_steps(bool update, bool engine = false);
 
 /// The package manager's argv for `args` (e.g. {"update"}): `package_manager` split on spaces,
 /// then -y, --disablerepo=*, --enablerepo=ovirt-airgap-*, and --installroot ROOT with a root.
