@@ -8,6 +8,7 @@
 
 #include "applier/commands.hpp"
 #include "repo/engine_sequence.hpp"
+#include "repo/interrupt.hpp"
 #include "repo/journal.hpp"
 
 namespace airgap::applier {
@@ -51,6 +52,7 @@ void add_engine_command(CLI::App& app) {
                 options.state_dir = std::filesystem::path(args->root) / options.state_dir.relative_path();
         }
         repo::StreamReporter reporter(std::cout, std::cerr, isatty(2) != 0);
+        repo::catch_interrupts();  // Ctrl-C stops at the next safe point: exit 130, resumable
         repo::run_engine(options, reporter);
     });
 }

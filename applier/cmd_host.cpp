@@ -1,14 +1,22 @@
 // `ovirt-applier host`: stage a bundle for the Engine's host upgrade manager, or (--update)
-// update this host from it (DESIGN.md "Applier: hosts").
+// update this host from it (DESIGN.md "Applier: hosts"); with --engine-url, appendix C:
+// Maintenance through the Engine, the update, the reboot, activation.
 #include <unistd.h>
 
+#include <climits>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "applier/commands.hpp"
+#include "repo/engine_api.hpp"
 #include "repo/engine_sequence.hpp"
 #include "repo/error.hpp"
+#include "repo/host_rollout.hpp"
+#include "repo/interrupt.hpp"
 #include "repo/journal.hpp"
 
 namespace airgap::applier {
@@ -19,7 +27,44 @@ struct HostArgs {
     repo::ApplyOptions options;
     std::string root;
     std::string state_dir;
-    std::string engine_url, user, password_file, ca_file;
+    std::string host_name;
+    repo::EngineConnection connection;
+};
+
+// The name this machine goes by: the target's /etc/hostname under --root, else the kernel's.
+std::string own_hostname(const std::string& root) {
+    if (!root.empty() && root != "/") {
+        std::ifstream in(std::filesystem::path(root) / "etc/hostname");
+        std::string name;
+        if (std::getline(in, name) && !name.empty()) return name;
+    }
+    char buf[HOST_NAME_MAX + 1] = {};
+    if (gethostname(buf, sizeof buf - 1) != 0 || !buf[0])
+        throw ConfigError("cannot tell this machine's hostname: give --host-name");
+    return buf;
+}
+
+// The Engine's lines go where the sequence's own lines go.
+struct ReporterBridge : repo::RolloutReporter {
+    explicit ReporterBridge(repo::ApplyReporter& r) : r_(r) {}
+    void message(const std::string& line) override { r_.message(line); }
+    repo::ApplyReporter& r_;
+};
+
+class EngineMaintenance : public repo::HostMaintenance {
+public:
+    EngineMaintenance(repo::EngineConnection connection, std::string host, repo::RolloutOptions options,
+                      repo::ApplyReporter& reporter)
+        : engine_(std::move(connection)), host_(std::move(host)), options_(std::move(options)), bridge_(reporter) {}
+    std::string find_host() override { return repo::engine_host_name(engine_, host_); }
+    void deactivate(const std::string& name) override { repo::deactivate_host(engine_, name, options_, bridge_); }
+    void activate(const std::string& name) override { repo::activate_host(engine_, name, options_, bridge_); }
+
+private:
+    repo::EngineClient engine_;
+    std::string host_;
+    repo::RolloutOptions options_;
+    ReporterBridge bridge_;
 };
 
 }  // namespace
@@ -27,6 +72,7 @@ struct HostArgs {
 void add_host_command(CLI::App& app) {
     auto args = std::make_shared<HostArgs>();
     repo::ApplyOptions& o = args->options;
+    repo::EngineConnection& c = args->connection;
     auto* cmd = app.add_subcommand("host", "Stage a bundle on this host, or update the host from it (--update)");
     cmd->add_option("BUNDLE", o.bundle, "The bundle: an .iso, a .tar or a directory")->required();
     cmd->add_option("--trust", o.trust, "PEM certificate (CA or the signer's own) the signature must chain to")
@@ -37,14 +83,13 @@ void add_host_command(CLI::App& app) {
     cmd->add_flag("--dry-run", o.dry_run, "Print the plan and change nothing");
     cmd->add_flag("--reboot", o.reboot, "Reboot when a newer kernel was installed");
     cmd->add_option("--package-manager", o.package_manager, "Package manager command (default yum)");
-    cmd->add_option("--engine-url", args->engine_url, "Engine REST API to move this host into maintenance");
-    cmd->add_option("--user", args->user, "Engine user");
-    cmd->add_option("--password-file", args->password_file, "File holding the engine user's password");
-    cmd->add_option("--ca-file", args->ca_file, "The engine's CA certificate");
+    cmd->add_option("--engine-url", c.url, "Engine REST API that moves this host into Maintenance and activates it");
+    cmd->add_option("--user", c.user, "Engine user, USER@PROFILE");
+    cmd->add_option("--password-file", c.password_file, "File whose first line is the Engine user's password");
+    cmd->add_option("--ca-file", c.ca_file, "The Engine's CA certificate (/etc/pki/ovirt-engine/ca.pem)");
+    cmd->add_option("--host-name", args->host_name,
+                    "This host's name or address in the Engine (default: this machine's hostname)");
     cmd->callback([args] {
-        if (!args->engine_url.empty() || !args->user.empty() || !args->password_file.empty() || !args->ca_file.empty())
-            throw ConfigError(
-                "host --engine-url (maintenance and activation through the Engine) is not implemented yet");
         repo::ApplyOptions options = args->options;
         options.root = args->root;
         options.state_dir = args->state_dir;
@@ -54,6 +99,25 @@ void add_host_command(CLI::App& app) {
                 options.state_dir = std::filesystem::path(args->root) / options.state_dir.relative_path();
         }
         repo::StreamReporter reporter(std::cout, std::cerr, isatty(2) != 0);
+        const repo::EngineConnection& c = args->connection;
+        std::optional<EngineMaintenance> maintenance;
+        if (!c.url.empty()) {
+            if (c.user.empty() || c.password_file.empty() || c.ca_file.empty())
+                throw ConfigError("--engine-url needs --user, --password-file and --ca-file");
+            std::string host = args->host_name.empty() ? own_hostname(args->root) : args->host_name;
+            repo::RolloutOptions rollout;
+            repo::EngineConnection connection = c;
+            // Undocumented, for tests: poll (and retry) every N ms instead of every 5 s.
+            if (const char* poll = std::getenv("OVIRT_AIRGAP_POLL_MS")) {
+                rollout.poll_interval = std::chrono::milliseconds(std::atol(poll));
+                connection.retry_delay = rollout.poll_interval;
+            }
+            maintenance.emplace(std::move(connection), host, rollout, reporter);
+            options.maintenance = &*maintenance;
+        } else if (!c.user.empty() || !c.password_file.empty() || !c.ca_file.empty() || !args->host_name.empty()) {
+            throw ConfigError("--user, --password-file, --ca-file and --host-name go with --engine-url");
+        }
+        repo::catch_interrupts();
         repo::run_host(options, reporter);
     });
 }

@@ -9,6 +9,7 @@
 #include "repo/engine_api.hpp"
 #include "repo/error.hpp"
 #include "repo/host_rollout.hpp"
+#include "repo/interrupt.hpp"
 #include "repo/journal.hpp"
 
 namespace airgap::applier {
@@ -58,6 +59,7 @@ void add_hosts_command(CLI::App& app) {
         }
         repo::EngineClient engine(connection);
         StdoutReporter reporter;
+        repo::catch_interrupts();  // Ctrl-C ends a wait at once: exit 130, resumable
         repo::run_host_rollout(engine, options, reporter);
     });
 }

@@ -12,6 +12,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
@@ -22,6 +23,7 @@
 #include "repo/atomic_file.hpp"
 #include "repo/bundle_verify.hpp"
 #include "repo/error.hpp"
+#include "repo/interrupt.hpp"
 #include "repo/journal.hpp"
 #include "repo/metadata.hpp"
 #include "repo/resolve.hpp"
@@ -177,6 +179,14 @@ std::string running_kernel() {
     return u.release;
 }
 
+// Changes with every boot: tells a re-run whether the reboot a new kernel needs has happened.
+std::string boot_id() {
+    std::ifstream in("/proc/sys/kernel/random/boot_id");
+    std::string id;
+    std::getline(in, id);
+    return id;
+}
+
 // A scratch directory removed with its content (dry runs, metadata for the preflight).
 class Scratch {
 public:
@@ -203,7 +213,7 @@ public:
     ProgressAdapter(ApplyReporter& r, std::string what) : r_(r), what_(std::move(what)) {}
     bool bytes(std::uint64_t done, std::uint64_t total) override {
         r_.progress(what_, done, total);
-        return true;
+        return !interrupted();
     }
 
 private:
@@ -316,6 +326,7 @@ public:
                 reload(name);
                 continue;
             }
+            if (name == "activate" && stop_for_reboot()) return;
             run_step(name);
         }
         if (record_) j.record_applied();
@@ -341,7 +352,11 @@ private:
                        bundle_.manifest.id + " (serial " + std::to_string(bundle_.manifest.serial) + ")");
             vo.check_files = true;
             ProgressAdapter progress(r_, "verifying");
-            bundle_ = verify_bundle(o_.bundle, vo, &progress);
+            try {
+                bundle_ = verify_bundle(o_.bundle, vo, &progress);
+            } catch (const Interrupted&) {
+                throw Interrupted("interrupted during step verify; run the same command again");
+            }
         }
         r_.message("signed by " + bundle_.signer.subject + " (SHA-256 " + bundle_.signer.fingerprint_sha256 + ")");
     }
@@ -351,12 +366,14 @@ private:
         r_.message("step " + name + ": running");
         j.begin_step(name);
         try {
+            throw_if_interrupted("interrupted before it started");
             bool finished = step(name);
             if (!finished) return;  // the step journaled itself (skipped steps)
             j.finish_step(name);
             r_.message("step " + name + ": done");
         } catch (const std::exception& e) {
-            std::string what = describe(e);
+            bool stopped = dynamic_cast<const Interrupted*>(&e) != nullptr || interrupted();
+            std::string what = stopped ? "interrupted (" + describe(e) + ")" : describe(e);
             j.fail_step(name, what);
             r_.message("step " + name + ": failed: " + what);
             try {
@@ -366,6 +383,7 @@ private:
             }
             // Refusals, dependency problems and a machine that does not fit are found before any
             // change to the target: they keep their own exit codes.
+            if (stopped) throw Interrupted("interrupted during step " + name + "; run the same command again to resume");
             bool before_changes = name == "verify" || name == "stage" || name == "preflight";
             if (before_changes && (dynamic_cast<const BundleRefused*>(&e) || dynamic_cast<const ResolveProblem*>(&e) ||
                                    dynamic_cast<const ConfigError*>(&e)))
@@ -377,6 +395,8 @@ private:
     // The state a done step left, for the steps after it.
     void reload(const std::string& name) {
         const json& data = journal_->step(name).data;
+        // After unstage (a host waiting for its reboot) the bundle and its repo file stay gone.
+        if ((name == "stage" || name == "repos") && step_done("unstage")) return;
         if (name == "stage") {
             staged_.dir = data.value("dir", "");
             staged_.how = parse_staged_how(data.value("how", "in-place"));
@@ -386,11 +406,34 @@ private:
             }
         } else if (name == "preflight") {
             kernel_before_ = data.value("kernel", "");
+            host_name_ = data.value("host", "");
         } else if (name == "repos") {
             write_bundle_repofile(o_.root, bundle_.manifest, staged_.dir);
         } else if (name == "kernel-check") {
             reboot_needed_ = data.value("reboot_needed", false);
+            boot_id_at_check_ = data.value("boot_id", "");
         }
+    }
+
+    bool step_done(const std::string& name) const {
+        if (std::find(steps_.begin(), steps_.end(), name) == steps_.end()) return false;
+        return journal_->step(name).status == StepStatus::done;
+    }
+
+    bool own_machine() const { return o_.root.empty() || o_.root == "/"; }
+
+    // Appendix C: a host updated to a new kernel is activated only after its reboot. True when
+    // this run stops here (after rebooting with --reboot). A re-run on this machine knows the
+    // reboot by its boot id; under --root it cannot see one and goes on.
+    bool stop_for_reboot() {
+        if (!reboot_needed_) return false;
+        bool same_boot = checked_this_run_ || (own_machine() && !boot_id_at_check_.empty() &&
+                                               boot_id() == boot_id_at_check_);
+        if (!same_boot) return false;
+        r_.message(host_name_ + " stays in Maintenance: reboot" + (checked_this_run_ ? "" : " first") +
+                   ", then run the same command again to activate it");
+        if (checked_this_run_) maybe_reboot();
+        return true;
     }
 
     bool step(const std::string& name) {
@@ -399,9 +442,18 @@ private:
         if (name == "preflight") {
             Preflight p = preflight_check(role_, bundle_.manifest, staged_.dir, o_, state_dir_, r_);
             kernel_before_ = p.kernel.value_or("");
-            journal_->set_step_data(name, {{"kernel", kernel_before_}, {"packages", p.resolution.packages.size()}});
+            json data{{"kernel", kernel_before_}, {"packages", p.resolution.packages.size()}};
+            if (o_.maintenance) {
+                // Before any change: a host the Engine does not know is a configuration error.
+                host_name_ = o_.maintenance->find_host();
+                data["host"] = host_name_;
+                r_.message("the Engine knows this host as " + host_name_);
+            }
+            journal_->set_step_data(name, data);
             return true;
         }
+        if (name == "maintenance") return require_maintenance().deactivate(host_name_), true;
+        if (name == "activate") return require_maintenance().activate(host_name_), true;
         if (name == "repos") {
             fs::path file = write_bundle_repofile(o_.root, bundle_.manifest, staged_.dir);
             r_.message("wrote " + file.string());
@@ -497,9 +549,17 @@ private:
         auto argv = package_manager_argv(o_, args);
         r_.message("running " + join(argv));
         int code = run_logged(argv, log_for(name), r_, false);
+        if (code != 0 && interrupted())
+            throw Interrupted(argv[0] + " ended with " + std::to_string(code) + " on the signal");
         if (code != 0)
             throw StepFailed(join(argv) + " exited with " + std::to_string(code) + " (see " + log_for(name).string() +
                              ")");
+    }
+
+    HostMaintenance& require_maintenance() {
+        if (!o_.maintenance)
+            throw ConfigError("this run has no --engine-url: run the same command with the Engine's connection");
+        return *o_.maintenance;
     }
 
     void engine_setup() {
@@ -524,8 +584,12 @@ private:
         bool own_machine = o_.root.empty() || o_.root == "/";
         std::string running = own_machine ? running_kernel() : kernel_before_;
         reboot_needed_ = !newest.empty() && !running.empty() && newest != running;
-        journal_->set_step_data("kernel-check",
-                                {{"installed", newest}, {"running", running}, {"reboot_needed", reboot_needed_}});
+        boot_id_at_check_ = boot_id();
+        checked_this_run_ = true;
+        journal_->set_step_data("kernel-check", {{"installed", newest},
+                                                 {"running", running},
+                                                 {"reboot_needed", reboot_needed_},
+                                                 {"boot_id", boot_id_at_check_}});
         if (reboot_needed_) r_.message("reboot needed: kernel " + newest + " installed, running " + running);
     }
 
@@ -572,6 +636,9 @@ private:
     StagedBundle staged_;
     std::string kernel_before_;
     bool reboot_needed_ = false;
+    std::string host_name_;         // the Engine's name of this host (appendix C)
+    std::string boot_id_at_check_;  // boot id when kernel-check ran
+    bool checked_this_run_ = false;
 
 public:
     bool record_ = true;
@@ -622,8 +689,11 @@ std::vector<std::string> engine_steps() {
             "restore-repos", "update", "kernel-check", "unstage"};
 }
 
-std::vector<std::string> host_steps(bool update) {
+std::vector<std::string> host_steps(bool update, bool engine) {
     if (!update) return {"verify", "stage", "repos"};
+    if (engine)
+        return {"verify", "stage",        "preflight", "repos",   "maintenance",
+                "update", "kernel-check", "unstage",   "activate"};
     return {"verify", "stage", "preflight", "repos", "update", "kernel-check", "unstage"};
 }
 
@@ -651,7 +721,10 @@ void run_engine(const ApplyOptions& options, ApplyReporter& reporter) {
 }
 
 void run_host(const ApplyOptions& options, ApplyReporter& reporter) {
-    Sequence s("host", host_steps(options.host_update), options, reporter);
+    if (options.maintenance && !options.host_update)
+        throw ConfigError("--engine-url is for --update (maintenance, update, activation); without --update the "
+                          "Engine's host upgrade manager updates the host");
+    Sequence s("host", host_steps(options.host_update, options.maintenance != nullptr), options, reporter);
     // Without --update the bundle stays staged for the Engine's host upgrade manager: it is not
     // applied yet, so its serial is not recorded.
     s.record_ = options.host_update;

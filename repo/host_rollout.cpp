@@ -10,6 +10,7 @@
 
 #include "repo/atomic_file.hpp"
 #include "repo/error.hpp"
+#include "repo/interrupt.hpp"
 #include "repo/journal.hpp"
 
 namespace airgap::repo {
@@ -146,7 +147,10 @@ public:
 private:
     HostInfo host(const std::string& id) { return parse_host(engine_.get("hosts/" + id)); }
     void say(const std::string& line) { r_.message(line); }
-    void sleep() { std::this_thread::sleep_for(o_.poll_interval); }
+    // SIGINT/SIGTERM end a wait at once (the caller journals the host as interrupted).
+    void sleep() {
+        if (!sleep_unless_interrupted(o_.poll_interval)) throw Interrupted("interrupted");
+    }
     bool wait_update_available(const HostInfo& h);
     void check_only(const RolloutPlan& plan);
     void cluster_upgrade(const std::string& action);
@@ -437,9 +441,11 @@ void Rollout::run() {
             continue;
         }
         try {
+            throw_if_interrupted("interrupted before it started");
             upgrade_host(journal, *p);
             if (!journal.step(step).data.contains("skipped")) upgraded.push_back(name);
         } catch (const Error& e) {
+            bool stopped = dynamic_cast<const Interrupted*>(&e) != nullptr;
             std::string message = describe(e);
             journal.fail_step(step, message);
             try {
@@ -447,6 +453,7 @@ void Rollout::run() {
             } catch (const std::exception& f) {
                 say("cannot finish the cluster's upgrade mode: " + describe(f));
             }
+            if (stopped) throw Interrupted("interrupted during step " + step + "; run the same command again to resume");
             throw StepFailed(message);
         }
     }
@@ -551,11 +558,20 @@ void wait_host(EngineClient& engine, const HostInfo& h, const std::string& wante
         if (Clock::now() - since >= o.phase_timeout)
             throw StepFailed(h.name + ": still " + now.status + " after " + format_duration(o.phase_timeout) +
                              " (waiting for " + wanted + ")");
-        std::this_thread::sleep_for(o.poll_interval);
+        if (!sleep_unless_interrupted(o.poll_interval))
+            throw Interrupted("interrupted while " + h.name + " was " + now.status);
     }
 }
 
 }  // namespace
+
+std::string engine_host_name(EngineClient& engine, const std::string& name_or_address) {
+    for (const json& j : engine.list("hosts", "host"))
+        if (json_string(j, "name") == name_or_address || json_string(j, "address") == name_or_address)
+            return json_string(j, "name");
+    throw ConfigError("the Engine " + engine.engine_name() + " has no host named or addressed " + name_or_address +
+                      " (--host-name)");
+}
 
 void deactivate_host(EngineClient& engine, const std::string& name, const RolloutOptions& options,
                      RolloutReporter& reporter) {

@@ -85,9 +85,13 @@ struct RolloutReporter {
 /// the plan and changes nothing). Takes the applier lock and journals under the command
 /// "hosts": steps "cluster-upgrade-start", "host:NAME"..., "cluster-upgrade-finish". A failed
 /// host throws StepFailed (exit 4) naming it, after finishing the cluster's upgrade mode; a
-/// re-run retries it and goes on.
+/// re-run retries it and goes on. SIGINT/SIGTERM (repo/interrupt.hpp) end a wait: the host is
+/// journaled as failed and Interrupted (exit 130) thrown.
 void run_host_rollout(EngineClient& engine, const RolloutOptions& options, RolloutReporter& reporter);
 
+/// The Engine's name of the host whose name or address is `name_or_address` (this machine's
+/// hostname, say); ConfigError when there is none.
+std::string engine_host_name(EngineClient& engine, const std::string& name_or_address);
 /// Appendix C (`ovirt-applier host --update --engine-url ...`): moves the host called `name`
 /// to Maintenance through the Engine (its VMs migrate away) and waits for it, within
 /// options.phase_timeout; nothing to do when it is in Maintenance already. Refuses (StepFailed)
