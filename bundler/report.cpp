@@ -8,6 +8,14 @@
 
 namespace airgap::bundler {
 
+namespace {
+
+// The table speaks as dnf's does ("Installing dependencies"): a dependency is a package the
+// machine does not have yet. JSON keeps the short reason names.
+std::string why(const std::string& reason) { return reason == "dependency" ? "new dependency" : reason; }
+
+}  // namespace
+
 std::string human_size(std::uint64_t bytes) {
     const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     double value = static_cast<double>(bytes);
@@ -57,7 +65,7 @@ void print_plan_table(const repo::Plan& plan, std::ostream& out) {
         }
         std::string version = p.nevra.substr(p.name.size() + 1, p.nevra.size() - p.name.size() - p.arch.size() - 2);
         std::snprintf(line, sizeof line, " %-*s  %-*s  %-7s  %10s  %s\n", int(name_w), p.name.c_str(), int(ver_w),
-                      version.c_str(), p.arch.c_str(), human_size(p.download_size).c_str(), p.reason.c_str());
+                      version.c_str(), p.arch.c_str(), human_size(p.download_size).c_str(), why(p.reason).c_str());
         out << line;
         total += p.download_size;
         auto& r = per_reason[p.reason];
@@ -67,7 +75,7 @@ void print_plan_table(const repo::Plan& plan, std::ostream& out) {
     out << "\nTotal: " << plan.packages.size() << " packages, " << human_size(total);
     std::string sep = " (";
     for (const auto& [reason, count] : per_reason) {
-        out << sep << count.first << " " << reason;
+        out << sep << count.first << " " << why(reason);
         sep = ", ";
     }
     out << ")\n";

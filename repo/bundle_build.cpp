@@ -1,7 +1,6 @@
 #include "repo/bundle_build.hpp"
 
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -27,14 +26,6 @@
 #include "repo/rpm_signature.hpp"
 #include "repo/sha256.hpp"
 #include "repo/signing.hpp"
-
-extern "C" {
-#include <solv/bitmap.h>
-#include <solv/chksum.h>
-#include <solv/pool.h>
-#include <solv/repo.h>
-#include <solv/solvable.h>
-}
 
 extern char** environ;
 
@@ -126,49 +117,10 @@ std::string basename_of(const std::string& location) {
     return slash == std::string::npos ? location : location.substr(slash + 1);
 }
 
-bool is_rollback_name(const char* name) {
-    // engine-setup upgrades these and wants their installed versions for its rollback.
-    return fnmatch("ovirt-engine*", name, 0) == 0 || fnmatch("*-setup*", name, 0) == 0;
-}
-
 const RepoConfig* find_repo(const std::vector<RepoConfig>& repos, const std::string& id) {
     for (const auto& r : repos)
         if (r.id == id) return &r;
     return nullptr;
-}
-
-SolvPool upstream_pool(const Plan& plan, const fs::path& cache_dir) {
-    SolvPool pool(plan.manifest.basearch);
-    for (const auto& md : plan.metadata)
-        if (const RepoConfig* cfg = find_repo(plan.repos, md.repo_id)) pool.add_repo(md, *cfg, cache_dir / "solv");
-    return pool;
-}
-
-// The same description resolve.cpp gives a solvable, for a package no resolution chose.
-ResolvedPackage describe(Pool* pool, Solvable* s, const std::string& reason) {
-    ResolvedPackage r;
-    r.name = pool_id2str(pool, s->name);
-    std::string evr = pool_id2str(pool, s->evr);
-    std::string ver = evr;
-    if (auto colon = evr.find(':'); colon != std::string::npos) {
-        r.epoch = std::stoull(evr.substr(0, colon));
-        ver = evr.substr(colon + 1);
-    }
-    auto dash = ver.rfind('-');
-    r.version = ver.substr(0, dash);
-    r.release = dash == std::string::npos ? "" : ver.substr(dash + 1);
-    r.arch = s->arch ? pool_id2str(pool, s->arch) : "";
-    r.nevra = r.name + "-" + evr + "." + r.arch;
-    r.repo = s->repo && s->repo->name ? s->repo->name : "";
-    r.download_size = solvable_lookup_num(s, SOLVABLE_DOWNLOADSIZE, 0);
-    if (const char* loc = solvable_lookup_location(s, nullptr)) r.location = loc;
-    Id type = 0;
-    if (const char* sum = solvable_lookup_checksum(s, SOLVABLE_CHECKSUM, &type)) {
-        r.checksum = sum;
-        if (const char* t = solv_chksum_type2str(type)) r.checksum_type = t;
-    }
-    r.reason = reason;
-    return r;
 }
 
 std::string version_release(const ResolvedPackage& p) { return p.version + "-" + p.release; }
@@ -341,49 +293,6 @@ struct AssembledRepo {
 
 }  // namespace
 
-std::vector<ResolvedPackage> rollback_packages(const Plan& plan, const PlanRequest& request) {
-    std::vector<ResolvedPackage> out;
-    if (request.inventories.empty()) return out;
-    std::set<std::string> carried;
-    for (const auto& p : plan.packages) carried.insert(p.repo + "/" + p.nevra);
-    fs::path cache_dir = request.cache_dir.empty() ? default_cache_dir() : request.cache_dir;
-    for (const auto& inventory : request.inventories) {
-        SolvPool solv = upstream_pool(plan, cache_dir);
-        load_inventory(solv, inventory);
-        solv.prepare();
-        Pool* pool = solv.get();
-        Repo* installed = pool->installed;
-        if (!installed) continue;
-        Id ip;
-        Solvable* is;
-        FOR_REPO_SOLVABLES(installed, ip, is) {
-            if (!is_rollback_name(pool_id2str(pool, is->name))) continue;
-            // The first repo (manifest order) that still has this exact build.
-            Repo* repo;
-            int ri;
-            bool found = false;
-            FOR_REPOS(ri, repo) {
-                if (repo == installed || found) continue;
-                const RepoConfig* cfg = find_repo(plan.repos, repo->name ? repo->name : "");
-                if (!cfg || !package_allowed(*cfg, pool_id2str(pool, is->name))) continue;
-                Id p;
-                Solvable* s;
-                FOR_REPO_SOLVABLES(repo, p, s) {
-                    if (s->name != is->name || s->evr != is->evr || s->arch != is->arch) continue;
-                    ResolvedPackage pkg = describe(pool, s, "rollback");
-                    if (carried.insert(pkg.repo + "/" + pkg.nevra).second) out.push_back(std::move(pkg));
-                    found = true;
-                    break;
-                }
-            }
-        }
-    }
-    std::sort(out.begin(), out.end(), [](const ResolvedPackage& a, const ResolvedPackage& b) {
-        return std::tie(a.repo, a.nevra) < std::tie(b.repo, b.nevra);
-    });
-    return out;
-}
-
 BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
     const fs::path out = fs::absolute(request.output);
     // 1. Refuse early: nothing written, nothing downloaded.
@@ -406,12 +315,11 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
     check_cancelled(cb);
     Plan plan = make_plan(request.plan, cb);
     if (!plan.ok()) throw ResolveProblem("dependency problems; nothing was built", plan.problems);
-    std::vector<ResolvedPackage> packages = plan.packages;
-    std::vector<ResolvedPackage> rollback = rollback_packages(plan, request.plan);
-    if (!rollback.empty())
-        say(cb, "rollback: carrying " + std::to_string(rollback.size()) +
+    const std::vector<ResolvedPackage>& packages = plan.packages;
+    if (auto rollback = std::count_if(packages.begin(), packages.end(),
+                                      [](const ResolvedPackage& p) { return p.reason == "rollback"; }))
+        say(cb, "rollback: carrying " + std::to_string(rollback) +
                     " installed engine package(s) engine-setup needs for its rollback");
-    packages.insert(packages.end(), rollback.begin(), rollback.end());
 
     // 3. Download and check.
     check_cancelled(cb);

@@ -51,11 +51,6 @@ struct BuildResult {
     std::uint64_t payload_bytes = 0;  ///< sum of the sizes of every file listed in bundle.json
 };
 
-/// The packages a bundle carries so that engine-setup can roll back: for each inventory of
-/// `plan`'s request, the installed ovirt-engine* and *-setup* packages whose exact version the
-/// repos still hold, with reason "rollback". Packages the plan already carries are left out.
-std::vector<ResolvedPackage> rollback_packages(const Plan& plan, const PlanRequest& request);
-
 /// Builds the bundle. Order: refuse early (existing output, unusable signing key or
 /// certificate: ConfigError, nothing written or downloaded), plan (problems: ResolveProblem),
 /// download and check (ConfigError naming the package), assemble beside the output, prove

@@ -20,8 +20,13 @@ namespace {
 int reason_rank(const std::string& reason) {
     if (reason == "root") return 0;
     if (reason == "update") return 1;
-    return 2;
+    if (reason == "dependency") return 2;
+    return 3;  // rollback: already installed, carried only so engine-setup can roll back
 }
+
+// engine-setup upgrades these itself and, by default, refuses to go on when yum cannot find
+// the installed versions it would roll back to (DESIGN.md "Resolution").
+const std::vector<std::string> kRollbackPatterns = {"ovirt-engine*", "*-setup*"};
 
 // Every target resolves against the same repos; the .solv cache makes re-loading cheap.
 SolvPool make_pool(const Plan& plan, const std::string& arch, const fs::path& cache_dir) {
@@ -39,14 +44,15 @@ void add_target(Plan& plan, TargetPlan target) {
     plan.targets.push_back(std::move(target));
 }
 
-void merge_packages(Plan& plan) {
+void merge_packages(Plan& plan, const std::vector<ResolvedPackage>& rollback) {
     std::map<std::string, ResolvedPackage> by_key;  // repo/nevra
-    for (const auto& target : plan.targets) {
-        for (const auto& pkg : target.resolution.packages) {
-            auto [it, inserted] = by_key.emplace(pkg.repo + "/" + pkg.nevra, pkg);
-            if (!inserted && reason_rank(pkg.reason) < reason_rank(it->second.reason)) it->second.reason = pkg.reason;
-        }
-    }
+    auto add = [&](const ResolvedPackage& pkg) {
+        auto [it, inserted] = by_key.emplace(pkg.repo + "/" + pkg.nevra, pkg);
+        if (!inserted && reason_rank(pkg.reason) < reason_rank(it->second.reason)) it->second.reason = pkg.reason;
+    };
+    for (const auto& target : plan.targets)
+        for (const auto& pkg : target.resolution.packages) add(pkg);
+    for (const auto& pkg : rollback) add(pkg);
     plan.packages.clear();
     for (auto& [key, pkg] : by_key) plan.packages.push_back(std::move(pkg));
 }
@@ -108,6 +114,7 @@ Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
 
     ResolveOptions options;
     options.debug_dir = request.debug_dir;
+    std::vector<ResolvedPackage> rollback;
     for (std::size_t i = 0; i < request.inventories.size(); ++i) {
         SolvPool pool = make_pool(plan, plan.manifest.basearch, cache_dir);
         load_inventory(pool, request.inventories[i]);
@@ -116,6 +123,11 @@ Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
         target.label = "inventory " + request.inventories[i].filename().string() + " (" + headers[i].role + " on " +
                        headers[i].hostname + ")";
         target.resolution = resolve_update(pool, options);
+        if (target.role == "engine")
+            for (auto& pkg : find_installed_copies(pool, kRollbackPatterns).packages) {
+                pkg.reason = "rollback";
+                rollback.push_back(std::move(pkg));
+            }
         add_target(plan, std::move(target));
     }
     for (const auto& role : roles) {
@@ -126,7 +138,7 @@ Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
         target.resolution = resolve_install(pool, plan.manifest.roles.at(role).roots, options);
         add_target(plan, std::move(target));
     }
-    merge_packages(plan);
+    merge_packages(plan, rollback);
     return plan;
 }
 

@@ -35,7 +35,9 @@ struct Plan {
     std::vector<RepoConfig> repos;        // enabled repos, overrides applied, manifest order
     std::vector<RepoMetadata> metadata;   // one per repo that could be fetched
     std::vector<TargetPlan> targets;
-    std::vector<ResolvedPackage> packages;  // the union, sorted by repo then nevra
+    /// The union, sorted by repo then nevra. Reasons: root, update, dependency, and rollback
+    /// (an engine's installed ovirt-engine*/setup packages that upstream still has).
+    std::vector<ResolvedPackage> packages;
     std::vector<std::string> problems;      // every target's problems, each prefixed with its label
     bool ok() const noexcept { return problems.empty(); }
 };

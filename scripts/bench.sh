@@ -17,8 +17,14 @@
 # Data: scripts/bench/gen_repos.py builds a synthetic EL7-like world (rpm-md repos base/updates/
 # EPEL-like with >30,000 packages, and a ~1,500-package installed root with a real rpmdb; --quick:
 # a tenth of that) under --data (default <build>/bench-data, <build>/bench-data-quick with
-# --quick) and reuses it while the generator and its arguments are unchanged. Binaries are
-# taken from --build (default ./build). Results go to stdout and to <build>/bench-results.txt.
+# --quick) and reuses it while the generator and its arguments are unchanged (resolve only).
+# pack and verify use random RPM-like payload trees of 100 MB and 1,100 MB (--quick: 50 and
+# 200 MB) from scripts/bench/gen_payload.py; download a repo of 200 real RPMs of ~3 MB (--quick:
+# 30 of ~2 MB) from scripts/bench/gen_rpm_repo.py; both kept under DATA/files and reused likewise.
+# All timings are warm-cache: the page cache cannot be dropped here, so each command runs once,
+# untimed, first. Binaries are taken from --build (default ./build; bench_pack and bench_fetch:
+# `cmake --build BUILD --target bench_pack bench_fetch`). Results go to stdout and to
+# <build>/bench-results.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD

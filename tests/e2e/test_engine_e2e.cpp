@@ -25,6 +25,7 @@
 #include "repo/journal.hpp"
 #include "repo/sha256.hpp"
 #include "repo/signing.hpp"
+#include "tests/shared/fake_engine.hpp"
 #include "tests/shared/testkit.hpp"
 
 namespace fs = std::filesystem;
@@ -394,8 +395,9 @@ TEST(EngineE2E, HostStagesTheBundleForTheEngineAndUpdatesWithUpdate) {
 
     argv.push_back("--engine-url");
     argv.push_back("https://engine.invalid/ovirt-engine/api");
-    CommandResult not_yet = run_command(argv);
-    EXPECT_EQ(not_yet.exit_code, 1);
+    CommandResult half = run_command(argv);
+    EXPECT_EQ(half.exit_code, 1);
+    EXPECT_EQ(half.err, "ovirt-applier: error: --engine-url needs --user, --password-file and --ca-file\n");
 }
 
 TEST(EngineE2E, AppliesAnIsoBundleStagedByExtractionAndUnstagesIt) {
@@ -481,4 +483,275 @@ TEST(EngineE2E, OneApplierAtATimePerStateDir) {
     EXPECT_EQ(r.err, "ovirt-applier: error: another ovirt-applier is running (lock " +
                          Journal::lock_file(state).string() + " held by pid " + std::to_string(getpid()) + ")\n");
     EXPECT_FALSE(fs::exists(root / "var/log/ovirt-airgap-test/calls.log"));
+}
+
+namespace {
+
+// The applier started in its own process group (as a shell job is), stdout and stderr to files.
+struct Started {
+    pid_t pid = -1;
+    fs::path out, err;
+    // Waits for the end: the exit code, 128+N when killed by signal N.
+    CommandResult wait() {
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        CommandResult r;
+        r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        r.out = read_file(out);
+        r.err = read_file(err);
+        return r;
+    }
+};
+
+Started start(const std::vector<std::string>& argv, const fs::path& dir) {
+    Started s{-1, dir / "applier.out", dir / "applier.err"};
+    pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        setpgid(0, 0);
+        int out = open(s.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int err = open(s.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(out, 1);
+        dup2(err, 2);
+        std::vector<std::string> copy = argv;
+        std::vector<char*> args;
+        for (auto& a : copy) args.push_back(a.data());
+        args.push_back(nullptr);
+        execvp(args[0], args.data());
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    s.pid = pid;
+    return s;
+}
+
+bool wait_for_file(const fs::path& file, std::chrono::seconds limit = std::chrono::seconds(300)) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!fs::exists(file) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return fs::exists(file);
+}
+
+// A package manager that, while HOLD exists, is still at work on `update ovirt*setup*` when the
+// test presses Ctrl-C (it says so in STARTED); otherwise the world's dnf.
+fs::path holding_package_manager(const fs::path& dir) {
+    fs::path script = dir / "pm.sh";
+    write_file(script, "#!/bin/sh\n"
+                       "case \"$*\" in *'ovirt*setup*'*)\n"
+                       "  if [ -e '" + (dir / "HOLD").string() + "' ]; then touch '" + (dir / "STARTED").string() +
+                           "'; sleep 120; exit 1; fi;;\n"
+                       "esac\n"
+                       "exec '" + (world_dir() / "bin/dnf").string() + "' \"$@\"\n");
+    fs::permissions(script, fs::perms::owner_all);
+    return script;
+}
+
+}  // namespace
+
+// Ctrl-C while the package manager updates the setup packages: both stop, the step is journaled
+// as interrupted, exit 130 with one line, and the same command resumes there.
+TEST(EngineE2E, CtrlCDuringAPackageStepStopsWith130AndTheRerunResumes) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto repos_before = tree(root / "etc/yum.repos.d");
+    fs::path pm = holding_package_manager(t.path());
+    write_file(t.path() / "HOLD", "");
+    auto argv = engine_argv(root, state);
+    argv[argv.size() - 1] = pm.string();  // --package-manager
+
+    Started run = start(argv, t.path());
+    ASSERT_TRUE(wait_for_file(t.path() / "STARTED")) << "update-setup never started";
+    kill(-run.pid, SIGINT);  // the terminal's Ctrl-C: the whole process group
+    CommandResult r = run.wait();
+    EXPECT_EQ(r.exit_code, 130) << r.out << r.err;
+    EXPECT_EQ(r.err,
+              "ovirt-applier: error: interrupted during step update-setup; run the same command again to resume\n");
+    auto journal = Journal::load(state);
+    ASSERT_TRUE(journal);
+    EXPECT_EQ(journal->step("update-setup").status, StepStatus::failed);
+    EXPECT_EQ(journal->step("update-setup").error.rfind("interrupted", 0), 0u) << journal->step("update-setup").error;
+    EXPECT_EQ(journal->step("engine-upgrade-check").status, StepStatus::done);
+    EXPECT_EQ(calls(root), std::vector<std::string>{"engine-upgrade-check 4.3.7.2-1.el7"});  // no engine-setup
+    // Upstream's repo files are back, as after a failure.
+    auto repos_now = tree(root / "etc/yum.repos.d");
+    repos_now.erase("ovirt-airgap-" + journal->bundle().id + ".repo");
+    EXPECT_EQ(repos_now, repos_before);
+
+    fs::remove(t.path() / "HOLD");
+    CommandResult resumed = run_command(argv);
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+    EXPECT_NE(resumed.out.find("ovirt-applier: resuming at step update-setup\n"), std::string::npos);
+    EXPECT_EQ(steps_run(resumed.out).front(), "update-setup");
+    TempDir c;
+    EXPECT_EQ(installed_nevras(root), connected_upgrade(c.path()));
+}
+
+// engine-setup must not be stopped once started: Ctrl-C meanwhile changes nothing.
+TEST(EngineE2E, CtrlCDuringEngineSetupDoesNotStopIt) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    write_file(root / "var/lib/ovirt-airgap-test/engine-setup.sleep", "3\n");
+    Started run = start(engine_argv(root, state), t.path());
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
+    while (calls(root).size() < 2 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_EQ(calls(root).size(), 2u) << "engine-setup never started";
+    kill(-run.pid, SIGINT);
+    kill(-run.pid, SIGTERM);
+    CommandResult r = run.wait();
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(read_file(state / "logs/engine-setup.log").find("stand-in: engine-setup 4.3.10.4-1.el7"),
+              std::string::npos);
+    EXPECT_EQ(steps_run(r.out), kSteps);
+    auto journal = Journal::load(state);
+    ASSERT_TRUE(journal);
+    EXPECT_TRUE(journal->complete());
+}
+
+namespace {
+
+// The Engine knows this host (the world's host root is host1.airgap.invalid) and another one to
+// take its VM.
+nlohmann::json appendix_c_scenario() {
+    const long long gib = 1LL << 30;
+    return nlohmann::json{
+        {"transition_ms", 100},
+        {"clusters", nlohmann::json::array({{{"name", "Default"}}})},
+        {"hosts", nlohmann::json::array({{{"name", "host1.airgap.invalid"}, {"max_scheduling_memory", 32 * gib}},
+                                         {{"name", "host2"}, {"spm", true}, {"max_scheduling_memory", 32 * gib}}})},
+        {"vms", nlohmann::json::array({{{"name", "vm1"}, {"host", "host1.airgap.invalid"}, {"memory", 4 * gib}}})},
+    };
+}
+
+std::vector<std::string> host_update_argv(const FakeEngine& engine, const fs::path& root, const fs::path& state,
+                                          const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv{"env",
+                                  "OVIRT_AIRGAP_POLL_MS=20",
+                                  binary("ovirt-applier").string(),
+                                  "host",
+                                  world_bundle().bundle.string(),
+                                  "--trust",
+                                  world_bundle().cert.string(),
+                                  "--root",
+                                  root.string(),
+                                  "--state-dir",
+                                  state.string(),
+                                  "--package-manager",
+                                  (world_dir() / "bin/dnf").string(),
+                                  "--update",
+                                  "--engine-url",
+                                  engine.url(),
+                                  "--user",
+                                  "admin@internal",
+                                  "--password-file",
+                                  engine.password_file().string(),
+                                  "--ca-file",
+                                  engine.ca_file().string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+}
+
+std::size_t line_index(const std::string& out, const std::string& line) {
+    auto lines = lines_of(out);
+    return static_cast<std::size_t>(std::find(lines.begin(), lines.end(), line) - lines.begin());
+}
+
+}  // namespace
+
+// Appendix C: Maintenance through the Engine, the update, the reboot notice; after the reboot
+// the same command activates the host.
+TEST(EngineE2E, HostUpdateThroughTheEngineGoesToMaintenanceAndTheRerunActivates) {
+    FakeEngine engine(appendix_c_scenario());
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto argv = host_update_argv(engine, root, state);  // no --host-name: the root's hostname
+
+    CommandResult r = run_command(argv);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const std::string host = "host1.airgap.invalid";
+    // In Maintenance (its VM gone elsewhere) before the package manager ran.
+    std::size_t maintenance = line_index(r.out, "ovirt-applier: " + host + ": maintenance");
+    std::size_t update = line_index(r.out, "ovirt-applier: step update: running");
+    ASSERT_LT(maintenance, lines_of(r.out).size()) << r.out;
+    EXPECT_LT(maintenance, update) << r.out;
+    nlohmann::json s = engine.state();
+    EXPECT_EQ(s["hosts"][host]["status"], "maintenance");
+    EXPECT_EQ(s["hosts"][host]["history"], nlohmann::json({"preparing_for_maintenance", "maintenance"}));
+    EXPECT_EQ(s["vms"]["vm1"]["host"], "host2");
+    auto log = s["log"].get<std::vector<std::string>>();
+    EXPECT_EQ(std::count(log.begin(), log.end(), "POST hosts/" + host + "/deactivate"), 1);
+    EXPECT_EQ(std::count(log.begin(), log.end(), "POST hosts/" + host + "/activate"), 0);
+    // Updated, and told to reboot before activation.
+    auto nevras = installed_nevras(root);
+    EXPECT_NE(std::find(nevras.begin(), nevras.end(), "vdsm-4.30.46-1.el7.x86_64"), nevras.end());
+    EXPECT_NE(std::find(nevras.begin(), nevras.end(), "kernel-3.10.0-1160.el7.x86_64"), nevras.end());
+    EXPECT_NE(r.out.find("ovirt-applier: reboot needed: kernel 3.10.0-1160.el7.x86_64 installed, running "
+                         "3.10.0-1062.el7.x86_64\n"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("ovirt-applier: " + host +
+                         " stays in Maintenance: reboot, then run the same command again to activate it\n"),
+              std::string::npos)
+        << r.out;
+    auto journal = Journal::load(state);
+    ASSERT_TRUE(journal);
+    EXPECT_EQ(journal->step("unstage").status, StepStatus::done);
+    EXPECT_EQ(journal->step("activate").status, StepStatus::pending);
+    EXPECT_FALSE(fs::exists(root / "etc/yum.repos.d" / ("ovirt-airgap-" + journal->bundle().id + ".repo")));
+
+    // After the reboot: the same command resumes at activate and nothing else.
+    CommandResult again = run_command(argv);
+    ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+    EXPECT_NE(again.out.find("ovirt-applier: resuming at step activate\n"), std::string::npos) << again.out;
+    EXPECT_EQ(steps_run(again.out), std::vector<std::string>{"activate"});
+    EXPECT_EQ(engine.state()["hosts"][host]["status"], "up");
+    EXPECT_EQ(installed_nevras(root), nevras);
+    EXPECT_FALSE(fs::exists(root / "etc/yum.repos.d" / ("ovirt-airgap-" + journal->bundle().id + ".repo")));
+    journal = Journal::load(state);
+    ASSERT_TRUE(journal);
+    EXPECT_TRUE(journal->complete());
+}
+
+TEST(EngineE2E, HostUpdateStopsWithExit4WhenTheEngineCannotDeactivateTheHost) {
+    nlohmann::json scenario = appendix_c_scenario();
+    scenario["vms"].push_back({{"name", "db"}, {"host", "host1.airgap.invalid"}, {"pinned", true}});
+    FakeEngine engine(scenario);
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto before = installed_nevras(root);
+    CommandResult r = run_command(host_update_argv(engine, root, state, {"--host-name", "host1.airgap.invalid"}));
+    EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+    EXPECT_EQ(r.err,
+              "ovirt-applier: error: step maintenance failed; run the same command again to resume: "
+              "host1.airgap.invalid: VMs that cannot migrate must be shut down first: db (pinned to the host)\n");
+    EXPECT_EQ(installed_nevras(root), before);
+    EXPECT_EQ(engine.state()["hosts"]["host1.airgap.invalid"]["status"], "up");
+    auto journal = Journal::load(state);
+    ASSERT_TRUE(journal);
+    EXPECT_EQ(journal->step("maintenance").status, StepStatus::failed);
+    EXPECT_EQ(journal->step("update").status, StepStatus::pending);
+}
+
+TEST(EngineE2E, HostUpdateWithAHostTheEngineDoesNotKnowIsExit1) {
+    FakeEngine engine(appendix_c_scenario());
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto before = installed_nevras(root);
+    CommandResult r = run_command(host_update_argv(engine, root, state, {"--host-name", "nosuchhost"}));
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_EQ(r.err, "ovirt-applier: error: the Engine " + engine.engine() +
+                         " has no host named or addressed nosuchhost (--host-name)\n");
+    EXPECT_EQ(installed_nevras(root), before);
+    auto log = engine.log();
+    EXPECT_EQ(std::count_if(log.begin(), log.end(), [](const std::string& e) { return e.rfind("POST", 0) == 0; }), 0);
+    // The host's address works as well as its name.
+    CommandResult by_address =
+        run_command(host_update_argv(engine, root, state, {"--host-name", "host2.example.com", "--dry-run"}));
+    EXPECT_EQ(by_address.exit_code, 0) << by_address.out << by_address.err;
 }

@@ -51,14 +51,24 @@ std::string slurp(const std::filesystem::path& file) {
     return s.str();
 }
 
-// Waits until the Engine's log has `entry` (the applier runs meanwhile).
-void wait_for(const FakeEngine& engine, const std::string& entry) {
-    for (int i = 0; i < 500; ++i) {
-        auto log = engine.log();
-        if (std::find(log.begin(), log.end(), entry) != log.end()) return;
+// Waits until the stand-in's state satisfies `done` (the applier runs meanwhile). A deadline,
+// not a count of tries: each look at the state starts python, slow on a loaded machine.
+template <typename Done>
+void wait_until(const FakeEngine& engine, const std::string& what, Done done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (done(engine.state())) return;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    FAIL() << "never saw " << entry;
+    FAIL() << "never saw " << what;
+}
+
+// Waits until the Engine's log has `entry`.
+void wait_for(const FakeEngine& engine, const std::string& entry) {
+    wait_until(engine, entry, [&](const json& s) {
+        auto log = s["log"].get<std::vector<std::string>>();
+        return std::find(log.begin(), log.end(), entry) != log.end();
+    });
 }
 
 TEST(HostsE2e, RollsEveryHostOneAtATimeWithTheSpmLast) {
@@ -96,14 +106,15 @@ TEST(HostsE2e, CheckOnlyPrintsThePlanAndChangesNothing) {
     scenario["hosts"][2]["fault"] = "no_update";
     FakeEngine engine(scenario);
     TempDir state;
-    CommandResult r = run_hosts(engine, state.path(), {"--check-only", "--timeout-min", "0.02"});
+    // 3 s for the checks: 30 times the stand-in's 100 ms, enough on a loaded machine.
+    CommandResult r = run_hosts(engine, state.path(), {"--check-only", "--timeout-min", "0.05"});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_EQ(posts(engine, "upgradecheck").size(), 3u);
     EXPECT_TRUE(posts(engine, "upgrade").empty());
     EXPECT_EQ(lines_with(r.out, "1. ").front(),
               "ovirt-applier:   1. host2: update available; 1 VMs to migrate (4.0 GiB in all)");
     EXPECT_EQ(lines_with(r.out, "2. ").front(),
-              "ovirt-applier:   2. host3: no update available after 1.2 s, would be skipped");
+              "ovirt-applier:   2. host3: no update available after 3 s, would be skipped");
     EXPECT_EQ(lines_with(r.out, "3. ").front(),
               "ovirt-applier:   3. host1 (SPM): update available; 2 VMs to migrate (8.0 GiB in all)");
     EXPECT_EQ(lines_with(r.out, "check only").size(), 1u);
@@ -156,10 +167,10 @@ TEST(HostsE2e, NonResponsiveHostFailsAfterTheTimeout) {
     scenario["hosts"][1]["fault"] = "non_responsive";
     FakeEngine engine(scenario);
     TempDir state;
-    CommandResult r = run_hosts(engine, state.path(), {"--timeout-min", "0.02"});
+    CommandResult r = run_hosts(engine, state.path(), {"--timeout-min", "0.05"});
     ASSERT_EQ(r.exit_code, 4) << r.out << r.err;
     EXPECT_EQ(r.err,
-              "ovirt-applier: error: host2: non responsive for 1.2 s during the upgrade; check the host, then run the "
+              "ovirt-applier: error: host2: non responsive for 3 s during the upgrade; check the host, then run the "
               "same command again\n");
     EXPECT_EQ(lines_with(r.out, "host2: non_responsive").size(), 1u);
     // The host comes back by itself: the re-run follows it to Up and goes on.
@@ -186,10 +197,10 @@ TEST(HostsE2e, HostWithoutUpdateIsSkipped) {
     scenario["hosts"][2]["fault"] = "no_update";
     FakeEngine engine(scenario);
     TempDir state;
-    CommandResult r = run_hosts(engine, state.path(), {"--timeout-min", "0.01"});
+    CommandResult r = run_hosts(engine, state.path(), {"--timeout-min", "0.05"});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_EQ(lines_with(r.out, "host3: no update").front(),
-              "ovirt-applier: host3: no update available after 0.6 s, skipped");
+              "ovirt-applier: host3: no update available after 3 s, skipped");
     EXPECT_EQ(engine.state()["hosts"]["host3"]["upgraded"], 0);
     EXPECT_EQ(lines_with(r.out, "done: upgraded").front(),
               "ovirt-applier: rollout of cluster Default done: upgraded host2, host1");
@@ -276,12 +287,14 @@ TEST(HostsE2e, VmsThatCannotMigrateAreRefusedOrStoppedAndStarted) {
 
 TEST(HostsE2e, DroppedConnectionsAndAnExpiredTokenAreRidden) {
     json scenario = three_host_scenario();
-    scenario["drop"] = 2;  // the first two API requests die without an answer
+    scenario["drop"] = 2;             // the first two API requests die without an answer
+    scenario["hosts"][2]["hold"] = true;  // host3's upgrade waits: the applier polls it meanwhile
     FakeEngine engine(scenario);
     TempDir state;
     auto run = std::async(std::launch::async, [&] { return run_hosts(engine, state.path()); });
     wait_for(engine, "POST hosts/host3/upgrade");
     engine.control({{"expire_tokens", true}});
+    engine.control({{"hosts", {{"host3", {{"hold", false}}}}}});
     CommandResult r = run.get();
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     auto log = engine.log();
@@ -292,7 +305,9 @@ TEST(HostsE2e, DroppedConnectionsAndAnExpiredTokenAreRidden) {
 }
 
 TEST(HostsE2e, EngineGoneMidRolloutFailsAndTheRerunResumes) {
-    FakeEngine engine(three_host_scenario());
+    json scenario = three_host_scenario();
+    scenario["hosts"][2]["hold"] = true;  // host3 stays mid-upgrade until released: the applier only polls it
+    FakeEngine engine(scenario);
     TempDir state;
     auto run = std::async(std::launch::async, [&] { return run_hosts(engine, state.path()); });
     wait_for(engine, "POST hosts/host3/upgrade");
@@ -302,9 +317,14 @@ TEST(HostsE2e, EngineGoneMidRolloutFailsAndTheRerunResumes) {
     EXPECT_EQ(r.err.rfind("ovirt-applier: error: cannot reach the Engine " + engine.engine() + " (GET hosts/", 0), 0u)
         << r.err;
     engine.control({{"drop_all", false}});
-    std::this_thread::sleep_for(std::chrono::milliseconds(800));  // host3 finishes meanwhile
+    engine.control({{"hosts", {{"host3", {{"hold", false}}}}}});
+    // host3 finishes while no applier runs: the re-run finds it upgraded.
+    wait_until(engine, "host3 upgraded and up", [](const json& s) {
+        return s["hosts"]["host3"]["upgraded"] == 1 && s["hosts"]["host3"]["status"] == "up";
+    });
     CommandResult again = run_hosts(engine, state.path());
     ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+    EXPECT_EQ(lines_with(again.out, "host3: already upgraded").size(), 1u) << again.out;
     json s = engine.state();
     for (const char* h : {"host1", "host2", "host3"}) EXPECT_EQ(s["hosts"][h]["upgraded"], 1) << h;
 }

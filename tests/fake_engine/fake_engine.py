@@ -167,16 +167,26 @@ def start_upgrade(host):
     was_maintenance = host["status"] in ("maintenance", "install_failed")
     fault = host.get("fault")
 
+    def held(fn):
+        # A host with "hold": true stays where it is until a test releases it (deterministic
+        # windows instead of sleeps).
+        def run():
+            if host.get("hold"):
+                later(10, run)
+            else:
+                fn()
+        return run
+
     def to_maintenance():
         if not migrate_vms(host):
             return  # stays preparing_for_maintenance: migration cannot finish
         set_spm_elsewhere(host)
         set_status(host, "maintenance")
-        later(ms, to_installing)
+        later(ms, held(to_installing))
 
     def to_installing():
         set_status(host, "installing")
-        later(ms, after_installing)
+        later(ms, held(after_installing))
 
     def after_installing():
         if fault == "install_failed":
@@ -187,13 +197,13 @@ def start_upgrade(host):
         elif fault == "non_responsive_briefly":
             host["fault"] = None
             set_status(host, "non_responsive")
-            later(2 * ms, to_reboot)
+            later(2 * ms, held(to_reboot))
         else:
             to_reboot()
 
     def to_reboot():
         set_status(host, "reboot")
-        later(ms, to_up)
+        later(ms, held(to_up))
 
     def to_up():
         host["update_available"] = False
@@ -202,9 +212,9 @@ def start_upgrade(host):
 
     if host["status"] in ("up", "non_operational"):
         set_status(host, "preparing_for_maintenance")
-        later(ms, to_maintenance)
+        later(ms, held(to_maintenance))
     else:
-        later(ms, to_installing)
+        later(ms, held(to_installing))
 
 
 def fault_response(status, detail):

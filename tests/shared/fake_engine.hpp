@@ -37,7 +37,8 @@ public:
     static std::string password() { return "s3cret-Pa55"; }
 
     /// POST /__control: {"drop": N}, {"drop_all": true}, {"expire_tokens": true},
-    /// {"transition_ms": N}, {"hosts": {"host1": {"fault": null}}}.
+    /// {"transition_ms": N}, {"hosts": {"host1": {"fault": null}}}; a host with "hold": true
+    /// stays in its upgrade's current status until {"hosts": {"host1": {"hold": false}}}.
     void control(const nlohmann::json& change) const;
     /// GET /__control/log: {"log": [...], "hosts": {name: {status, spm, upgraded, history}}, "vms": ..., "clusters":
     /// ...}.

@@ -5,7 +5,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -87,15 +92,88 @@ fs::path binary(const std::string& name) {
 
 fs::path source_path(const std::string& relative) { return fs::path(AIRGAP_SOURCE_DIR) / relative; }
 
+CommandResult run_binary(const std::string& name, const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {binary(name).string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv);
+}
+
+void must(const std::vector<std::string>& argv) {
+    auto r = run_command(argv);
+    ASSERT_EQ(r.exit_code, 0) << argv[0] << ": " << r.out << r.err;
+}
+
+CommandResult openssl(std::vector<std::string> args) {
+    args.insert(args.begin(), "openssl");
+    return run_command(args);
+}
+
+std::string sha256sum(const fs::path& path) {
+    auto r = run_command({"sha256sum", path.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out.substr(0, 64);
+}
+
+}  // namespace airgap::test
+
+// --- files and text ---------------------------------------------------------------------
+namespace airgap::test {
+
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+    if (path.has_parent_path()) fs::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << text;
+}
+
+void write_random_file(const fs::path& path, std::size_t size, unsigned seed) {
+    std::mt19937_64 rng(seed);
+    std::string data(size, '\0');
+    for (std::size_t i = 0; i < size; i += 8) {
+        auto v = rng();
+        for (std::size_t j = 0; j < 8 && i + j < size; ++j) data[i + j] = static_cast<char>(v >> (8 * j));
+    }
+    write_file(path, data);
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) lines.push_back(line);
+    return lines;
+}
+
+std::size_t line_count(const std::string& text) {
+    return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
 }  // namespace airgap::test
 
 // --- the test world ---------------------------------------------------------------------
-#include <algorithm>
-#include <sstream>
-
 namespace airgap::test {
 
 fs::path world_dir() { return fs::path(AIRGAP_BINARY_DIR) / "world"; }
+
+::testing::AssertionResult world_is_built() {
+    if (fs::exists(world_dir() / ".stamp")) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "no test world in " << world_dir()
+                                         << ": run the world_build test or scripts/make-world.sh";
+}
+
+const std::vector<std::string>& world_repos() {
+    static const std::vector<std::string> repos = {"centos-base", "centos-updates", "ovirt-4.3-epel", "ovirt-4.3"};
+    return repos;
+}
+
+std::vector<std::string> world_repo_url_args(const std::string& base_url) {
+    std::vector<std::string> args;
+    for (const auto& repo : world_repos()) args.insert(args.end(), {"--repo-url", repo + "=" + base_url + "/" + repo});
+    return args;
+}
 
 std::vector<std::string> world_dnf(const fs::path& installroot) {
     return {(world_dir() / "bin" / "dnf").string(), "--installroot", installroot.string(),

@@ -1,5 +1,8 @@
 #pragma once
 // The shared test fixture kit: temporary directories and running real commands.
+#include <gtest/gtest.h>
+
+#include <cstddef>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -34,6 +37,53 @@ std::filesystem::path binary(const std::string& name);
 /// Absolute path inside the source tree.
 std::filesystem::path source_path(const std::string& relative);
 
+/// Runs our executable `name` (see binary()) with `args`, no shell.
+CommandResult run_binary(const std::string& name, const std::vector<std::string>& args);
+
+/// Runs argv and fails the current test (fatally, from this function) unless it exits 0;
+/// the failure names the program and shows its output.
+void must(const std::vector<std::string>& argv);
+
+/// Runs the openssl CLI with `args`: the peer a security officer checks our crypto with.
+CommandResult openssl(std::vector<std::string> args);
+
+/// The hex digest `sha256sum FILE` prints (the check a user runs by hand); a failure of
+/// sha256sum fails the current test.
+std::string sha256sum(const std::filesystem::path& path);
+
+/// The message of the `E` that `f()` throws, or "<no exception>" when it returns (other
+/// exception types pass through).
+template <class E, class F>
+std::string error_of(F&& f) {
+    try {
+        f();
+    } catch (const E& e) {
+        return e.what();
+    }
+    return "<no exception>";
+}
+
+}  // namespace airgap::test
+
+// Files and text, the way tests make and read them.
+namespace airgap::test {
+
+/// The bytes of `path`; "" when it cannot be read (a test then fails on what it compares).
+std::string read_file(const std::filesystem::path& path);
+
+/// Writes `text` to `path` as is, creating its parent directories, replacing any old file.
+void write_file(const std::filesystem::path& path, const std::string& text);
+
+/// Writes `size` pseudo-random bytes from `seed` to `path` (parents created): content that
+/// is neither compressible nor patterned, the same for the same seed.
+void write_random_file(const std::filesystem::path& path, std::size_t size, unsigned seed);
+
+/// The non-empty lines of `text`, without their newline.
+std::vector<std::string> lines_of(const std::string& text);
+
+/// The number of newline characters in `text`.
+std::size_t line_count(const std::string& text);
+
 }  // namespace airgap::test
 
 // The test world (scripts/make-world.sh, tests/data/world/README.md): signed repos, a
@@ -42,6 +92,17 @@ namespace airgap::test {
 
 /// ${AIRGAP_BINARY_DIR}/world, where the world_build fixture builds the test world.
 std::filesystem::path world_dir();
+
+/// Success when the world is built (its .stamp exists), else a failure that says how to build
+/// it: `ASSERT_TRUE(world_is_built());` in a fixture's SetUp.
+::testing::AssertionResult world_is_built();
+
+/// The ids of the world's repos, as its manifest.yaml names them.
+const std::vector<std::string>& world_repos();
+
+/// `--repo-url ID=BASE/ID` for every world repo: the options that point a bundler command at
+/// the world's repos served (tests/shared/http_server.hpp) at `base_url`.
+std::vector<std::string> world_repo_url_args(const std::string& base_url);
 
 /// argv prefix that runs dnf on `installroot` with only the world's repos: the world's
 /// bin/dnf (no plugins, releasever 7, rpmdb in /var/lib/rpm inside the root) plus
