@@ -87,8 +87,9 @@ void add_host_command(CLI::App& app) {
     cmd->add_option("--user", c.user, "Engine user, USER@PROFILE");
     cmd->add_option("--password-file", c.password_file, "File whose first line is the Engine user's password");
     cmd->add_option("--ca-file", c.ca_file, "The Engine's CA certificate (/etc/pki/ovirt-engine/ca.pem)");
-    cmd->add_option("--host-name", args->host_name,
-                    "This host's name or address in the Engine (default: this machine's hostname)");
+    cmd->add_option(
+        "--host-name", args->host_name,
+        "This host's name or address in the Engine (default: the hostname; under --root, its etc/hostname)");
     cmd->callback([args] {
         repo::ApplyOptions options = args->options;
         options.root = args->root;

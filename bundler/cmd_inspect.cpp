@@ -4,9 +4,9 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "bundler/commands.hpp"
+#include "bundler/report.hpp"
 #include "repo/bundle_build.hpp"
 
 namespace airgap::bundler {
@@ -14,18 +14,6 @@ namespace airgap::bundler {
 namespace {
 
 const char* kNotVerified = "not verified: use ovirt-applier verify";
-
-std::string human_bytes(double bytes) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    while (bytes >= 1024 && u < 4) {
-        bytes /= 1024;
-        ++u;
-    }
-    std::ostringstream s;
-    s << std::fixed << std::setprecision(u == 0 ? 0 : 1) << bytes << " " << units[u];
-    return s.str();
-}
 
 void print_text(const repo::BundleSummary& s, std::ostream& out) {
     const auto& m = s.manifest;
@@ -50,11 +38,11 @@ void print_text(const repo::BundleSummary& s, std::ostream& out) {
     std::size_t packages = 0;
     for (const auto& r : s.repos) {
         out << "  " << std::left << std::setw(28) << r.id << std::right << std::setw(5) << r.packages << " packages  "
-            << human_bytes(static_cast<double>(r.package_bytes)) << "\n";
+            << human_size(r.package_bytes) << "\n";
         packages += r.packages;
     }
-    out << "total:    " << packages << " packages, " << m.files.size() << " files, "
-        << human_bytes(static_cast<double>(s.total_bytes)) << "\n";
+    out << "total:    " << packages << " packages, " << m.files.size() << " files, " << human_size(s.total_bytes)
+        << "\n";
 }
 
 void print_json(const repo::BundleSummary& s, std::ostream& out) {

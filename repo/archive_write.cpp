@@ -11,6 +11,7 @@
 
 #include "repo/archive.hpp"
 #include "repo/error.hpp"
+#include "repo/file_io.hpp"
 #include "repo/libarchive_handle.hpp"
 
 namespace fs = std::filesystem;
@@ -59,20 +60,6 @@ public:
 private:
     fs::path path_;
     bool done_ = false;
-};
-
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
 };
 
 }  // namespace
@@ -149,21 +136,18 @@ void write_tar(const fs::path& tree, const fs::path& out, ArchiveCallbacks* call
             throw std::runtime_error("cannot write " + out.string() + ": " + e.path + ": " + a.error());
         if (is_dir) continue;
 
-        Fd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
-        if (in.get() < 0) throw std::system_error(errno, std::generic_category(), "open " + src.string());
-        (void)::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+        Fd in = open_sequential(src);
         std::uint64_t left = e.size;
         while (left > 0) {
-            ssize_t n =
-                ::read(in.get(), buf.data(), static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size())));
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) throw std::system_error(errno, std::generic_category(), "read " + src.string());
+            std::size_t n = read_some(in.get(), buf.data(),
+                                      static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size())), src);
             // A header already promised e.size bytes: a shrinking file cannot be papered over.
             if (n == 0) throw std::runtime_error(src.string() + " changed while packing");
-            la_ssize_t w = archive_write_data(a.get(), buf.data(), static_cast<std::size_t>(n));
-            if (w != n) throw std::runtime_error("cannot write " + out.string() + ": " + a.error());
-            left -= static_cast<std::uint64_t>(n);
-            done += static_cast<std::uint64_t>(n);
+            la_ssize_t w = archive_write_data(a.get(), buf.data(), n);
+            if (w < 0 || static_cast<std::size_t>(w) != n)
+                throw std::runtime_error("cannot write " + out.string() + ": " + a.error());
+            left -= n;
+            done += n;
             if (!cb.bytes(done, total)) throw Interrupted("interrupted while writing " + out.string());
         }
     }

@@ -24,6 +24,7 @@
 #include "repo/inventory.hpp"
 #include "repo/package_fetch.hpp"
 #include "repo/rpm_signature.hpp"
+#include "repo/scratch_dir.hpp"
 #include "repo/sha256.hpp"
 #include "repo/signing.hpp"
 
@@ -35,28 +36,8 @@ namespace airgap::repo {
 
 namespace {
 
-// A scratch directory for work that never becomes part of the output (key downloads, the
-// signing probe, the proof's metadata cache); removed with its content when it dies.
-class ScratchDir {
-public:
-    ScratchDir() {
-        std::string templ = (fs::temp_directory_path() / "ovirt-bundler.XXXXXX").string();
-        if (!::mkdtemp(templ.data()))
-            throw ConfigError("cannot create a temporary directory in " + fs::temp_directory_path().string() + ": " +
-                              std::strerror(errno));
-        path_ = templ;
-    }
-    ~ScratchDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-    const fs::path& path() const noexcept { return path_; }
-
-private:
-    fs::path path_;
-};
+// The bundler's scratch directories (key downloads, the signing probe, the proof's metadata cache).
+constexpr const char* kScratchPrefix = "ovirt-bundler";
 
 // A file that is removed when it dies unless released: the packed archive before its rename.
 class RemoveOnFailure {
@@ -303,7 +284,7 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
         throw ConfigError("--expires-days must be between 1 and 3650");
     if (request.jobs < 1 || request.jobs > 64) throw ConfigError("--jobs must be between 1 and 64");
     refuse_existing_output(out);
-    ScratchDir scratch;
+    ScratchDir scratch(kScratchPrefix);
     {
         // A tiny probe signature proves key and certificate usable before any download.
         fs::path probe = scratch.path() / "probe";
@@ -455,7 +436,7 @@ BundleSummary inspect_bundle(const fs::path& bundle) {
     auto status = fs::status(bundle, ec);
     if (status.type() == fs::file_type::not_found) throw ConfigError("bundle " + bundle.string() + " does not exist");
     BundleSummary summary;
-    ScratchDir scratch;
+    ScratchDir scratch(kScratchPrefix);
     std::string json;
     fs::path signature;
     if (fs::is_directory(status)) {

@@ -14,6 +14,7 @@
 
 #include "repo/error.hpp"
 #include "repo/journal.hpp"
+#include "repo/scratch_dir.hpp"
 #include "repo/sha256.hpp"
 
 extern char** environ;
@@ -27,28 +28,6 @@ namespace {
 constexpr const char* kManifestName = "bundle.json";
 constexpr const char* kSignatureName = "bundle.json.p7s";
 constexpr std::size_t kMaxSignature = 1u << 20;
-
-// A private temporary directory, removed with its content when the object dies.
-class ScratchDir {
-public:
-    ScratchDir() {
-        std::string templ = (fs::temp_directory_path() / "ovirt-airgap-verify-XXXXXX").string();
-        if (!mkdtemp(templ.data()))
-            throw ConfigError("cannot create a temporary directory: " +
-                              std::error_code(errno, std::generic_category()).message());
-        path_ = templ;
-    }
-    ~ScratchDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
 
 void write_bytes(const fs::path& path, const std::string& bytes) {
     std::ofstream out(path, std::ios::binary);
@@ -190,7 +169,7 @@ VerifiedBundle verify_bundle(const fs::path& bundle, const VerifyOptions& option
         }
     }
     {
-        ScratchDir scratch;
+        ScratchDir scratch("ovirt-airgap-verify");
         write_bytes(scratch.path() / kManifestName, manifest_bytes);
         write_bytes(scratch.path() / kSignatureName, signature_bytes);
         try {

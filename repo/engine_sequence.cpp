@@ -381,9 +381,10 @@ private:
             } catch (const std::exception& restore_error) {
                 r_.message("could not restore the repo files: " + describe(restore_error));
             }
+            if (stopped)
+                throw Interrupted("interrupted during step " + name + "; run the same command again to resume");
             // Refusals, dependency problems and a machine that does not fit are found before any
             // change to the target: they keep their own exit codes.
-            if (stopped) throw Interrupted("interrupted during step " + name + "; run the same command again to resume");
             bool before_changes = name == "verify" || name == "stage" || name == "preflight";
             if (before_changes && (dynamic_cast<const BundleRefused*>(&e) || dynamic_cast<const ResolveProblem*>(&e) ||
                                    dynamic_cast<const ConfigError*>(&e)))
@@ -427,9 +428,12 @@ private:
     // reboot by its boot id; under --root it cannot see one and goes on.
     bool stop_for_reboot() {
         if (!reboot_needed_) return false;
-        bool same_boot = checked_this_run_ || (own_machine() && !boot_id_at_check_.empty() &&
-                                               boot_id() == boot_id_at_check_);
-        if (!same_boot) return false;
+        bool same_boot =
+            checked_this_run_ || (own_machine() && !boot_id_at_check_.empty() && boot_id() == boot_id_at_check_);
+        if (!same_boot) {
+            reboot_needed_ = false;  // rebooted: the end of this run must not reboot again
+            return false;
+        }
         r_.message(host_name_ + " stays in Maintenance: reboot" + (checked_this_run_ ? "" : " first") +
                    ", then run the same command again to activate it");
         if (checked_this_run_) maybe_reboot();
@@ -616,6 +620,7 @@ private:
         r_.message("steps of `" + command_ + "`: " + join(steps_, ", "));
         if (auto it = m.target_versions.find(role_); it != m.target_versions.end())
             for (const auto& [name, vr] : it->second) r_.message("target version: " + name + " " + vr);
+        if (o_.maintenance) r_.message("the Engine knows this host as " + o_.maintenance->find_host());
         Scratch scratch;
         StagedBundle staged = stage_bundle(bundle_, scratch.path(), false);
         ApplyReporter quiet;
@@ -722,8 +727,9 @@ void run_engine(const ApplyOptions& options, ApplyReporter& reporter) {
 
 void run_host(const ApplyOptions& options, ApplyReporter& reporter) {
     if (options.maintenance && !options.host_update)
-        throw ConfigError("--engine-url is for --update (maintenance, update, activation); without --update the "
-                          "Engine's host upgrade manager updates the host");
+        throw ConfigError(
+            "--engine-url is for --update (maintenance, update, activation); without --update the "
+            "Engine's host upgrade manager updates the host");
     Sequence s("host", host_steps(options.host_update, options.maintenance != nullptr), options, reporter);
     // Without --update the bundle stays staged for the Engine's host upgrade manager: it is not
     // applied yet, so its serial is not recorded.

@@ -453,7 +453,8 @@ void Rollout::run() {
             } catch (const std::exception& f) {
                 say("cannot finish the cluster's upgrade mode: " + describe(f));
             }
-            if (stopped) throw Interrupted("interrupted during step " + step + "; run the same command again to resume");
+            if (stopped)
+                throw Interrupted("interrupted during step " + step + "; run the same command again to resume");
             throw StepFailed(message);
         }
     }

@@ -22,6 +22,7 @@
 
 #include "repo/archive.hpp"
 #include "repo/error.hpp"
+#include "repo/file_io.hpp"
 
 namespace fs = std::filesystem;
 
@@ -108,7 +109,28 @@ void check(int rc, const std::string& what) {
     if (rc < 0) throw std::runtime_error(what + ": " + iso_error(rc));
 }
 
-Image build_image(const fs::path& tree, const std::string& label) {
+// What each source file looked like when it was added: libisofs reads it later, from its
+// writer thread, and pads a file that shrank meanwhile with zeros.
+struct SourceState {
+    std::string path;
+    off_t size;
+    struct timespec mtime;
+};
+
+// The first source file whose size or mtime is no longer what it was when it was added.
+std::string changed_source(const std::vector<SourceState>& sources) {
+    for (const auto& src : sources) {
+        struct stat st {};
+        if (::lstat(src.path.c_str(), &st) != 0) return src.path + " vanished";
+        if (st.st_size != src.size || st.st_mtim.tv_sec != src.mtime.tv_sec ||
+            st.st_mtim.tv_nsec != src.mtime.tv_nsec)
+            return src.path + " changed while it was written (" + std::to_string(src.size) + " bytes, now " +
+                   std::to_string(st.st_size) + ")";
+    }
+    return {};
+}
+
+Image build_image(const fs::path& tree, const std::string& label, std::vector<SourceState>& sources) {
     IsoImage* raw = nullptr;
     std::string volume = iso_volume_label(label);
     check(iso_image_new(volume.c_str(), &raw), "cannot create the ISO image");
@@ -132,6 +154,7 @@ Image build_image(const fs::path& tree, const std::string& label) {
             struct stat st {};
             if (::lstat(source.c_str(), &st) != 0)
                 throw std::system_error(errno, std::generic_category(), "cannot add " + source);
+            sources.push_back({source, st.st_size, st.st_mtim});
             // libisofs stores hard-linked files once, which readers then report as hard links, and
             // our reader refuses every hard link. A cut-out node (the whole file) gets its own copy.
             if (st.st_nlink > 1)
@@ -173,21 +196,6 @@ WriteOpts make_options() {
     return opts;
 }
 
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-
-private:
-    int fd_;
-};
-
 }  // namespace
 
 void write_iso(const fs::path& tree, const fs::path& out, const std::string& volume_label,
@@ -196,7 +204,8 @@ void write_iso(const fs::path& tree, const fs::path& out, const std::string& vol
     ArchiveCallbacks& cb = callbacks ? *callbacks : defaults;
     init_libisofs();
     discard_messages();
-    Image image = build_image(tree, volume_label);
+    std::vector<SourceState> sources;
+    Image image = build_image(tree, volume_label, sources);
     WriteOpts opts = make_options();
 
     Fd fd(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
@@ -243,6 +252,9 @@ void write_iso(const fs::path& tree, const fs::path& out, const std::string& vol
     // libisofs substitutes zeros for a source file it cannot read and only queues a message.
     std::string problems = drain_messages();
     if (!problems.empty()) throw std::runtime_error("cannot write " + out.string() + ": " + problems);
+    // The queued message can come too late to be drained; the files themselves tell for sure.
+    if (std::string changed = changed_source(sources); !changed.empty())
+        throw std::runtime_error("cannot write " + out.string() + ": " + changed);
     if (done != total)
         throw std::runtime_error("cannot write " + out.string() + ": image ended after " + std::to_string(done) +
                                  " of " + std::to_string(total) + " bytes");

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "repo/error.hpp"
+#include "repo/solv_queue.hpp"
 
 extern "C" {
 #include <solv/chksum.h>
@@ -31,22 +32,6 @@ namespace fs = std::filesystem;
 namespace airgap::repo {
 
 namespace {
-
-class IdQueue {
-public:
-    IdQueue() { queue_init(&q_); }
-    ~IdQueue() { queue_free(&q_); }
-    IdQueue(const IdQueue&) = delete;
-    IdQueue& operator=(const IdQueue&) = delete;
-    Queue* get() noexcept { return &q_; }
-    int size() const noexcept { return q_.count; }
-    Id operator[](int i) const noexcept { return q_.elements[i]; }
-    void push(Id id) { queue_push(&q_, id); }
-    void push2(Id a, Id b) { queue_push2(&q_, a, b); }
-
-private:
-    Queue q_;
-};
 
 struct SolverFree {
     void operator()(Solver* s) const noexcept { solver_free(s); }

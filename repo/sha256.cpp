@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "repo/error.hpp"
+#include "repo/file_io.hpp"
 
 namespace fs = std::filesystem;
 
@@ -46,21 +47,6 @@ std::string to_hex(const unsigned char* data, unsigned int size) {
     }
     return out;
 }
-
-// Owns a file descriptor (STYLE.md 4).
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 }  // namespace
 
@@ -98,22 +84,14 @@ std::string sha256_hex(std::string_view data) {
 }
 
 FileDigest hash_file(const fs::path& path, const std::function<bool(std::uint64_t)>& on_bytes) {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) throw_errno("open", path);
-    // Tells the kernel to read ahead aggressively: we read the whole file once, in order.
-    (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    // Read ahead aggressively: we read the whole file once, in order.
+    Fd fd = open_sequential(path);
     std::vector<unsigned char> buf(kBlock);
     Sha256 h;
     FileDigest result;
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_errno("read", path);
-        }
-        if (n == 0) break;
-        h.update(buf.data(), static_cast<std::size_t>(n));
-        result.size += static_cast<std::uint64_t>(n);
+    while (std::size_t n = read_some(fd.get(), buf.data(), buf.size(), path)) {
+        h.update(buf.data(), n);
+        result.size += n;
         if (on_bytes && !on_bytes(result.size)) throw Interrupted("interrupted while hashing " + path.string());
     }
     result.sha256 = h.finish();
@@ -167,20 +145,10 @@ FileDigest HashingWriter::finish(bool sync) {
 }
 
 FileDigest copy_file_hashed(const fs::path& from, const fs::path& to) {
-    Fd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
-    if (in.get() < 0) throw_errno("open", from);
-    (void)::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    Fd in = open_sequential(from);
     HashingWriter out(to);
     std::vector<unsigned char> buf(kBlock);
-    for (;;) {
-        ssize_t n = ::read(in.get(), buf.data(), buf.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_errno("read", from);
-        }
-        if (n == 0) break;
-        out.write(buf.data(), static_cast<std::size_t>(n));
-    }
+    while (std::size_t n = read_some(in.get(), buf.data(), buf.size(), from)) out.write(buf.data(), n);
     return out.finish();
 }
 

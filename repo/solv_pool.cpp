@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "repo/error.hpp"
+#include "repo/solv_queue.hpp"
 
 extern "C" {
 #include <solv/bitmap.h>
@@ -110,18 +111,6 @@ std::string safe_component(const std::string& id) {
     if (out.empty() || out == "." || out == "..") out = "_" + out;
     return out;
 }
-
-class IdQueue {
-public:
-    IdQueue() { queue_init(&q_); }
-    ~IdQueue() { queue_free(&q_); }
-    IdQueue(const IdQueue&) = delete;
-    IdQueue& operator=(const IdQueue&) = delete;
-    Queue* get() noexcept { return &q_; }
-
-private:
-    Queue q_;
-};
 
 }  // namespace
 

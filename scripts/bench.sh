@@ -207,13 +207,13 @@ PY
         say "      (dnf resolved the same data: $((dnf_i + dnf_u)) packages)"
         return 0
     fi
-    # Rollback copies of installed packages (reason "installed") are carried, not installed:
+    # Rollback copies of installed packages (reason "rollback") are carried, not installed:
     # dnf has nothing to compare them with.
     local ours_n ours_detail our_med our_rss our_all
     read -r ours_n ours_detail < <(python3 - "$work/ours.out" <<'PY'
 import collections, json, sys
 reasons = collections.Counter(p["reason"] for p in json.load(open(sys.argv[1]))["packages"])
-print(sum(n for r, n in reasons.items() if r != "installed"),
+print(sum(n for r, n in reasons.items() if r != "rollback"),
       ", ".join(f"{r} {n}" for r, n in sorted(reasons.items())) or "none")
 PY
 )

@@ -10,33 +10,13 @@
 namespace fs = std::filesystem;
 using namespace airgap;
 
+using test::openssl;
+using test::openssl_fingerprint;
+using test::read_file;
+
 namespace {
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-test::CommandResult bundler(std::vector<std::string> args) {
-    args.insert(args.begin(), test::binary("ovirt-bundler").string());
-    return test::run_command(args);
-}
-
-test::CommandResult openssl(std::vector<std::string> args) {
-    args.insert(args.begin(), "openssl");
-    return test::run_command(args);
-}
-
-std::string openssl_fingerprint(const fs::path& cert) {
-    auto r = openssl({"x509", "-in", cert.string(), "-noout", "-fingerprint", "-sha256"});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    auto eq = r.out.find('=');
-    std::string fp = eq == std::string::npos ? r.out : r.out.substr(eq + 1);
-    while (!fp.empty() && fp.back() == '\n') fp.pop_back();
-    return fp;
-}
+test::CommandResult bundler(const std::vector<std::string>& args) { return test::run_binary("ovirt-bundler", args); }
 
 TEST(Keygen, DefaultsToEcdsaP384SelfSignedAndSaysWhatItWrote) {
     test::TempDir tmp;

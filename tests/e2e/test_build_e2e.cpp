@@ -20,37 +20,9 @@
 #include "tests/shared/testkit.hpp"
 
 namespace fs = std::filesystem;
-using airgap::test::binary;
-using airgap::test::CommandResult;
-using airgap::test::copy_world_root;
-using airgap::test::HttpServer;
-using airgap::test::installed_nevras;
-using airgap::test::run_command;
-using airgap::test::TempDir;
-using airgap::test::world_dir;
-using airgap::test::world_dnf;
+using namespace airgap::test;
 
 namespace {
-
-const std::vector<std::string> kRepos = {"centos-base", "centos-updates", "ovirt-4.3-epel", "ovirt-4.3"};
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const fs::path& path, const std::string& text) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << text;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> out;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) out.push_back(line);
-    return out;
-}
 
 std::string last_line(const std::string& text) {
     auto lines = lines_of(text);
@@ -68,16 +40,14 @@ std::set<std::string> files_under(const fs::path& dir) {
 class BuildE2E : public ::testing::Test {
 public:
     void SetUp() override {
-        ASSERT_TRUE(fs::exists(world_dir() / ".stamp"))
-            << "no test world in " << world_dir() << ": run the world_build test or scripts/make-world.sh";
+        ASSERT_TRUE(world_is_built());
         server_ = std::make_unique<HttpServer>(world_dir() / "repos");
-        CommandResult k =
-            run_command({binary("ovirt-bundler").string(), "keygen", "--out", (tmp_.path() / "keys").string()});
+        CommandResult k = run_binary("ovirt-bundler", {"keygen", "--out", (tmp_.path() / "keys").string()});
         ASSERT_EQ(k.exit_code, 0) << k.out << k.err;
         root_ = copy_world_root("engine-4.3.7", tmp_.path());
         inventory_ = tmp_.path() / "engine.inventory";
-        CommandResult i = run_command({binary("ovirt-applier").string(), "inventory", "--role", "engine", "--root",
-                                       root_.string(), "-o", inventory_.string()});
+        CommandResult i = run_binary(
+            "ovirt-applier", {"inventory", "--role", "engine", "--root", root_.string(), "-o", inventory_.string()});
         ASSERT_EQ(i.exit_code, 0) << i.out << i.err;
     }
 
@@ -88,8 +58,7 @@ public:
     CommandResult build(const fs::path& out, const std::vector<std::string>& extra = {}) {
         std::vector<std::string> argv = {binary("ovirt-bundler").string(), "build", "-m",
                                          (world_dir() / "manifest.yaml").string()};
-        for (const auto& repo : kRepos)
-            argv.insert(argv.end(), {"--repo-url", repo + "=" + server_->url() + "/" + repo});
+        for (const auto& arg : world_repo_url_args(server_->url())) argv.push_back(arg);
         argv.insert(argv.end(), {"--cache", (tmp_.path() / "cache").string(), "--inventory", inventory_.string(),
                                  "--sign-key", key().string(), "--sign-cert", cert().string(), "-o", out.string()});
         argv.insert(argv.end(), extra.begin(), extra.end());
@@ -182,7 +151,7 @@ TEST_F(BuildE2E, DirectoryBundleIsSignedCompleteAndUpdatesTheEngineOffline) {
                                         "repoclosure",
                                         "--setopt=reposdir=/nonexistent",
                                         "--setopt=cachedir=" + (tmp_.path() / "dnfcache").string()};
-    for (const auto& repo : kRepos) {
+    for (const auto& repo : world_repos()) {
         closure.push_back("--repofrompath=bundle-" + repo + "," + (out / "repos" / repo).string());
         closure.push_back("--repofrompath=world-" + repo + "," + (world_dir() / "repos" / repo).string());
         closure.push_back("--check=bundle-" + repo);
@@ -208,12 +177,12 @@ TEST_F(BuildE2E, DirectoryBundleIsSignedCompleteAndUpdatesTheEngineOffline) {
     EXPECT_NE(installed_nevras(offline), installed_nevras(root_));
 
     // inspect shows it, and says it did not verify.
-    CommandResult i = run_command({binary("ovirt-bundler").string(), "inspect", out.string()});
+    CommandResult i = run_binary("ovirt-bundler", {"inspect", out.string()});
     EXPECT_EQ(i.exit_code, 0) << i.err;
     EXPECT_NE(i.out.find("id:       " + j["id"].get<std::string>()), std::string::npos) << i.out;
     EXPECT_NE(i.out.find("CN=ovirt-airgap bundle signing (not verified: use ovirt-applier verify)"), std::string::npos)
         << i.out;
-    CommandResult ij = run_command({binary("ovirt-bundler").string(), "inspect", out.string(), "--json"});
+    CommandResult ij = run_binary("ovirt-bundler", {"inspect", out.string(), "--json"});
     ASSERT_EQ(ij.exit_code, 0) << ij.err;
     nlohmann::json summary = nlohmann::json::parse(ij.out);
     EXPECT_EQ(summary["serial"], j["serial"]);
@@ -247,7 +216,7 @@ TEST_F(BuildE2E, IsoIsReadByXorrisoAndBsdtarAndVerifies) {
     nlohmann::json j = bundle_json(dir);
     EXPECT_EQ(j["serial"], 7);
 
-    CommandResult i = run_command({binary("ovirt-bundler").string(), "inspect", out.string()});
+    CommandResult i = run_binary("ovirt-bundler", {"inspect", out.string()});
     EXPECT_EQ(i.exit_code, 0) << i.err;
     EXPECT_NE(i.out.find("serial:   7\n"), std::string::npos) << i.out;
 }
@@ -281,8 +250,7 @@ TEST_F(BuildE2E, RefusesAnExistingOutputWithOneLine) {
 }
 
 TEST_F(BuildE2E, RefusesAKeyThatDoesNotMatchTheCertificateBeforeDownloading) {
-    CommandResult k =
-        run_command({binary("ovirt-bundler").string(), "keygen", "--out", (tmp_.path() / "other").string()});
+    CommandResult k = run_binary("ovirt-bundler", {"keygen", "--out", (tmp_.path() / "other").string()});
     ASSERT_EQ(k.exit_code, 0) << k.err;
     fs::path out = tmp_.path() / "bundle.iso";
     std::vector<std::string> argv = {binary("ovirt-bundler").string(),

@@ -34,24 +34,6 @@ using namespace airgap::repo;
 
 namespace {
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const fs::path& path, const std::string& text) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << text;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) lines.push_back(line);
-    return lines;
-}
-
 // The first word of each calls.log line with its setup version: "engine-setup 4.3.10.4-1.el7".
 std::vector<std::string> calls(const fs::path& root) {
     std::vector<std::string> out;
@@ -537,12 +519,14 @@ bool wait_for_file(const fs::path& file, std::chrono::seconds limit = std::chron
 // test presses Ctrl-C (it says so in STARTED); otherwise the world's dnf.
 fs::path holding_package_manager(const fs::path& dir) {
     fs::path script = dir / "pm.sh";
-    write_file(script, "#!/bin/sh\n"
-                       "case \"$*\" in *'ovirt*setup*'*)\n"
-                       "  if [ -e '" + (dir / "HOLD").string() + "' ]; then touch '" + (dir / "STARTED").string() +
-                           "'; sleep 120; exit 1; fi;;\n"
-                       "esac\n"
-                       "exec '" + (world_dir() / "bin/dnf").string() + "' \"$@\"\n");
+    const std::string hold = (dir / "HOLD").string(), started = (dir / "STARTED").string();
+    const std::string dnf = (world_dir() / "bin/dnf").string();
+    std::string text = "#!/bin/sh\n";
+    text += "case \"$*\" in *'ovirt*setup*'*)\n";
+    text += "  if [ -e '" + hold + "' ]; then touch '" + started + "'; sleep 120; exit 1; fi;;\n";
+    text += "esac\n";
+    text += "exec '" + dnf + "' \"$@\"\n";
+    write_file(script, text);
     fs::permissions(script, fs::perms::owner_all);
     return script;
 }
@@ -754,4 +738,6 @@ TEST(EngineE2E, HostUpdateWithAHostTheEngineDoesNotKnowIsExit1) {
     CommandResult by_address =
         run_command(host_update_argv(engine, root, state, {"--host-name", "host2.example.com", "--dry-run"}));
     EXPECT_EQ(by_address.exit_code, 0) << by_address.out << by_address.err;
+    EXPECT_NE(by_address.out.find("ovirt-applier: the Engine knows this host as host2\n"), std::string::npos)
+        << by_address.out;
 }

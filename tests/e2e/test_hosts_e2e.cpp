@@ -1,5 +1,10 @@
 // `ovirt-applier hosts` end to end against the stand-in Engine: each rule and each fault,
 // with the exit code and the line a user reads, and the re-run that resumes.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -287,7 +292,7 @@ TEST(HostsE2e, VmsThatCannotMigrateAreRefusedOrStoppedAndStarted) {
 
 TEST(HostsE2e, DroppedConnectionsAndAnExpiredTokenAreRidden) {
     json scenario = three_host_scenario();
-    scenario["drop"] = 2;             // the first two API requests die without an answer
+    scenario["drop"] = 2;                 // the first two API requests die without an answer
     scenario["hosts"][2]["hold"] = true;  // host3's upgrade waits: the applier polls it meanwhile
     FakeEngine engine(scenario);
     TempDir state;
@@ -325,6 +330,56 @@ TEST(HostsE2e, EngineGoneMidRolloutFailsAndTheRerunResumes) {
     CommandResult again = run_hosts(engine, state.path());
     ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
     EXPECT_EQ(lines_with(again.out, "host3: already upgraded").size(), 1u) << again.out;
+    json s = engine.state();
+    for (const char* h : {"host1", "host2", "host3"}) EXPECT_EQ(s["hosts"][h]["upgraded"], 1) << h;
+}
+
+// SIGINT (as `kill -INT` from another shell: the applier alone) while a host upgrades: the
+// wait ends at once, the host is journaled as interrupted, the cluster leaves upgrade mode,
+// exit 130 with one line; the re-run follows the host on.
+TEST(HostsE2e, InterruptStopsWith130AndTheRerunResumes) {
+    json scenario = three_host_scenario();
+    scenario["hosts"][2]["hold"] = true;
+    FakeEngine engine(scenario);
+    TempDir state;
+    std::vector<std::string> argv = {"env", "OVIRT_AIRGAP_POLL_MS=20"};
+    for (auto& a : engine.applier(state.path())) argv.push_back(a);
+    const auto out = state.path() / "applier.out", err = state.path() / "applier.err";
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(o, 1);
+        dup2(e, 2);
+        std::vector<char*> args;
+        for (auto& a : argv) args.push_back(a.data());
+        args.push_back(nullptr);
+        execvp(args[0], args.data());
+        _exit(127);
+    }
+    wait_until(engine, "host3 upgrading",
+               [](const json& s) { return s["hosts"]["host3"]["status"] == "preparing_for_maintenance"; });
+    kill(pid, SIGINT);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status)) << slurp(out) << slurp(err);
+    EXPECT_EQ(WEXITSTATUS(status), 130) << slurp(out) << slurp(err);
+    EXPECT_EQ(slurp(err),
+              "ovirt-applier: error: interrupted during step host:host3; run the same command again to resume\n");
+    EXPECT_EQ(posts(engine, "upgrade").back(), "POST clusters/Default finish/upgrade");
+    json journal = json::parse(slurp(state.path() / "journal.json"));
+    for (const auto& step : journal["steps"])
+        if (step["name"] == "host:host3") {
+            EXPECT_EQ(step["status"], "failed");
+            EXPECT_EQ(step["error"], "interrupted");
+        }
+
+    engine.control({{"hosts", {{"host3", {{"hold", false}}}}}});
+    CommandResult again = run_hosts(engine, state.path());
+    ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+    EXPECT_EQ(lines_with(again.out, "resuming").front(),
+              "ovirt-applier: resuming the rollout of cluster Default at host:host3");
     json s = engine.state();
     for (const char* h : {"host1", "host2", "host3"}) EXPECT_EQ(s["hosts"][h]["upgraded"], 1) << h;
 }

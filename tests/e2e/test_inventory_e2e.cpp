@@ -13,28 +13,9 @@
 #include "tests/shared/testkit.hpp"
 
 namespace fs = std::filesystem;
-using airgap::test::binary;
-using airgap::test::CommandResult;
-using airgap::test::copy_world_root;
-using airgap::test::run_command;
-using airgap::test::TempDir;
-using airgap::test::world_dir;
+using namespace airgap::test;
 
 namespace {
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const fs::path& path, const std::string& text) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << text;
-}
-
-std::size_t line_count(const std::string& text) {
-    return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
-}
 
 std::vector<std::vector<std::string>> token_lines(const std::string& text) {
     std::vector<std::vector<std::string>> lines;
@@ -76,15 +57,11 @@ bool lists_package(const std::vector<std::vector<std::string>>& lines, const Ins
 
 class InventoryE2E : public ::testing::Test {
 protected:
-    void SetUp() override {
-        ASSERT_TRUE(fs::exists(world_dir() / ".stamp"))
-            << "no test world in " << world_dir() << ": run the world_build test or scripts/make-world.sh";
-    }
+    void SetUp() override { ASSERT_TRUE(world_is_built()); }
 
-    CommandResult inventory(const std::vector<std::string>& args) {
-        std::vector<std::string> argv = {binary("ovirt-applier").string(), "inventory"};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return run_command(argv);
+    CommandResult inventory(std::vector<std::string> args) {
+        args.insert(args.begin(), "inventory");
+        return run_binary("ovirt-applier", args);
     }
 
     TempDir tmp_;

@@ -16,41 +16,15 @@
 #include "tests/shared/testkit.hpp"
 
 namespace fs = std::filesystem;
-using airgap::test::binary;
-using airgap::test::CommandResult;
-using airgap::test::copy_world_root;
-using airgap::test::dnf_transaction_packages;
-using airgap::test::HttpServer;
-using airgap::test::installed_nevras;
-using airgap::test::run_command;
-using airgap::test::TempDir;
-using airgap::test::world_dir;
-using airgap::test::world_dnf;
+using namespace airgap::test;
 
 namespace {
-
-const std::vector<std::string> kRepos = {"centos-base", "centos-updates", "ovirt-4.3-epel", "ovirt-4.3"};
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const fs::path& path, const std::string& text) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << text;
-}
-
-std::size_t line_count(const std::string& text) {
-    return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
-}
 
 // The world's repos served over HTTP on loopback, and the resolve command line that uses them.
 class ResolveE2E : public ::testing::Test {
 public:
     void SetUp() override {
-        ASSERT_TRUE(fs::exists(world_dir() / ".stamp"))
-            << "no test world in " << world_dir() << ": run the world_build test or scripts/make-world.sh";
+        ASSERT_TRUE(world_is_built());
         server_ = std::make_unique<HttpServer>(world_dir() / "repos");
     }
 
@@ -58,8 +32,7 @@ public:
     CommandResult resolve(const std::vector<std::string>& args, const fs::path& manifest = {}) {
         std::vector<std::string> argv = {binary("ovirt-bundler").string(), "resolve", "-m",
                                          (manifest.empty() ? world_dir() / "manifest.yaml" : manifest).string()};
-        for (const auto& repo : kRepos)
-            argv.insert(argv.end(), {"--repo-url", repo + "=" + server_->url() + "/" + repo});
+        for (const auto& arg : world_repo_url_args(server_->url())) argv.push_back(arg);
         argv.insert(argv.end(), {"--cache", (tmp_.path() / "cache").string()});
         argv.insert(argv.end(), args.begin(), args.end());
         return run_command(argv);
@@ -68,8 +41,8 @@ public:
     // ovirt-applier inventory --role ROLE --root ROOT -o TMP/ROLE.inventory
     fs::path inventory(const std::string& role, const fs::path& root) {
         fs::path file = tmp_.path() / (role + ".inventory");
-        CommandResult r = run_command({binary("ovirt-applier").string(), "inventory", "--role", role, "--root",
-                                       root.string(), "-o", file.string()});
+        CommandResult r =
+            run_binary("ovirt-applier", {"inventory", "--role", role, "--root", root.string(), "-o", file.string()});
         EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
         return file;
     }
@@ -93,7 +66,7 @@ std::vector<std::string> json_nevras(const std::string& out, std::vector<std::st
     for (const auto& p : doc.value("packages", nlohmann::json::array())) {
         for (const char* key : {"nevra", "repo", "size", "reason"}) EXPECT_TRUE(p.contains(key)) << key << ": " << p;
         nevras.push_back(p.value("nevra", ""));
-        EXPECT_TRUE(std::count(kRepos.begin(), kRepos.end(), p.value("repo", ""))) << p;
+        EXPECT_TRUE(std::count(world_repos().begin(), world_repos().end(), p.value("repo", ""))) << p;
     }
     if (problems)
         for (const auto& text : doc.value("problems", nlohmann::json::array()))

@@ -15,37 +15,9 @@
 #include "tests/shared/testkit.hpp"
 
 namespace fs = std::filesystem;
-using airgap::test::CommandResult;
-using airgap::test::copy_world_root;
-using airgap::test::dnf_transaction_packages;
-using airgap::test::installed_nevras;
-using airgap::test::run_command;
-using airgap::test::source_path;
-using airgap::test::TempDir;
-using airgap::test::world_dir;
-using airgap::test::world_dnf;
+using namespace airgap::test;
 
 namespace {
-
-const std::vector<std::string> kRepos = {"centos-base", "centos-updates", "ovirt-4.3-epel", "ovirt-4.3"};
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const fs::path& path, const std::string& text) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << text;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) lines.push_back(line);
-    return lines;
-}
 
 // The package list a root is built from (tests/data/world/roots/NAME.list), sorted.
 std::vector<std::string> root_list(const std::string& name) {
@@ -58,7 +30,7 @@ std::vector<std::string> root_list(const std::string& name) {
 
 std::vector<fs::path> world_rpms() {
     std::vector<fs::path> rpms;
-    for (const auto& repo : kRepos)
+    for (const auto& repo : world_repos())
         for (const auto& entry : fs::directory_iterator(world_dir() / "repos" / repo / "Packages"))
             if (entry.path().extension() == ".rpm") rpms.push_back(entry.path());
     std::sort(rpms.begin(), rpms.end());
@@ -80,10 +52,7 @@ std::string repodata(const std::string& repo, const std::string& type) {
 
 class World : public ::testing::Test {
 protected:
-    void SetUp() override {
-        ASSERT_TRUE(fs::exists(world_dir() / ".stamp"))
-            << "no test world in " << world_dir() << ": run the world_build test or scripts/make-world.sh";
-    }
+    void SetUp() override { ASSERT_TRUE(world_is_built()); }
 };
 
 TEST_F(World, EveryPackageIsSignedWithTheWorldKeyAndItsDigestsAreGood) {
@@ -129,7 +98,7 @@ TEST_F(World, UnsignedOrForeignKeyIsNotAccepted) {
 }
 
 TEST_F(World, ReposHaveRepodataForDnfAndEl7Yum) {
-    for (const auto& repo : kRepos) {
+    for (const auto& repo : world_repos()) {
         std::string repomd = read_file(world_dir() / "repos" / repo / "repodata/repomd.xml");
         for (const char* type : {"primary", "filelists", "other", "primary_db", "filelists_db", "other_db"})
             EXPECT_NE(repomd.find("<data type=\"" + std::string(type) + "\">"), std::string::npos)

@@ -15,24 +15,10 @@
 using namespace airgap;
 using namespace airgap::repo;
 namespace fs = std::filesystem;
+using test::write_file;
+using test::write_random_file;
 
 namespace {
-
-void write_file(const fs::path& path, const std::string& content) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << content;
-}
-
-void write_random_file(const fs::path& path, std::size_t size, unsigned seed) {
-    std::mt19937_64 rng(seed);
-    std::string data(size, '\0');
-    for (std::size_t i = 0; i < size; i += 8) {
-        auto v = rng();
-        for (std::size_t j = 0; j < 8 && i + j < size; ++j) data[i + j] = static_cast<char>(v >> (8 * j));
-    }
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary).write(data.data(), static_cast<std::streamsize>(data.size()));
-}
 
 const std::string kLongName = "ovirt-engine-extension-aaa-ldap-setup-with-a-deliberately-long-name-for-joliet-and-rr-" +
                               std::string(60, 'x') + "-1.3.10-1.el7.noarch.rpm";

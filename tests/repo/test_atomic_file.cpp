@@ -15,15 +15,10 @@
 namespace fs = std::filesystem;
 using namespace airgap;
 using namespace airgap::repo;
+using test::error_of;
+using test::read_file;
 
 namespace {
-
-std::string read(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
 
 std::vector<std::string> names_in(const fs::path& dir) {
     std::vector<std::string> names;
@@ -38,16 +33,6 @@ mode_t mode_of(const fs::path& p) {
     return st.st_mode & 07777;
 }
 
-template <class E, class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "<no exception>";
-}
-
 }  // namespace
 
 TEST(AtomicFile, WritesANewFileWithExactModeAndNoTemp) {
@@ -56,7 +41,7 @@ TEST(AtomicFile, WritesANewFileWithExactModeAndNoTemp) {
     ::umask(077);  // the mode is applied exactly, whatever the umask
     write_file_atomic(target, "[base]\nbaseurl=file:///x\n", 0644);
     ::umask(022);
-    EXPECT_EQ(read(target), "[base]\nbaseurl=file:///x\n");
+    EXPECT_EQ(read_file(target), "[base]\nbaseurl=file:///x\n");
     EXPECT_EQ(mode_of(target), 0644u);
     EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"ovirt-airgap-base.repo"});
 }
@@ -66,7 +51,7 @@ TEST(AtomicFile, ReplacesAnExistingFile) {
     const fs::path target = dir.path() / "state.json";
     write_file_atomic(target, "old");
     write_file_atomic(target, "new and longer", 0600);
-    EXPECT_EQ(read(target), "new and longer");
+    EXPECT_EQ(read_file(target), "new and longer");
     EXPECT_EQ(mode_of(target), 0600u);
     EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"state.json"});
 }
@@ -81,7 +66,7 @@ TEST(AtomicFile, ThrowingWriterLeavesOldContentAndNoTemp) {
                                        throw StepFailed("disk on fire");
                                    }),
                  StepFailed);
-    EXPECT_EQ(read(target), "{\"old\": true}\n");
+    EXPECT_EQ(read_file(target), "{\"old\": true}\n");
     EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"journal.json"});
 }
 
@@ -91,7 +76,7 @@ TEST(AtomicFile, ParentThatIsAFileFailsCleanly) {
     const fs::path target = dir.path() / "plain" / "x.json";
     EXPECT_EQ(error_of<ConfigError>([&] { write_file_atomic(target, "data"); }),
               "cannot write " + target.string() + ": Not a directory");
-    EXPECT_EQ(read(dir.path() / "plain"), "content");
+    EXPECT_EQ(read_file(dir.path() / "plain"), "content");
     EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"plain"});
 }
 
@@ -120,13 +105,13 @@ TEST(AtomicFile, CopyKeepsContentAndSourceMode) {
     for (size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>('a' + i % 26);
     write_file_atomic(dir.path() / "src.rpm", big, 0640);
     copy_file_atomic(dir.path() / "src.rpm", dir.path() / "dst.rpm");
-    EXPECT_EQ(read(dir.path() / "dst.rpm"), big);
+    EXPECT_EQ(read_file(dir.path() / "dst.rpm"), big);
     EXPECT_EQ(mode_of(dir.path() / "dst.rpm"), 0640u);
     copy_file_atomic(dir.path() / "src.rpm", dir.path() / "dst2.rpm", 0600);
     EXPECT_EQ(mode_of(dir.path() / "dst2.rpm"), 0600u);
     EXPECT_EQ(error_of<ConfigError>([&] { copy_file_atomic(dir.path() / "nope", dir.path() / "dst.rpm"); }),
               "cannot read " + (dir.path() / "nope").string() + ": No such file or directory");
-    EXPECT_EQ(read(dir.path() / "dst.rpm"), big);
+    EXPECT_EQ(read_file(dir.path() / "dst.rpm"), big);
 }
 
 TEST(AtomicFile, RemovesOnlyItsOwnStaleTemps) {
@@ -151,14 +136,14 @@ TEST(AtomicDir, CommitCreatesThenReplacesTheWholeTree) {
         EXPECT_FALSE(fs::exists(final_dir));
         d.commit();
     }
-    EXPECT_EQ(read(final_dir / "repos" / "a" / "one"), "1");
+    EXPECT_EQ(read_file(final_dir / "repos" / "a" / "one"), "1");
     {
         AtomicDir d(final_dir);
         write_file_atomic(d.path() / "two", "2");
         d.commit();
     }
     EXPECT_FALSE(fs::exists(final_dir / "repos"));
-    EXPECT_EQ(read(final_dir / "two"), "2");
+    EXPECT_EQ(read_file(final_dir / "two"), "2");
     EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"staged"});
 }
 
@@ -173,7 +158,7 @@ TEST(AtomicDir, UncommittedTreeIsRemovedAndTheOldOneKept) {
         write_file_atomic(d.path() / "deep" / "er" / "x", "x");
     }
     EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"staged"});
-    EXPECT_EQ(read(final_dir / "old"), "old");
+    EXPECT_EQ(read_file(final_dir / "old"), "old");
 }
 
 TEST(AtomicDir, RefusesToReplaceAFile) {
@@ -183,7 +168,7 @@ TEST(AtomicDir, RefusesToReplaceAFile) {
     fs::create_directories(dir.path() / "new");
     EXPECT_EQ(error_of<ConfigError>([&] { replace_dir_atomic(dir.path() / "new", final_dir); }),
               "cannot replace " + final_dir.string() + ": it exists and is not a directory");
-    EXPECT_EQ(read(final_dir), "a file");
+    EXPECT_EQ(read_file(final_dir), "a file");
 }
 
 TEST(FileLock, SecondLockerInAnotherProcessIsRefusedWithThePid) {

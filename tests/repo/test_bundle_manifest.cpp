@@ -11,6 +11,7 @@
 using namespace airgap;
 using namespace airgap::repo;
 using nlohmann::json;
+using test::error_of;
 
 namespace {
 
@@ -54,16 +55,6 @@ std::string refusal_of_text(const std::string& text) {
 }
 
 std::string refusal(const json& j) { return refusal_of_text(j.dump()); }
-
-template <class E, class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "<no exception>";
-}
 
 }  // namespace
 

@@ -23,18 +23,6 @@ using std::chrono::system_clock;
 
 namespace {
 
-void write_text(const fs::path& p, const std::string& text) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-}
-
-std::string read_text(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 // A signing key and certificate, made once per test binary (key generation is the slow part).
 struct Signer {
     fs::path key, cert;
@@ -57,9 +45,9 @@ struct BundleSpec {
 
 // A small signed bundle directory: one repo with a package and repodata, one key.
 fs::path make_bundle(const fs::path& dir, const BundleSpec& spec = {}) {
-    write_text(dir / "repos/r1/Packages/a-1-1.noarch.rpm", std::string(10000, 'a'));
-    write_text(dir / "repos/r1/repodata/repomd.xml", "<repomd/>\n");
-    write_text(dir / "keys/RPM-GPG-KEY-test", "-----BEGIN PGP PUBLIC KEY BLOCK-----\n");
+    write_file(dir / "repos/r1/Packages/a-1-1.noarch.rpm", std::string(10000, 'a'));
+    write_file(dir / "repos/r1/repodata/repomd.xml", "<repomd/>\n");
+    write_file(dir / "keys/RPM-GPG-KEY-test", "-----BEGIN PGP PUBLIC KEY BLOCK-----\n");
     BundleManifest m;
     m.id = new_bundle_id();
     m.serial = spec.serial;
@@ -75,7 +63,7 @@ fs::path make_bundle(const fs::path& dir, const BundleSpec& spec = {}) {
         m.files.push_back({f, d.size, d.sha256});
     }
     m.packages = {{"repos/r1/Packages/a-1-1.noarch.rpm", "a-1-1.noarch", "r1", "update"}};
-    write_text(dir / "bundle.json", serialize_bundle_manifest(m));
+    write_file(dir / "bundle.json", serialize_bundle_manifest(m));
     auto sig = sign_detached(dir / "bundle.json", signer(spec.signer).key, signer(spec.signer).cert);
     std::ofstream(dir / "bundle.json.p7s", std::ios::binary)
         .write(reinterpret_cast<const char*>(sig.data()), static_cast<std::streamsize>(sig.size()));
@@ -84,9 +72,9 @@ fs::path make_bundle(const fs::path& dir, const BundleSpec& spec = {}) {
 
 // A stand-in target: some /etc, a repo file, an "rpmdb" file. Listing with contents.
 fs::path make_root(const fs::path& dir) {
-    write_text(dir / "etc/yum.repos.d/CentOS-Base.repo", "[base]\nname=Base\nmirrorlist=http://x/\n");
-    write_text(dir / "etc/os-release", "NAME=\"CentOS Linux\"\n");
-    write_text(dir / "var/lib/rpm/Packages", "rpmdb");
+    write_file(dir / "etc/yum.repos.d/CentOS-Base.repo", "[base]\nname=Base\nmirrorlist=http://x/\n");
+    write_file(dir / "etc/os-release", "NAME=\"CentOS Linux\"\n");
+    write_file(dir / "var/lib/rpm/Packages", "rpmdb");
     return dir;
 }
 
@@ -147,7 +135,7 @@ TEST(BundleVerify, AcceptsAGoodDirectoryTarAndIso) {
 TEST(BundleVerify, RefusesATamperedFileInADirectoryAndATar) {
     TempDir t;
     fs::path dir = make_bundle(t.path() / "b");
-    write_text(dir / "repos/r1/Packages/a-1-1.noarch.rpm", std::string(9999, 'a') + "b");
+    write_file(dir / "repos/r1/Packages/a-1-1.noarch.rpm", std::string(9999, 'a') + "b");
     Refusal r = refuse(dir, t.path() / "w1");
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(r.err, "ovirt-applier: error: checksum mismatch for 'repos/r1/Packages/a-1-1.noarch.rpm'\n");
@@ -184,7 +172,7 @@ TEST(BundleVerify, RefusesAnUnsignedBundle) {
 TEST(BundleVerify, RefusesADotDotEntry) {
     TempDir t;
     fs::path dir = make_bundle(t.path() / "b");
-    write_text(t.path() / "evil", "x");
+    write_file(t.path() / "evil", "x");
     fs::path tar = t.path() / "evil.tar";
     CommandResult py = run_command({"python3", "-c",
                                     "import sys, tarfile\n"
@@ -234,7 +222,7 @@ TEST(BundleVerify, RefusesAnExpiredBundle) {
     TempDir t;
     auto now = system_clock::now();
     fs::path dir = make_bundle(t.path() / "b", BundleSpec{100, now - hours(72), now - hours(24), "good"});
-    std::string expires = parse_bundle_manifest(read_text(dir / "bundle.json")).expires;
+    std::string expires = parse_bundle_manifest(read_file(dir / "bundle.json")).expires;
     Refusal r = refuse(dir, t.path() / "w");
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(r.err, "ovirt-applier: error: bundle expired on " + expires + "\n");
@@ -266,7 +254,7 @@ TEST(BundleVerify, AnUnreadableTrustIsAUsageError) {
 TEST(BundleVerify, StagesATarByExtractingOnlyListedFilesAndUnstages) {
     TempDir t;
     fs::path dir = make_bundle(t.path() / "b");
-    write_text(dir / "unlisted.txt", "never used");
+    write_file(dir / "unlisted.txt", "never used");
     write_tar(dir, t.path() / "b.tar");
     VerifyOptions o;
     o.trust = signer("good").cert;
@@ -274,7 +262,7 @@ TEST(BundleVerify, StagesATarByExtractingOnlyListedFilesAndUnstages) {
     StagedBundle s = stage_bundle(v, t.path() / "staged", true);
     EXPECT_EQ(s.how, StagedBundle::How::extracted);
     EXPECT_EQ(s.dir, t.path() / "staged" / v.manifest.id);
-    EXPECT_EQ(read_text(s.dir / "repos/r1/repodata/repomd.xml"), "<repomd/>\n");
+    EXPECT_EQ(read_file(s.dir / "repos/r1/repodata/repomd.xml"), "<repomd/>\n");
     EXPECT_FALSE(fs::exists(s.dir / "unlisted.txt"));
     unstage_bundle(s);
     EXPECT_FALSE(fs::exists(s.dir));

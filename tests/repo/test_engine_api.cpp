@@ -14,6 +14,7 @@ namespace airgap::repo {
 namespace {
 
 using nlohmann::json;
+using test::error_of;
 using test::FakeEngine;
 
 EngineConnection connect_to(const FakeEngine& engine) {
@@ -28,16 +29,6 @@ EngineConnection connect_to(const FakeEngine& engine) {
 
 std::size_t count(const std::vector<std::string>& log, const std::string& entry) {
     return static_cast<std::size_t>(std::count(log.begin(), log.end(), entry));
-}
-
-template <typename E, typename F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "(no error)";
 }
 
 TEST(EngineApi, LogsInListsHostsAndLogsOut) {

@@ -12,25 +12,13 @@
 #include <vector>
 
 #include "repo/error.hpp"
+#include "tests/shared/rpm_fixture.hpp"
 #include "tests/shared/testkit.hpp"
 
 namespace fs = std::filesystem;
-using airgap::test::run_command;
-using airgap::test::TempDir;
+using namespace airgap::test;
 
 namespace {
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void write_file(const fs::path& p, const std::string& text) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-}
 
 std::string uname_m() {
     auto r = run_command({"uname", "-m"});
@@ -41,17 +29,11 @@ std::string uname_m() {
 // /usr/share/NAME/data (a file primary.xml would not list).
 fs::path build_rpm(const fs::path& top, const std::string& name, const std::string& version,
                    const std::string& extra_preamble) {
-    fs::path spec = top / (name + ".spec");
-    write_file(spec, "Name: " + name + "\nVersion: " + version + "\nRelease: 1\nSummary: test package " + name +
-                         "\nLicense: MIT\nBuildArch: noarch\n" + extra_preamble +
-                         "\n%description\nTest.\n%install\nmkdir -p %{buildroot}/usr/bin %{buildroot}/usr/share/" +
-                         name + "\necho hi > %{buildroot}/usr/bin/" + name + "\necho data > %{buildroot}/usr/share/" +
-                         name + "/data\n%files\n/usr/bin/" + name + "\n/usr/share/" + name + "/data\n");
-    auto r = run_command({"rpmbuild", "-bb", "--quiet", "--define", "_topdir " + (top / "build").string(), "--define",
-                          "_rpmdir " + (top / "rpms").string(), "--define", "__os_install_post %{nil}", "--define",
-                          "_build_id_links none", spec.string()});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return top / "rpms" / "noarch" / (name + "-" + version + "-1.noarch.rpm");
+    return build_tiny_rpm(
+        top, {name, version, extra_preamble,
+              "mkdir -p %{buildroot}/usr/bin %{buildroot}/usr/share/" + name + "\necho hi > %{buildroot}/usr/bin/" +
+                  name + "\necho data > %{buildroot}/usr/share/" + name + "/data\n",
+              "/usr/bin/" + name + "\n/usr/share/" + name + "/data\n"});
 }
 
 // A root with an rpmdb holding three packages, an os-release, a hostname and two .repo files.
@@ -83,10 +65,9 @@ struct FakeMachine {
         write_file(root / "etc/yum.repos.d/extra.repo", "[extra]\nname=Extra\nbaseurl=file:///srv/extra\n");
     }
 
-    airgap::test::CommandResult inventory(const std::vector<std::string>& args) {
-        std::vector<std::string> argv = {airgap::test::binary("ovirt-applier").string(), "inventory"};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return run_command(argv);
+    CommandResult inventory(std::vector<std::string> args) {
+        args.insert(args.begin(), "inventory");
+        return run_binary("ovirt-applier", args);
     }
 };
 
@@ -166,12 +147,11 @@ TEST(Inventory, StdoutWithoutOutputOption) {
 
 TEST(Inventory, BadRoleAndMissingRpmdbAreOneLineErrors) {
     TempDir tmp;
-    auto bad_role = run_command({airgap::test::binary("ovirt-applier").string(), "inventory", "--role", "router"});
+    auto bad_role = run_binary("ovirt-applier", {"inventory", "--role", "router"});
     EXPECT_EQ(bad_role.exit_code, 1);
     EXPECT_NE(bad_role.err.find("router"), std::string::npos) << bad_role.err;
 
-    auto no_db = run_command(
-        {airgap::test::binary("ovirt-applier").string(), "inventory", "--role", "host", "--root", tmp.path().string()});
+    auto no_db = run_binary("ovirt-applier", {"inventory", "--role", "host", "--root", tmp.path().string()});
     EXPECT_EQ(no_db.exit_code, 1);
     EXPECT_EQ(no_db.err, "ovirt-applier: error: no rpm database in " + (tmp.path() / "var/lib/rpm").string() + "\n");
 }

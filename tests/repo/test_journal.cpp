@@ -18,6 +18,8 @@ namespace fs = std::filesystem;
 using namespace airgap;
 using namespace airgap::repo;
 using nlohmann::json;
+using test::error_of;
+using test::read_file;
 
 namespace {
 
@@ -25,23 +27,6 @@ const std::vector<std::string> kSteps = {"verify",       "stage",        "prefli
                                          "update-setup", "engine-setup", "yum-update", "finish"};
 const JournalBundle kBundle{"0b9d6a3e-4f1c-4c2a-9e77-2f6d1b8c5a10", 42, "/media/ovirt-4.3.10.iso"};
 const JournalBundle kOther{"11111111-2222-4333-8444-555555555555", 43, "/media/next.iso"};
-
-std::string read(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
-
-template <class E, class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "<no exception>";
-}
 
 // Runs `body` in a child process that then dies by SIGKILL (as if killed mid-run).
 template <class F>
@@ -70,7 +55,7 @@ TEST(Journal, FreshJournalIsWrittenWithEveryStepPending) {
     Journal j = Journal::open(state, "engine", kBundle, kSteps);
     EXPECT_FALSE(j.resumed());
     EXPECT_EQ(j.first_unfinished_step(), std::optional<std::size_t>(0));
-    json on_disk = json::parse(read(state / "journal.json"));
+    json on_disk = json::parse(read_file(state / "journal.json"));
     EXPECT_EQ(on_disk["state_version"], 1);
     EXPECT_EQ(on_disk["command"], "engine");
     EXPECT_EQ(on_disk["bundle"]["id"], kBundle.id);

@@ -11,25 +11,17 @@
 
 #include "repo/error.hpp"
 #include "tests/shared/http_server.hpp"
+#include "tests/shared/rpm_fixture.hpp"
 #include "tests/shared/testkit.hpp"
 
 using namespace airgap;
 using namespace airgap::repo;
 namespace fs = std::filesystem;
+using test::read_file;
+using test::sha256sum;
+using test::write_file;
 
 namespace {
-
-std::string slurp(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void write(const fs::path& file, const std::string& text) { std::ofstream(file, std::ios::binary) << text; }
-
-std::string sha256_of(const fs::path& file) {
-    auto r = test::run_command({"sha256sum", file.string()});
-    return r.out.substr(0, 64);
-}
 
 // A port nothing listens on: bound once by us, then released.
 int closed_port() {
@@ -79,16 +71,8 @@ class Metadata : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         rpms_ = std::make_unique<test::TempDir>();
-        for (const std::string name : {"tiny-a", "tiny-b"}) {
-            fs::path spec = rpms_->path() / (name + ".spec");
-            write(spec, "Name: " + name +
-                            "\nVersion: 1.0\nRelease: 1\nSummary: test\nLicense: MIT\nBuildArch: noarch\n"
-                            "%description\ntest\n%files\n");
-            auto r = test::run_command({"rpmbuild", "-bb", "--quiet", "--define",
-                                        "_topdir " + (rpms_->path() / "top").string(), "--define",
-                                        "_rpmdir " + rpms_->path().string(), spec.string()});
-            ASSERT_EQ(r.exit_code, 0) << r.err;
-        }
+        for (const std::string name : {"tiny-a", "tiny-b"})
+            test::build_tiny_rpm(rpms_->path(), {name, "1.0", "", "", ""});
     }
     static void TearDownTestSuite() { rpms_.reset(); }
 
@@ -101,7 +85,7 @@ protected:
     }
 
     void add_package(const std::string& name) {
-        fs::copy_file(rpms_->path() / "noarch" / (name + "-1.0-1.noarch.rpm"),
+        fs::copy_file(rpms_->path() / "rpms" / "noarch" / (name + "-1.0-1.noarch.rpm"),
                       repo_dir_ / (name + "-1.0-1.noarch.rpm"));
         auto r = test::run_command({"createrepo_c", "--quiet", "--no-database", repo_dir_.string()});
         ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -151,13 +135,13 @@ TEST_F(Metadata, FetchesOverHttpAndChecksEveryFile) {
     EXPECT_EQ(md->repo_id, "tiny");
     EXPECT_EQ(md->dir.parent_path(), cache_);
     EXPECT_EQ(md->dir.filename().string().rfind("tiny-", 0), 0u) << md->dir;
-    EXPECT_EQ(slurp(md->repomd), slurp(repo_dir_ / "repodata/repomd.xml"));
+    EXPECT_EQ(read_file(md->repomd), read_file(repo_dir_ / "repodata/repomd.xml"));
     EXPECT_EQ(md->primary, md->dir / href("primary"));
     EXPECT_EQ(md->filelists, md->dir / href("filelists"));
     EXPECT_TRUE(md->updateinfo.empty()) << "createrepo_c makes no updateinfo";
-    EXPECT_EQ(slurp(md->primary), slurp(repo_dir_ / href("primary")));
+    EXPECT_EQ(read_file(md->primary), read_file(repo_dir_ / href("primary")));
     EXPECT_FALSE(fs::exists(md->dir / href("other"))) << "changelogs are not needed";
-    EXPECT_EQ(md->revision, sha256_of(repo_dir_ / "repodata/repomd.xml"));
+    EXPECT_EQ(md->revision, sha256sum(repo_dir_ / "repodata/repomd.xml"));
     EXPECT_EQ(md->base_url, url());
     EXPECT_TRUE(log_.said("repo tiny: downloading metadata from " + url()));
 }
@@ -167,20 +151,20 @@ TEST_F(Metadata, FetchesFromAFileUrl) {
     r.baseurls = {"file://" + repo_dir_.string()};
     auto md = MetadataFetcher(cache_).fetch(r);
     ASSERT_TRUE(md);
-    EXPECT_EQ(slurp(md->primary), slurp(repo_dir_ / href("primary")));
-    EXPECT_EQ(md->revision, sha256_of(repo_dir_ / "repodata/repomd.xml"));
+    EXPECT_EQ(read_file(md->primary), read_file(repo_dir_ / href("primary")));
+    EXPECT_EQ(md->revision, sha256sum(repo_dir_ / "repodata/repomd.xml"));
 }
 
 TEST_F(Metadata, FollowsAMirrorlistPastADeadMirror) {
     std::string dead = "http://127.0.0.1:" + std::to_string(closed_port()) + "/repo/";
-    write(tmp_.path() / "mirrorlist", "# mirrors\n" + dead + "\n" + url() + "\n");
+    write_file(tmp_.path() / "mirrorlist", "# mirrors\n" + dead + "\n" + url() + "\n");
     RepoConfig r = http_repo();
     r.baseurls.clear();
     r.mirrorlist = server_->url() + "/mirrorlist";
     auto md = MetadataFetcher(cache_).fetch(r);
     ASSERT_TRUE(md);
     EXPECT_EQ(md->base_url, url());
-    EXPECT_EQ(slurp(md->primary), slurp(repo_dir_ / href("primary")));
+    EXPECT_EQ(read_file(md->primary), read_file(repo_dir_ / href("primary")));
 }
 
 namespace {
@@ -210,19 +194,19 @@ std::string metalink_for(const fs::path& repomd, const std::string& url, const s
 
 TEST_F(Metadata, FollowsAMetalinkAndChecksRepomdAgainstIt) {
     fs::path repomd = repo_dir_ / "repodata/repomd.xml";
-    write(tmp_.path() / "metalink", metalink_for(repomd, url(), sha256_of(repomd)));
+    write_file(tmp_.path() / "metalink", metalink_for(repomd, url(), sha256sum(repomd)));
     RepoConfig r = http_repo();
     r.baseurls.clear();
     r.metalink = server_->url() + "/metalink?repo=tiny&arch=x86_64";
     auto md = MetadataFetcher(cache_).fetch(r);
     ASSERT_TRUE(md);
     EXPECT_EQ(md->base_url, url());
-    EXPECT_EQ(md->revision, sha256_of(repomd));
+    EXPECT_EQ(md->revision, sha256sum(repomd));
 }
 
 TEST_F(Metadata, RepomdThatDoesNotMatchTheMetalinkIsRefused) {
     fs::path repomd = repo_dir_ / "repodata/repomd.xml";
-    write(tmp_.path() / "metalink", metalink_for(repomd, url(), std::string(64, '0')));
+    write_file(tmp_.path() / "metalink", metalink_for(repomd, url(), std::string(64, '0')));
     RepoConfig r = http_repo();
     r.baseurls.clear();
     r.metalink = server_->url() + "/metalink?repo=tiny";
@@ -258,8 +242,8 @@ TEST_F(Metadata, ChangedRepomdDownloadsAgain) {
     ASSERT_TRUE(second);
     EXPECT_NE(second->revision, first->revision);
     EXPECT_EQ(second->dir, first->dir) << "same URL config, same cache entry";
-    EXPECT_NE(slurp(second->primary).size(), 0u);
-    EXPECT_EQ(slurp(second->primary), slurp(repo_dir_ / href("primary")));
+    EXPECT_NE(read_file(second->primary).size(), 0u);
+    EXPECT_EQ(read_file(second->primary), read_file(repo_dir_ / href("primary")));
     auto reqs = server_->requests();
     EXPECT_NE(std::find(reqs.begin(), reqs.end(), "/repo/" + href("primary")), reqs.end());
     EXPECT_FALSE(fs::exists(first->primary)) << "the old primary went with the old entry";
@@ -289,7 +273,7 @@ TEST_F(Metadata, TruncatedPrimaryIsAnError) {
 }
 
 TEST_F(Metadata, TruncatedRepomdXmlIsAnError) {
-    std::string repomd = slurp(repo_dir_ / "repodata/repomd.xml");
+    std::string repomd = read_file(repo_dir_ / "repodata/repomd.xml");
     server_->serve_bytes("/repo/repodata/repomd.xml", repomd.substr(0, repomd.size() / 2));
     std::string err = fetch_error(http_repo());
     EXPECT_EQ(err.rfind("repo tiny: corrupt metadata from " + url() + ": ", 0), 0u) << err;
@@ -298,12 +282,12 @@ TEST_F(Metadata, TruncatedRepomdXmlIsAnError) {
 TEST_F(Metadata, FailedFetchLeavesTheOldCacheIntact) {
     auto first = MetadataFetcher(cache_).fetch(http_repo());
     ASSERT_TRUE(first);
-    std::string old_primary = slurp(first->primary);
+    std::string old_primary = read_file(first->primary);
     add_package("tiny-b");
     server_->serve_bytes("/repo/" + href("primary"), "garbage");
     EXPECT_NE(fetch_error(http_repo()), "(no error)");
-    EXPECT_EQ(slurp(first->primary), old_primary);
-    EXPECT_EQ(sha256_of(first->repomd), first->revision);
+    EXPECT_EQ(read_file(first->primary), old_primary);
+    EXPECT_EQ(sha256sum(first->repomd), first->revision);
     for (const auto& e : fs::directory_iterator(cache_)) {
         std::string f = e.path().filename().string();
         EXPECT_TRUE(f == first->dir.filename() || f.rfind(".tiny-", 0) == 0) << "left over: " << f;
@@ -314,16 +298,16 @@ TEST_F(Metadata, FailedFetchLeavesTheOldCacheIntact) {
     server_->clear_faults();
     auto third = MetadataFetcher(cache_).fetch(http_repo());
     ASSERT_TRUE(third);
-    EXPECT_EQ(third->revision, sha256_of(repo_dir_ / "repodata/repomd.xml"));
+    EXPECT_EQ(third->revision, sha256sum(repo_dir_ / "repodata/repomd.xml"));
 }
 
 TEST_F(Metadata, DamagedCacheIsDownloadedAgain) {
     auto first = MetadataFetcher(cache_).fetch(http_repo());
     ASSERT_TRUE(first);
-    write(first->primary, "damaged on disk");
+    write_file(first->primary, "damaged on disk");
     auto second = MetadataFetcher(cache_, &log_).fetch(http_repo());
     ASSERT_TRUE(second);
-    EXPECT_EQ(slurp(second->primary), slurp(repo_dir_ / href("primary")));
+    EXPECT_EQ(read_file(second->primary), read_file(repo_dir_ / href("primary")));
     EXPECT_TRUE(log_.said("repo tiny: cached metadata is damaged"));
 }
 
@@ -361,7 +345,7 @@ TEST_F(Metadata, DisabledRepoIsNotFetched) {
 // The test server itself: what librepo relies on.
 TEST(HttpServer, ServesGetHeadRangesAndFaults) {
     test::TempDir dir;
-    write(dir.path() / "f.txt", "0123456789");
+    write_file(dir.path() / "f.txt", "0123456789");
     test::HttpServer server(dir.path());
     EXPECT_EQ(server.url(), "http://127.0.0.1:" + std::to_string(server.port()));
 

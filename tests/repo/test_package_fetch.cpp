@@ -14,28 +14,17 @@
 #include "repo/error.hpp"
 #include "repo/metadata.hpp"
 #include "tests/shared/http_server.hpp"
+#include "tests/shared/rpm_fixture.hpp"
 #include "tests/shared/testkit.hpp"
 
 namespace airgap::repo {
 namespace {
 
 namespace fs = std::filesystem;
+using test::must;
+using test::read_file;
 using test::run_command;
-
-void write_file(const fs::path& path, const std::string& text) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void must(const std::vector<std::string>& argv) {
-    auto r = run_command(argv);
-    ASSERT_EQ(r.exit_code, 0) << argv[0] << ": " << r.out << r.err;
-}
+using test::write_file;
 
 constexpr std::size_t kPayload = 300000;  // random, so each rpm is about this big
 
@@ -49,16 +38,13 @@ struct Repo {
         dir = tmp.path() / "repo";
         for (const char* name : {"pkga", "pkgb", "pkgc"}) {
             const std::string n = name;
-            write_file(tmp.path() / (n + ".spec"),
-                       "Name: " + n + "\nVersion: 1.0\nRelease: 1\nSummary: test\nLicense: MIT\nBuildArch: noarch\n" +
-                           "%description\ntest\n%install\nmkdir -p %{buildroot}/usr/share/" + n + "\n" + "head -c " +
-                           std::to_string(kPayload) + " /dev/urandom > %{buildroot}/usr/share/" + n +
-                           "/data\n%files\n/usr/share/" + n + "/data\n");
-            must({"rpmbuild", "--define", "_topdir " + (tmp.path() / "top").string(), "-bb",
-                  (tmp.path() / (n + ".spec")).string()});
+            const fs::path rpm = test::build_tiny_rpm(
+                tmp.path(), {n, "1.0", "",
+                             "mkdir -p %{buildroot}/usr/share/" + n + "\nhead -c " + std::to_string(kPayload) +
+                                 " /dev/urandom > %{buildroot}/usr/share/" + n + "/data\n",
+                             "/usr/share/" + n + "/data\n"});
             fs::create_directories(dir / "Packages");
-            fs::copy_file(tmp.path() / "top" / "RPMS" / "noarch" / (n + "-1.0-1.noarch.rpm"),
-                          dir / "Packages" / (n + "-1.0-1.noarch.rpm"));
+            fs::copy_file(rpm, dir / "Packages" / (n + "-1.0-1.noarch.rpm"));
             PackageRequest p;
             p.repo_id = "test";
             p.nevra = n + "-1.0-1.noarch";

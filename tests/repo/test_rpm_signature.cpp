@@ -9,28 +9,17 @@
 
 #include "repo/error.hpp"
 #include "tests/shared/http_server.hpp"
+#include "tests/shared/rpm_fixture.hpp"
 #include "tests/shared/testkit.hpp"
 
 namespace airgap::repo {
 namespace {
 
 namespace fs = std::filesystem;
+using test::must;
+using test::read_file;
 using test::run_command;
-
-void write_file(const fs::path& path, const std::string& text) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void must(const std::vector<std::string>& argv) {
-    auto r = run_command(argv);
-    ASSERT_EQ(r.exit_code, 0) << argv[0] << ": " << r.out << r.err;
-}
+using test::write_file;
 
 // Everything built once per test process: two GPG keys, one package and its variants.
 struct World {
@@ -59,13 +48,10 @@ struct World {
         other_key_id = fpr.substr(32);
         for (auto& c : other_key_id) c = static_cast<char>(std::tolower(c));
 
-        write_file(d / "pkga.spec",
-                   "Name: pkga\nVersion: 1.0\nRelease: 1\nSummary: test\nLicense: MIT\nBuildArch: noarch\n"
-                   "%description\ntest\n%install\nmkdir -p %{buildroot}/usr/share/pkga\n"
-                   "echo hello > %{buildroot}/usr/share/pkga/file\n%files\n/usr/share/pkga/file\n");
-        must({"rpmbuild", "--define", "_topdir " + (d / "top").string(), "--define",
-              "_dbpath " + (d / "rpmdb").string(), "-bb", (d / "pkga.spec").string()});
-        const fs::path built = d / "top" / "RPMS" / "noarch" / "pkga-1.0-1.noarch.rpm";
+        const fs::path built = test::build_tiny_rpm(
+            d,
+            {"pkga", "1.0", "", "mkdir -p %{buildroot}/usr/share/pkga\necho hello > %{buildroot}/usr/share/pkga/file\n",
+             "/usr/share/pkga/file\n"});
         unsigned_rpm = d / "unsigned.rpm";
         signed_rpm = d / "signed.rpm";
         other_rpm = d / "other.rpm";

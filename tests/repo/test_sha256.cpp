@@ -13,26 +13,8 @@ using namespace airgap;
 using namespace airgap::repo;
 namespace fs = std::filesystem;
 
-namespace {
-
-// Pseudo-random content, so that a file is not compressible or trivially patterned.
-void write_random_file(const fs::path& path, std::size_t size, unsigned seed) {
-    std::mt19937_64 rng(seed);
-    std::string data(size, '\0');
-    for (std::size_t i = 0; i < size; i += 8) {
-        auto v = rng();
-        for (std::size_t j = 0; j < 8 && i + j < size; ++j) data[i + j] = static_cast<char>(v >> (8 * j));
-    }
-    std::ofstream(path, std::ios::binary).write(data.data(), static_cast<std::streamsize>(data.size()));
-}
-
-std::string sha256sum(const fs::path& path) {
-    auto r = test::run_command({"sha256sum", path.string()});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.out.substr(0, 64);
-}
-
-}  // namespace
+using test::sha256sum;
+using test::write_random_file;
 
 TEST(Sha256, KnownVectors) {
     EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");

@@ -15,31 +15,18 @@
 namespace fs = std::filesystem;
 using namespace airgap;
 using repo::KeyType;
+using test::openssl;
+using test::openssl_fingerprint;
+using test::read_file;
+using test::write_file;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 namespace {
 
-void write_file(const fs::path& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-}
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 void write_bytes(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
     std::ofstream out(path, std::ios::binary);
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
-
-test::CommandResult openssl(std::vector<std::string> args) {
-    args.insert(args.begin(), "openssl");
-    return test::run_command(args);
 }
 
 // The check a security officer runs by hand (DESIGN.md, "Bundle").
@@ -61,16 +48,6 @@ std::string message_of(F&& f) {
     }
     ADD_FAILURE() << "no exception thrown";
     return {};
-}
-
-// "sha256 Fingerprint=AB:CD..." -> "AB:CD..."
-std::string openssl_fingerprint(const fs::path& cert) {
-    auto r = openssl({"x509", "-in", cert.string(), "-noout", "-fingerprint", "-sha256"});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    auto eq = r.out.find('=');
-    std::string fp = eq == std::string::npos ? r.out : r.out.substr(eq + 1);
-    while (!fp.empty() && fp.back() == '\n') fp.pop_back();
-    return fp;
 }
 
 class Signing : public ::testing::Test {

@@ -9,22 +9,12 @@
 #include "tests/shared/testkit.hpp"
 
 using namespace airgap::repo;
+using airgap::test::read_file;
 using airgap::test::TempDir;
+using airgap::test::write_file;
 namespace fs = std::filesystem;
 
 namespace {
-
-void write_text(const fs::path& p, const std::string& text) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-}
-
-std::string read_text(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 const char* kOvirtRepo =
     "[ovirt-4.3]\n"
@@ -65,15 +55,15 @@ TEST(YumRepos, DisablesEverySectionAndKeepsTheRest) {
 TEST(YumRepos, PlansAppliesAndRestoresOtherRepos) {
     TempDir t;
     fs::path d = t.path() / "etc/yum.repos.d";
-    write_text(d / "ovirt-4.3.repo", kOvirtRepo);
-    write_text(d / "off.repo", "[off]\nbaseurl=http://x/\nenabled=0\n");
-    write_text(d / "ovirt-airgap-1234.repo", "[ovirt-airgap-r]\nbaseurl=file:///x\n");
-    write_text(d / "notes.txt", "[x]\nenabled=1\n");
+    write_file(d / "ovirt-4.3.repo", kOvirtRepo);
+    write_file(d / "off.repo", "[off]\nbaseurl=http://x/\nenabled=0\n");
+    write_file(d / "ovirt-airgap-1234.repo", "[ovirt-airgap-r]\nbaseurl=file:///x\n");
+    write_file(d / "notes.txt", "[x]\nenabled=1\n");
     fs::permissions(d / "ovirt-4.3.repo", fs::perms(0640));
     auto changes = plan_disable_other_repos(d);
     ASSERT_EQ(changes.size(), 1u);
     EXPECT_EQ(changes[0].file, d / "ovirt-4.3.repo");
-    EXPECT_EQ(read_text(d / "ovirt-4.3.repo"), kOvirtRepo) << "planning writes nothing";
+    EXPECT_EQ(read_file(d / "ovirt-4.3.repo"), kOvirtRepo) << "planning writes nothing";
 
     EXPECT_EQ(repo_changes_from_json(repo_changes_to_json(changes)), changes);
     apply_repo_changes(changes);
@@ -81,22 +71,22 @@ TEST(YumRepos, PlansAppliesAndRestoresOtherRepos) {
     EXPECT_EQ(fs::status(d / "ovirt-4.3.repo").permissions(), fs::perms(0640));
 
     EXPECT_TRUE(restore_repo_changes(changes).empty());
-    EXPECT_EQ(read_text(d / "ovirt-4.3.repo"), kOvirtRepo);
+    EXPECT_EQ(read_file(d / "ovirt-4.3.repo"), kOvirtRepo);
     EXPECT_TRUE(restore_repo_changes(changes).empty()) << "idempotent";
-    EXPECT_EQ(read_text(d / "ovirt-4.3.repo"), kOvirtRepo);
+    EXPECT_EQ(read_file(d / "ovirt-4.3.repo"), kOvirtRepo);
 }
 
 TEST(YumRepos, LeavesAFileAPackageRewroteDuringTheRun) {
     TempDir t;
     fs::path d = t.path() / "etc/yum.repos.d";
-    write_text(d / "ovirt-4.3.repo", kOvirtRepo);
+    write_file(d / "ovirt-4.3.repo", kOvirtRepo);
     auto changes = plan_disable_other_repos(d);
     apply_repo_changes(changes);
-    write_text(d / "ovirt-4.3.repo", "[ovirt-4.3]\nname=4.3.10\n");  // ovirt-release43's update
+    write_file(d / "ovirt-4.3.repo", "[ovirt-4.3]\nname=4.3.10\n");  // ovirt-release43's update
     auto left = restore_repo_changes(changes);
     ASSERT_EQ(left.size(), 1u);
     EXPECT_EQ(left[0], d / "ovirt-4.3.repo");
-    EXPECT_EQ(read_text(d / "ovirt-4.3.repo"), "[ovirt-4.3]\nname=4.3.10\n");
+    EXPECT_EQ(read_file(d / "ovirt-4.3.repo"), "[ovirt-4.3]\nname=4.3.10\n");
 }
 
 TEST(YumRepos, WritesTheBundleRepoFileThatYumReads) {

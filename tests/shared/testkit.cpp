@@ -108,6 +108,16 @@ CommandResult openssl(std::vector<std::string> args) {
     return run_command(args);
 }
 
+std::string openssl_fingerprint(const fs::path& cert) {
+    auto r = openssl({"x509", "-in", cert.string(), "-noout", "-fingerprint", "-sha256"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    // "sha256 Fingerprint=AB:CD..." -> "AB:CD..."
+    auto eq = r.out.find('=');
+    std::string fp = eq == std::string::npos ? r.out : r.out.substr(eq + 1);
+    while (!fp.empty() && fp.back() == '\n') fp.pop_back();
+    return fp;
+}
+
 std::string sha256sum(const fs::path& path) {
     auto r = run_command({"sha256sum", path.string()});
     EXPECT_EQ(r.exit_code, 0) << r.err;

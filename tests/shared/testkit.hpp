@@ -47,6 +47,10 @@ void must(const std::vector<std::string>& argv);
 /// Runs the openssl CLI with `args`: the peer a security officer checks our crypto with.
 CommandResult openssl(std::vector<std::string> args);
 
+/// The SHA-256 fingerprint `openssl x509 -fingerprint -sha256` prints for the certificate
+/// `cert` ("AB:CD:..."); a failure of openssl fails the current test.
+std::string openssl_fingerprint(const std::filesystem::path& cert);
+
 /// The hex digest `sha256sum FILE` prints (the check a user runs by hand); a failure of
 /// sha256sum fails the current test.
 std::string sha256sum(const std::filesystem::path& path);
