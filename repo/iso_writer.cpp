@@ -122,8 +122,7 @@ std::string changed_source(const std::vector<SourceState>& sources) {
     for (const auto& src : sources) {
         struct stat st {};
         if (::lstat(src.path.c_str(), &st) != 0) return src.path + " vanished";
-        if (st.st_size != src.size || st.st_mtim.tv_sec != src.mtime.tv_sec ||
-            st.st_mtim.tv_nsec != src.mtime.tv_nsec)
+        if (st.st_size != src.size || st.st_mtim.tv_sec != src.mtime.tv_sec || st.st_mtim.tv_nsec != src.mtime.tv_nsec)
             return src.path + " changed while it was written (" + std::to_string(src.size) + " bytes, now " +
                    std::to_string(st.st_size) + ")";
     }

@@ -44,6 +44,26 @@ TEST(Sha256, HashFileMatchesSha256sum) {
     EXPECT_EQ(hash_file(empty), (FileDigest{0, sha256_hex("")}));
 }
 
+TEST(Sha256, LargeFileReadAheadOnASecondThreadMatchesSha256sum) {
+    test::TempDir dir;
+    // Large enough to be read on a second thread, and not a multiple of its block.
+    fs::path file = dir.path() / "big.rpm";
+    write_random_file(file, (21u << 20) + 777, 9);
+    FileDigest d = hash_file(file);
+    EXPECT_EQ(d.size, (21u << 20) + 777);
+    EXPECT_EQ(d.sha256, sha256sum(file));
+    // Aborting in the middle stops the reading thread cleanly (no hang, no crash).
+    std::uint64_t seen = 0;
+    EXPECT_THROW(hash_file(file,
+                           [&](std::uint64_t done) {
+                               seen = done;
+                               return done < (4u << 20);
+                           }),
+                 Interrupted);
+    EXPECT_GE(seen, 4u << 20);
+    EXPECT_LT(seen, 21u << 20);
+}
+
 TEST(Sha256, HashFileReportsProgressAndCanAbort) {
     test::TempDir dir;
     fs::path file = dir.path() / "payload";
