@@ -3,19 +3,12 @@
 #include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
-#include <condition_variable>
-#include <exception>
-#include <mutex>
 #include <stdexcept>
 #include <system_error>
-#include <thread>
-#include <tuple>
 #include <vector>
 
 #include "repo/error.hpp"
@@ -27,8 +20,10 @@ namespace airgap::repo {
 
 namespace {
 
-// 1 MiB reads: large enough that syscalls vanish next to hashing, small enough for flat memory.
-constexpr std::size_t kBlock = 1 << 20;
+// 128 KiB reads: the block is still in the L2 cache when SHA-256 reads it. Measured on a
+// 1.1 GB bundle: 1 MiB blocks 0.68 s, 128 KiB 0.62 s; a reader thread handing blocks to the
+// hashing one was slower still (0.75 s: the hand-offs cost more than the copy they hide).
+constexpr std::size_t kBlock = 128 << 10;
 // Writes into the page cache of at most 64 KiB: measured on ext4, 1 MiB writes cost 5x the
 // system time of 64 KiB ones for the same bytes.
 constexpr std::size_t kWriteChunk = 64 << 10;
@@ -90,122 +85,16 @@ std::string sha256_hex(std::string_view data) {
     return h.finish();
 }
 
-namespace {
-
-// Below this a file is hashed inline: a second thread would cost more than it saves.
-constexpr std::size_t kPipelineMin = 512 << 10;
-// Blocks in flight between the reading and the hashing thread: 4 x 256 KiB stays in L2/L3.
-constexpr std::size_t kPipeBlock = 256 << 10;
-constexpr std::size_t kPipeSlots = 4;
-
-// Reads a file into a small ring of blocks on its own thread, so that copying out of the page
-// cache (or waiting on the disk) overlaps with hashing: SHA-256, not read(), sets the pace.
-class ReadAhead {
-public:
-    ReadAhead(int fd, const fs::path& path) : fd_(fd), path_(path), thread_([this] { run(); }) {}
-    ~ReadAhead() {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            stop_ = true;
-        }
-        cv_.notify_all();
-        thread_.join();
-    }
-    ReadAhead(const ReadAhead&) = delete;
-    ReadAhead& operator=(const ReadAhead&) = delete;
-
-    /// The next block (empty at the end of the file); valid until release().
-    std::pair<const unsigned char*, std::size_t> next() {
-        std::unique_lock<std::mutex> lock(mutex_);
-        cv_.wait(lock, [&] { return consumed_ < produced_ || done_; });
-        if (consumed_ == produced_) {
-            if (error_) std::rethrow_exception(error_);
-            return {nullptr, 0};
-        }
-        const auto slot = consumed_ % kPipeSlots;
-        return {blocks_[slot].data(), lengths_[slot]};
-    }
-    void release() {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            ++consumed_;
-        }
-        cv_.notify_all();
-    }
-
-private:
-    void run() {
-        try {
-            for (;;) {
-                std::size_t slot;
-                {
-                    std::unique_lock<std::mutex> lock(mutex_);
-                    cv_.wait(lock, [&] { return stop_ || produced_ - consumed_ < kPipeSlots; });
-                    if (stop_) return;
-                    slot = produced_ % kPipeSlots;
-                }
-                auto& block = blocks_[slot];
-                if (block.empty()) block.resize(kPipeBlock);
-                std::size_t n = read_some(fd_, block.data(), block.size(), path_);
-                {
-                    std::lock_guard<std::mutex> lock(mutex_);
-                    if (n == 0) {
-                        done_ = true;
-                    } else {
-                        lengths_[slot] = n;
-                        ++produced_;
-                    }
-                }
-                cv_.notify_all();
-                if (n == 0) return;
-            }
-        } catch (...) {
-            {
-                std::lock_guard<std::mutex> lock(mutex_);
-                error_ = std::current_exception();
-                done_ = true;
-            }
-            cv_.notify_all();
-        }
-    }
-
-    int fd_;
-    const fs::path& path_;
-    std::array<std::vector<unsigned char>, kPipeSlots> blocks_;
-    std::array<std::size_t, kPipeSlots> lengths_{};
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    std::size_t produced_ = 0, consumed_ = 0;
-    bool done_ = false, stop_ = false;
-    std::exception_ptr error_;
-    std::thread thread_;  // last: starts once everything above exists
-};
-
-}  // namespace
-
 FileDigest hash_file(const fs::path& path, const std::function<bool(std::uint64_t)>& on_bytes) {
     // Read ahead aggressively: we read the whole file once, in order.
     Fd fd = open_sequential(path);
+    std::vector<unsigned char> buf(kBlock);
     Sha256 h;
     FileDigest result;
-    auto account = [&](std::size_t n) {
+    while (std::size_t n = read_some(fd.get(), buf.data(), buf.size(), path)) {
+        h.update(buf.data(), n);
         result.size += n;
         if (on_bytes && !on_bytes(result.size)) throw Interrupted("interrupted while hashing " + path.string());
-    };
-    struct stat st {};
-    if (::fstat(fd.get(), &st) == 0 && static_cast<std::size_t>(st.st_size) >= kPipelineMin) {
-        ReadAhead reader(fd.get(), path);
-        for (auto [data, n] = reader.next(); n > 0; std::tie(data, n) = reader.next()) {
-            h.update(data, n);
-            reader.release();
-            account(n);
-        }
-    } else {
-        std::vector<unsigned char> buf(kBlock);
-        while (std::size_t n = read_some(fd.get(), buf.data(), buf.size(), path)) {
-            h.update(buf.data(), n);
-            account(n);
-        }
     }
     result.sha256 = h.finish();
     return result;
