@@ -68,7 +68,9 @@ struct World {
         const fs::path old_home = d / "gnupg-2020";
         fs::create_directories(old_home);
         fs::permissions(old_home, fs::perms::owner_all);
-        write_file(old_home / "gpg.conf", "faked-system-time 20200101T000000\n");
+        // '!' stops that clock: each gpg process starts its own fake clock, so a running one let
+        // the signing process see the key as made "1 second in the future" and refuse it.
+        write_file(old_home / "gpg.conf", "faked-system-time 20200101T000000!\n");
         setenv("GNUPGHOME", old_home.c_str(), 1);
         must({"gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Airgap Old <old@example.org>", "rsa2048",
               "sign", "1d"});
