@@ -39,9 +39,9 @@ void print_plan_json(const repo::Plan& plan, std::ostream& out) {
 
 void print_plan_table(const repo::Plan& plan, std::ostream& out) {
     for (const auto& target : plan.targets)
-        out << target.label << ": " << (target.resolution.ok() ? std::to_string(target.resolution.packages.size()) +
-                                                                     " packages"
-                                                               : "problems") << "\n";
+        out << target.label << ": "
+            << (target.resolution.ok() ? std::to_string(target.resolution.packages.size()) + " packages" : "problems")
+            << "\n";
     if (plan.packages.empty()) {
         out << "Nothing to carry.\n";
         return;

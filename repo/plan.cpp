@@ -32,8 +32,8 @@ const std::vector<std::string> kRollbackPatterns = {"ovirt-engine*", "*-setup*"}
 SolvPool make_pool(const Plan& plan, const std::string& arch, const fs::path& cache_dir) {
     SolvPool pool(arch);
     for (const auto& md : plan.metadata) {
-        auto cfg = std::find_if(plan.repos.begin(), plan.repos.end(),
-                                [&](const RepoConfig& r) { return r.id == md.repo_id; });
+        auto cfg =
+            std::find_if(plan.repos.begin(), plan.repos.end(), [&](const RepoConfig& r) { return r.id == md.repo_id; });
         pool.add_repo(md, *cfg, cache_dir / "solv");
     }
     return pool;
@@ -84,13 +84,11 @@ Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
     std::vector<std::string> roles = request.roles;
     for (const auto& role : roles)
         if (!plan.manifest.roles.count(role))
-            throw ConfigError("unknown role '" + role + "': " + request.manifest.string() + " defines " +
-                              [&] {
-                                  std::string names;
-                                  for (const auto& [name, r] : plan.manifest.roles)
-                                      names += (names.empty() ? "" : ", ") + name;
-                                  return names;
-                              }());
+            throw ConfigError("unknown role '" + role + "': " + request.manifest.string() + " defines " + [&] {
+                std::string names;
+                for (const auto& [name, r] : plan.manifest.roles) names += (names.empty() ? "" : ", ") + name;
+                return names;
+            }());
     if (roles.empty() && request.inventories.empty())
         for (const auto& [name, role] : plan.manifest.roles) roles.push_back(name);
 

@@ -15,12 +15,12 @@ namespace airgap::repo {
 
 struct PlanRequest {
     std::filesystem::path manifest;
-    std::vector<std::filesystem::path> inventories;            // --inventory
-    std::vector<std::string> roles;                            // --role
+    std::vector<std::filesystem::path> inventories;              // --inventory
+    std::vector<std::string> roles;                              // --role
     std::vector<std::pair<std::string, std::string>> repo_urls;  // --repo-url ID=URL
-    std::vector<std::filesystem::path> repofiles;              // --repofile
-    std::filesystem::path cache_dir;                           // --cache; empty: default_cache_dir()
-    std::filesystem::path debug_dir;                           // --debugsolver output, optional
+    std::vector<std::filesystem::path> repofiles;                // --repofile
+    std::filesystem::path cache_dir;                             // --cache; empty: default_cache_dir()
+    std::filesystem::path debug_dir;                             // --debugsolver output, optional
 };
 
 /// One machine (an inventory) or one role installed from scratch.
@@ -32,13 +32,13 @@ struct TargetPlan {
 
 struct Plan {
     Manifest manifest;
-    std::vector<RepoConfig> repos;        // enabled repos, overrides applied, manifest order
-    std::vector<RepoMetadata> metadata;   // one per repo that could be fetched
+    std::vector<RepoConfig> repos;       // enabled repos, overrides applied, manifest order
+    std::vector<RepoMetadata> metadata;  // one per repo that could be fetched
     std::vector<TargetPlan> targets;
     /// The union, sorted by repo then nevra. Reasons: root, update, dependency, and rollback
     /// (an engine's installed ovirt-engine*/setup packages that upstream still has).
     std::vector<ResolvedPackage> packages;
-    std::vector<std::string> problems;      // every target's problems, each prefixed with its label
+    std::vector<std::string> problems;  // every target's problems, each prefixed with its label
     bool ok() const noexcept { return problems.empty(); }
 };
 
