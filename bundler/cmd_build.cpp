@@ -1,6 +1,5 @@
 // ovirt-bundler build: resolve, fetch, check, assemble, prove, sign, pack (DESIGN.md "Bundle").
 // Thin: the work is repo::build_bundle; this file parses options and draws progress.
-#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,25 +12,11 @@
 #include "bundler/commands.hpp"
 #include "bundler/plan_options.hpp"
 #include "repo/bundle_build.hpp"
+#include "repo/interrupt.hpp"
 
 namespace airgap::bundler {
 
 namespace {
-
-volatile sig_atomic_t g_stop = 0;
-
-extern "C" void on_stop_signal(int) { g_stop = 1; }
-
-// SIGINT/SIGTERM end the build at the next step or progress call, so that the temporary tree
-// and archive are removed (a default signal death would leave them beside the output).
-void catch_stop_signals() {
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
-}
 
 struct BuildOptions {
     PlanOptions plan;
@@ -98,7 +83,7 @@ public:
         return true;
     }
 
-    bool cancelled() override { return g_stop != 0; }
+    bool cancelled() override { return repo::interrupted(); }
 
     bool pack(std::uint64_t done, std::uint64_t total) override {
         if (!tty_) return true;
@@ -138,7 +123,9 @@ void run_build(const BuildOptions& opt) {
     request.since = opt.since;
     request.jobs = opt.jobs;
     BuildProgress progress(std::cerr);
-    catch_stop_signals();
+    // SIGINT/SIGTERM end the build at the next step or progress call, so that the temporary tree
+    // and archive are removed (a default signal death would leave them beside the output).
+    repo::catch_interrupts();
     repo::BuildResult result = repo::build_bundle(request, &progress);
     const auto& m = result.manifest;
     std::cout << "bundle " << m.id << " serial " << m.serial << ": " << m.packages.size() << " packages in "
