@@ -12,21 +12,18 @@
 #include <string>
 
 #include "applier/commands.hpp"
+#include "applier/common_options.hpp"
 #include "repo/engine_api.hpp"
 #include "repo/engine_sequence.hpp"
 #include "repo/error.hpp"
 #include "repo/host_rollout.hpp"
 #include "repo/interrupt.hpp"
-#include "repo/journal.hpp"
 
 namespace airgap::applier {
 
 namespace {
 
-struct HostArgs {
-    repo::ApplyOptions options;
-    std::string root;
-    std::string state_dir;
+struct HostArgs : ApplyArgs {
     std::string host_name;
     repo::EngineConnection connection;
 };
@@ -74,31 +71,16 @@ void add_host_command(CLI::App& app) {
     repo::ApplyOptions& o = args->options;
     repo::EngineConnection& c = args->connection;
     auto* cmd = app.add_subcommand("host", "Stage a bundle on this host, or update the host from it (--update)");
-    cmd->add_option("BUNDLE", o.bundle, "The bundle: an .iso, a .tar or a directory")->required();
-    cmd->add_option("--trust", o.trust, "PEM certificate (CA or the signer's own) the signature must chain to")
-        ->required();
-    cmd->add_option("--root", args->root, "The system installed under DIR instead of this one");
-    cmd->add_option("--state-dir", args->state_dir, "State directory (default /var/lib/ovirt-airgap)");
+    add_apply_options(cmd, *args);
     cmd->add_flag("--update", o.host_update, "Update this host now (yum update from the bundle, reboot notice)");
     cmd->add_flag("--dry-run", o.dry_run, "Print the plan and change nothing");
-    cmd->add_flag("--reboot", o.reboot, "Reboot when a newer kernel was installed");
-    cmd->add_option("--package-manager", o.package_manager, "Package manager command (default yum)");
-    cmd->add_option("--engine-url", c.url, "Engine REST API that moves this host into Maintenance and activates it");
-    cmd->add_option("--user", c.user, "Engine user, USER@PROFILE");
-    cmd->add_option("--password-file", c.password_file, "File whose first line is the Engine user's password");
-    cmd->add_option("--ca-file", c.ca_file, "The Engine's CA certificate (/etc/pki/ovirt-engine/ca.pem)");
+    // With --update: the Engine moves this host into Maintenance and activates it (appendix C).
+    add_engine_connection_options(cmd, c, false);
     cmd->add_option(
         "--host-name", args->host_name,
         "This host's name or address in the Engine (default: the hostname; under --root, its etc/hostname)");
     cmd->callback([args] {
-        repo::ApplyOptions options = args->options;
-        options.root = args->root;
-        options.state_dir = args->state_dir;
-        if (options.state_dir.empty()) {
-            options.state_dir = repo::Journal::default_state_dir();
-            if (!args->root.empty())
-                options.state_dir = std::filesystem::path(args->root) / options.state_dir.relative_path();
-        }
+        repo::ApplyOptions options = args->resolved();
         repo::StreamReporter reporter(std::cout, std::cerr, isatty(2) != 0);
         const repo::EngineConnection& c = args->connection;
         std::optional<EngineMaintenance> maintenance;
@@ -108,11 +90,7 @@ void add_host_command(CLI::App& app) {
             std::string host = args->host_name.empty() ? own_hostname(args->root) : args->host_name;
             repo::RolloutOptions rollout;
             repo::EngineConnection connection = c;
-            // Undocumented, for tests: poll (and retry) every N ms instead of every 5 s.
-            if (const char* poll = std::getenv("OVIRT_AIRGAP_POLL_MS")) {
-                rollout.poll_interval = std::chrono::milliseconds(std::atol(poll));
-                connection.retry_delay = rollout.poll_interval;
-            }
+            apply_poll_override(rollout, connection);
             maintenance.emplace(std::move(connection), host, rollout, reporter);
             options.maintenance = &*maintenance;
         } else if (!c.user.empty() || !c.password_file.empty() || !c.ca_file.empty() || !args->host_name.empty()) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "applier/commands.hpp"
+#include "applier/common_options.hpp"
 #include "repo/engine_api.hpp"
 #include "repo/error.hpp"
 #include "repo/host_rollout.hpp"
@@ -34,10 +35,7 @@ void add_hosts_command(CLI::App& app) {
     repo::EngineConnection& c = args->connection;
     repo::RolloutOptions& o = args->options;
     auto* cmd = app.add_subcommand("hosts", "Upgrade a cluster's hosts one at a time through the Engine's REST API");
-    cmd->add_option("--engine-url", c.url, "https://ENGINE/ovirt-engine/api")->required();
-    cmd->add_option("--user", c.user, "USER@PROFILE, e.g. admin@internal")->required();
-    cmd->add_option("--password-file", c.password_file, "File whose first line is the password")->required();
-    cmd->add_option("--ca-file", c.ca_file, "The Engine's CA certificate (/etc/pki/ovirt-engine/ca.pem)")->required();
+    add_engine_connection_options(cmd, c, true);
     cmd->add_option("--cluster", o.cluster, "Cluster to upgrade (default: the Engine's only cluster)");
     cmd->add_option("--host", o.hosts, "Upgrade only this host (repeatable)");
     cmd->add_flag("--stop-pinned-vms", o.stop_pinned_vms,
@@ -52,11 +50,7 @@ void add_hosts_command(CLI::App& app) {
             args->state_dir.empty() ? repo::Journal::default_state_dir() : std::filesystem::path(args->state_dir);
         options.phase_timeout = std::chrono::milliseconds(static_cast<long long>(args->timeout_min * 60000.0));
         repo::EngineConnection connection = args->connection;
-        // Undocumented, for tests: poll (and retry) every N ms instead of every 5 s.
-        if (const char* poll = std::getenv("OVIRT_AIRGAP_POLL_MS")) {
-            options.poll_interval = std::chrono::milliseconds(std::atol(poll));
-            connection.retry_delay = options.poll_interval;
-        }
+        apply_poll_override(options, connection);
         repo::EngineClient engine(connection);
         StdoutReporter reporter;
         repo::catch_interrupts();  // Ctrl-C ends a wait at once: exit 130, resumable
