@@ -12,12 +12,13 @@ Python 3 standard library only.
 """
 
 import argparse
-import hashlib
 import math
 import os
 import random
 import shutil
 import sys
+
+from stamp import is_fresh, mark, stamp_for
 
 MIN_SIZE = 1024
 MAX_SIZE = 80 * 1000 * 1000
@@ -55,10 +56,8 @@ def main():
     ap.add_argument("--mb", type=int, required=True, help="total payload in MB (10^6 bytes)")
     ap.add_argument("--seed", type=int, default=11)
     a = ap.parse_args()
-    me = open(__file__, "rb").read()
-    stamp = hashlib.sha256(me + f"|{a.mb}|{a.seed}".encode()).hexdigest()
-    stamp_file = os.path.join(a.out, "stamp")
-    if os.path.exists(stamp_file) and open(stamp_file).read().strip() == stamp:
+    stamp = stamp_for(__file__, a.mb, a.seed)
+    if is_fresh(a.out, stamp):
         return
     if os.path.exists(a.out):
         shutil.rmtree(a.out)
@@ -79,8 +78,7 @@ def main():
     with open(os.path.join(a.out, "summary.txt"), "w") as f:
         f.write(f"{len(files)} files, {total} bytes ({total / 1e6:.0f} MB), largest {max(s for *_, s in files)} "
                 f"bytes, median {sorted(s for *_, s in files)[len(files) // 2]} bytes\n")
-    with open(stamp_file, "w") as f:
-        f.write(stamp + "\n")
+    mark(a.out, stamp)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,8 @@ import tempfile
 import time
 from xml.sax.saxutils import escape as xesc
 
+from stamp import is_fresh, mark, stamp_for
+
 # ---------------------------------------------------------------------------------------------
 # Model: a source (one version line of a project) has binary templates (Bt); a Bt built at one
 # version and arch is a package. Dependencies point at Bts, so the generator knows which package
@@ -706,9 +708,8 @@ def main():
     a = ap.parse_args()
     t0 = time.time()
     out = os.path.abspath(a.out)
-    me = open(__file__, "rb").read()
-    stamp = hashlib.sha256(me + f"|{a.scale}|{a.installed}|{a.seed}|{a.all_rpms}".encode()).hexdigest()
-    if os.path.exists(os.path.join(out, "stamp")) and open(os.path.join(out, "stamp")).read().strip() == stamp:
+    stamp = stamp_for(__file__, a.scale, a.installed, a.seed, a.all_rpms)
+    if is_fresh(out, stamp):
         print(f"bench data: reusing {out}")
         return 0
     if os.path.exists(out) and os.listdir(out):
@@ -953,8 +954,7 @@ def main():
     with open(os.path.join(out, "summary.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join("bench data: " + x for x in lines))
-    with open(os.path.join(out, "stamp"), "w") as f:
-        f.write(stamp + "\n")
+    mark(out, stamp)
     return 0
 
 

@@ -10,13 +10,14 @@ size is its payload's; createrepo_c writes the metadata. DIR/names.txt: the pack
 """
 
 import argparse
-import hashlib
 import os
 import random
 import shutil
 import subprocess
 import sys
 import tempfile
+
+from stamp import is_fresh, mark, stamp_for
 
 
 def main():
@@ -26,10 +27,8 @@ def main():
     ap.add_argument("--mb", type=float, required=True, help="average package size in MB")
     ap.add_argument("--seed", type=int, default=13)
     a = ap.parse_args()
-    me = open(__file__, "rb").read()
-    stamp = hashlib.sha256(me + f"|{a.count}|{a.mb}|{a.seed}".encode()).hexdigest()
-    stamp_file = os.path.join(a.out, "stamp")
-    if os.path.exists(stamp_file) and open(stamp_file).read().strip() == stamp:
+    stamp = stamp_for(__file__, a.count, a.mb, a.seed)
+    if is_fresh(a.out, stamp):
         return
     if os.path.exists(a.out):
         shutil.rmtree(a.out)
@@ -64,8 +63,7 @@ def main():
         f.write("\n".join(names) + "\n")
     with open(os.path.join(a.out, "summary.txt"), "w") as f:
         f.write(f"{a.count} RPMs, {total} bytes ({total / 1e6:.0f} MB)\n")
-    with open(stamp_file, "w") as f:
-        f.write(stamp + "\n")
+    mark(a.out, stamp)
 
 
 if __name__ == "__main__":
