@@ -23,10 +23,12 @@
 #include "repo/atomic_file.hpp"
 #include "repo/bundle_verify.hpp"
 #include "repo/error.hpp"
+#include "repo/file_io.hpp"
 #include "repo/interrupt.hpp"
 #include "repo/journal.hpp"
 #include "repo/metadata.hpp"
 #include "repo/resolve.hpp"
+#include "repo/scratch_dir.hpp"
 #include "repo/solv_pool.hpp"
 #include "repo/yum_repos.hpp"
 
@@ -45,24 +47,6 @@ using nlohmann::json;
 namespace {
 
 // --- running commands ----------------------------------------------------------------------
-
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-    void reset() {
-        if (fd_ >= 0) close(fd_);
-        fd_ = -1;
-    }
-
-private:
-    int fd_;
-};
 
 // SIGINT, SIGTERM and SIGHUP ignored while alive: engine-setup must not be stopped once
 // started, and an ignored disposition is inherited across exec by the child too.
@@ -119,7 +103,7 @@ int run_logged(const std::vector<std::string>& argv, const fs::path& log, ApplyR
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
         throw ConfigError("cannot run " + argv[0] + ": " + std::error_code(rc, std::generic_category()).message());
-    write_end.reset();
+    write_end = Fd();  // the child has its copy: our read sees EOF once it exits
     char buf[65536];
     for (;;) {
         ssize_t n = read(read_end.get(), buf, sizeof buf);
@@ -187,26 +171,6 @@ std::string boot_id() {
     return id;
 }
 
-// A scratch directory removed with its content (dry runs, metadata for the preflight).
-class Scratch {
-public:
-    Scratch() {
-        std::string templ = (fs::temp_directory_path() / "ovirt-airgap-XXXXXX").string();
-        if (!mkdtemp(templ.data())) throw ConfigError("cannot create a temporary directory");
-        path_ = templ;
-    }
-    ~Scratch() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    Scratch(const Scratch&) = delete;
-    Scratch& operator=(const Scratch&) = delete;
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
-
 // Archive and hashing progress, passed on to the reporter.
 class ProgressAdapter : public ArchiveCallbacks {
 public:
@@ -240,7 +204,7 @@ Preflight preflight_check(const std::string& role, const BundleManifest& m, cons
 
     SolvPool pool;
     pool.set_installed_rpmdb(o.root.empty() ? fs::path("/") : o.root);
-    Scratch cache;
+    ScratchDir cache("ovirt-airgap-apply");
     MetadataFetcher fetcher(cache.path() / "metadata");
     for (const auto& r : m.repos) {
         RepoConfig config;
@@ -621,7 +585,7 @@ private:
         if (auto it = m.target_versions.find(role_); it != m.target_versions.end())
             for (const auto& [name, vr] : it->second) r_.message("target version: " + name + " " + vr);
         if (o_.maintenance) r_.message("the Engine knows this host as " + o_.maintenance->find_host());
-        Scratch scratch;
+        ScratchDir scratch("ovirt-airgap-apply");
         StagedBundle staged = stage_bundle(bundle_, scratch.path(), false);
         ApplyReporter quiet;
         Preflight p = preflight_check(role_, m, staged.dir, o_, state_dir_, quiet);
