@@ -4,13 +4,13 @@
 
 #include <chrono>
 #include <cstdio>
-#include <iomanip>
 #include <iostream>
 #include <memory>
 #include <sstream>
 
 #include "bundler/commands.hpp"
 #include "bundler/plan_options.hpp"
+#include "bundler/report.hpp"
 #include "repo/bundle_build.hpp"
 #include "repo/interrupt.hpp"
 
@@ -29,18 +29,6 @@ struct BuildOptions {
     std::string since;
     int jobs = 4;
 };
-
-std::string human_bytes(double bytes) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    while (bytes >= 1024 && u < 4) {
-        bytes /= 1024;
-        ++u;
-    }
-    std::ostringstream s;
-    s << std::fixed << std::setprecision(u == 0 ? 0 : 1) << bytes << " " << units[u];
-    return s.str();
-}
 
 // Progress on stderr: a redrawn line on a terminal (rate-limited), plain log lines otherwise.
 class BuildProgress : public repo::BuildCallbacks {
@@ -66,8 +54,8 @@ public:
             double secs = std::chrono::duration<double>(now - start_).count();
             double rate = secs > 0 ? static_cast<double>(done_bytes) / secs : 0;
             std::ostringstream line;
-            line << "downloading " << done_files << "/" << total_files << " packages, " << human_bytes(done_bytes)
-                 << " of " << human_bytes(static_cast<double>(total_bytes)) << ", " << human_bytes(rate) << "/s";
+            line << "downloading " << done_files << "/" << total_files << " packages, " << human_size(done_bytes)
+                 << " of " << human_size(total_bytes) << ", " << human_size(static_cast<std::uint64_t>(rate)) << "/s";
             if (rate > 0 && total_bytes > done_bytes)
                 line << ", " << static_cast<long>(static_cast<double>(total_bytes - done_bytes) / rate) << " s left";
             err_ << "\r" << line.str() << "\033[K" << std::flush;
@@ -77,8 +65,8 @@ public:
                    (finished || now - last_ >= std::chrono::seconds(5))) {
             last_ = now;
             logged_files_ = done_files;
-            err_ << "downloaded " << done_files << "/" << total_files << " packages ("
-                 << human_bytes(static_cast<double>(done_bytes)) << ")\n";
+            err_ << "downloaded " << done_files << "/" << total_files << " packages (" << human_size(done_bytes)
+                 << ")\n";
         }
         return true;
     }
@@ -90,8 +78,7 @@ public:
         auto now = Clock::now();
         if (done < total && now - last_ < std::chrono::milliseconds(200)) return true;
         last_ = now;
-        err_ << "\rpacking " << human_bytes(static_cast<double>(done)) << " of "
-             << human_bytes(static_cast<double>(total)) << "\033[K" << std::flush;
+        err_ << "\rpacking " << human_size(done) << " of " << human_size(total) << "\033[K" << std::flush;
         drawn_ = true;
         if (done >= total) end_line();
         return true;
@@ -129,7 +116,7 @@ void run_build(const BuildOptions& opt) {
     repo::BuildResult result = repo::build_bundle(request, &progress);
     const auto& m = result.manifest;
     std::cout << "bundle " << m.id << " serial " << m.serial << ": " << m.packages.size() << " packages in "
-              << m.repos.size() << " repos, " << human_bytes(static_cast<double>(result.payload_bytes)) << "\n"
+              << m.repos.size() << " repos, " << human_size(result.payload_bytes) << "\n"
               << "expires " << m.expires << "\n"
               << "written to " << result.output.string() << "\n";
 }
