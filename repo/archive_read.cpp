@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <set>
 #include <system_error>
@@ -14,6 +16,7 @@
 #include "repo/archive.hpp"
 #include "repo/error.hpp"
 #include "repo/libarchive_handle.hpp"
+#include "repo/parallel_hash.hpp"
 
 namespace fs = std::filesystem;
 
@@ -250,11 +253,13 @@ private:
 };
 
 // The header pass: unsafe entries, missing files and wrong sizes are refused before any write.
-void check_headers(const fs::path& archive, const ExpectedFiles& expected) {
+// Returns the listed files in archive order.
+std::vector<ArchiveEntry> check_headers(const fs::path& archive, const ExpectedFiles& expected) {
     // The signed list itself must not point outside the destination either.
     for (const auto& [path, digest] : expected)
         if (canonical_path(path) != path || path.empty()) refuse_entry(path, "not a canonical relative path");
 
+    std::vector<ArchiveEntry> files;
     {
         ArchiveReader reader(archive);
         ArchiveEntry e;
@@ -268,14 +273,58 @@ void check_headers(const fs::path& archive, const ExpectedFiles& expected) {
                 throw BundleRefused("size mismatch for '" + printable(e.path) + "': expected " +
                                     std::to_string(it->second.size) + " bytes, found " + std::to_string(e.size));
             found.insert(e.path);
+            files.push_back(e);
         }
         for (const auto& [path, digest] : expected)
             if (!found.count(path)) throw BundleRefused("missing from bundle: '" + printable(path) + "'");
     }
+    return files;
 }
 
-// The data pass, hashing every listed file; also writes it under `staging` when given.
-void data_pass(const fs::path& archive, const ExpectedFiles& expected, ArchiveCallbacks& cb, const fs::path* staging) {
+// The data pass of verify_archive(): whole files spread over the cores (parallel_hash.hpp),
+// each thread with its own reader that skips (seeks over) the others' files. `files` are the
+// listed files in archive order, as the header pass found them.
+void hash_pass(const fs::path& archive, const ExpectedFiles& expected, const std::vector<ArchiveEntry>& files,
+               ArchiveCallbacks& cb) {
+    std::uint64_t total = 0;
+    for (const auto& f : files) total += f.size;
+    // In archive order, each file to the thread with the fewest bytes so far: all threads
+    // move through the archive together, and finish together.
+    unsigned threads = std::min<std::size_t>(hashing_threads(archive), std::max<std::size_t>(files.size(), 1));
+    std::vector<std::uint64_t> load(threads, 0);
+    std::map<std::string, unsigned> owner;
+    for (const auto& f : files) {
+        unsigned k = static_cast<unsigned>(std::min_element(load.begin(), load.end()) - load.begin());
+        owner[f.path] = k;
+        load[k] += f.size;
+    }
+    run_parallel(threads, total, cb, [&](unsigned k, WorkerProgress& progress) {
+        ArchiveReader reader(archive);
+        ArchiveEntry e;
+        while (!progress.stopping() && reader.next(e)) {
+            auto it = owner.find(e.path);
+            if (it == owner.end() || it->second != k) continue;  // another thread's, or unlisted
+            Sha256 hash;
+            const void* data = nullptr;
+            std::size_t size = 0;
+            std::uint64_t got = 0;
+            while (reader.read_block(data, size)) {
+                hash.update(data, size);
+                got += size;
+                progress.add(size);
+                if (progress.stopping()) return;
+            }
+            const FileDigest& want = expected.at(e.path);
+            if (got != want.size || hash.finish() != want.sha256)
+                throw BundleRefused("checksum mismatch for '" + printable(e.path) + "'");
+        }
+    });
+}
+
+// The data pass of extract_verified(): every listed file written under `staging` and hashed
+// while written.
+void extract_pass(const fs::path& archive, const ExpectedFiles& expected, ArchiveCallbacks& cb,
+                  const fs::path& staging) {
     std::uint64_t total = 0, done = 0;
     for (const auto& [path, digest] : expected) total += digest.size;
     ArchiveReader reader(archive);
@@ -284,30 +333,17 @@ void data_pass(const fs::path& archive, const ExpectedFiles& expected, ArchiveCa
         auto it = expected.find(e.path);
         if (it == expected.end()) continue;  // unlisted: never used, never written
         if (!cb.file(e.path, e.size)) throw Interrupted("interrupted while verifying " + archive.string());
-        std::optional<HashingWriter> writer;
-        std::optional<Sha256> hash;
-        if (staging) {
-            fs::path target = *staging / e.path;
-            fs::create_directories(target.parent_path());
-            writer.emplace(target);
-        } else {
-            hash.emplace();
-        }
+        fs::path target = staging / e.path;
+        fs::create_directories(target.parent_path());
+        HashingWriter writer(target);
         const void* data = nullptr;
         std::size_t size = 0;
-        std::uint64_t got = 0;
         while (reader.read_block(data, size)) {
-            if (writer)
-                writer->write(data, size);
-            else
-                hash->update(data, size);
-            got += size;
+            writer.write(data, size);
             done += size;
             if (!cb.bytes(done, total)) throw Interrupted("interrupted while verifying " + archive.string());
         }
-        FileDigest digest = writer ? writer->finish() : FileDigest{got, hash->finish()};
-        if (digest.size != it->second.size || digest.sha256 != it->second.sha256)
-            throw BundleRefused("checksum mismatch for '" + printable(e.path) + "'");
+        if (writer.finish() != it->second) throw BundleRefused("checksum mismatch for '" + printable(e.path) + "'");
     }
 }
 
@@ -315,8 +351,8 @@ void data_pass(const fs::path& archive, const ExpectedFiles& expected, ArchiveCa
 
 void verify_archive(const fs::path& archive, const ExpectedFiles& expected, ArchiveCallbacks* callbacks) {
     ArchiveCallbacks defaults;
-    check_headers(archive, expected);
-    data_pass(archive, expected, callbacks ? *callbacks : defaults, nullptr);
+    std::vector<ArchiveEntry> files = check_headers(archive, expected);
+    hash_pass(archive, expected, files, callbacks ? *callbacks : defaults);
 }
 
 void extract_verified(const fs::path& archive, const fs::path& dest, const ExpectedFiles& expected,
@@ -327,7 +363,7 @@ void extract_verified(const fs::path& archive, const fs::path& dest, const Expec
         throw ConfigError("cannot stage " + archive.string() + " into " + dest.string() + ": it already exists");
     check_headers(archive, expected);
     StagingDir staging(dest);
-    data_pass(archive, expected, callbacks ? *callbacks : defaults, &staging.path());
+    extract_pass(archive, expected, callbacks ? *callbacks : defaults, staging.path());
     staging.rename_to(dest);
 }
 

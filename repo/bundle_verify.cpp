@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -14,6 +15,7 @@
 
 #include "repo/error.hpp"
 #include "repo/journal.hpp"
+#include "repo/parallel_hash.hpp"
 #include "repo/scratch_dir.hpp"
 #include "repo/sha256.hpp"
 
@@ -83,14 +85,21 @@ void verify_directory_files(const fs::path& dir, const BundleManifest& m, Archiv
                                 (ec ? ec.message() : std::to_string(size)));
         total += f.size;
     }
-    std::uint64_t done_before = 0;
-    for (const auto& f : m.files) {
-        if (cb && !cb->file(f.path, f.size)) throw Interrupted("verification interrupted");
-        FileDigest d =
-            hash_file(dir / f.path, [&](std::uint64_t done) { return !cb || cb->bytes(done_before + done, total); });
-        if (d.size != f.size || d.sha256 != f.sha256) throw BundleRefused("checksum mismatch for '" + f.path + "'");
-        done_before += f.size;
-    }
+    // Whole files spread over the cores (parallel_hash.hpp).
+    std::atomic<std::size_t> next{0};
+    ArchiveCallbacks defaults;
+    run_parallel(hashing_threads(dir), total, cb ? *cb : defaults, [&](unsigned, WorkerProgress& progress) {
+        for (std::size_t i; (i = next.fetch_add(1)) < m.files.size() && !progress.stopping();) {
+            const auto& f = m.files[i];
+            std::uint64_t counted = 0;
+            FileDigest d = hash_file(dir / f.path, [&](std::uint64_t done) {
+                progress.add(done - counted);
+                counted = done;
+                return !progress.stopping();
+            });
+            if (d.size != f.size || d.sha256 != f.sha256) throw BundleRefused("checksum mismatch for '" + f.path + "'");
+        }
+    });
 }
 
 // Runs argv quietly; its exit status (127 when it cannot start).

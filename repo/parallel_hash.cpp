@@ -1,0 +1,106 @@
+#include "repo/parallel_hash.hpp"
+
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "repo/error.hpp"
+
+namespace airgap::repo {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr unsigned kMaxThreads = 4;
+constexpr auto kProgressEvery = std::chrono::milliseconds(100);
+
+}  // namespace
+
+unsigned hashing_threads(const fs::path& source) {
+    unsigned cores = std::clamp(std::thread::hardware_concurrency(), 1u, kMaxThreads);
+    if (cores == 1 || source.empty()) return cores;
+    // An optical drive would seek back and forth between the threads' files: one thread there.
+    // (Not "rotational" in general: virtio disks, what oVirt VMs have, all claim to be.)
+    struct stat st {};
+    if (::stat(source.c_str(), &st) != 0) return cores;
+    dev_t dev = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
+    constexpr unsigned kScsiCdromMajor = 11;
+    if (major(dev) == kScsiCdromMajor) return 1;
+    std::ifstream type("/sys/dev/block/" + std::to_string(major(dev)) + ":" + std::to_string(minor(dev)) +
+                       "/device/type");
+    constexpr int kScsiTypeRom = 5;
+    int t = -1;
+    if (type >> t && t == kScsiTypeRom) return 1;
+    return cores;
+}
+
+void run_parallel(unsigned threads, std::uint64_t total, ArchiveCallbacks& callbacks,
+                  const std::function<void(unsigned, WorkerProgress&)>& task) {
+    threads = std::max(threads, 1u);
+    WorkerProgress progress;
+    std::mutex mutex;
+    std::condition_variable finished;
+    unsigned running = threads;
+    std::exception_ptr failure;
+
+    auto work = [&](unsigned k) {
+        try {
+            task(k, progress);
+        } catch (...) {
+            {
+                // Recorded before the others are stopped, so that theirs ("interrupted") is not
+                // taken for the cause.
+                std::lock_guard<std::mutex> lock(mutex);
+                if (!failure) failure = std::current_exception();
+            }
+            progress.stop();
+        }
+        std::lock_guard<std::mutex> lock(mutex);
+        --running;
+        finished.notify_all();
+    };
+
+    bool interrupted = false;
+    {
+        std::vector<std::thread> workers;
+        // Should starting a thread fail, the ones running are stopped and joined first.
+        struct Joiner {
+            std::vector<std::thread>& w;
+            WorkerProgress& p;
+            ~Joiner() {
+                for (auto& t : w)
+                    if (t.joinable()) {
+                        p.stop();
+                        t.join();
+                    }
+            }
+        } joiner{workers, progress};
+        for (unsigned k = 0; k < threads; ++k) workers.emplace_back(work, k);
+
+        std::unique_lock<std::mutex> lock(mutex);
+        while (!finished.wait_for(lock, kProgressEvery, [&] { return running == 0; })) {
+            lock.unlock();
+            if (!progress.stopping() && !callbacks.bytes(progress.done(), total)) {
+                interrupted = true;
+                progress.stop();
+            }
+            lock.lock();
+        }
+        lock.unlock();
+        for (auto& t : workers) t.join();
+    }
+    if (failure) std::rethrow_exception(failure);
+    if (interrupted || progress.stopping()) throw Interrupted("verification interrupted");
+    if (!callbacks.bytes(progress.done(), total)) throw Interrupted("verification interrupted");
+}
+
+}  // namespace airgap::repo
