@@ -7,6 +7,7 @@
 #include <string>
 
 #include "applier/commands.hpp"
+#include "applier/common_options.hpp"
 #include "repo/bundle_verify.hpp"
 #include "repo/engine_sequence.hpp"
 #include "repo/journal.hpp"
@@ -18,6 +19,7 @@ namespace {
 struct VerifyArgs {
     std::string bundle;
     std::string trust;
+    std::filesystem::path base;
     std::string root;
     std::string state_dir;
 };
@@ -25,6 +27,7 @@ struct VerifyArgs {
 void run_verify(const VerifyArgs& args) {
     repo::VerifyOptions options;
     options.trust = args.trust;
+    options.base = args.base;
     std::filesystem::path state = args.state_dir;
     if (state.empty()) {
         state = repo::Journal::default_state_dir();
@@ -45,8 +48,19 @@ void run_verify(const VerifyArgs& args) {
     for (const auto& f : v.manifest.files) bytes += f.size;
     std::cout << "bundle " << v.manifest.id << " (serial " << v.manifest.serial << ", " << v.manifest.files.size()
               << " files, " << bytes << " bytes, expires " << v.manifest.expires << ") verified\n"
-              << "signed by " << v.signer.subject << " (SHA-256 " << v.signer.fingerprint_sha256 << ")\n"
-              << std::flush;
+              << "signed by " << v.signer.subject << " (SHA-256 " << v.signer.fingerprint_sha256 << ")\n";
+    if (const auto& base = v.manifest.base_bundle) {
+        std::uint64_t lent = 0;
+        for (const auto& f : base->files) lent += f.size;
+        std::string what = std::to_string(base->files.size()) + " files, " + std::to_string(lent) + " bytes";
+        if (v.base)
+            std::cout << "base bundle " << base->id << " (serial " << base->serial << "): the " << what
+                      << " it lends verified\n";
+        else
+            std::cout << "incremental: " << what << " come from bundle " << base->id << " (serial " << base->serial
+                      << "), not checked; give it with --base to check them and to apply this bundle\n";
+    }
+    std::cout << std::flush;
 }
 
 }  // namespace
@@ -58,6 +72,7 @@ void add_verify_command(CLI::App& app) {
     cmd->add_option("BUNDLE", args->bundle, "The bundle: an .iso, a .tar or a directory")->required();
     cmd->add_option("--trust", args->trust, "PEM certificate (CA or the signer's own) the signature must chain to")
         ->required();
+    add_base_option(cmd, args->base);
     cmd->add_option("--root", args->root, "The target system (its state dir holds the last applied serial)");
     cmd->add_option("--state-dir", args->state_dir, "State directory (default /var/lib/ovirt-airgap)");
     cmd->callback([args] { run_verify(*args); });

@@ -22,10 +22,17 @@ void add_apply_options(CLI::App* cmd, ApplyArgs& args) {
     cmd->add_option("BUNDLE", o.bundle, "The bundle: an .iso, a .tar or a directory")->required();
     cmd->add_option("--trust", o.trust, "PEM certificate (CA or the signer's own) the signature must chain to")
         ->required();
+    add_base_option(cmd, o.base);
     cmd->add_option("--root", args.root, "Update the system installed under DIR instead of this one");
     cmd->add_option("--state-dir", args.state_dir, "State directory (default /var/lib/ovirt-airgap)");
     cmd->add_flag("--reboot", o.reboot, "Reboot when a newer kernel was installed");
     cmd->add_option("--package-manager", o.package_manager, "Package manager command (default yum)");
+}
+
+void add_base_option(CLI::App* cmd, std::filesystem::path& base) {
+    cmd->add_option("--base", base,
+                    "For an incremental bundle: the bundle it was built on (ovirt-bundler build --since), whose "
+                    "packages it takes");
 }
 
 void add_engine_connection_options(CLI::App* cmd, repo::EngineConnection& c, bool required) {

@@ -2,6 +2,7 @@
 // Options that several applier commands share, registered and resolved in one place so that
 // `engine`, `host` and `hosts` spell and default them alike.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <string>
 
 #include "repo/engine_api.hpp"
@@ -21,8 +22,11 @@ struct ApplyArgs {
     repo::ApplyOptions resolved() const;
 };
 
-/// BUNDLE, --trust, --root, --state-dir, --reboot, --package-manager.
+/// BUNDLE, --trust, --base, --root, --state-dir, --reboot, --package-manager.
 void add_apply_options(CLI::App* cmd, ApplyArgs& args);
+
+/// --base BASE: the bundle an incremental bundle was built on.
+void add_base_option(CLI::App* cmd, std::filesystem::path& base);
 
 /// --engine-url, --user, --password-file, --ca-file; `required` for `hosts`, optional for `host`.
 void add_engine_connection_options(CLI::App* cmd, repo::EngineConnection& connection, bool required);

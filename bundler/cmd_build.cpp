@@ -139,7 +139,9 @@ void add_build_command(CLI::App& app) {
         },
         "Bundle serial (anti-rollback); default: creation time in seconds");
     cmd->add_option("--expires-days", opt->expires_days, "Days until the bundle expires")->capture_default_str();
-    cmd->add_option("--since", opt->since, "Previous bundle, for an incremental bundle (not implemented yet)");
+    cmd->add_option(
+        "--since", opt->since,
+        "A bundle built before: leave out the packages it carries (an incremental bundle, applied with --base)");
     cmd->add_option("--jobs", opt->jobs, "Parallel downloads")->capture_default_str();
     cmd->callback([opt] { run_build(*opt); });
 }

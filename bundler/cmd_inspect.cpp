@@ -22,7 +22,10 @@ void print_text(const repo::BundleSummary& s, std::ostream& out) {
         << "created:  " << m.created << "\n"
         << "expires:  " << m.expires << "\n"
         << "source:   " << m.source_manifest << "\n";
-    if (m.base_bundle) out << "base:     " << m.base_bundle->id << " (serial " << m.base_bundle->serial << ")\n";
+    if (m.base_bundle)
+        out << "base:     " << m.base_bundle->id << " (serial " << m.base_bundle->serial
+            << "), incremental: " << m.base_bundle->files.size() << " package(s), " << human_size(s.base_bytes)
+            << ", are taken from that bundle (apply with --base)\n";
     if (!s.signer_subject.empty())
         out << "signer:   " << s.signer_subject << " (" << kNotVerified << ")\n"
             << "          sha256 fingerprint " << s.signer_fingerprint << "\n";
@@ -38,7 +41,9 @@ void print_text(const repo::BundleSummary& s, std::ostream& out) {
     std::size_t packages = 0;
     for (const auto& r : s.repos) {
         out << "  " << std::left << std::setw(28) << r.id << std::right << std::setw(5) << r.packages << " packages  "
-            << human_size(r.package_bytes) << "\n";
+            << human_size(r.package_bytes);
+        if (r.from_base) out << "  (" << r.from_base << " from the base)";
+        out << "\n";
         packages += r.packages;
     }
     out << "total:    " << packages << " packages, " << m.files.size() << " files, " << human_size(s.total_bytes)
@@ -65,10 +70,18 @@ void print_json(const repo::BundleSummary& s, std::ostream& out) {
     j["signer"] = signer;
     j["repos"] = nlohmann::json::array();
     for (const auto& r : s.repos)
-        j["repos"].push_back({{"id", r.id}, {"name", r.name}, {"packages", r.packages}, {"size", r.package_bytes}});
+        j["repos"].push_back({{"id", r.id},
+                              {"name", r.name},
+                              {"packages", r.packages},
+                              {"size", r.package_bytes},
+                              {"from_base", r.from_base}});
     j["files"] = m.files.size();
     j["size"] = s.total_bytes;
-    if (m.base_bundle) j["base_bundle"] = {{"id", m.base_bundle->id}, {"serial", m.base_bundle->serial}};
+    if (m.base_bundle)
+        j["base_bundle"] = {{"id", m.base_bundle->id},
+                            {"serial", m.base_bundle->serial},
+                            {"packages", m.base_bundle->files.size()},
+                            {"size", s.base_bytes}};
     out << j.dump(2) << "\n";
 }
 

@@ -111,6 +111,13 @@ std::string read_member(const std::filesystem::path& archive, const std::string&
 void verify_archive(const std::filesystem::path& archive, const ExpectedFiles& expected,
                     ArchiveCallbacks* callbacks = nullptr);
 
+/// The two passes of extract_verified() into the existing directory `dest`, which other sources
+/// may fill too (an incremental bundle and its base): no temporary directory, no rename; on
+/// failure what was written stays for the caller to remove with `dest`. Existing files are not
+/// replaced (an entry that would is refused).
+void extract_verified_into(const std::filesystem::path& archive, const std::filesystem::path& dest,
+                           const ExpectedFiles& expected, ArchiveCallbacks* callbacks = nullptr);
+
 /// Extracts the files of `expected` (only those; unlisted members are never written) into the
 /// new directory `dest`, hashing each while writing it. First a pass over the headers refuses
 /// unsafe entries and missing or wrongly sized files before anything is written; then the

@@ -367,4 +367,11 @@ void extract_verified(const fs::path& archive, const fs::path& dest, const Expec
     staging.rename_to(dest);
 }
 
+void extract_verified_into(const fs::path& archive, const fs::path& dest, const ExpectedFiles& expected,
+                           ArchiveCallbacks* callbacks) {
+    ArchiveCallbacks defaults;
+    check_headers(archive, expected);
+    extract_pass(archive, expected, callbacks ? *callbacks : defaults, dest);
+}
+
 }  // namespace airgap::repo

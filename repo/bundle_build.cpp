@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <system_error>
@@ -266,6 +267,58 @@ void prove(const Plan& plan, const PlanRequest& request, const fs::path& tree, c
         throw ResolveProblem("the bundle alone does not resolve to the plan; nothing was written", problems);
 }
 
+// bundle.json of a bundle (directory, .iso or .tar), unverified. ConfigError when `bundle` is
+// missing or has no bundle.json.
+std::string read_bundle_json(const fs::path& bundle) {
+    std::error_code ec;
+    auto status = fs::status(bundle, ec);
+    if (status.type() == fs::file_type::not_found) throw ConfigError("bundle " + bundle.string() + " does not exist");
+    if (!fs::is_directory(status)) return read_member(bundle, "bundle.json");
+    if (!fs::is_regular_file(bundle / "bundle.json"))
+        throw ConfigError(bundle.string() + " is not a bundle: no bundle.json");
+    return read_text(bundle / "bundle.json");
+}
+
+// The bundle `--since` names: its manifest and the SHA-256 of its exact bytes, which the new
+// bundle pins (bundle_manifest.hpp, BaseBundle).
+struct SinceBundle {
+    BundleManifest manifest;
+    std::string manifest_sha256;
+    std::map<std::string, const BundleFile*> files;  // what its medium carries, by path
+};
+
+SinceBundle read_since_bundle(const fs::path& since) {
+    SinceBundle base;
+    std::string bytes;
+    try {
+        bytes = read_bundle_json(since);
+        base.manifest = parse_bundle_manifest(bytes);
+    } catch (const Error& e) {
+        throw ConfigError("--since " + since.string() + ": " + e.what());
+    }
+    base.manifest_sha256 = sha256_hex(bytes);
+    for (const auto& f : base.manifest.files) base.files[f.path] = &f;
+    return base;
+}
+
+// An incremental bundle leaves out the packages its base carries byte for byte (same path,
+// size and SHA-256): they move from `files` to base_bundle.files and out of the tree. The
+// repodata still describe every package, so the applier's staged copy (bundle + base) is a
+// complete repo.
+void borrow_from_base(BundleManifest& m, std::map<std::string, BundleFile>& files, const SinceBundle& base,
+                      const fs::path& root) {
+    BaseBundle b{base.manifest.id, base.manifest.serial, base.manifest_sha256, {}};
+    for (const auto& p : m.packages) {
+        auto ours = files.find(p.path);
+        auto theirs = base.files.find(p.path);
+        if (ours == files.end() || theirs == base.files.end() || !(ours->second == *theirs->second)) continue;
+        b.files.push_back(ours->second);
+        fs::remove(root / p.path);
+        files.erase(ours);
+    }
+    m.base_bundle = std::move(b);
+}
+
 struct AssembledRepo {
     std::string id;
     std::string name;
@@ -278,12 +331,17 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
     const fs::path out = fs::absolute(request.output);
     // 1. Refuse early: nothing written, nothing downloaded.
     if (request.output.empty()) throw ConfigError("no output given (-o OUT.iso|OUT.tar|OUTDIR)");
-    if (!request.since.empty())
-        throw ConfigError("--since (incremental bundles) is not implemented yet; build a full bundle");
     if (request.expires_days < 1 || request.expires_days > 3650)
         throw ConfigError("--expires-days must be between 1 and 3650");
     if (request.jobs < 1 || request.jobs > 64) throw ConfigError("--jobs must be between 1 and 64");
     refuse_existing_output(out);
+    std::optional<SinceBundle> base;
+    if (!request.since.empty()) {
+        base = read_since_bundle(request.since);
+        if (request.serial && *request.serial <= base->manifest.serial)
+            throw ConfigError("--serial " + std::to_string(*request.serial) + " is not greater than serial " +
+                              std::to_string(base->manifest.serial) + " of the --since bundle");
+    }
     ScratchDir scratch(kScratchPrefix);
     {
         // A tiny probe signature proves key and certificate usable before any download.
@@ -397,6 +455,16 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
     m.roles.assign(roles.begin(), roles.end());
     m.target_versions = target_versions(plan);
     for (const auto& r : repos) m.repos.push_back({r.id, r.name, "repos/" + r.id, r.gpgkeys});
+    if (base) {
+        if (m.serial <= base->manifest.serial)
+            throw ConfigError("serial " + std::to_string(m.serial) + " is not greater than serial " +
+                              std::to_string(base->manifest.serial) + " of the --since bundle; give --serial");
+        borrow_from_base(m, files, *base, root);
+        say(cb, "incremental on bundle " + base->manifest.id + " (serial " + std::to_string(base->manifest.serial) +
+                    "): " + std::to_string(m.base_bundle->files.size()) + " of " + std::to_string(m.packages.size()) +
+                    " package(s) taken from it, " + std::to_string(m.packages.size() - m.base_bundle->files.size()) +
+                    " carried");
+    }
     std::uint64_t payload = 0;
     for (auto& [path, file] : files) {
         payload += file.size;
@@ -432,20 +500,13 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
 }
 
 BundleSummary inspect_bundle(const fs::path& bundle) {
-    std::error_code ec;
-    auto status = fs::status(bundle, ec);
-    if (status.type() == fs::file_type::not_found) throw ConfigError("bundle " + bundle.string() + " does not exist");
     BundleSummary summary;
     ScratchDir scratch(kScratchPrefix);
-    std::string json;
+    std::string json = read_bundle_json(bundle);
     fs::path signature;
-    if (fs::is_directory(status)) {
-        if (!fs::is_regular_file(bundle / "bundle.json"))
-            throw ConfigError(bundle.string() + " is not a bundle: no bundle.json");
-        json = read_text(bundle / "bundle.json");
+    if (fs::is_directory(bundle)) {
         signature = bundle / "bundle.json.p7s";
     } else {
-        json = read_member(bundle, "bundle.json");
         signature = scratch.path() / "bundle.json.p7s";
         try {
             write_file_atomic(signature, read_member(bundle, "bundle.json.p7s", 1u << 20));
@@ -464,17 +525,27 @@ BundleSummary inspect_bundle(const fs::path& bundle) {
             summary.signature_problem = e.what();
         }
     }
-    std::map<std::string, std::uint64_t> sizes;
+    std::map<std::string, std::uint64_t> sizes, base_sizes;
     for (const auto& f : summary.manifest.files) {
         sizes[f.path] = f.size;
         summary.total_bytes += f.size;
     }
+    if (summary.manifest.base_bundle)
+        for (const auto& f : summary.manifest.base_bundle->files) {
+            base_sizes[f.path] = f.size;
+            summary.base_bytes += f.size;
+        }
     for (const auto& r : summary.manifest.repos) {
-        InspectedRepo repo{r.id, r.name, 0, 0};
+        InspectedRepo repo{r.id, r.name, 0, 0, 0};
         for (const auto& p : summary.manifest.packages)
             if (p.repo == r.id) {
                 ++repo.packages;
-                repo.package_bytes += sizes[p.path];
+                if (auto b = base_sizes.find(p.path); b != base_sizes.end()) {
+                    ++repo.from_base;
+                    repo.package_bytes += b->second;
+                } else {
+                    repo.package_bytes += sizes[p.path];
+                }
             }
         summary.repos.push_back(std::move(repo));
     }

@@ -24,8 +24,10 @@ struct BuildRequest {
     std::filesystem::path output;         ///< OUT.iso, OUT.tar, or a directory; must not exist
     std::optional<std::uint64_t> serial;  ///< default: creation time in seconds since the epoch
     int expires_days = 90;                ///< 1..3650
-    std::filesystem::path since;          ///< incremental base bundle; not implemented (ConfigError)
-    int jobs = 4;                         ///< parallel downloads, 1..64
+    /// A bundle built before (directory, .iso or .tar): the packages it carries byte for byte
+    /// are left out and listed in base_bundle (an incremental bundle); empty: a full bundle.
+    std::filesystem::path since;
+    int jobs = 4;  ///< parallel downloads, 1..64
 };
 
 /// Progress of a build; the library never prints. Do-nothing defaults; returning false from a
@@ -62,8 +64,9 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* callbacks 
 struct InspectedRepo {
     std::string id;
     std::string name;
-    std::size_t packages = 0;
+    std::size_t packages = 0;  ///< all, including those an incremental bundle's base carries
     std::uint64_t package_bytes = 0;
+    std::size_t from_base = 0;  ///< of `packages`, how many are on the base medium
 };
 
 /// What `inspect` shows: bundle.json as parsed, the repos summed up and the embedded signer,
@@ -71,7 +74,8 @@ struct InspectedRepo {
 struct BundleSummary {
     BundleManifest manifest;
     std::vector<InspectedRepo> repos;
-    std::uint64_t total_bytes = 0;
+    std::uint64_t total_bytes = 0;   ///< of the files on this medium
+    std::uint64_t base_bytes = 0;    ///< of the files taken from the base (incremental bundles)
     std::string signer_subject;      ///< empty when there is no readable signature
     std::string signer_fingerprint;  ///< SHA-256, as openssl prints it
     std::string signature_problem;   ///< why the signer could not be read, else empty

@@ -151,12 +151,12 @@ std::vector<BundleRepo> parse_repos(const json& value) {
     return repos;
 }
 
-std::vector<BundleFile> parse_files(const json& value) {
+std::vector<BundleFile> parse_files(const json& value, const std::string& name) {
     std::vector<BundleFile> files;
     std::map<std::string, std::string> seen;
-    const json& arr = require_array(value, "files");
+    const json& arr = require_array(value, name);
     for (size_t i = 0; i < arr.size(); ++i) {
-        const std::string where = index("files", i);
+        const std::string where = index(name, i);
         const json& obj = require_object(arr[i], where);
         check_keys(obj, where, {"path", "size", "sha256"});
         BundleFile f;
@@ -195,8 +195,15 @@ std::vector<BundlePackage> parse_packages(const json& value) {
 
 // Relations between sections: every reference resolves inside the bundle.
 void cross_check(const BundleManifest& m) {
-    std::set<std::string> files;
+    std::set<std::string> files, base_files;
     for (const auto& f : m.files) files.insert(f.path);
+    if (m.base_bundle)
+        for (size_t i = 0; i < m.base_bundle->files.size(); ++i) {
+            const std::string& path = m.base_bundle->files[i].path;
+            if (files.count(path))
+                bad(field(index("base_bundle.files", i), "path") + " " + json_quoted(path) + " is also in files");
+            base_files.insert(path);
+        }
     std::map<std::string, const BundleRepo*> repos;
     for (const auto& r : m.repos) repos[r.id] = &r;
     for (size_t i = 0; i < m.repos.size(); ++i)
@@ -210,7 +217,9 @@ void cross_check(const BundleManifest& m) {
         auto repo = repos.find(p.repo);
         if (repo == repos.end())
             bad(field(where, "repo") + " " + json_quoted(p.repo) + " is not a repo of this bundle");
-        if (!files.count(p.path)) bad(field(where, "path") + " " + json_quoted(p.path) + " is not in files");
+        if (!files.count(p.path) && !base_files.count(p.path))
+            bad(field(where, "path") + " " + json_quoted(p.path) + " is not in files" +
+                (m.base_bundle ? " nor in base_bundle.files" : ""));
         const std::string prefix = repo->second->path + "/";
         if (p.path.compare(0, prefix.size(), prefix) != 0)
             bad(field(where, "path") + " " + json_quoted(p.path) + " is not inside its repo's path " +
@@ -274,7 +283,16 @@ void to_json(json& j, const BundleManifest& m) {
     j["packages"] = json::array();
     for (const auto& p : packages)
         j["packages"].push_back({{"path", p.path}, {"nevra", p.nevra}, {"repo", p.repo}, {"reason", p.reason}});
-    if (m.base_bundle) j["base_bundle"] = {{"id", m.base_bundle->id}, {"serial", m.base_bundle->serial}};
+    if (m.base_bundle) {
+        auto base_files = m.base_bundle->files;
+        std::sort(base_files.begin(), base_files.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+        json listed = json::array();
+        for (const auto& f : base_files) listed.push_back({{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
+        j["base_bundle"] = {{"id", m.base_bundle->id},
+                            {"serial", m.base_bundle->serial},
+                            {"manifest_sha256", m.base_bundle->manifest_sha256},
+                            {"files", listed}};
+    }
 }
 
 void from_json(const json& j, BundleManifest& out) {
@@ -316,16 +334,20 @@ void from_json(const json& j, BundleManifest& out) {
     }
 
     m.repos = parse_repos(require(j, "", "repos"));
-    m.files = parse_files(require(j, "", "files"));
+    m.files = parse_files(require(j, "", "files"), "files");
     m.packages = parse_packages(require(j, "", "packages"));
 
     auto base = j.find("base_bundle");
     if (base != j.end() && !base->is_null()) {
         require_object(*base, "base_bundle");
-        check_keys(*base, "base_bundle", {"id", "serial"});
+        check_keys(*base, "base_bundle", {"id", "serial", "manifest_sha256", "files"});
         BaseBundle b;
         b.id = uuid(require(*base, "base_bundle", "id"), "base_bundle.id");
         b.serial = as_uint(require(*base, "base_bundle", "serial"), "base_bundle.serial");
+        b.manifest_sha256 = as_string(require(*base, "base_bundle", "manifest_sha256"), "base_bundle.manifest_sha256");
+        if (!is_hex64(b.manifest_sha256)) bad("base_bundle.manifest_sha256 must be 64 lowercase hex digits");
+        b.files = parse_files(require(*base, "base_bundle", "files"), "base_bundle.files");
+        if (b.id == m.id) bad("base_bundle.id is the bundle's own id");
         m.base_bundle = b;
     }
     cross_check(m);

@@ -37,7 +37,8 @@ struct BundleFile {
     bool operator==(const BundleFile& o) const { return path == o.path && size == o.size && sha256 == o.sha256; }
 };
 
-/// One package: `path` is listed in `files` and lies under its repo's `path`.
+/// One package: `path` is listed in `files` (or, in an incremental bundle, in
+/// `base_bundle.files`) and lies under its repo's `path`.
 struct BundlePackage {
     std::string path;
     std::string nevra;   // name-[epoch:]version-release.arch
@@ -48,11 +49,20 @@ struct BundlePackage {
     }
 };
 
-/// The bundle an incremental bundle was built against (`build --since`).
+/// The bundle an incremental bundle was built against (`build --since`). The incremental
+/// bundle's repodata describe every package; the packages the base carries already are not on
+/// the incremental medium but listed here, pinned by size and SHA-256 in this (signed)
+/// manifest, and taken from the base medium when staging. The base's own signature and expiry
+/// do not matter then: its bundle.json is identified by its SHA-256, and each file it lends
+/// is checked against the hashes here.
 struct BaseBundle {
     std::string id;
     std::uint64_t serial = 0;
-    bool operator==(const BaseBundle& o) const { return id == o.id && serial == o.serial; }
+    std::string manifest_sha256;    // of the base's bundle.json bytes
+    std::vector<BundleFile> files;  // taken from the base; same paths there; disjoint from `files`
+    bool operator==(const BaseBundle& o) const {
+        return id == o.id && serial == o.serial && manifest_sha256 == o.manifest_sha256 && files == o.files;
+    }
 };
 
 /// role ("engine", "host", "node") -> package name -> "version-release" it updates to.

@@ -9,10 +9,12 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <system_error>
 #include <vector>
 
+#include "repo/atomic_file.hpp"
 #include "repo/error.hpp"
 #include "repo/journal.hpp"
 #include "repo/parallel_hash.hpp"
@@ -73,10 +75,10 @@ std::string read_small_file(const fs::path& dir, const std::string& name, std::s
     return s.str();
 }
 
-void verify_directory_files(const fs::path& dir, const BundleManifest& m, ArchiveCallbacks* cb) {
+void verify_directory_files(const fs::path& dir, const std::vector<BundleFile>& files, ArchiveCallbacks* cb) {
     // Every path checked before any byte is hashed: a bad tree is refused at once.
     std::uint64_t total = 0;
-    for (const auto& f : m.files) {
+    for (const auto& f : files) {
         check_plain_path(dir, f.path, true);
         std::error_code ec;
         auto size = fs::file_size(dir / f.path, ec);
@@ -89,8 +91,8 @@ void verify_directory_files(const fs::path& dir, const BundleManifest& m, Archiv
     std::atomic<std::size_t> next{0};
     ArchiveCallbacks defaults;
     run_parallel(hashing_threads(dir), total, cb ? *cb : defaults, [&](unsigned, WorkerProgress& progress) {
-        for (std::size_t i; (i = next.fetch_add(1)) < m.files.size() && !progress.stopping();) {
-            const auto& f = m.files[i];
+        for (std::size_t i; (i = next.fetch_add(1)) < files.size() && !progress.stopping();) {
+            const auto& f = files[i];
             std::uint64_t counted = 0;
             FileDigest d = hash_file(dir / f.path, [&](std::uint64_t done) {
                 progress.add(done - counted);
@@ -100,6 +102,81 @@ void verify_directory_files(const fs::path& dir, const BundleManifest& m, Archiv
             if (d.size != f.size || d.sha256 != f.sha256) throw BundleRefused("checksum mismatch for '" + f.path + "'");
         }
     });
+}
+
+// bundle.json's exact bytes, from a directory or an archive.
+std::string read_manifest_bytes(const fs::path& bundle, BundleKind kind) {
+    if (kind == BundleKind::directory) return read_small_file(bundle, kManifestName, 64u << 20);
+    return read_member(bundle, kManifestName);
+}
+
+// The copy of a directory bundle's `files` into `dest`, each hashed while copied: what lands
+// in the staging area is what was signed, whatever happened to the source since verify.
+void copy_verified_into(const fs::path& dir, const fs::path& dest, const std::vector<BundleFile>& files,
+                        ArchiveCallbacks* cb) {
+    std::uint64_t total = 0, done = 0;
+    for (const auto& f : files) total += f.size;
+    for (const auto& f : files) {
+        check_plain_path(dir, f.path, true);
+        fs::create_directories((dest / f.path).parent_path());
+        FileDigest d = copy_file_hashed(dir / f.path, dest / f.path);
+        if (d.size != f.size || d.sha256 != f.sha256) throw BundleRefused("checksum mismatch for '" + f.path + "'");
+        done += f.size;
+        if (cb && !cb->bytes(done, total)) throw Interrupted("interrupted while staging " + dir.string());
+    }
+}
+
+ExpectedFiles expected_of(const std::vector<BundleFile>& files) {
+    ExpectedFiles out;
+    for (const auto& f : files) out[f.path] = FileDigest{f.size, f.sha256};
+    return out;
+}
+
+// Puts `files` of a bundle or base medium into `dest`, checked while written.
+void put_verified(const fs::path& source, BundleKind kind, const fs::path& dest, const std::vector<BundleFile>& files,
+                  ArchiveCallbacks* cb) {
+    if (kind == BundleKind::directory)
+        copy_verified_into(source, dest, files, cb);
+    else
+        extract_verified_into(source, dest, expected_of(files), cb);
+}
+
+// The base of an incremental bundle: the medium given with --base must be the very bundle it
+// was built on (its bundle.json hashes to the pinned SHA-256) and must list what it lends.
+VerifiedBase identify_base(const fs::path& path, const BundleManifest& m) {
+    const BaseBundle& want = *m.base_bundle;
+    VerifiedBase base;
+    base.source = path;
+    base.kind = bundle_kind(path);
+    std::string bytes;
+    try {
+        bytes = read_manifest_bytes(path, base.kind);
+    } catch (const BundleRefused& e) {
+        throw BundleRefused("base bundle " + path.string() + ": " + e.what());
+    }
+    if (sha256_hex(bytes) != want.manifest_sha256) {
+        std::string what = "--base " + path.string() + " is not the bundle " + want.id + " (serial " +
+                           std::to_string(want.serial) + ") that bundle " + m.id + " was built on";
+        try {
+            BundleManifest other = parse_bundle_manifest(bytes);
+            what += other.id == want.id
+                        ? ": its bundle.json was changed"
+                        : ": it is bundle " + other.id + " (serial " + std::to_string(other.serial) + ")";
+        } catch (const BundleRefused&) {
+            what += ": its bundle.json is not a bundle manifest";
+        }
+        throw BundleRefused(what);
+    }
+    base.manifest = parse_bundle_manifest(bytes);
+    std::map<std::string, const BundleFile*> carried;
+    for (const auto& f : base.manifest.files) carried[f.path] = &f;
+    for (const auto& f : want.files) {
+        auto it = carried.find(f.path);
+        if (it == carried.end() || !(*it->second == f))
+            throw BundleRefused("base bundle " + want.id + " does not carry '" + f.path + "' as bundle " + m.id +
+                                " expects");
+    }
+    return base;
 }
 
 // Runs argv quietly; its exit status (127 when it cannot start).
@@ -149,10 +226,12 @@ BundleKind bundle_kind(const fs::path& bundle) {
     throw ConfigError("bundle " + bundle.string() + " is not a directory, an .iso or a .tar");
 }
 
-ExpectedFiles expected_files(const BundleManifest& manifest) {
-    ExpectedFiles files;
-    for (const auto& f : manifest.files) files[f.path] = FileDigest{f.size, f.sha256};
-    return files;
+ExpectedFiles expected_files(const BundleManifest& manifest) { return expected_of(manifest.files); }
+
+std::string missing_base_message(const BundleManifest& m) {
+    const BaseBundle& b = *m.base_bundle;
+    return "bundle " + m.id + " is incremental: give the bundle it was built on, " + b.id + " (serial " +
+           std::to_string(b.serial) + "), with --base";
 }
 
 VerifiedBundle verify_bundle(const fs::path& bundle, const VerifyOptions& options, ArchiveCallbacks* callbacks) {
@@ -167,10 +246,10 @@ VerifiedBundle verify_bundle(const fs::path& bundle, const VerifyOptions& option
         if (!fs::exists(fs::symlink_status(bundle / kSignatureName, ec)))
             throw BundleRefused("bundle is not signed: " + std::string(kSignatureName) + " not found in " +
                                 bundle.string());
-        manifest_bytes = read_small_file(bundle, kManifestName, 64u << 20);
+        manifest_bytes = read_manifest_bytes(bundle, v.kind);
         signature_bytes = read_small_file(bundle, kSignatureName, kMaxSignature);
     } else {
-        manifest_bytes = read_member(bundle, kManifestName);
+        manifest_bytes = read_manifest_bytes(bundle, v.kind);
         try {
             signature_bytes = read_member(bundle, kSignatureName, kMaxSignature);
         } catch (const BundleRefused& e) {
@@ -198,13 +277,32 @@ VerifiedBundle verify_bundle(const fs::path& bundle, const VerifyOptions& option
     check_not_expired(v.manifest, options.now);
     if (!options.state_dir.empty()) check_serial(v.manifest, last_applied_serial(options.state_dir));
 
+    // The base of an incremental bundle, identified before any file is read.
+    if (!options.base.empty()) {
+        if (!v.manifest.base_bundle)
+            throw ConfigError("--base given, but bundle " + v.manifest.id + " is a full bundle: it needs no base");
+        v.base = identify_base(options.base, v.manifest);
+    } else if (v.manifest.base_bundle && options.require_complete) {
+        throw ConfigError(missing_base_message(v.manifest));
+    }
+
     // 3. Every file, one streaming pass; an archive's headers are checked even when not hashing.
-    if (v.kind == BundleKind::directory) {
-        if (options.check_files) verify_directory_files(bundle, v.manifest, callbacks);
-    } else if (options.check_files) {
-        verify_archive(bundle, expected_files(v.manifest), callbacks);
-    } else {
-        list_archive(bundle);
+    auto check = [&](const fs::path& source, BundleKind kind, const std::vector<BundleFile>& files) {
+        if (kind == BundleKind::directory) {
+            if (options.check_files) verify_directory_files(source, files, callbacks);
+        } else if (options.check_files) {
+            verify_archive(source, expected_of(files), callbacks);
+        } else {
+            list_archive(source);
+        }
+    };
+    check(bundle, v.kind, v.manifest.files);
+    if (v.base) {
+        try {
+            check(v.base->source, v.base->kind, v.manifest.base_bundle->files);
+        } catch (const BundleRefused& e) {
+            throw BundleRefused("base bundle " + v.base->source.string() + ": " + e.what());
+        }
     }
     return v;
 }
@@ -231,7 +329,7 @@ StagedBundle::How parse_staged_how(const std::string& text) {
 StagedBundle stage_bundle(const VerifiedBundle& bundle, const fs::path& staging_root, bool try_mount,
                           ArchiveCallbacks* callbacks) {
     StagedBundle staged;
-    if (bundle.kind == BundleKind::directory) {
+    if (bundle.kind == BundleKind::directory && !bundle.manifest.base_bundle) {
         staged.dir = fs::absolute(bundle.source).lexically_normal();
         staged.how = StagedBundle::How::in_place;
         return staged;
@@ -245,6 +343,22 @@ StagedBundle stage_bundle(const VerifiedBundle& bundle, const fs::path& staging_
         run_quiet({"umount", staged.dir.string()});
         fs::remove_all(staged.dir, ec);
         if (ec) throw ConfigError("cannot remove the old staging " + staged.dir.string() + ": " + ec.message());
+    }
+    if (bundle.manifest.base_bundle) {
+        // Neither medium alone is a complete repo: both are copied into one tree.
+        if (!bundle.base) throw ConfigError(missing_base_message(bundle.manifest));
+        AtomicDir tree(staged.dir);
+        put_verified(bundle.source, bundle.kind, tree.path(), bundle.manifest.files, callbacks);
+        try {
+            put_verified(bundle.base->source, bundle.base->kind, tree.path(), bundle.manifest.base_bundle->files,
+                         callbacks);
+        } catch (const BundleRefused& e) {
+            throw BundleRefused("base bundle " + bundle.base->source.string() + ": " + e.what());
+        }
+        fs::permissions(tree.path(), fs::perms(0755));
+        tree.commit();
+        staged.how = StagedBundle::How::extracted;
+        return staged;
     }
     if (bundle.kind == BundleKind::iso && try_mount && geteuid() == 0) {
         fs::create_directory(staged.dir, ec);

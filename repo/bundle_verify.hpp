@@ -32,7 +32,22 @@ struct VerifyOptions {
     /// False: stop after signature, manifest, expiry and serial (a resumed run whose files were
     /// verified and staged before). Archives still get their headers checked.
     bool check_files = true;
+    /// The base bundle of an incremental bundle (`--base`): identified by the SHA-256 of its
+    /// bundle.json, which the signed manifest pins, and its lent files checked against the
+    /// signed manifest (its own signature, expiry and serial do not matter). ConfigError when
+    /// given for a full bundle.
+    std::filesystem::path base;
+    /// Refuse an incremental bundle without `base` (ConfigError): true for applying it, false
+    /// for `verify`, which checks what it can and says what is missing.
+    bool require_complete = false;
     std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
+};
+
+/// The base medium of an incremental bundle, identified and (with check_files) verified.
+struct VerifiedBase {
+    std::filesystem::path source;
+    BundleKind kind = BundleKind::directory;
+    BundleManifest manifest;  ///< the base's bundle.json, as pinned by the incremental one
 };
 
 /// A bundle that passed verify_bundle(); the manifest is the signed one.
@@ -41,7 +56,12 @@ struct VerifiedBundle {
     BundleKind kind = BundleKind::directory;
     BundleManifest manifest;
     SignerInfo signer;
+    std::optional<VerifiedBase> base;  ///< set when the bundle is incremental and its base was given
 };
+
+/// "bundle ID is incremental: give its base bundle ID (serial N) with --base", for an
+/// incremental bundle whose base is missing.
+std::string missing_base_message(const BundleManifest& m);
 
 /// Expected size and digest of each file bundle.json lists.
 ExpectedFiles expected_files(const BundleManifest& manifest);
@@ -68,8 +88,10 @@ StagedBundle::How parse_staged_how(const std::string& text);
 /// Stages `bundle`: a directory is used in place; an ISO is loop-mounted read-only at
 /// `staging_root`/<id> when `try_mount` and the kernel permits it; otherwise an archive is
 /// extracted with extract_verified() into `staging_root`/<id> (hashing again while writing, so
-/// that what lands on disk is what was signed). An existing `staging_root`/<id> left by an
-/// earlier run is removed first.
+/// that what lands on disk is what was signed). An incremental bundle is always copied there,
+/// its own files and those its base lends, checked again while copied, into a temporary
+/// directory renamed into place when complete (ConfigError when the base was not given). An
+/// existing `staging_root`/<id> left by an earlier run is removed first.
 StagedBundle stage_bundle(const VerifiedBundle& bundle, const std::filesystem::path& staging_root, bool try_mount,
                           ArchiveCallbacks* callbacks = nullptr);
 

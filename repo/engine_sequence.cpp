@@ -301,9 +301,7 @@ public:
 
 private:
     void verify() {
-        VerifyOptions vo;
-        vo.trust = o_.trust;
-        vo.state_dir = state_dir_;
+        VerifyOptions vo = verify_options();
         vo.check_files = false;
         bundle_ = verify_bundle(o_.bundle, vo);
         // A resumed run whose files were verified (and staged) before checks the signature only.
@@ -313,7 +311,10 @@ private:
                                existing->step("verify").status == StepStatus::done;
         if (!verified_before) {
             r_.message("verifying " + std::to_string(bundle_.manifest.files.size()) + " files of bundle " +
-                       bundle_.manifest.id + " (serial " + std::to_string(bundle_.manifest.serial) + ")");
+                       bundle_.manifest.id + " (serial " + std::to_string(bundle_.manifest.serial) + ")" +
+                       (bundle_.base ? " and the " + std::to_string(bundle_.manifest.base_bundle->files.size()) +
+                                           " its base bundle " + bundle_.base->manifest.id + " lends"
+                                     : ""));
             vo.check_files = true;
             ProgressAdapter progress(r_, "verifying");
             try {
@@ -443,9 +444,11 @@ private:
     }
 
     void do_stage() {
-        if (bundle_.kind != BundleKind::directory) {
+        if (bundle_.kind != BundleKind::directory || bundle_.base) {
             std::uint64_t size = 0;
             for (const auto& f : bundle_.manifest.files) size += f.size;
+            if (bundle_.base)
+                for (const auto& f : bundle_.manifest.base_bundle->files) size += f.size;
             fs::path where = state_dir_ / "staged";
             fs::create_directories(where);
             if (free_bytes(where) < size)
@@ -572,11 +575,17 @@ private:
         run_logged({"systemctl", "reboot"}, log_for("reboot"), quiet, false);
     }
 
-    void dry_run() {
+    VerifyOptions verify_options() const {
         VerifyOptions vo;
         vo.trust = o_.trust;
         vo.state_dir = state_dir_;
-        bundle_ = verify_bundle(o_.bundle, vo);
+        vo.base = o_.base;
+        vo.require_complete = true;
+        return vo;
+    }
+
+    void dry_run() {
+        bundle_ = verify_bundle(o_.bundle, verify_options());
         const BundleManifest& m = bundle_.manifest;
         r_.message("dry run: nothing is changed");
         r_.message("bundle " + m.id + " (serial " + std::to_string(m.serial) + ", expires " + m.expires +

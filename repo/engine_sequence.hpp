@@ -43,6 +43,7 @@ public:
 struct ApplyOptions {
     std::filesystem::path bundle;
     std::filesystem::path trust;
+    std::filesystem::path base;       ///< the base of an incremental bundle (`--base`)
     std::filesystem::path root;       ///< the target system; empty: this machine
     std::filesystem::path state_dir;  ///< empty: Journal::default_state_dir()
     std::string package_manager = "yum";

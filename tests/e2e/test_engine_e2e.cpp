@@ -142,29 +142,9 @@ const WorldBundle& world_bundle() {
 std::vector<std::string> engine_argv(const fs::path& root, const fs::path& state,
                                      const std::vector<std::string>& extra = {}, fs::path bundle = {}) {
     if (bundle.empty()) bundle = world_bundle().bundle;
-    std::vector<std::string> argv{binary("ovirt-applier").string(),
-                                  "engine",
-                                  bundle.string(),
-                                  "--trust",
-                                  world_bundle().cert.string(),
-                                  "--root",
-                                  root.string(),
-                                  "--state-dir",
-                                  state.string(),
-                                  "--package-manager",
-                                  (world_dir() / "bin/dnf").string()};
+    std::vector<std::string> argv = applier_argv("engine", bundle, world_bundle().cert, root, state);
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
-}
-
-// What a connected site gets: dnf upgrade of another copy with the world's repos.
-std::vector<std::string> connected_upgrade(const fs::path& dir) {
-    fs::path root = copy_world_root("engine-4.3.7", dir);
-    std::vector<std::string> argv = world_dnf(root);
-    argv.insert(argv.end(), {"upgrade", "-y"});
-    CommandResult r = run_command(argv);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return installed_nevras(root);
 }
 
 const std::vector<std::string> kSteps = engine_steps();
@@ -196,7 +176,7 @@ TEST(EngineE2E, UpdatesTheEngineLikeAConnectedUpgrade) {
         << r.out;
 
     TempDir c;
-    EXPECT_EQ(installed_nevras(root), connected_upgrade(c.path()));
+    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
     // The repo files end as a connected update leaves them: ours gone, upstream's restored and
     // then updated by ovirt-release43 4.3.10.
     EXPECT_EQ(tree(root / "etc/yum.repos.d"), tree(c.path() / "engine-4.3.7/etc/yum.repos.d"));
@@ -265,7 +245,7 @@ TEST(EngineE2E, ResumesAfterAFailingEngineSetupWithoutRepeatingFinishedSteps) {
     EXPECT_EQ(calls(root), (std::vector<std::string>{"engine-upgrade-check 4.3.7.2-1.el7",
                                                      "engine-setup 4.3.10.4-1.el7", "engine-setup 4.3.10.4-1.el7"}));
     TempDir c;
-    EXPECT_EQ(installed_nevras(root), connected_upgrade(c.path()));
+    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
 }
 
 TEST(EngineE2E, CompletesAfterAKill9InTheMiddleOfEngineSetup) {
@@ -314,7 +294,7 @@ TEST(EngineE2E, CompletesAfterAKill9InTheMiddleOfEngineSetup) {
     EXPECT_EQ(calls(root), (std::vector<std::string>{"engine-upgrade-check 4.3.7.2-1.el7",
                                                      "engine-setup 4.3.10.4-1.el7", "engine-setup 4.3.10.4-1.el7"}));
     TempDir c;
-    EXPECT_EQ(installed_nevras(root), connected_upgrade(c.path()));
+    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
     EXPECT_EQ(tree(root / "etc/yum.repos.d"), tree(c.path() / "engine-4.3.7/etc/yum.repos.d"));
 }
 
@@ -349,17 +329,7 @@ TEST(EngineE2E, HostStagesTheBundleForTheEngineAndUpdatesWithUpdate) {
     TempDir t;
     fs::path root = copy_world_root("host-4.3.7", t.path());
     fs::path state = t.path() / "state";
-    std::vector<std::string> argv{binary("ovirt-applier").string(),
-                                  "host",
-                                  world_bundle().bundle.string(),
-                                  "--trust",
-                                  world_bundle().cert.string(),
-                                  "--root",
-                                  root.string(),
-                                  "--state-dir",
-                                  state.string(),
-                                  "--package-manager",
-                                  (world_dir() / "bin/dnf").string()};
+    std::vector<std::string> argv = applier_argv("host", world_bundle().bundle, world_bundle().cert, root, state);
     CommandResult staged = run_command(argv);
     ASSERT_EQ(staged.exit_code, 0) << staged.out << staged.err;
     auto journal = Journal::load(state);
@@ -395,7 +365,7 @@ TEST(EngineE2E, AppliesAnIsoBundleStagedByExtractionAndUnstagesIt) {
     EXPECT_EQ(journal->step("stage").data.value("how", ""), "extracted");
     EXPECT_FALSE(fs::exists(state / "staged" / journal->bundle().id));
     TempDir c;
-    EXPECT_EQ(installed_nevras(root), connected_upgrade(c.path()));
+    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
 }
 
 TEST(EngineE2E, RefusesATamperedRpmAndLeavesTheRootAlone) {
@@ -569,7 +539,7 @@ TEST(EngineE2E, CtrlCDuringAPackageStepStopsWith130AndTheRerunResumes) {
     EXPECT_NE(resumed.out.find("ovirt-applier: resuming at step update-setup\n"), std::string::npos);
     EXPECT_EQ(steps_run(resumed.out).front(), "update-setup");
     TempDir c;
-    EXPECT_EQ(installed_nevras(root), connected_upgrade(c.path()));
+    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
 }
 
 // engine-setup must not be stopped once started: Ctrl-C meanwhile changes nothing.

@@ -145,13 +145,27 @@ TEST(BuildBundle, RefusesAnUnreadableKey) {
     EXPECT_FALSE(fs::exists(r.output));
 }
 
-TEST(BuildBundle, SinceIsNotImplementedYet) {
+TEST(BuildBundle, AnUnusableSinceIsRefusedBeforeDownloading) {
     TempDir tmp;
     auto keys = make_keys(tmp.path() / "keys", "k");
     auto r = request(tmp, keys);
-    r.since = tmp.path() / "old.iso";
+    fs::path missing = tmp.path() / "old.iso";
+    r.since = missing;
     EXPECT_EQ(error_of([&] { repo::build_bundle(r); }),
-              "--since (incremental bundles) is not implemented yet; build a full bundle");
+              "--since " + missing.string() + ": bundle " + missing.string() + " does not exist");
+    fs::create_directories(tmp.path() / "empty");
+    r.since = tmp.path() / "empty";
+    EXPECT_EQ(error_of([&] { repo::build_bundle(r); }),
+              "--since " + r.since.string() + ": " + r.since.string() + " is not a bundle: no bundle.json");
+    write(tmp.path() / "bad/bundle.json", "{\"format\": \"ovirt-airgap-bundle/1\"}");
+    r.since = tmp.path() / "bad";
+    EXPECT_EQ(error_of([&] { repo::build_bundle(r); }),
+              "--since " + r.since.string() + ": bad bundle manifest: id is missing");
+    r.since = make_bundle_dir(tmp.path() / "old", keys);
+    r.serial = 42;
+    EXPECT_EQ(error_of([&] { repo::build_bundle(r); }),
+              "--serial 42 is not greater than serial 42 of the --since bundle");
+    EXPECT_FALSE(fs::exists(r.output));
 }
 
 TEST(BuildBundle, RefusesOutOfRangeOptions) {

@@ -62,9 +62,16 @@ TEST(BundleManifest, RoundTripsThroughItsBytes) {
     BundleManifest m = sample();
     std::string bytes = serialize_bundle_manifest(m);
     EXPECT_EQ(parse_bundle_manifest(bytes), m);
-    m.base_bundle = BaseBundle{"11111111-2222-4333-8444-555555555555", 1700000000};
+    m.base_bundle = BaseBundle{"11111111-2222-4333-8444-555555555555",
+                               1700000000,
+                               kSha,
+                               {{"repos/ovirt-4.3/Packages/vdsm-4.30.46-1.el7.x86_64.rpm", 900000, kSha}}};
+    m.packages.push_back(
+        {"repos/ovirt-4.3/Packages/vdsm-4.30.46-1.el7.x86_64.rpm", "vdsm-4.30.46-1.el7.x86_64", "ovirt-4.3", "update"});
     EXPECT_EQ(parse_bundle_manifest(serialize_bundle_manifest(m)), m);
-    EXPECT_EQ(json::parse(serialize_bundle_manifest(m))["base_bundle"]["serial"], 1700000000);
+    json j = json::parse(serialize_bundle_manifest(m));
+    EXPECT_EQ(j["base_bundle"]["serial"], 1700000000);
+    EXPECT_EQ(j["base_bundle"]["files"][0]["path"], "repos/ovirt-4.3/Packages/vdsm-4.30.46-1.el7.x86_64.rpm");
     EXPECT_FALSE(json::parse(bytes).contains("base_bundle"));
 }
 
@@ -234,12 +241,45 @@ TEST(BundleManifest, IdsAndTimes) {
     EXPECT_EQ(refusal(j),
               "bad bundle manifest: expires \"2026-11-25T13:59:59Z\" is not after created \"2026-11-25T14:00:00Z\"");
     j = sample_json();
-    j["base_bundle"] = {{"id", "11111111-2222-4333-8444-555555555555"}, {"serial", 1764079200}};
+    j["base_bundle"] = {{"id", "11111111-2222-4333-8444-555555555555"},
+                        {"serial", 1764079200},
+                        {"manifest_sha256", kSha},
+                        {"files", json::array()}};
     EXPECT_EQ(refusal(j), "bad bundle manifest: base_bundle.serial 1764079200 is not lower than serial 1764079200");
     j["base_bundle"] = {{"id", "x"}, {"serial", 1}};
     EXPECT_EQ(refusal(j), "bad bundle manifest: base_bundle.id \"x\" is not a lowercase UUID");
     j["base_bundle"] = {{"id", "11111111-2222-4333-8444-555555555555"}, {"serial", 1}, {"path", "x"}};
     EXPECT_EQ(refusal(j), "bad bundle manifest: base_bundle.path is not a known key");
+}
+
+TEST(BundleManifest, BaseBundleFilesAreCheckedLikeFilesAndKeptApart) {
+    json base = {{"id", "11111111-2222-4333-8444-555555555555"},
+                 {"serial", 1},
+                 {"manifest_sha256", kSha},
+                 {"files", json::array()}};
+    json j = sample_json();
+    j["base_bundle"] = base;
+    EXPECT_EQ(refusal(j), "<accepted>");
+    j["base_bundle"]["manifest_sha256"] = "ABC";
+    EXPECT_EQ(refusal(j), "bad bundle manifest: base_bundle.manifest_sha256 must be 64 lowercase hex digits");
+    j["base_bundle"] = base;
+    j["base_bundle"].erase("files");
+    EXPECT_EQ(refusal(j), "bad bundle manifest: base_bundle.files is missing");
+    j["base_bundle"] = base;
+    j["base_bundle"]["files"] = {{{"path", "../x.rpm"}, {"size", 1}, {"sha256", kSha}}};
+    EXPECT_EQ(refusal(j), "bad bundle manifest: base_bundle.files[0].path \"../x.rpm\" contains '..'");
+    j["base_bundle"]["files"] = {{{"path", "keys/RPM-GPG-ovirt-4.3"}, {"size", 1711}, {"sha256", kSha}}};
+    EXPECT_EQ(refusal(j), "bad bundle manifest: base_bundle.files[0].path \"keys/RPM-GPG-ovirt-4.3\" is also in files");
+    j["base_bundle"]["id"] = j["id"];
+    j["base_bundle"]["files"] = json::array();
+    EXPECT_EQ(refusal(j), "bad bundle manifest: base_bundle.id is the bundle's own id");
+    // A package must be on one of the two media.
+    j = sample_json();
+    j["base_bundle"] = base;
+    j["packages"][0]["path"] = "repos/centos-base/Packages/elsewhere.rpm";
+    EXPECT_EQ(refusal(j),
+              "bad bundle manifest: packages[0].path \"repos/centos-base/Packages/elsewhere.rpm\" is not in files nor "
+              "in base_bundle.files");
 }
 
 TEST(BundleManifest, RolesAndTargetVersions) {

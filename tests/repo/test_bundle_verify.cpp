@@ -43,9 +43,12 @@ struct BundleSpec {
     std::string signer = "good";
 };
 
-// A small signed bundle directory: one repo with a package and repodata, one key.
-fs::path make_bundle(const fs::path& dir, const BundleSpec& spec = {}) {
-    write_file(dir / "repos/r1/Packages/a-1-1.noarch.rpm", std::string(10000, 'a'));
+// A small signed bundle directory: one repo with a package and repodata, one key. With a
+// `base` (a bundle made by this function), an incremental bundle that carries b-1-1 and takes
+// a-1-1 from the base.
+fs::path make_bundle(const fs::path& dir, const BundleSpec& spec = {}, const fs::path& base = {}) {
+    if (base.empty()) write_file(dir / "repos/r1/Packages/a-1-1.noarch.rpm", std::string(10000, 'a'));
+    if (!base.empty()) write_file(dir / "repos/r1/Packages/b-1-1.noarch.rpm", std::string(5000, 'b'));
     write_file(dir / "repos/r1/repodata/repomd.xml", "<repomd/>\n");
     write_file(dir / "keys/RPM-GPG-KEY-test", "-----BEGIN PGP PUBLIC KEY BLOCK-----\n");
     BundleManifest m;
@@ -57,12 +60,20 @@ fs::path make_bundle(const fs::path& dir, const BundleSpec& spec = {}) {
     m.roles = {"engine"};
     m.target_versions = {{"engine", {{"a", "1-1"}}}};
     m.repos = {{"r1", "Repo one", "repos/r1", {"keys/RPM-GPG-KEY-test"}}};
-    for (const char* f :
-         {"keys/RPM-GPG-KEY-test", "repos/r1/Packages/a-1-1.noarch.rpm", "repos/r1/repodata/repomd.xml"}) {
+    const std::string a = "repos/r1/Packages/a-1-1.noarch.rpm", b = "repos/r1/Packages/b-1-1.noarch.rpm";
+    for (const std::string& f :
+         {std::string("keys/RPM-GPG-KEY-test"), base.empty() ? a : b, std::string("repos/r1/repodata/repomd.xml")}) {
         FileDigest d = hash_file(dir / f);
         m.files.push_back({f, d.size, d.sha256});
     }
-    m.packages = {{"repos/r1/Packages/a-1-1.noarch.rpm", "a-1-1.noarch", "r1", "update"}};
+    m.packages = {{a, "a-1-1.noarch", "r1", "update"}};
+    if (!base.empty()) {
+        BundleManifest bm = parse_bundle_manifest(read_file(base / "bundle.json"));
+        FileDigest d = hash_file(base / a);
+        m.base_bundle =
+            BaseBundle{bm.id, bm.serial, sha256_hex(read_file(base / "bundle.json")), {{a, d.size, d.sha256}}};
+        m.packages.push_back({b, "b-1-1.noarch", "r1", "update"});
+    }
     write_file(dir / "bundle.json", serialize_bundle_manifest(m));
     auto sig = sign_detached(dir / "bundle.json", signer(spec.signer).key, signer(spec.signer).cert);
     std::ofstream(dir / "bundle.json.p7s", std::ios::binary)
@@ -271,4 +282,49 @@ TEST(BundleVerify, StagesATarByExtractingOnlyListedFilesAndUnstages) {
     StagedBundle in_place = stage_bundle(d, t.path() / "staged", true);
     EXPECT_EQ(in_place.how, StagedBundle::How::in_place);
     EXPECT_EQ(in_place.dir, fs::absolute(dir).lexically_normal());
+}
+
+TEST(BundleVerify, AnIncrementalBundleIsStagedWithWhatItsBaseLendsOrNotAtAll) {
+    TempDir t;
+    fs::path base = make_bundle(t.path() / "a");
+    BundleSpec later;
+    later.serial = 200;
+    fs::path inc = make_bundle(t.path() / "b", later, base);
+    write_tar(inc, t.path() / "b.tar");
+    VerifyOptions o;
+    o.trust = signer("good").cert;
+    o.base = base;
+    for (const fs::path& bundle : {inc, t.path() / "b.tar"}) {
+        SCOPED_TRACE(bundle);
+        VerifiedBundle v = verify_bundle(bundle, o);
+        ASSERT_TRUE(v.base);
+        StagedBundle s = stage_bundle(v, t.path() / "staged", true);
+        EXPECT_EQ(s.how, StagedBundle::How::extracted) << "neither medium alone is the repo";
+        EXPECT_EQ(read_file(s.dir / "repos/r1/Packages/a-1-1.noarch.rpm"), std::string(10000, 'a'));
+        EXPECT_EQ(read_file(s.dir / "repos/r1/Packages/b-1-1.noarch.rpm"), std::string(5000, 'b'));
+        unstage_bundle(s);
+        EXPECT_FALSE(fs::exists(s.dir));
+    }
+
+    // Without its base it is verified as far as it goes but not staged.
+    VerifyOptions alone = o;
+    alone.base.clear();
+    VerifiedBundle v = verify_bundle(inc, alone);
+    EXPECT_FALSE(v.base);
+    EXPECT_THROW(stage_bundle(v, t.path() / "staged", true), ConfigError);
+    alone.require_complete = true;
+    EXPECT_THROW(verify_bundle(inc, alone), ConfigError);
+
+    // The base changed between verify and stage: refused, and nothing half-staged is left.
+    v = verify_bundle(inc, o);
+    write_file(base / "repos/r1/Packages/a-1-1.noarch.rpm", std::string(9999, 'a') + "x");
+    try {
+        stage_bundle(v, t.path() / "staged", true);
+        ADD_FAILURE() << "staged a tampered base";
+    } catch (const BundleRefused& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "base bundle " + base.string() + ": checksum mismatch for 'repos/r1/Packages/a-1-1.noarch.rpm'");
+    }
+    EXPECT_TRUE(fs::is_empty(t.path() / "staged"));
+    EXPECT_THROW(verify_bundle(inc, o), BundleRefused);
 }

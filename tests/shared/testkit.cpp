@@ -192,9 +192,34 @@ std::vector<std::string> world_dnf(const fs::path& installroot) {
 
 fs::path copy_world_root(const std::string& name, const fs::path& dir) {
     fs::path copy = dir / name;
+    std::filesystem::create_directories(dir);
     CommandResult r = run_command({"cp", "-a", (world_dir() / "roots" / name).string(), copy.string()});
     if (r.exit_code != 0) throw std::runtime_error("cp -a of world root " + name + " failed: " + r.err);
     return copy;
+}
+
+std::vector<std::string> applier_argv(const std::string& command, const fs::path& bundle, const fs::path& trust,
+                                      const fs::path& root, const fs::path& state) {
+    return {binary("ovirt-applier").string(),
+            command,
+            bundle.string(),
+            "--trust",
+            trust.string(),
+            "--root",
+            root.string(),
+            "--state-dir",
+            state.string(),
+            "--package-manager",
+            (world_dir() / "bin/dnf").string()};
+}
+
+std::vector<std::string> connected_upgrade(const std::string& name, const fs::path& dir) {
+    fs::path root = copy_world_root(name, dir);
+    std::vector<std::string> argv = world_dnf(root);
+    argv.insert(argv.end(), {"upgrade", "-y"});
+    CommandResult r = run_command(argv);
+    if (r.exit_code != 0) throw std::runtime_error("connected dnf upgrade of " + name + " failed: " + r.err);
+    return installed_nevras(root);
 }
 
 std::vector<std::string> installed_nevras(const fs::path& root) {

@@ -121,6 +121,16 @@ std::filesystem::path copy_world_root(const std::string& name, const std::filesy
 /// gpg-pubkey left out, sorted.
 std::vector<std::string> installed_nevras(const std::filesystem::path& root);
 
+/// `ovirt-applier COMMAND BUNDLE --trust TRUST --root ROOT --state-dir STATE --package-manager
+/// WORLD/bin/dnf`: an applier run against a world root with the world's dnf.
+std::vector<std::string> applier_argv(const std::string& command, const std::filesystem::path& bundle,
+                                      const std::filesystem::path& trust, const std::filesystem::path& root,
+                                      const std::filesystem::path& state);
+
+/// What a connected site reaches: a copy of world root `name` under `dir` updated by
+/// `dnf upgrade -y` from the world's repos; its installed_nevras(). Throws when dnf fails.
+std::vector<std::string> connected_upgrade(const std::string& name, const std::filesystem::path& dir);
+
 /// The packages a dnf transaction table (dnf's output before "Is this ok" / --assumeno)
 /// installs, upgrades, reinstalls or downgrades, as sorted NEVRAs; removals and the
 /// "replacing" lines left out. Copes with rows dnf wraps when a name is long.
