@@ -147,7 +147,11 @@ VerifiedBase identify_base(const fs::path& path, const BundleManifest& m) {
     const BaseBundle& want = *m.base_bundle;
     VerifiedBase base;
     base.source = path;
-    base.kind = bundle_kind(path);
+    try {
+        base.kind = bundle_kind(path);
+    } catch (const ConfigError& e) {
+        throw ConfigError(std::string("--base: ") + e.what());
+    }
     std::string bytes;
     try {
         bytes = read_manifest_bytes(path, base.kind);
@@ -344,6 +348,10 @@ StagedBundle stage_bundle(const VerifiedBundle& bundle, const fs::path& staging_
         fs::remove_all(staged.dir, ec);
         if (ec) throw ConfigError("cannot remove the old staging " + staged.dir.string() + ": " + ec.message());
     }
+    // So do the temporary directories (".<id>.tmp-XXXXXX") of an extraction a kill -9 cut short.
+    const std::string temp_prefix = "." + bundle.manifest.id + ".tmp-";
+    for (const auto& entry : fs::directory_iterator(staging_root, ec))
+        if (entry.path().filename().string().rfind(temp_prefix, 0) == 0) fs::remove_all(entry.path(), ec);
     if (bundle.manifest.base_bundle) {
         // Neither medium alone is a complete repo: both are copied into one tree.
         if (!bundle.base) throw ConfigError(missing_base_message(bundle.manifest));

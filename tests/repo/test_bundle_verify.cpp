@@ -270,9 +270,13 @@ TEST(BundleVerify, StagesATarByExtractingOnlyListedFilesAndUnstages) {
     VerifyOptions o;
     o.trust = signer("good").cert;
     VerifiedBundle v = verify_bundle(t.path() / "b.tar", o);
+    // What a killed extraction left: the temporary directory beside the staging.
+    fs::path leftover = t.path() / "staged" / ("." + v.manifest.id + ".tmp-Ab12Cd");
+    write_file(leftover / "repos/r1/Packages/a-1-1.noarch.rpm", "half");
     StagedBundle s = stage_bundle(v, t.path() / "staged", true);
     EXPECT_EQ(s.how, StagedBundle::How::extracted);
     EXPECT_EQ(s.dir, t.path() / "staged" / v.manifest.id);
+    EXPECT_FALSE(fs::exists(leftover));
     EXPECT_EQ(read_file(s.dir / "repos/r1/repodata/repomd.xml"), "<repomd/>\n");
     EXPECT_FALSE(fs::exists(s.dir / "unlisted.txt"));
     unstage_bundle(s);
@@ -314,6 +318,9 @@ TEST(BundleVerify, AnIncrementalBundleIsStagedWithWhatItsBaseLendsOrNotAtAll) {
     EXPECT_THROW(stage_bundle(v, t.path() / "staged", true), ConfigError);
     alone.require_complete = true;
     EXPECT_THROW(verify_bundle(inc, alone), ConfigError);
+    alone.base = t.path() / "nowhere";
+    EXPECT_EQ(error_of<ConfigError>([&] { verify_bundle(inc, alone); }),
+              "--base: bundle " + alone.base.string() + " does not exist");
 
     // The base changed between verify and stage: refused, and nothing half-staged is left.
     v = verify_bundle(inc, o);
