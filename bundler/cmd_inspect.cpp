@@ -7,7 +7,7 @@
 
 #include "bundler/commands.hpp"
 #include "bundler/report.hpp"
-#include "repo/bundle_build.hpp"
+#include "repo/bundle_inspect.hpp"
 
 namespace airgap::bundler {
 

@@ -21,6 +21,7 @@
 
 #include "repo/archive.hpp"
 #include "repo/atomic_file.hpp"
+#include "repo/bundle_inspect.hpp"
 #include "repo/error.hpp"
 #include "repo/inventory.hpp"
 #include "repo/package_fetch.hpp"
@@ -267,18 +268,6 @@ void prove(const Plan& plan, const PlanRequest& request, const fs::path& tree, c
         throw ResolveProblem("the bundle alone does not resolve to the plan; nothing was written", problems);
 }
 
-// bundle.json of a bundle (directory, .iso or .tar), unverified. ConfigError when `bundle` is
-// missing or has no bundle.json.
-std::string read_bundle_json(const fs::path& bundle) {
-    std::error_code ec;
-    auto status = fs::status(bundle, ec);
-    if (status.type() == fs::file_type::not_found) throw ConfigError("bundle " + bundle.string() + " does not exist");
-    if (!fs::is_directory(status)) return read_member(bundle, "bundle.json");
-    if (!fs::is_regular_file(bundle / "bundle.json"))
-        throw ConfigError(bundle.string() + " is not a bundle: no bundle.json");
-    return read_text(bundle / "bundle.json");
-}
-
 // The bundle `--since` names: its manifest and the SHA-256 of its exact bytes, which the new
 // bundle pins (bundle_manifest.hpp, BaseBundle).
 struct SinceBundle {
@@ -497,59 +486,6 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
     }
     say(cb, "bundle " + m.id + " serial " + std::to_string(m.serial) + " written to " + out.string());
     return {std::move(m), out, payload};
-}
-
-BundleSummary inspect_bundle(const fs::path& bundle) {
-    BundleSummary summary;
-    ScratchDir scratch(kScratchPrefix);
-    std::string json = read_bundle_json(bundle);
-    fs::path signature;
-    if (fs::is_directory(bundle)) {
-        signature = bundle / "bundle.json.p7s";
-    } else {
-        signature = scratch.path() / "bundle.json.p7s";
-        try {
-            write_file_atomic(signature, read_member(bundle, "bundle.json.p7s", 1u << 20));
-        } catch (const BundleRefused& e) {
-            summary.signature_problem = e.what();
-            signature.clear();
-        }
-    }
-    summary.manifest = parse_bundle_manifest(json);
-    if (!signature.empty()) {
-        try {
-            CertificateInfo signer = read_signer(signature);
-            summary.signer_subject = signer.subject;
-            summary.signer_fingerprint = signer.fingerprint_sha256;
-        } catch (const Error& e) {
-            summary.signature_problem = e.what();
-        }
-    }
-    std::map<std::string, std::uint64_t> sizes, base_sizes;
-    for (const auto& f : summary.manifest.files) {
-        sizes[f.path] = f.size;
-        summary.total_bytes += f.size;
-    }
-    if (summary.manifest.base_bundle)
-        for (const auto& f : summary.manifest.base_bundle->files) {
-            base_sizes[f.path] = f.size;
-            summary.base_bytes += f.size;
-        }
-    for (const auto& r : summary.manifest.repos) {
-        InspectedRepo repo{r.id, r.name, 0, 0, 0};
-        for (const auto& p : summary.manifest.packages)
-            if (p.repo == r.id) {
-                ++repo.packages;
-                if (auto b = base_sizes.find(p.path); b != base_sizes.end()) {
-                    ++repo.from_base;
-                    repo.package_bytes += b->second;
-                } else {
-                    repo.package_bytes += sizes[p.path];
-                }
-            }
-        summary.repos.push_back(std::move(repo));
-    }
-    return summary;
 }
 
 }  // namespace airgap::repo

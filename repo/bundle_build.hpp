@@ -1,8 +1,8 @@
 #pragma once
 // Building and reading bundles (DESIGN.md "Bundle", issue 3): resolve, fetch, check RPM
 // signatures, assemble one local yum repo per upstream repo, prove the bundle resolves on its
-// own, sign bundle.json and put the result in place atomically. `ovirt-bundler build` and
-// `inspect` are thin fronts of this.
+// own, sign bundle.json and put the result in place atomically. `ovirt-bundler build` is a
+// thin front of this; reading bundles back (`inspect`, `--since`) is bundle_inspect.hpp.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -59,30 +59,5 @@ struct BuildResult {
 /// (ResolveProblem when the bundle alone does not reach the plan), sign, put in place. On any
 /// failure nothing is left at `request.output` and the temporary tree is removed.
 BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* callbacks = nullptr);
-
-/// One repo of a bundle as `inspect` shows it.
-struct InspectedRepo {
-    std::string id;
-    std::string name;
-    std::size_t packages = 0;  ///< all, including those an incremental bundle's base carries
-    std::uint64_t package_bytes = 0;
-    std::size_t from_base = 0;  ///< of `packages`, how many are on the base medium
-};
-
-/// What `inspect` shows: bundle.json as parsed, the repos summed up and the embedded signer,
-/// which is NOT verified (that is `ovirt-applier verify`).
-struct BundleSummary {
-    BundleManifest manifest;
-    std::vector<InspectedRepo> repos;
-    std::uint64_t total_bytes = 0;   ///< of the files on this medium
-    std::uint64_t base_bytes = 0;    ///< of the files taken from the base (incremental bundles)
-    std::string signer_subject;      ///< empty when there is no readable signature
-    std::string signer_fingerprint;  ///< SHA-256, as openssl prints it
-    std::string signature_problem;   ///< why the signer could not be read, else empty
-};
-
-/// Reads a bundle (directory, .iso or .tar) without verifying it. ConfigError when the path
-/// is missing or no bundle; BundleRefused when bundle.json is malformed.
-BundleSummary inspect_bundle(const std::filesystem::path& bundle);
 
 }  // namespace airgap::repo

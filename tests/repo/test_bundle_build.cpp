@@ -1,7 +1,8 @@
 // repo/bundle_build: the early refusals of build_bundle (nothing written, nothing downloaded)
-// and inspect_bundle over directories and tar archives. The whole build against real signed
-// repos is tests/e2e/test_build_e2e.cpp.
+// and inspect_bundle (repo/bundle_inspect.hpp) over directories and tar archives. The whole
+// build against real signed repos is tests/e2e/test_build_e2e.cpp.
 #include "repo/bundle_build.hpp"
+#include "repo/bundle_inspect.hpp"
 
 #include <gtest/gtest.h>
 
