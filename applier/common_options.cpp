@@ -8,7 +8,8 @@ namespace airgap::applier {
 
 repo::ApplyOptions ApplyArgs::resolved() const {
     repo::ApplyOptions out = options;
-    out.root = root;
+    // Absolute: the root is handed to rpm, dnf and scripts that each have their own cwd rules.
+    if (!root.empty()) out.root = std::filesystem::absolute(root).lexically_normal();
     out.state_dir = state_dir;
     if (out.state_dir.empty()) {
         out.state_dir = repo::Journal::default_state_dir();

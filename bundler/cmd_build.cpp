@@ -116,8 +116,11 @@ void run_build(const BuildOptions& opt) {
     repo::BuildResult result = repo::build_bundle(request, &progress);
     const auto& m = result.manifest;
     std::cout << "bundle " << m.id << " serial " << m.serial << ": " << m.packages.size() << " packages in "
-              << m.repos.size() << " repos, " << human_size(result.payload_bytes) << "\n"
-              << "expires " << m.expires << "\n"
+              << m.repos.size() << " repos, " << human_size(result.payload_bytes) << "\n";
+    if (m.base_bundle)
+        std::cout << "incremental: " << m.base_bundle->files.size() << " of the packages come from bundle "
+                  << m.base_bundle->id << " (serial " << m.base_bundle->serial << "); apply with --base\n";
+    std::cout << "expires " << m.expires << "\n"
               << "written to " << result.output.string() << "\n";
 }
 

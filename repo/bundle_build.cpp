@@ -445,9 +445,10 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
     m.target_versions = target_versions(plan);
     for (const auto& r : repos) m.repos.push_back({r.id, r.name, "repos/" + r.id, r.gpgkeys});
     if (base) {
-        if (m.serial <= base->manifest.serial)
-            throw ConfigError("serial " + std::to_string(m.serial) + " is not greater than serial " +
-                              std::to_string(base->manifest.serial) + " of the --since bundle; give --serial");
+        // The default serial (seconds) can equal the base's when both are built in the same
+        // second, or be lower when the base was given a serial by hand: follow the base then.
+        // An explicit --serial was checked at the start.
+        if (!request.serial) m.serial = std::max(m.serial, base->manifest.serial + 1);
         borrow_from_base(m, files, *base, root);
         say(cb, "incremental on bundle " + base->manifest.id + " (serial " + std::to_string(base->manifest.serial) +
                     "): " + std::to_string(m.base_bundle->files.size()) + " of " + std::to_string(m.packages.size()) +

@@ -19,11 +19,12 @@ namespace airgap::repo {
 /// What `ovirt-bundler build` was asked for.
 struct BuildRequest {
     PlanRequest plan;
-    std::filesystem::path sign_key;       ///< PEM private key
-    std::filesystem::path sign_cert;      ///< PEM certificate matching `sign_key`
-    std::filesystem::path output;         ///< OUT.iso, OUT.tar, or a directory; must not exist
-    std::optional<std::uint64_t> serial;  ///< default: creation time in seconds since the epoch
-    int expires_days = 90;                ///< 1..3650
+    std::filesystem::path sign_key;   ///< PEM private key
+    std::filesystem::path sign_cert;  ///< PEM certificate matching `sign_key`
+    std::filesystem::path output;     ///< OUT.iso, OUT.tar, or a directory; must not exist
+    /// Default: creation time in seconds since the epoch; with `since`, at least the base's + 1.
+    std::optional<std::uint64_t> serial;
+    int expires_days = 90;  ///< 1..3650
     /// A bundle built before (directory, .iso or .tar): the packages it carries byte for byte
     /// are left out and listed in base_bundle (an incremental bundle); empty: a full bundle.
     std::filesystem::path since;

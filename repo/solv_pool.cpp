@@ -323,7 +323,8 @@ void SolvPool::set_installed_testtags(const fs::path& file) {
 
 void SolvPool::set_installed_rpmdb(const fs::path& root, bool all_files) {
     check_open("set_installed_rpmdb");
-    fs::path r = root.empty() ? fs::path("/") : root;
+    // rpm opens its database relative to an absolute root only ("--root e" would read nothing).
+    fs::path r = root.empty() ? fs::path("/") : fs::absolute(root).lexically_normal();
     fs::path dbdir = r / "var/lib/rpm";
     std::error_code ec;
     if (!fs::is_directory(dbdir, ec)) throw ConfigError("no rpm database in " + dbdir.string());

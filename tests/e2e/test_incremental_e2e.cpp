@@ -189,6 +189,17 @@ TEST_F(IncrementalE2E, BundlerRefusesAnUnusableSince) {
     EXPECT_FALSE(fs::exists(out));
 }
 
+// Two builds within one second would get the same time-based serial; a base given a serial by
+// hand may be ahead of the clock. Without --serial the incremental bundle follows its base.
+TEST_F(IncrementalE2E, TheDefaultSerialIsAboveTheBaseSerial) {
+    fs::path ahead = tmp_.path() / "ahead", next = tmp_.path() / "next";
+    CommandResult a = build(ahead, {"--inventory", inventory("engine").string(), "--serial", "4000000000"});
+    ASSERT_EQ(a.exit_code, 0) << a.err;
+    CommandResult b = build(next, {"--inventory", inventory("host").string(), "--since", ahead.string()});
+    ASSERT_EQ(b.exit_code, 0) << b.err;
+    EXPECT_EQ(manifest_of(next)["serial"], 4000000001u);
+}
+
 TEST_F(IncrementalE2E, HostAndEngineUpdateFromTheIncrementalBundleAndItsBase) {
     // verify checks both media and says so.
     CommandResult v = run_binary(

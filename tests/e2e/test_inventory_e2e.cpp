@@ -113,6 +113,17 @@ TEST_F(InventoryE2E, HostRootToStdout) {
     for (const auto& p : rpm_query(root)) EXPECT_TRUE(lists_package(lines, p)) << p.name;
 }
 
+// `--root roots/host-4.3.7` from the world directory: a relative root reads the same rpmdb.
+TEST_F(InventoryE2E, ARelativeRootIsTheSameRoot) {
+    CommandResult absolute = inventory({"--role", "host", "--root", (world_dir() / "roots/host-4.3.7").string()});
+    ASSERT_EQ(absolute.exit_code, 0) << absolute.err;
+    CommandResult relative =
+        run_command({"sh", "-c", "cd \"$1\" && exec \"$2\" inventory --role host --root roots/host-4.3.7", "sh",
+                     world_dir().string(), binary("ovirt-applier").string()});
+    ASSERT_EQ(relative.exit_code, 0) << relative.err;
+    EXPECT_EQ(relative.out, absolute.out);
+}
+
 TEST_F(InventoryE2E, CarriesNoFileContents) {
     fs::path root = copy_world_root("engine-4.3.7", tmp_.path());
     write_file(root / "etc/ovirt-engine/engine.conf.d/10-setup-database.conf",
