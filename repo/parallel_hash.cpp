@@ -25,22 +25,37 @@ constexpr auto kProgressEvery = std::chrono::milliseconds(100);
 
 }  // namespace
 
+bool slow_to_seek(const fs::path& device_dir, int depth) {
+    if (depth > 8) return false;  // stacked deeper than any real setup: no opinion
+    std::error_code ec;
+    fs::path dir = fs::canonical(device_dir, ec);
+    if (ec) return false;
+    // virtio-blk claims to be rotational whatever backs it; a VM's disk is what it is given.
+    if (dir.string().find("/virtio") != std::string::npos) return false;
+    // device-mapper and md (LVM, as EL7 installs by default): as slow as what they stack on.
+    if (fs::is_directory(dir / "slaves", ec) && !fs::is_empty(dir / "slaves", ec)) {
+        for (const auto& slave : fs::directory_iterator(dir / "slaves", ec))
+            if (slow_to_seek(slave.path(), depth + 1)) return true;
+        return false;
+    }
+    // A partition has no queue/ of its own: its disk, one level up, has.
+    for (const fs::path& d : {dir, dir.parent_path()}) {
+        std::ifstream in(d / "queue" / "rotational");
+        int rotational = 0;
+        if (in >> rotational) return rotational != 0;
+    }
+    return false;
+}
+
 unsigned hashing_threads(const fs::path& source) {
     unsigned cores = std::clamp(std::thread::hardware_concurrency(), 1u, kMaxThreads);
     if (cores == 1 || source.empty()) return cores;
-    // An optical drive would seek back and forth between the threads' files: one thread there.
-    // (Not "rotational" in general: virtio disks, what oVirt VMs have, all claim to be.)
     struct stat st {};
     if (::stat(source.c_str(), &st) != 0) return cores;
     dev_t dev = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
-    constexpr unsigned kScsiCdromMajor = 11;
-    if (major(dev) == kScsiCdromMajor) return 1;
-    std::ifstream type("/sys/dev/block/" + std::to_string(major(dev)) + ":" + std::to_string(minor(dev)) +
-                       "/device/type");
-    constexpr int kScsiTypeRom = 5;
-    int t = -1;
-    if (type >> t && t == kScsiTypeRom) return 1;
-    return cores;
+    // No block device behind it (tmpfs, overlay, NFS): nothing to seek.
+    fs::path device = "/sys/dev/block/" + std::to_string(major(dev)) + ":" + std::to_string(minor(dev));
+    return slow_to_seek(device) ? 1 : cores;
 }
 
 void run_parallel(unsigned threads, std::uint64_t total, ArchiveCallbacks& callbacks,

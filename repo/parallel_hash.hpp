@@ -34,9 +34,16 @@ private:
 };
 
 /// How many threads should hash files read from `source` (a file or directory): one per core,
-/// at most 4; one when `source` lies on an optical drive, where threads reading different
-/// files would make it seek back and forth.
+/// at most 4; one when `source` lies on a device that is slow to seek (slow_to_seek()): there
+/// threads reading different files would make it seek back and forth, and one core hashes
+/// faster than such a device reads anyway.
 unsigned hashing_threads(const std::filesystem::path& source);
+
+/// Whether the block device whose sysfs directory is `device_dir` (/sys/dev/block/MAJ:MIN) is
+/// slow to seek: a rotational disk or optical drive, or USB storage that says it is rotational
+/// (most do); a partition as its disk; device-mapper and md as any device they stack on. Not a
+/// virtio disk (a VM's: it always says rotational), and not anything sysfs does not describe.
+bool slow_to_seek(const std::filesystem::path& device_dir, int depth = 0);
 
 /// Runs `task(k, progress)` for k = 0 .. threads-1, each on its own thread,
 /// while the calling thread passes progress on to `callbacks.bytes(done, total)` about every

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "repo/archive.hpp"
 #include "repo/error.hpp"
@@ -87,11 +88,60 @@ TEST(ParallelHash, ProgressAnsweringFalseInterruptsEveryThread) {
     EXPECT_EQ(stopped.load(), 2);
 }
 
-TEST(ParallelHash, OneThreadPerCoreOnAnOrdinaryDisk) {
+TEST(ParallelHash, ThreadsAreOnePerCoreAtMostFour) {
     test::TempDir dir;
+    unsigned n = hashing_threads(dir.path());
+    EXPECT_GE(n, 1u);
+    EXPECT_LE(n, 4u);
     unsigned cores = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
-    EXPECT_EQ(hashing_threads(dir.path()), cores);
-    EXPECT_EQ(hashing_threads(dir.path() / "does-not-exist"), cores);
+    EXPECT_EQ(hashing_threads(dir.path() / "does-not-exist"), cores) << "no device, nothing to seek";
+}
+
+// sysfs as the kernel lays it out, in a temporary directory: devices under devices/, the
+// /sys/dev/block/MAJ:MIN entries as symbolic links to them.
+struct FakeSysfs {
+    test::TempDir dir;
+    fs::path device(const std::string& path, int rotational) {
+        fs::path d = dir.path() / "devices" / path;
+        fs::create_directories(d / "queue");
+        if (rotational >= 0) test::write_file(d / "queue/rotational", std::to_string(rotational) + "\n");
+        return d;
+    }
+    fs::path partition(const fs::path& disk, const std::string& name) {
+        fs::create_directories(disk / name);
+        return disk / name;
+    }
+    fs::path stacked(const std::string& name, const std::vector<fs::path>& slaves, int rotational) {
+        fs::path d = device("virtual/block/" + name, rotational);
+        fs::create_directories(d / "slaves");
+        for (const auto& s : slaves) fs::create_directory_symlink(s, d / "slaves" / s.filename());
+        return d;
+    }
+};
+
+TEST(ParallelHash, SlowToSeekFollowsWhatTheKernelSaysOfTheDevice) {
+    FakeSysfs sys;
+    fs::path sda = sys.device("pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sda", 1);
+    fs::path sr0 = sys.device("pci0000:00/0000:00:1f.2/ata2/host1/target1:0:0/1:0:0:0/block/sr0", 1);
+    fs::path usb = sys.device("pci0000:00/0000:00:14.0/usb2/2-1/2-1:1.0/host6/target6:0:0/6:0:0:0/block/sdb", 1);
+    fs::path nvme = sys.device("pci0000:00/0000:00:1d.0/0000:3d:00.0/nvme/nvme0/nvme0n1", 0);
+    fs::path vda = sys.device("pci0000:00/0000:00:04.0/virtio1/block/vda", 1);
+    EXPECT_TRUE(slow_to_seek(sda)) << "a spinning disk";
+    EXPECT_TRUE(slow_to_seek(sys.partition(sda, "sda1"))) << "a partition is its disk";
+    EXPECT_TRUE(slow_to_seek(sr0)) << "an optical drive";
+    EXPECT_TRUE(slow_to_seek(usb)) << "USB storage that says it is rotational";
+    EXPECT_FALSE(slow_to_seek(nvme));
+    EXPECT_FALSE(slow_to_seek(vda)) << "virtio says rotational whatever backs it";
+    EXPECT_FALSE(slow_to_seek(sys.partition(vda, "vda2")));
+    // LVM (EL7's default install): as the disks it stacks on.
+    EXPECT_FALSE(slow_to_seek(sys.stacked("dm-0", {sys.partition(vda, "vda2")}, 1)));
+    EXPECT_TRUE(slow_to_seek(sys.stacked("dm-1", {sys.partition(sda, "sda2")}, 1)));
+    EXPECT_TRUE(slow_to_seek(sys.stacked("md0", {nvme, sda}, 1))) << "a mirror with a spinning half";
+    EXPECT_FALSE(slow_to_seek(sys.dir.path() / "dev/block/0:42")) << "no such device: no opinion";
+    fs::path link = sys.dir.path() / "dev/block/8:0";
+    fs::create_directories(link.parent_path());
+    fs::create_directory_symlink(sda, link);
+    EXPECT_TRUE(slow_to_seek(link)) << "found through /sys/dev/block/MAJ:MIN";
 }
 
 // Whichever thread a file falls to, its mismatch is found and named, in a tar and in an ISO.
