@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "repo/error.hpp"
+#include "repo/repo_config.hpp"
 #include "tests/shared/testkit.hpp"
 
 using namespace airgap;
@@ -105,6 +106,33 @@ TEST(Manifest, TheShippedOvirt43ManifestIsTheRealRepoSet) {
     EXPECT_EQ(m.roles.at("engine").roots, (std::vector<std::string>{"ovirt-engine", "ovirt-engine-setup"}));
     EXPECT_EQ(m.roles.at("host").roots, (std::vector<std::string>{"ovirt-host", "vdsm"}));
     EXPECT_EQ(m.roles.at("node").roots, std::vector<std::string>{"ovirt-node-ng-image-update"});
+}
+
+// The shipped vault repofile moves every CentOS SIG repo off mirror.centos.org (gone) and keeps
+// its key and gpgcheck; the other repos stay as ovirt-release43 has them.
+TEST(Manifest, TheShippedVaultRepofileReplacesEveryMirrorCentosOrgUrl) {
+    Manifest m = load_manifest(test::source_path("manifests/ovirt-4.3-el7.yaml"));
+    std::vector<RepoConfig> repos = m.repos;
+    std::vector<RepoConfig> vault = parse_repofile(test::source_path("manifests/centos7-sig-vault.repo"), m.vars());
+    merge_repos(repos, vault);
+    ASSERT_EQ(repos.size(), m.repos.size()) << "only replaces, adds nothing";
+    for (std::size_t i = 0; i < repos.size(); ++i) {
+        const RepoConfig& before = m.repos[i];
+        const RepoConfig& after = repos[i];
+        SCOPED_TRACE(after.id);
+        EXPECT_EQ(after.id, before.id);
+        for (const auto& url : after.baseurls) EXPECT_EQ(url.find("mirror.centos.org"), std::string::npos) << url;
+        EXPECT_EQ(after.gpgcheck, before.gpgcheck);
+        EXPECT_EQ(after.gpgkeys, before.gpgkeys);
+        bool was_on_the_mirror =
+            !before.baseurls.empty() && before.baseurls[0].find("mirror.centos.org") != std::string::npos;
+        if (was_on_the_mirror) {
+            std::string tail = before.baseurls[0].substr(before.baseurls[0].find("/centos/7/") + 10);
+            EXPECT_EQ(after.baseurls, std::vector<std::string>{"http://vault.centos.org/7.9.2009/" + tail});
+        } else {
+            EXPECT_EQ(after.baseurls, before.baseurls);
+        }
+    }
 }
 
 TEST(Manifest, MissingKeyNamesKeyAndLine) {
