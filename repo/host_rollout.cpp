@@ -24,6 +24,21 @@ const std::string kStart = "cluster-upgrade-start";
 const std::string kFinish = "cluster-upgrade-finish";
 const std::string kHostPrefix = "host:";
 
+// How an update check ends, in the Engine's audit log (AuditLogType codes). The host itself
+// only says update_available, which stays false both while the check runs and when it found
+// nothing: the events tell the two apart.
+constexpr std::int64_t kCheckFinished = 885;  // HOST_AVAILABLE_UPDATES_FINISHED
+constexpr std::int64_t kCheckFailed = 839;    // HOST_AVAILABLE_UPDATES_FAILED
+constexpr std::int64_t kCheckSkipped = 887;   // HOST_AVAILABLE_UPDATES_SKIPPED_UNSUPPORTED_STATUS
+
+// Where one host's update check stands.
+struct UpdateCheck {
+    enum class State { pending, available, none, failed } state = State::pending;
+    std::string detail;  // the Engine's words when it failed
+
+    bool done() const { return state != State::pending; }
+};
+
 std::string join(const std::vector<std::string>& items, const std::string& sep) {
     std::string out;
     for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
@@ -151,7 +166,13 @@ private:
     void sleep() {
         if (!sleep_unless_interrupted(o_.poll_interval)) throw Interrupted("interrupted");
     }
-    bool wait_update_available(const HostInfo& h);
+    // The newest event's id: an update check posted after it is told by later events.
+    std::int64_t newest_event();
+    UpdateCheck update_check(const std::string& host_id, std::int64_t since);
+    UpdateCheck wait_update_check(const HostInfo& h, std::int64_t since);
+    // "no update available (...)" or "the Engine's update check failed: ...", for a host that
+    // is not upgraded.
+    std::string not_available(const UpdateCheck& check) const;
     void check_only(const RolloutPlan& plan);
     void cluster_upgrade(const std::string& action);
     void upgrade_host(Journal& journal, const PlannedHost& planned);
@@ -168,27 +189,67 @@ private:
     std::string cluster_name_;
 };
 
-bool Rollout::wait_update_available(const HostInfo& h) {
+std::int64_t Rollout::newest_event() {
+    std::int64_t newest = 0;
+    for (const auto& e : engine_.list("events?max=1", "event")) newest = std::max(newest, json_int(e, "id"));
+    return newest;
+}
+
+UpdateCheck Rollout::update_check(const std::string& host_id, std::int64_t since) {
+    if (host(host_id).update_available) return {UpdateCheck::State::available, {}};
+    // The newest event that ends this host's check decides.
+    const json* last = nullptr;
+    std::int64_t last_id = since;
+    std::vector<json> events = engine_.list("events?from=" + std::to_string(since), "event");
+    for (const auto& e : events) {
+        std::int64_t code = json_int(e, "code"), id = json_int(e, "id");
+        if (id <= last_id || (code != kCheckFinished && code != kCheckFailed && code != kCheckSkipped)) continue;
+        if (!e.contains("host") || json_string(e["host"], "id") != host_id) continue;
+        last = &e;
+        last_id = id;
+    }
+    if (!last) return {};
+    if (json_int(*last, "code") != kCheckFinished)
+        return {UpdateCheck::State::failed, json_string(*last, "description")};
+    // Finished: the host has its answer by now (the Engine stores it before logging the event).
+    return {host(host_id).update_available ? UpdateCheck::State::available : UpdateCheck::State::none, {}};
+}
+
+UpdateCheck Rollout::wait_update_check(const HostInfo& h, std::int64_t since) {
     auto deadline = Clock::now() + o_.phase_timeout;
     for (;;) {
-        if (host(h.id).update_available) return true;
-        if (Clock::now() >= deadline) return false;
+        UpdateCheck check = update_check(h.id, since);
+        if (check.done()) return check;
+        if (Clock::now() >= deadline) return check;
         sleep();
     }
 }
 
+std::string Rollout::not_available(const UpdateCheck& check) const {
+    switch (check.state) {
+        case UpdateCheck::State::none:
+            return "no update available (the Engine's check found none)";
+        case UpdateCheck::State::failed:
+            return "the Engine's update check failed: " + check.detail +
+                   " (is the bundle staged there? ovirt-applier host BUNDLE)";
+        default:
+            return "no update available after " + format_duration(o_.phase_timeout);
+    }
+}
+
 void Rollout::check_only(const RolloutPlan& plan) {
+    std::int64_t since = newest_event();
     for (const auto& p : plan.hosts) {
         engine_.post("hosts/" + p.host.id + "/upgradecheck");
         say(p.host.name + ": checking for updates");
     }
     // The checks run on the Engine side in parallel: wait for all of them within one timeout.
-    std::map<std::string, bool> available;
+    std::map<std::string, UpdateCheck> checks;
     auto deadline = Clock::now() + o_.phase_timeout;
     for (;;) {
         for (const auto& p : plan.hosts)
-            if (!available[p.host.id]) available[p.host.id] = host(p.host.id).update_available;
-        bool all = std::all_of(available.begin(), available.end(), [](const auto& a) { return a.second; });
+            if (!checks[p.host.id].done()) checks[p.host.id] = update_check(p.host.id, since);
+        bool all = std::all_of(checks.begin(), checks.end(), [](const auto& c) { return c.second.done(); });
         if (all || Clock::now() >= deadline) break;
         sleep();
     }
@@ -198,8 +259,9 @@ void Rollout::check_only(const RolloutPlan& plan) {
         std::int64_t memory = 0;
         for (const auto& v : p.vms) memory += v.memory;
         std::string line = "  " + std::to_string(++n) + ". " + p.host.name + (p.host.spm ? " (SPM)" : "") + ": ";
-        if (!available[p.host.id]) {
-            line += "no update available after " + format_duration(o_.phase_timeout) + ", would be skipped";
+        const UpdateCheck& check = checks[p.host.id];
+        if (check.state != UpdateCheck::State::available) {
+            line += not_available(check) + ", would be skipped";
         } else {
             line += "update available; " + std::to_string(p.vms.size() - p.to_stop.size()) + " VMs to migrate";
             if (!p.vms.empty()) line += " (" + format_gib(memory) + " in all)";
@@ -328,11 +390,14 @@ void Rollout::upgrade_host(Journal& journal, const PlannedHost& planned) {
                 journal.finish_step(step);
                 return;
             }
+            std::int64_t since = newest_event();
             engine_.post("hosts/" + id + "/upgradecheck");
             say(name + ": checking for updates");
-            if (!wait_update_available(h)) {
-                say(name + ": no update available after " + format_duration(o_.phase_timeout) + ", skipped");
-                data["skipped"] = "no update available";
+            UpdateCheck check = wait_update_check(h, since);
+            if (check.state != UpdateCheck::State::available) {
+                say(name + ": " + not_available(check) + ", skipped");
+                data["skipped"] =
+                    check.state == UpdateCheck::State::failed ? "update check failed" : "no update available";
                 journal.set_step_data(step, data);
                 journal.finish_step(step);
                 return;

@@ -82,7 +82,10 @@ struct RolloutReporter {
 };
 
 /// Runs the rollout (or, with check_only, the preflight and the upgrade checks, then reports
-/// the plan and changes nothing). Takes the applier lock and journals under the command
+/// the plan and changes nothing). A host's update check ends with the Engine's events (885
+/// finished, 839 failed, 887 skipped, read from /events after the newest one before the
+/// check): a host with no update, or whose check failed, is skipped at once; without such an
+/// event, after phase_timeout. Takes the applier lock and journals under the command
 /// "hosts": steps "cluster-upgrade-start", "host:NAME"..., "cluster-upgrade-finish". A failed
 /// host throws StepFailed (exit 4) naming it, after finishing the cluster's upgrade mode; a
 /// re-run retries it and goes on. SIGINT/SIGTERM (repo/interrupt.hpp) end a wait: the host is

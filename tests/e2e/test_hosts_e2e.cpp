@@ -119,7 +119,7 @@ TEST(HostsE2e, CheckOnlyPrintsThePlanAndChangesNothing) {
     EXPECT_EQ(lines_with(r.out, "1. ").front(),
               "ovirt-applier:   1. host2: update available; 1 VMs to migrate (4.0 GiB in all)");
     EXPECT_EQ(lines_with(r.out, "2. ").front(),
-              "ovirt-applier:   2. host3: no update available after 3 s, would be skipped");
+              "ovirt-applier:   2. host3: no update available (the Engine's check found none), would be skipped");
     EXPECT_EQ(lines_with(r.out, "3. ").front(),
               "ovirt-applier:   3. host1 (SPM): update available; 2 VMs to migrate (8.0 GiB in all)");
     EXPECT_EQ(lines_with(r.out, "check only").size(), 1u);
@@ -205,10 +205,34 @@ TEST(HostsE2e, HostWithoutUpdateIsSkipped) {
     CommandResult r = run_hosts(engine, state.path(), {"--timeout-min", "0.05"});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_EQ(lines_with(r.out, "host3: no update").front(),
-              "ovirt-applier: host3: no update available after 3 s, skipped");
+              "ovirt-applier: host3: no update available (the Engine's check found none), skipped");
     EXPECT_EQ(engine.state()["hosts"]["host3"]["upgraded"], 0);
     EXPECT_EQ(lines_with(r.out, "done: upgraded").front(),
               "ovirt-applier: rollout of cluster Default done: upgraded host2, host1");
+}
+
+// The Engine tells how a check ended only in its events (885 finished, 839 failed): a failed
+// check is reported with the Engine's words; with no event at all the timeout decides.
+TEST(HostsE2e, AFailedOrUnansweredUpdateCheckSkipsTheHost) {
+    json scenario = three_host_scenario();
+    scenario["hosts"][1]["fault"] = "check_failed";  // host2
+    scenario["hosts"][2]["fault"] = "check_silent";  // host3
+    FakeEngine engine(scenario);
+    TempDir state;
+    CommandResult r = run_hosts(engine, state.path(), {"--timeout-min", "0.05"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(lines_with(r.out, "host2: the Engine's").front(),
+              "ovirt-applier: host2: the Engine's update check failed: Failed to check for available updates on host "
+              "host2 with message 'Failed to run check-update of host'. (is the bundle staged there? ovirt-applier "
+              "host BUNDLE), skipped");
+    EXPECT_EQ(lines_with(r.out, "host3: no update").front(),
+              "ovirt-applier: host3: no update available after 3 s, skipped");
+    EXPECT_EQ(engine.state()["hosts"]["host2"]["upgraded"], 0);
+    EXPECT_EQ(engine.state()["hosts"]["host3"]["upgraded"], 0);
+    EXPECT_EQ(lines_with(r.out, "done: upgraded").front(),
+              "ovirt-applier: rollout of cluster Default done: upgraded host1");
+    std::string journal = slurp(state.path() / "journal.json");
+    EXPECT_NE(journal.find("update check failed"), std::string::npos) << journal;
 }
 
 TEST(HostsE2e, MaintenanceHostIsSkippedAndReported) {

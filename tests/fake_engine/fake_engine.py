@@ -217,6 +217,47 @@ def start_upgrade(host):
         later(ms, held(to_installing))
 
 
+def add_event(code, description, host=None):
+    """The Engine's audit log, as /events shows it: strictly increasing ids."""
+    events = STATE["events"]
+    event = {"id": (events[-1]["id"] + 1) if events else 1, "code": code, "description": description,
+             "time": int(time.time() * 1000)}
+    if host:
+        event["host"] = host["id"]
+    events.append(event)
+
+
+def render_event(e):
+    out = {"href": f"{API}/events/{e['id']}", "id": s(e["id"]), "code": s(e["code"]),
+           "description": e["description"], "severity": "normal", "time": s(e["time"])}
+    if e.get("host"):
+        out["host"] = {"href": f"{API}/hosts/{e['host']}", "id": e["host"]}
+    return out
+
+
+def update_check(h):
+    """upgradecheck: 884 at once; after a while the answer and 885 (or 839 when it fails). The
+    host's update_available only turns true: no update and a running check look alike."""
+    ms = STATE.get("transition_ms", 150)
+    fault = h.get("fault")
+    add_event(884, f"Started to check for available updates on host {h['name']}.", h)
+
+    def done():
+        if fault == "check_silent":
+            return  # an Engine whose events are not seen: the applier falls back to its timeout
+        if fault == "check_failed":
+            add_event(839, f"Failed to check for available updates on host {h['name']} with message "
+                      "'Failed to run check-update of host'.", h)
+        elif fault == "no_update" or not h.get("packages_available", True):
+            add_event(885, f"Check for available updates on host {h['name']} was completed successfully "
+                      "with message 'no updates found.'.", h)
+        else:
+            h["update_available"] = True
+            add_event(885, f"Check for available updates on host {h['name']} was completed successfully "
+                      "with message 'found updates for packages vdsm, vdsm-client'.", h)
+    later(ms, done)
+
+
 def fault_response(status, detail):
     return status, {"reason": "Operation Failed", "detail": f"[{detail}]"}
 
@@ -249,8 +290,7 @@ def action(kind, ident, verb, body):
     if not h:
         return 404, {"detail": "Not found"}
     if verb == "upgradecheck":
-        if h.get("fault") != "no_update" and h.get("packages_available", True):
-            later(ms, lambda: h.update(update_available=True))
+        update_check(h)
         return 200, {"status": "complete"}
     if verb == "upgrade":
         if h["status"] not in ("up", "non_operational", "maintenance", "install_failed"):
@@ -409,6 +449,13 @@ class Handler(BaseHTTPRequestHandler):
         if len(parts) == 2 and parts[0] == "vms":
             v = next((v for v in STATE["vms"] if v["id"] == parts[1]), None)
             return (200, render_vm(v)) if v else (404, {"detail": "Not found"})
+        if parts == ["events"]:
+            # Newest first; `from` keeps those after an id, `max` the newest N of them.
+            after = int((query.get("from") or ["0"])[0])
+            events = [e for e in reversed(STATE["events"]) if e["id"] > after]
+            if query.get("max"):
+                events = events[:int(query["max"][0])]
+            return 200, collection("event", [render_event(e) for e in events])
         if len(parts) == 3 and parts[0] == "vms" and parts[2] == "hostdevices":
             v = next((v for v in STATE["vms"] if v["id"] == parts[1]), None)
             if not v:
@@ -456,6 +503,9 @@ def load(scenario):
         v.setdefault("status", "up")
         v.setdefault("memory", 4 << 30)
     STATE.setdefault("vms", [])
+    # Some history before the test: the applier must read only what follows its check.
+    STATE.setdefault("events", [{"id": 4711, "code": 30, "description": "User admin@internal logged in.",
+                                 "time": int(time.time() * 1000)}])
 
 
 def control_client(url, ca, data):
