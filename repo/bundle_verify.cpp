@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <system_error>
 #include <vector>
@@ -379,6 +380,27 @@ StagedBundle stage_bundle(const VerifiedBundle& bundle, const fs::path& staging_
         fs::remove(staged.dir, ec);
     }
     extract_verified(bundle.source, staged.dir, expected_files(bundle.manifest), callbacks);
+    staged.how = StagedBundle::How::extracted;
+    return staged;
+}
+
+StagedBundle stage_metadata(const VerifiedBundle& bundle, const fs::path& staging_root) {
+    StagedBundle staged;
+    if (bundle.kind == BundleKind::directory) {
+        staged.dir = fs::absolute(bundle.source).lexically_normal();
+        staged.how = StagedBundle::How::in_place;
+        return staged;
+    }
+    std::set<std::string> packages;
+    for (const auto& p : bundle.manifest.packages) packages.insert(p.path);
+    std::vector<BundleFile> metadata;
+    for (const auto& f : bundle.manifest.files)
+        if (!packages.count(f.path)) metadata.push_back(f);
+    std::error_code ec;
+    fs::create_directories(staging_root, ec);
+    if (ec) throw ConfigError("cannot create " + staging_root.string() + ": " + ec.message());
+    staged.dir = fs::absolute(staging_root / bundle.manifest.id).lexically_normal();
+    extract_verified(bundle.source, staged.dir, expected_of(metadata));
     staged.how = StagedBundle::How::extracted;
     return staged;
 }

@@ -95,6 +95,12 @@ StagedBundle::How parse_staged_how(const std::string& text);
 StagedBundle stage_bundle(const VerifiedBundle& bundle, const std::filesystem::path& staging_root, bool try_mount,
                           ArchiveCallbacks* callbacks = nullptr);
 
+/// What resolving needs and no more: every listed file that is not a package (repodata,
+/// keys), for a dry run, which must not extract a multi-gigabyte ISO to print a plan. A
+/// directory bundle (incremental too: its repodata are complete) is used in place; an archive
+/// has those files extracted as stage_bundle() would. Undone by unstage_bundle().
+StagedBundle stage_metadata(const VerifiedBundle& bundle, const std::filesystem::path& staging_root);
+
 /// Undoes stage_bundle(): unmounts or removes what it made; leaves an in-place bundle alone.
 /// Best effort for the mount point (ConfigError when umount fails).
 void unstage_bundle(const StagedBundle& staged);

@@ -595,7 +595,7 @@ private:
             for (const auto& [name, vr] : it->second) r_.message("target version: " + name + " " + vr);
         if (o_.maintenance) r_.message("the Engine knows this host as " + o_.maintenance->find_host());
         ScratchDir scratch("ovirt-airgap-apply");
-        StagedBundle staged = stage_bundle(bundle_, scratch.path(), false);
+        StagedBundle staged = stage_metadata(bundle_, scratch.path());
         ApplyReporter quiet;
         Preflight p = preflight_check(role_, m, staged.dir, o_, state_dir_, quiet);
         for (const auto& pkg : p.resolution.packages)

@@ -210,6 +210,14 @@ TEST(EngineE2E, DryRunPrintsThePlanAndChangesNothing) {
     EXPECT_EQ(tree(root / "etc"), repos);
     EXPECT_FALSE(fs::exists(state));
     EXPECT_FALSE(fs::exists(root / "var/log/ovirt-airgap-test/calls.log"));
+
+    // From an archive, the same plan (only its metadata are extracted for it).
+    fs::path tar = t.path() / "bundle.tar";
+    write_tar(world_bundle().bundle, tar);
+    CommandResult a = run_command(engine_argv(root, state, {"--dry-run"}, tar));
+    ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
+    EXPECT_EQ(lines_with(a.out, "package: "), lines_with(r.out, "package: "));
+    EXPECT_FALSE(fs::exists(state));
 }
 
 TEST(EngineE2E, ResumesAfterAFailingEngineSetupWithoutRepeatingFinishedSteps) {

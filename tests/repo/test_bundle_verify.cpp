@@ -288,6 +288,24 @@ TEST(BundleVerify, StagesATarByExtractingOnlyListedFilesAndUnstages) {
     EXPECT_EQ(in_place.dir, fs::absolute(dir).lexically_normal());
 }
 
+TEST(BundleVerify, StagingTheMetadataLeavesThePackagesOnTheMedium) {
+    TempDir t;
+    fs::path dir = make_bundle(t.path() / "b");
+    write_tar(dir, t.path() / "b.tar");
+    VerifyOptions o;
+    o.trust = signer("good").cert;
+    VerifiedBundle v = verify_bundle(t.path() / "b.tar", o);
+    StagedBundle s = stage_metadata(v, t.path() / "staged");
+    EXPECT_EQ(s.how, StagedBundle::How::extracted);
+    EXPECT_EQ(read_file(s.dir / "repos/r1/repodata/repomd.xml"), "<repomd/>\n");
+    EXPECT_TRUE(fs::exists(s.dir / "keys/RPM-GPG-KEY-test"));
+    EXPECT_FALSE(fs::exists(s.dir / "repos/r1/Packages/a-1-1.noarch.rpm"));
+    unstage_bundle(s);
+    EXPECT_FALSE(fs::exists(s.dir));
+    StagedBundle in_place = stage_metadata(verify_bundle(dir, o), t.path() / "staged");
+    EXPECT_EQ(in_place.how, StagedBundle::How::in_place);
+}
+
 TEST(BundleVerify, AnIncrementalBundleIsStagedWithWhatItsBaseLendsOrNotAtAll) {
     TempDir t;
     fs::path base = make_bundle(t.path() / "a");
