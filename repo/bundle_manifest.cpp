@@ -92,19 +92,9 @@ std::string safe_path(const json& value, const std::string& name) {
     return s;
 }
 
-bool is_uuid(std::string_view s) {
-    if (s.size() != 36) return false;
-    for (size_t i = 0; i < s.size(); ++i) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        char c = s[i];
-        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-    }
-    return true;
-}
-
 std::string uuid(const json& value, const std::string& name) {
     std::string s = as_string(value, name);
-    if (!is_uuid(s)) bad(name + " " + json_quoted(s) + " is not a lowercase UUID");
+    if (!is_bundle_id(s)) bad(name + " " + json_quoted(s) + " is not a lowercase UUID");
     return s;
 }
 
@@ -248,6 +238,16 @@ int days_in_month(int year, int month) {
 }
 
 }  // namespace
+
+bool is_bundle_id(std::string_view s) {
+    if (s.size() != 36) return false;
+    for (size_t i = 0; i < s.size(); ++i) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        char c = s[i];
+        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    }
+    return true;
+}
 
 bool BundleManifest::operator==(const BundleManifest& o) const {
     return format == o.format && id == o.id && serial == o.serial && created == o.created && expires == o.expires &&

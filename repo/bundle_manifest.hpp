@@ -111,6 +111,9 @@ void check_not_expired(const BundleManifest& m, std::chrono::system_clock::time_
 /// refused)" when `last_applied` is set and not lower than the manifest's serial.
 void check_serial(const BundleManifest& m, std::optional<std::uint64_t> last_applied);
 
+/// Whether `s` has the shape of a bundle id: a lowercase UUID.
+bool is_bundle_id(std::string_view s);
+
 /// A fresh random UUID v4 (OpenSSL's RAND_bytes), lowercase.
 std::string new_bundle_id();
 

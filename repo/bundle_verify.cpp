@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
@@ -403,6 +404,30 @@ StagedBundle stage_metadata(const VerifiedBundle& bundle, const fs::path& stagin
     extract_verified(bundle.source, staged.dir, expected_of(metadata));
     staged.how = StagedBundle::How::extracted;
     return staged;
+}
+
+std::vector<std::string> unstage_earlier(const fs::path& staging_root, const std::string& keep_id) {
+    std::vector<std::string> removed;
+    std::error_code ec;
+    struct stat root_st {};
+    if (::stat(staging_root.c_str(), &root_st) != 0) return removed;
+    for (const auto& entry : fs::directory_iterator(staging_root, ec)) {
+        std::string name = entry.path().filename().string();
+        bool temp = name.size() > 1 && name[0] == '.' && name.find(".tmp-") != std::string::npos &&
+                    name.compare(1, keep_id.size(), keep_id) != 0;
+        if (!temp && (!is_bundle_id(name) || name == keep_id)) continue;
+        // A mount point sits on another device than the staging root: unmount it first.
+        struct stat st {};
+        if (!temp && ::lstat(entry.path().c_str(), &st) == 0 && st.st_dev != root_st.st_dev &&
+            run_quiet({"umount", entry.path().string()}) != 0)
+            throw ConfigError("cannot unmount the earlier bundle staged at " + entry.path().string());
+        std::error_code rm;
+        fs::remove_all(entry.path(), rm);
+        if (rm) throw ConfigError("cannot remove " + entry.path().string() + ": " + rm.message());
+        if (!temp) removed.push_back(name);
+    }
+    std::sort(removed.begin(), removed.end());
+    return removed;
 }
 
 void unstage_bundle(const StagedBundle& staged) {

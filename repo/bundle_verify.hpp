@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "repo/archive.hpp"
 #include "repo/bundle_manifest.hpp"
@@ -100,6 +101,12 @@ StagedBundle stage_bundle(const VerifiedBundle& bundle, const std::filesystem::p
 /// directory bundle (incremental too: its repodata are complete) is used in place; an archive
 /// has those files extracted as stage_bundle() would. Undone by unstage_bundle().
 StagedBundle stage_metadata(const VerifiedBundle& bundle, const std::filesystem::path& staging_root);
+
+/// Removes what earlier bundles left staged under `staging_root` (a directory per bundle id,
+/// `keep_id` left out, unmounted first where mounted; and temporary directories of cut-short
+/// extractions): a host staged for the Engine keeps its copy until a newer bundle replaces
+/// it. Returns the ids removed; a mount that cannot be unmounted is left (ConfigError).
+std::vector<std::string> unstage_earlier(const std::filesystem::path& staging_root, const std::string& keep_id);
 
 /// Undoes stage_bundle(): unmounts or removes what it made; leaves an in-place bundle alone.
 /// Best effort for the mount point (ConfigError when umount fails).

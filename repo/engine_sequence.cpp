@@ -17,6 +17,7 @@
 #include <map>
 #include <optional>
 #include <ostream>
+#include <set>
 #include <sstream>
 #include <system_error>
 
@@ -426,6 +427,7 @@ private:
         if (name == "repos") {
             fs::path file = write_bundle_repofile(o_.root, bundle_.manifest, staged_.dir);
             r_.message("wrote " + file.string());
+            retire_earlier_bundles();
             if (command_ == "engine") disable_repos();
             return true;
         }
@@ -441,6 +443,20 @@ private:
             return true;
         }
         throw std::logic_error("unknown step " + name);
+    }
+
+    // Only one bundle's repos are offered at a time: an earlier bundle (a host staged for the
+    // Engine and never updated from it, say) loses its repo file and its staged copy once this
+    // one's repo file is in place. An unfinished run of another bundle never gets here: the
+    // journal refuses to start.
+    void retire_earlier_bundles() {
+        std::set<std::string> ids;
+        for (const auto& id : earlier_bundle_repofiles(o_.root, bundle_.manifest.id)) {
+            remove_bundle_repofile(o_.root, id);
+            ids.insert(id);
+        }
+        for (const auto& id : unstage_earlier(state_dir_ / "staged", bundle_.manifest.id)) ids.insert(id);
+        for (const auto& id : ids) r_.message("removed earlier bundle " + id + " (its repo file and staged copy)");
     }
 
     void do_stage() {

@@ -97,6 +97,22 @@ void remove_bundle_repofile(const fs::path& root, const std::string& bundle_id) 
     if (ec) throw ConfigError("cannot remove " + bundle_repofile(root, bundle_id).string() + ": " + ec.message());
 }
 
+std::vector<std::string> earlier_bundle_repofiles(const fs::path& root, const std::string& keep_id) {
+    std::vector<std::string> ids;
+    std::error_code ec;
+    const std::string prefix = kAirgapRepoPrefix, suffix = ".repo";
+    for (const auto& entry : fs::directory_iterator(yum_repos_dir(root), ec)) {
+        std::string name = entry.path().filename().string();
+        if (name.size() <= prefix.size() + suffix.size() || name.rfind(prefix, 0) != 0 ||
+            name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+            continue;
+        std::string id = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+        if (is_bundle_id(id) && id != keep_id) ids.push_back(id);
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
 std::string disable_all_sections(const std::string& text) {
     std::vector<std::string> out;
     std::istringstream in(text);

@@ -35,6 +35,11 @@ std::filesystem::path write_bundle_repofile(const std::filesystem::path& root, c
 /// Removes bundle_repofile() if present.
 void remove_bundle_repofile(const std::filesystem::path& root, const std::string& bundle_id);
 
+/// The ids of the bundles whose ovirt-airgap-<id>.repo files are in the root's yum.repos.d,
+/// `keep_id` left out: earlier bundles, whose repos a newer one replaces. Only names with a
+/// bundle id are taken, never a file an administrator named alike.
+std::vector<std::string> earlier_bundle_repofiles(const std::filesystem::path& root, const std::string& keep_id);
+
 /// `text` (a .repo file) with every section's `enabled` set to 0 (added after the section
 /// header where missing); comments and everything else kept as they are.
 std::string disable_all_sections(const std::string& text);

@@ -360,6 +360,34 @@ TEST(EngineE2E, HostStagesTheBundleForTheEngineAndUpdatesWithUpdate) {
     EXPECT_EQ(half.err, "ovirt-applier: error: --engine-url needs --user, --password-file and --ca-file\n");
 }
 
+// A host staged for the Engine keeps its bundle until a newer one replaces it; then the earlier
+// one's repo file and extracted copy go, so that neither piles up on the host.
+TEST(EngineE2E, StagingANewerBundleOnAHostRemovesTheEarlierOne) {
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path tar = t.path() / "first.tar";
+    write_tar(world_bundle().bundle, tar);
+    CommandResult first = run_command(applier_argv("host", tar, world_bundle().cert, root, state));
+    ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+    std::string first_id = Journal::load(state)->bundle().id;
+    EXPECT_TRUE(fs::exists(root / "etc/yum.repos.d" / ("ovirt-airgap-" + first_id + ".repo")));
+    EXPECT_TRUE(fs::exists(state / "staged" / first_id));
+
+    std::unique_ptr<WorldBundle> newer = make_world_bundle();
+    CommandResult second = run_command(applier_argv("host", newer->bundle, newer->cert, root, state));
+    ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+    std::string second_id = Journal::load(state)->bundle().id;
+    ASSERT_NE(second_id, first_id);
+    EXPECT_NE(second.out.find("removed earlier bundle " + first_id + " (its repo file and staged copy)"),
+              std::string::npos)
+        << second.out;
+    EXPECT_FALSE(fs::exists(root / "etc/yum.repos.d" / ("ovirt-airgap-" + first_id + ".repo")));
+    EXPECT_FALSE(fs::exists(state / "staged" / first_id));
+    EXPECT_TRUE(fs::exists(root / "etc/yum.repos.d" / ("ovirt-airgap-" + second_id + ".repo")));
+    EXPECT_TRUE(fs::exists(newer->bundle / "bundle.json")) << "a directory bundle is the operator's, never removed";
+}
+
 TEST(EngineE2E, AppliesAnIsoBundleStagedByExtractionAndUnstagesIt) {
     TempDir t;
     fs::path root = copy_world_root("engine-4.3.7", t.path());

@@ -353,3 +353,21 @@ TEST(BundleVerify, AnIncrementalBundleIsStagedWithWhatItsBaseLendsOrNotAtAll) {
     EXPECT_TRUE(fs::is_empty(t.path() / "staged"));
     EXPECT_THROW(verify_bundle(inc, o), BundleRefused);
 }
+
+TEST(BundleVerify, EarlierStagedBundlesAreRemovedAndOthersLeftAlone) {
+    TempDir t;
+    const std::string old_id = "0b9d6a3e-4f1c-4c2a-9e77-2f6d1b8c5a10", new_id = "11111111-2222-4333-8444-555555555555";
+    fs::path staged = t.path() / "staged";
+    write_file(staged / old_id / "repos/r1/repodata/repomd.xml", "<repomd/>\n");
+    write_file(staged / new_id / "repos/r1/repodata/repomd.xml", "<repomd/>\n");
+    write_file(staged / ("." + old_id + ".tmp-Ab12Cd") / "half", "x");
+    write_file(staged / ("." + new_id + ".tmp-Ef34Gh") / "half", "x");
+    write_file(staged / "notes.txt", "the administrator's");
+    EXPECT_EQ(unstage_earlier(staged, new_id), std::vector<std::string>{old_id});
+    EXPECT_FALSE(fs::exists(staged / old_id));
+    EXPECT_FALSE(fs::exists(staged / ("." + old_id + ".tmp-Ab12Cd")));
+    EXPECT_TRUE(fs::exists(staged / new_id / "repos/r1/repodata/repomd.xml"));
+    EXPECT_TRUE(fs::exists(staged / ("." + new_id + ".tmp-Ef34Gh"))) << "the current bundle's own";
+    EXPECT_TRUE(fs::exists(staged / "notes.txt"));
+    EXPECT_TRUE(unstage_earlier(t.path() / "nowhere", new_id).empty());
+}

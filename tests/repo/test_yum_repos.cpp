@@ -113,3 +113,15 @@ TEST(YumRepos, WritesTheBundleRepoFileThatYumReads) {
     remove_bundle_repofile(t.path() / "root", m.id);
     EXPECT_FALSE(fs::exists(file));
 }
+
+TEST(YumRepos, EarlierBundlesAreFoundByTheirRepoFilesAndNothingElse) {
+    TempDir root;
+    const std::string old_id = "0b9d6a3e-4f1c-4c2a-9e77-2f6d1b8c5a10", new_id = "11111111-2222-4333-8444-555555555555";
+    fs::path dir = yum_repos_dir(root.path());
+    for (const std::string& name : {"ovirt-airgap-" + old_id + ".repo", "ovirt-airgap-" + new_id + ".repo",
+                                    std::string("ovirt-airgap-local.repo"), std::string("CentOS-Base.repo"),
+                                    "ovirt-airgap-" + old_id + ".repo.rpmsave"})
+        write_file(dir / name, "[x]\n");
+    EXPECT_EQ(earlier_bundle_repofiles(root.path(), new_id), std::vector<std::string>{old_id});
+    EXPECT_TRUE(earlier_bundle_repofiles(root.path() / "nowhere", new_id).empty());
+}
