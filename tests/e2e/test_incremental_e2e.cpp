@@ -262,6 +262,18 @@ TEST_F(IncrementalE2E, AMissingWrongOrTamperedBaseIsRefusedWithNothingChanged) {
     EXPECT_EQ(r.err,
               "ovirt-applier: error: base bundle " + tampered.string() + ": checksum mismatch for '" + victim + "'\n");
 
+    // A truncated copy of the right base (a medium that failed half way).
+    fs::path truncated = t.path() / "A-truncated.tar";
+    fs::copy_file(base_tar(), truncated);
+    fs::resize_file(truncated, fs::file_size(truncated) / 2);
+    r = apply("host", root, state, {"--update", "--base", truncated.string()});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(
+        r.err.rfind("ovirt-applier: error: base bundle " + truncated.string() + ": truncated or corrupt archive", 0),
+        0u)
+        << r.err;
+    EXPECT_EQ(line_count(r.err), 1u) << r.err;
+
     // A full bundle does not take a base.
     r = apply("host", root, state, {"--update", "--base", incremental().string()}, base_tar());
     EXPECT_EQ(r.exit_code, 1);
