@@ -255,13 +255,23 @@ bool BundleManifest::operator==(const BundleManifest& o) const {
            repos == o.repos && files == o.files && packages == o.packages && base_bundle == o.base_bundle;
 }
 
+namespace {
+
+// `files` and `base_bundle.files`: sorted by path, so that equal manifests give equal bytes.
+json files_json(std::vector<BundleFile> files) {
+    std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+    json out = json::array();
+    for (const auto& f : files) out.push_back({{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
+    return out;
+}
+
+}  // namespace
+
 void to_json(json& j, const BundleManifest& m) {
     auto roles = m.roles;
     std::sort(roles.begin(), roles.end());
     auto repos = m.repos;
     std::sort(repos.begin(), repos.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-    auto files = m.files;
-    std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
     auto packages = m.packages;
     std::sort(packages.begin(), packages.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
 
@@ -278,21 +288,15 @@ void to_json(json& j, const BundleManifest& m) {
     j["repos"] = json::array();
     for (const auto& r : repos)
         j["repos"].push_back({{"id", r.id}, {"name", r.name}, {"path", r.path}, {"gpgkeys", r.gpgkeys}});
-    j["files"] = json::array();
-    for (const auto& f : files) j["files"].push_back({{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
+    j["files"] = files_json(m.files);
     j["packages"] = json::array();
     for (const auto& p : packages)
         j["packages"].push_back({{"path", p.path}, {"nevra", p.nevra}, {"repo", p.repo}, {"reason", p.reason}});
-    if (m.base_bundle) {
-        auto base_files = m.base_bundle->files;
-        std::sort(base_files.begin(), base_files.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
-        json listed = json::array();
-        for (const auto& f : base_files) listed.push_back({{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
+    if (m.base_bundle)
         j["base_bundle"] = {{"id", m.base_bundle->id},
                             {"serial", m.base_bundle->serial},
                             {"manifest_sha256", m.base_bundle->manifest_sha256},
-                            {"files", listed}};
-    }
+                            {"files", files_json(m.base_bundle->files)}};
 }
 
 void from_json(const json& j, BundleManifest& out) {
