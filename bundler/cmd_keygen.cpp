@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "bundler/commands.hpp"
+#include "repo/rfc3339.hpp"
 #include "repo/signing.hpp"
 
 namespace airgap::bundler {
@@ -39,7 +40,7 @@ void run_keygen(const KeygenOptions& opt, std::ostream& out) {
         << "subject: " << pair.cert.subject << "\n"
         << "key: " << pair.cert.key_description << ", signatures with " << digest_note(type) << "\n"
         << "sha256 fingerprint: " << pair.cert.fingerprint_sha256 << "\n"
-        << "expires: " << repo::format_utc(pair.cert.not_after) << "\n";
+        << "expires: " << repo::format_rfc3339(pair.cert.not_after) << "\n";
 }
 
 }  // namespace

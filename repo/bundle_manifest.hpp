@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "repo/rfc3339.hpp"
+
 namespace airgap::repo {
 
 /// The value of "format"; a reader refuses any other.
@@ -116,11 +118,5 @@ bool is_bundle_id(std::string_view s);
 
 /// A fresh random UUID v4 (OpenSSL's RAND_bytes), lowercase.
 std::string new_bundle_id();
-
-/// "YYYY-MM-DDTHH:MM:SSZ" (UTC, whole seconds).
-std::string format_rfc3339(std::chrono::system_clock::time_point t);
-
-/// Parses "YYYY-MM-DDTHH:MM:SS[.fraction]Z" (UTC only); nullopt when malformed or out of range.
-std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
 
 }  // namespace airgap::repo

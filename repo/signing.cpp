@@ -16,6 +16,7 @@
 
 #include "repo/error.hpp"
 #include "repo/openssl_handle.hpp"
+#include "repo/rfc3339.hpp"
 
 namespace fs = std::filesystem;
 
@@ -483,7 +484,7 @@ std::vector<std::uint8_t> sign_detached(const fs::path& content, const fs::path&
     }
     if (X509_cmp_current_time(X509_get0_notAfter(cert.get())) < 0)
         throw ConfigError("signing certificate " + cert_pem.string() + " expired on " +
-                          format_utc(time_point_of(X509_get0_notAfter(cert.get()))));
+                          format_rfc3339(time_point_of(X509_get0_notAfter(cert.get()))));
 
     auto in = open_file<ConfigError>(content, "content");
     return sign_bio(in.get(), cert.get(), key.get(), "cannot sign " + content.string());
@@ -533,15 +534,6 @@ CertificateInfo read_certificate(const fs::path& cert_pem) {
     ERR_clear_error();
     auto cert = read_cert<ConfigError>(cert_pem, "certificate");
     return info_of(cert.get());
-}
-
-std::string format_utc(std::chrono::system_clock::time_point when) {
-    std::time_t t = std::chrono::system_clock::to_time_t(when);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
 }
 
 }  // namespace airgap::repo

@@ -90,7 +90,4 @@ CertificateInfo read_signer(const std::filesystem::path& signature);
 /// The first certificate in the PEM file `cert_pem`; ConfigError naming the file otherwise.
 CertificateInfo read_certificate(const std::filesystem::path& cert_pem);
 
-/// "2026-11-25T14:20:10Z": how certificate times are shown.
-std::string format_utc(std::chrono::system_clock::time_point when);
-
 }  // namespace airgap::repo

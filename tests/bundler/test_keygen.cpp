@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "repo/rfc3339.hpp"
 #include "repo/signing.hpp"
 #include "tests/shared/testkit.hpp"
 
@@ -30,7 +31,7 @@ TEST(Keygen, DefaultsToEcdsaP384SelfSignedAndSaysWhatItWrote) {
                          cert.string() + " (certificate: give it to the secured site as --trust)\n" +
                          "subject: CN=ovirt-airgap bundle signing\n" + "key: ECDSA P-384, signatures with SHA-384\n" +
                          "sha256 fingerprint: " + openssl_fingerprint(cert) + "\n" +
-                         "expires: " + repo::format_utc(info.not_after) + "\n");
+                         "expires: " + repo::format_rfc3339(info.not_after) + "\n");
 
     EXPECT_EQ(fs::status(key).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
     auto pkey = openssl({"pkey", "-in", key.string(), "-noout", "-text"});
