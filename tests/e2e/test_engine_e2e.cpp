@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <sstream>
@@ -149,6 +150,14 @@ std::vector<std::string> engine_argv(const fs::path& root, const fs::path& state
 
 const std::vector<std::string> kSteps = engine_steps();
 
+// Polls `done` every 50 ms for up to five minutes (a loaded machine); its last answer.
+bool wait_until(const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    while (!done() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return done();
+}
+
 }  // namespace
 
 TEST(EngineE2E, UpdatesTheEngineLikeAConnectedUpgrade) {
@@ -278,9 +287,7 @@ TEST(EngineE2E, CompletesAfterAKill9InTheMiddleOfEngineSetup) {
         _exit(127);
     }
     setpgid(pid, pid);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
-    while (calls(root).size() < 2 && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    wait_until([&] { return calls(root).size() >= 2; });
     ASSERT_EQ(calls(root).size(), 2u) << "engine-setup never started";
     kill(-pid, SIGKILL);
     int status = 0;
@@ -514,13 +521,6 @@ Started start(const std::vector<std::string>& argv, const fs::path& dir) {
     return s;
 }
 
-bool wait_for_file(const fs::path& file, std::chrono::seconds limit = std::chrono::seconds(300)) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!fs::exists(file) && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    return fs::exists(file);
-}
-
 // A package manager that, while HOLD exists, is still at work on `update ovirt*setup*` when the
 // test presses Ctrl-C (it says so in STARTED); otherwise the world's dnf.
 fs::path holding_package_manager(const fs::path& dir) {
@@ -552,7 +552,7 @@ TEST(EngineE2E, CtrlCDuringAPackageStepStopsWith130AndTheRerunResumes) {
     argv[argv.size() - 1] = pm.string();  // --package-manager
 
     Started run = start(argv, t.path());
-    ASSERT_TRUE(wait_for_file(t.path() / "STARTED")) << "update-setup never started";
+    ASSERT_TRUE(wait_until([&] { return fs::exists(t.path() / "STARTED"); })) << "update-setup never started";
     kill(-run.pid, SIGINT);  // the terminal's Ctrl-C: the whole process group
     CommandResult r = run.wait();
     EXPECT_EQ(r.exit_code, 130) << r.out << r.err;
@@ -585,9 +585,7 @@ TEST(EngineE2E, CtrlCDuringEngineSetupDoesNotStopIt) {
     fs::path state = t.path() / "state";
     write_file(root / "var/lib/ovirt-airgap-test/engine-setup.sleep", "3\n");
     Started run = start(engine_argv(root, state), t.path());
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
-    while (calls(root).size() < 2 && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    wait_until([&] { return calls(root).size() >= 2; });
     ASSERT_EQ(calls(root).size(), 2u) << "engine-setup never started";
     kill(-run.pid, SIGINT);
     kill(-run.pid, SIGTERM);
