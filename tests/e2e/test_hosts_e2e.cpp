@@ -45,6 +45,15 @@ std::vector<std::string> posts(const FakeEngine& engine, const std::string& what
     return out;
 }
 
+// A refusal by the preflight: exit 1 with `message` as the one line, and no host upgraded.
+void expect_preflight_refusal(const FakeEngine& engine, const std::filesystem::path& state,
+                              const std::string& message) {
+    CommandResult r = run_hosts(engine, state);
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "ovirt-applier: error: " + message + "\n");
+    EXPECT_TRUE(posts(engine, "upgrade").empty());
+}
+
 std::size_t index_of(const std::vector<std::string>& log, const std::string& entry) {
     return static_cast<std::size_t>(std::find(log.begin(), log.end(), entry) - log.begin());
 }
@@ -263,12 +272,9 @@ TEST(HostsE2e, SingleHostClusterIsRefused) {
     scenario["vms"] = json::array();
     FakeEngine engine(scenario);
     TempDir state;
-    CommandResult r = run_hosts(engine, state.path());
-    EXPECT_EQ(r.exit_code, 1);
-    EXPECT_EQ(r.err,
-              "ovirt-applier: error: cluster Default has only one host (host1): a rolling upgrade needs another host "
-              "to take the VMs and the SPM role\n");
-    EXPECT_TRUE(posts(engine, "upgrade").empty());
+    expect_preflight_refusal(engine, state.path(),
+                             "cluster Default has only one host (host1): a rolling upgrade needs another host to take "
+                             "the VMs and the SPM role");
 }
 
 TEST(HostsE2e, TooLittleMemoryOnTheOtherHostsIsRefused) {
@@ -277,12 +283,9 @@ TEST(HostsE2e, TooLittleMemoryOnTheOtherHostsIsRefused) {
     scenario["hosts"][2]["max_scheduling_memory"] = 3 * kGiB;
     FakeEngine engine(scenario);
     TempDir state;
-    CommandResult r = run_hosts(engine, state.path());
-    EXPECT_EQ(r.exit_code, 1);
-    EXPECT_EQ(r.err,
-              "ovirt-applier: error: not enough memory on the other hosts: host1: its VMs need 8.0 GiB but the other "
-              "Up hosts can take 5.0 GiB (short by 3.0 GiB)\n");
-    EXPECT_TRUE(posts(engine, "upgrade").empty());
+    expect_preflight_refusal(engine, state.path(),
+                             "not enough memory on the other hosts: host1: its VMs need 8.0 GiB but the other Up "
+                             "hosts can take 5.0 GiB (short by 3.0 GiB)");
 }
 
 TEST(HostsE2e, VmsThatCannotMigrateAreRefusedOrStoppedAndStarted) {
@@ -292,13 +295,10 @@ TEST(HostsE2e, VmsThatCannotMigrateAreRefusedOrStoppedAndStarted) {
     scenario["vms"].push_back({{"name", "nic-passthrough"}, {"host", "host3"}, {"host_devices", true}});
     FakeEngine engine(scenario);
     TempDir state;
-    CommandResult r = run_hosts(engine, state.path());
-    EXPECT_EQ(r.exit_code, 1);
-    EXPECT_EQ(r.err,
-              "ovirt-applier: error: VMs that cannot migrate must be shut down first (or use --stop-pinned-vms): "
-              "host2: db-pinned (pinned to the host); host3: cad-vgpu (vGPU mdev_type nvidia-22), nic-passthrough "
-              "(host devices)\n");
-    EXPECT_TRUE(posts(engine, "upgrade").empty());
+    expect_preflight_refusal(engine, state.path(),
+                             "VMs that cannot migrate must be shut down first (or use --stop-pinned-vms): host2: "
+                             "db-pinned (pinned to the host); host3: cad-vgpu (vGPU mdev_type nvidia-22), "
+                             "nic-passthrough (host devices)");
     EXPECT_TRUE(posts(engine, "shutdown").empty());
 
     CommandResult stop = run_hosts(engine, state.path(), {"--stop-pinned-vms"});
