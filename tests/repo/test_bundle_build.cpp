@@ -19,18 +19,10 @@
 
 namespace fs = std::filesystem;
 using namespace airgap;
+using airgap::test::error_of;
 using airgap::test::TempDir;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const ConfigError& e) {
-        return e.what();
-    }
-    return "(no ConfigError)";
-}
 
 repo::KeyPairFiles make_keys(const fs::path& dir, const std::string& cn) {
     return repo::write_key_pair(dir, repo::generate_key(repo::KeyType::ecdsa_p256, cn, 10));
@@ -104,7 +96,7 @@ TEST(BuildBundle, RefusesAnExistingOutputBeforeAnythingElse) {
     auto keys = make_keys(tmp.path() / "keys", "k");
     auto r = request(tmp, keys);
     write(r.output, "precious");
-    EXPECT_EQ(error_of([&] { repo::build_bundle(r); }),
+    EXPECT_EQ(error_of<ConfigError>([&] { repo::build_bundle(r); }),
               "output " + r.output.string() + " already exists; choose another path or remove it");
     std::ifstream in(r.output);
     std::string content;
@@ -119,7 +111,7 @@ TEST(BuildBundle, RefusesAnExistingOutputDirectory) {
     auto r = request(tmp, keys);
     r.output = tmp.path() / "outdir";
     fs::create_directories(r.output);
-    EXPECT_NE(error_of([&] { repo::build_bundle(r); }).find("already exists"), std::string::npos);
+    EXPECT_NE(error_of<ConfigError>([&] { repo::build_bundle(r); }).find("already exists"), std::string::npos);
     EXPECT_TRUE(fs::is_empty(r.output));
 }
 
@@ -129,7 +121,7 @@ TEST(BuildBundle, RefusesAKeyThatDoesNotMatchTheCertificateBeforeDownloading) {
     auto two = make_keys(tmp.path() / "two", "two");
     auto r = request(tmp, one);
     r.sign_cert = two.cert;
-    std::string err = error_of([&] { repo::build_bundle(r); });
+    std::string err = error_of<ConfigError>([&] { repo::build_bundle(r); });
     EXPECT_NE(err.find("does not match"), std::string::npos) << err;
     EXPECT_FALSE(fs::exists(r.output));
     EXPECT_FALSE(fs::exists(tmp.path() / "cache"));
@@ -141,7 +133,7 @@ TEST(BuildBundle, RefusesAnUnreadableKey) {
     auto keys = make_keys(tmp.path() / "keys", "k");
     auto r = request(tmp, keys);
     r.sign_key = tmp.path() / "missing.pem";
-    std::string err = error_of([&] { repo::build_bundle(r); });
+    std::string err = error_of<ConfigError>([&] { repo::build_bundle(r); });
     EXPECT_NE(err.find("missing.pem"), std::string::npos) << err;
     EXPECT_FALSE(fs::exists(r.output));
 }
@@ -152,19 +144,19 @@ TEST(BuildBundle, AnUnusableSinceIsRefusedBeforeDownloading) {
     auto r = request(tmp, keys);
     fs::path missing = tmp.path() / "old.iso";
     r.since = missing;
-    EXPECT_EQ(error_of([&] { repo::build_bundle(r); }),
+    EXPECT_EQ(error_of<ConfigError>([&] { repo::build_bundle(r); }),
               "--since " + missing.string() + ": bundle " + missing.string() + " does not exist");
     fs::create_directories(tmp.path() / "empty");
     r.since = tmp.path() / "empty";
-    EXPECT_EQ(error_of([&] { repo::build_bundle(r); }),
+    EXPECT_EQ(error_of<ConfigError>([&] { repo::build_bundle(r); }),
               "--since " + r.since.string() + ": " + r.since.string() + " is not a bundle: no bundle.json");
     write(tmp.path() / "bad/bundle.json", "{\"format\": \"ovirt-airgap-bundle/1\"}");
     r.since = tmp.path() / "bad";
-    EXPECT_EQ(error_of([&] { repo::build_bundle(r); }),
+    EXPECT_EQ(error_of<ConfigError>([&] { repo::build_bundle(r); }),
               "--since " + r.since.string() + ": bad bundle manifest: id is missing");
     r.since = make_bundle_dir(tmp.path() / "old", keys);
     r.serial = 42;
-    EXPECT_EQ(error_of([&] { repo::build_bundle(r); }),
+    EXPECT_EQ(error_of<ConfigError>([&] { repo::build_bundle(r); }),
               "--serial 42 is not greater than serial 42 of the --since bundle");
     EXPECT_FALSE(fs::exists(r.output));
 }
@@ -174,10 +166,10 @@ TEST(BuildBundle, RefusesOutOfRangeOptions) {
     auto keys = make_keys(tmp.path() / "keys", "k");
     auto r = request(tmp, keys);
     r.expires_days = 0;
-    EXPECT_EQ(error_of([&] { repo::build_bundle(r); }), "--expires-days must be between 1 and 3650");
+    EXPECT_EQ(error_of<ConfigError>([&] { repo::build_bundle(r); }), "--expires-days must be between 1 and 3650");
     r.expires_days = 90;
     r.jobs = 0;
-    EXPECT_EQ(error_of([&] { repo::build_bundle(r); }), "--jobs must be between 1 and 64");
+    EXPECT_EQ(error_of<ConfigError>([&] { repo::build_bundle(r); }), "--jobs must be between 1 and 64");
 }
 
 TEST(InspectBundle, ReadsADirectory) {
@@ -210,8 +202,8 @@ TEST(InspectBundle, SaysWhenTheSignatureIsUnreadable) {
 
 TEST(InspectBundle, RefusesWhatIsNoBundle) {
     TempDir tmp;
-    EXPECT_EQ(error_of([&] { repo::inspect_bundle(tmp.path() / "nothing"); }),
+    EXPECT_EQ(error_of<ConfigError>([&] { repo::inspect_bundle(tmp.path() / "nothing"); }),
               "bundle " + (tmp.path() / "nothing").string() + " does not exist");
-    EXPECT_EQ(error_of([&] { repo::inspect_bundle(tmp.path()); }),
+    EXPECT_EQ(error_of<ConfigError>([&] { repo::inspect_bundle(tmp.path()); }),
               tmp.path().string() + " is not a bundle: no bundle.json");
 }

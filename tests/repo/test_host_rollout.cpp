@@ -7,6 +7,7 @@
 #include "repo/error.hpp"
 #include "repo/journal.hpp"
 #include "tests/shared/fake_engine.hpp"
+#include "tests/shared/testkit.hpp"
 
 namespace airgap::repo {
 namespace {
@@ -33,18 +34,8 @@ std::vector<std::string> names(const RolloutPlan& plan) {
     return out;
 }
 
-template <typename F>
-std::string config_error(F&& f) {
-    try {
-        f();
-    } catch (const ConfigError& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
-
 TEST(PlanRollout, RefusesASingleHostCluster) {
-    EXPECT_EQ(config_error([] { plan_rollout("c", "Default", {host("host1")}, {{}}, {}, false); }),
+    EXPECT_EQ(test::error_of<ConfigError>([] { plan_rollout("c", "Default", {host("host1")}, {{}}, {}, false); }),
               "cluster Default has only one host (host1): a rolling upgrade needs another host to take the VMs and "
               "the SPM role");
 }
@@ -73,7 +64,7 @@ TEST(PlanRollout, RefusesWhenTheOtherHostsLackMemory) {
     std::vector<HostInfo> hosts = {host("a", "up", false, 2 * kGiB), host("b", "up", false, 3 * kGiB),
                                    host("c", "maintenance", false, 64 * kGiB)};
     std::vector<std::vector<VmInfo>> vms = {{}, {vm("v1"), vm("v2")}, {}};
-    EXPECT_EQ(config_error([&] { plan_rollout("c", "Default", hosts, vms, {}, false); }),
+    EXPECT_EQ(test::error_of<ConfigError>([&] { plan_rollout("c", "Default", hosts, vms, {}, false); }),
               "not enough memory on the other hosts: b: its VMs need 8.0 GiB but the other Up hosts can take 2.0 GiB "
               "(short by 6.0 GiB)");
 }
@@ -87,7 +78,7 @@ TEST(PlanRollout, RefusesVmsThatCannotMigrateUnlessTheyMayBeStopped) {
     pci.host_devices = true;
     std::vector<HostInfo> hosts = {host("a"), host("b"), host("c")};
     std::vector<std::vector<VmInfo>> vms = {{pinned, vm("free")}, {gpu}, {pci}};
-    EXPECT_EQ(config_error([&] { plan_rollout("c", "Default", hosts, vms, {}, false); }),
+    EXPECT_EQ(test::error_of<ConfigError>([&] { plan_rollout("c", "Default", hosts, vms, {}, false); }),
               "VMs that cannot migrate must be shut down first (or use --stop-pinned-vms): a: pinned (pinned to the "
               "host); b: gpu (vGPU mdev_type nvidia-22); c: pci (host devices)");
     auto plan = plan_rollout("c", "Default", hosts, vms, {}, true);
@@ -106,7 +97,7 @@ TEST(PlanRollout, StoppedVmsNeedNoMemoryElsewhere) {
 TEST(PlanRollout, HostOptionLimitsThePlan) {
     auto plan = plan_rollout("c", "Default", {host("a"), host("b"), host("c")}, {{}, {}, {}}, {"c"}, false);
     EXPECT_EQ(names(plan), (std::vector<std::string>{"c"}));
-    EXPECT_EQ(config_error([] {
+    EXPECT_EQ(test::error_of<ConfigError>([] {
                   plan_rollout("c", "Default", {host("a"), host("b")}, {{}, {}}, {"x"}, false);
               }),
               "no host named x in cluster Default");

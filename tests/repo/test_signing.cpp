@@ -35,21 +35,6 @@ test::CommandResult openssl_verify(const fs::path& content, const fs::path& p7s,
                     "-CAfile", ca.string(), "-purpose", "any", "-out", "/dev/null"});
 }
 
-// The message of the exception of type E that `f` throws; a test failure for anything else.
-template <typename E, typename F>
-std::string message_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        ADD_FAILURE() << "unexpected exception type: " << e.what();
-        return {};
-    }
-    ADD_FAILURE() << "no exception thrown";
-    return {};
-}
-
 class Signing : public ::testing::Test {
 protected:
     test::TempDir tmp;
@@ -153,7 +138,7 @@ TEST_F(Signing, OpensslSignatureVerifiesWithUs) {
 TEST_F(Signing, WriteKeyPairNeverOverwrites) {
     auto files = keygen("keys");
     auto before = read_file(files.key);
-    auto msg = message_of<ConfigError>(
+    auto msg = test::error_of<ConfigError>(
         [&] { repo::write_key_pair(tmp.path() / "keys", repo::generate_key(KeyType::ecdsa_p256, "x", 1)); });
     EXPECT_EQ(msg, files.key.string() + " already exists: refusing to overwrite it");
     EXPECT_EQ(read_file(files.key), before);
@@ -161,18 +146,18 @@ TEST_F(Signing, WriteKeyPairNeverOverwrites) {
     // Only a certificate there: refused too, and no key is left behind.
     fs::create_directories(tmp.path() / "half");
     write_file(tmp.path() / "half" / "signing-cert.pem", "x");
-    msg = message_of<ConfigError>(
+    msg = test::error_of<ConfigError>(
         [&] { repo::write_key_pair(tmp.path() / "half", repo::generate_key(KeyType::ecdsa_p256, "x", 1)); });
     EXPECT_EQ(msg, (tmp.path() / "half" / "signing-cert.pem").string() + " already exists: refusing to overwrite it");
     EXPECT_FALSE(fs::exists(tmp.path() / "half" / "signing-key.pem"));
 }
 
 TEST_F(Signing, BadKeygenArgumentsAreConfigErrors) {
-    EXPECT_EQ(message_of<ConfigError>([] { repo::generate_key(KeyType::ecdsa_p384, "", 10); }),
+    EXPECT_EQ(test::error_of<ConfigError>([] { repo::generate_key(KeyType::ecdsa_p384, "", 10); }),
               "subject CN must have 1 to 64 characters");
-    EXPECT_EQ(message_of<ConfigError>([] { repo::generate_key(KeyType::ecdsa_p384, "x", 0); }),
+    EXPECT_EQ(test::error_of<ConfigError>([] { repo::generate_key(KeyType::ecdsa_p384, "x", 0); }),
               "validity must be 1 to 36500 days, got 0");
-    EXPECT_EQ(message_of<ConfigError>([] { repo::parse_key_type("dsa"); }),
+    EXPECT_EQ(test::error_of<ConfigError>([] { repo::parse_key_type("dsa"); }),
               "unknown key type 'dsa' (expected ecdsa-p384, ecdsa-p256, rsa3072, rsa4096 or ed25519)");
     EXPECT_EQ(repo::parse_key_type("rsa4096"), KeyType::rsa4096);
 }
@@ -181,7 +166,7 @@ TEST_F(Signing, TamperedContentIsRefused) {
     auto files = keygen("keys");
     write_bytes(p7s, repo::sign_detached(content, files.key, files.cert));
     write_file(content, "{\"format\": \"ovirt-airgap-bundle/1\", \"serial\": 9}\n");
-    auto msg = message_of<BundleRefused>([&] { repo::verify_detached(content, p7s, files.cert); });
+    auto msg = test::error_of<BundleRefused>([&] { repo::verify_detached(content, p7s, files.cert); });
     EXPECT_THAT(msg,
                 StartsWith("signature " + p7s.string() + " does not verify against " + files.cert.string() + ": "));
     EXPECT_THAT(msg, HasSubstr(": " + content.string() + " is not what was signed: "));
@@ -195,7 +180,7 @@ TEST_F(Signing, CorruptSignatureValueIsRefused) {
     auto der = repo::sign_detached(content, files.key, files.cert);
     der[der.size() - 3] ^= 1;  // inside the ECDSA signature value, the last field of the DER
     write_bytes(p7s, der);
-    auto msg = message_of<BundleRefused>([&] { repo::verify_detached(content, p7s, files.cert); });
+    auto msg = test::error_of<BundleRefused>([&] { repo::verify_detached(content, p7s, files.cert); });
     EXPECT_THAT(msg, StartsWith("signature " + p7s.string() + " does not verify against " + files.cert.string() +
                                 ": the signature value is invalid: "));
     EXPECT_NE(openssl_verify(content, p7s, files.cert).exit_code, 0);
@@ -205,7 +190,7 @@ TEST_F(Signing, AnotherSignersCertificateAsTrustIsRefused) {
     auto files = keygen("keys");
     auto other = keygen("other");
     write_bytes(p7s, repo::sign_detached(content, files.key, files.cert));
-    auto msg = message_of<BundleRefused>([&] { repo::verify_detached(content, p7s, other.cert); });
+    auto msg = test::error_of<BundleRefused>([&] { repo::verify_detached(content, p7s, other.cert); });
     EXPECT_THAT(msg,
                 StartsWith("signature " + p7s.string() + " does not verify against " + other.cert.string() + ": "));
     EXPECT_THAT(msg, HasSubstr(": signer certificate 'CN=keys' is rejected: certificate verify error"));
@@ -217,19 +202,19 @@ TEST_F(Signing, BrokenSignatureFilesAreRefused) {
     auto der = repo::sign_detached(content, files.key, files.cert);
 
     write_bytes(p7s, std::vector<std::uint8_t>(der.begin(), der.begin() + static_cast<long>(der.size() / 2)));
-    EXPECT_THAT(message_of<BundleRefused>([&] { repo::verify_detached(content, p7s, files.cert); }),
+    EXPECT_THAT(test::error_of<BundleRefused>([&] { repo::verify_detached(content, p7s, files.cert); }),
                 StartsWith("signature " + p7s.string() + " is not a DER CMS signature: "));
 
     write_file(p7s, "this is not a signature\n");
-    EXPECT_THAT(message_of<BundleRefused>([&] { repo::verify_detached(content, p7s, files.cert); }),
+    EXPECT_THAT(test::error_of<BundleRefused>([&] { repo::verify_detached(content, p7s, files.cert); }),
                 StartsWith("signature " + p7s.string() + " is not a DER CMS signature: "));
 
     write_file(p7s, "");
-    EXPECT_EQ(message_of<BundleRefused>([&] { repo::verify_detached(content, p7s, files.cert); }),
+    EXPECT_EQ(test::error_of<BundleRefused>([&] { repo::verify_detached(content, p7s, files.cert); }),
               "signature " + p7s.string() + " is empty");
 
     fs::remove(p7s);
-    EXPECT_EQ(message_of<BundleRefused>([&] { repo::verify_detached(content, p7s, files.cert); }),
+    EXPECT_EQ(test::error_of<BundleRefused>([&] { repo::verify_detached(content, p7s, files.cert); }),
               "cannot read signature " + p7s.string() + ": No such file or directory");
 }
 
@@ -237,7 +222,7 @@ TEST_F(Signing, MissingContentIsRefused) {
     auto files = keygen("keys");
     write_bytes(p7s, repo::sign_detached(content, files.key, files.cert));
     fs::remove(content);
-    EXPECT_EQ(message_of<BundleRefused>([&] { repo::verify_detached(content, p7s, files.cert); }),
+    EXPECT_EQ(test::error_of<BundleRefused>([&] { repo::verify_detached(content, p7s, files.cert); }),
               "cannot read signed file " + content.string() + ": No such file or directory");
 }
 
@@ -246,7 +231,7 @@ TEST_F(Signing, SignatureWithEmbeddedContentIsRefused) {
     auto r = openssl({"cms", "-sign", "-nodetach", "-binary", "-outform", "DER", "-in", content.string(), "-signer",
                       cert.string(), "-inkey", key.string(), "-out", p7s.string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(message_of<BundleRefused>([&] { repo::verify_detached(content, p7s, cert); }),
+    EXPECT_EQ(test::error_of<BundleRefused>([&] { repo::verify_detached(content, p7s, cert); }),
               "signature " + p7s.string() + " embeds its content; a detached signature is expected");
 }
 
@@ -254,10 +239,10 @@ TEST_F(Signing, UnusableTrustFileIsAConfigError) {
     auto files = keygen("keys");
     write_bytes(p7s, repo::sign_detached(content, files.key, files.cert));
     auto trust = tmp.path() / "trust.pem";
-    EXPECT_EQ(message_of<ConfigError>([&] { repo::verify_detached(content, p7s, trust); }),
+    EXPECT_EQ(test::error_of<ConfigError>([&] { repo::verify_detached(content, p7s, trust); }),
               "cannot read trust certificate " + trust.string() + ": No such file or directory");
     write_file(trust, "no certificate here\n");
-    EXPECT_EQ(message_of<ConfigError>([&] { repo::verify_detached(content, p7s, trust); }),
+    EXPECT_EQ(test::error_of<ConfigError>([&] { repo::verify_detached(content, p7s, trust); }),
               "trust file " + trust.string() + " holds no PEM X.509 certificate");
 }
 
@@ -282,14 +267,14 @@ TEST_F(Signing, ExpiredCertificateIsRefusedForSigningAndVerifying) {
                  "-notext"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
 
-    EXPECT_EQ(message_of<ConfigError>([&] { repo::sign_detached(content, key, cert); }),
+    EXPECT_EQ(test::error_of<ConfigError>([&] { repo::sign_detached(content, key, cert); }),
               "signing certificate " + cert.string() + " expired on 2020-01-02T00:00:00Z");
 
     // The openssl CLI signs with it anyway; such a signature is refused.
     r = openssl({"cms", "-sign", "-binary", "-outform", "DER", "-in", content.string(), "-signer", cert.string(),
                  "-inkey", key.string(), "-out", p7s.string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    auto msg = message_of<BundleRefused>([&] { repo::verify_detached(content, p7s, cert); });
+    auto msg = test::error_of<BundleRefused>([&] { repo::verify_detached(content, p7s, cert); });
     EXPECT_THAT(msg, StartsWith("signature " + p7s.string() + " does not verify against " + cert.string() +
                                 ": signer certificate 'CN=old signer' is rejected: "));
     EXPECT_THAT(msg, HasSubstr("certificate has expired"));
@@ -299,20 +284,20 @@ TEST_F(Signing, ExpiredCertificateIsRefusedForSigningAndVerifying) {
 TEST_F(Signing, MismatchedKeyAndCertificateIsAConfigError) {
     auto files = keygen("keys");
     auto other = keygen("other");
-    EXPECT_EQ(message_of<ConfigError>([&] { repo::sign_detached(content, files.key, other.cert); }),
+    EXPECT_EQ(test::error_of<ConfigError>([&] { repo::sign_detached(content, files.key, other.cert); }),
               "signing key " + files.key.string() + " does not match certificate " + other.cert.string());
 }
 
 TEST_F(Signing, UnreadableOrUnusableKeysAreConfigErrors) {
     auto files = keygen("keys");
     auto missing = tmp.path() / "missing.pem";
-    EXPECT_EQ(message_of<ConfigError>([&] { repo::sign_detached(content, missing, files.cert); }),
+    EXPECT_EQ(test::error_of<ConfigError>([&] { repo::sign_detached(content, missing, files.cert); }),
               "cannot read signing key " + missing.string() + ": No such file or directory");
-    EXPECT_EQ(message_of<ConfigError>([&] { repo::sign_detached(content, files.key, missing); }),
+    EXPECT_EQ(test::error_of<ConfigError>([&] { repo::sign_detached(content, files.key, missing); }),
               "cannot read signing certificate " + missing.string() + ": No such file or directory");
-    EXPECT_THAT(message_of<ConfigError>([&] { repo::sign_detached(content, files.cert, files.cert); }),
+    EXPECT_THAT(test::error_of<ConfigError>([&] { repo::sign_detached(content, files.cert, files.cert); }),
                 StartsWith("signing key " + files.cert.string() + " is not an unencrypted PEM private key: "));
-    EXPECT_EQ(message_of<ConfigError>([&] { repo::sign_detached(missing, files.key, files.cert); }),
+    EXPECT_EQ(test::error_of<ConfigError>([&] { repo::sign_detached(missing, files.key, files.cert); }),
               "cannot read content " + missing.string() + ": No such file or directory");
 
     // An encrypted key fails at once instead of prompting on the terminal.
@@ -320,7 +305,7 @@ TEST_F(Signing, UnreadableOrUnusableKeysAreConfigErrors) {
     auto r =
         openssl({"pkey", "-in", files.key.string(), "-aes256", "-passout", "pass:secret", "-out", encrypted.string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_THAT(message_of<ConfigError>([&] { repo::sign_detached(content, encrypted, files.cert); }),
+    EXPECT_THAT(test::error_of<ConfigError>([&] { repo::sign_detached(content, encrypted, files.cert); }),
                 StartsWith("signing key " + encrypted.string() + " is not an unencrypted PEM private key: "));
 
     // RSA below 3072 bits is refused (DESIGN.md: RSA 3072+).
@@ -329,7 +314,7 @@ TEST_F(Signing, UnreadableOrUnusableKeysAreConfigErrors) {
                  weak_cert.string(), "-subj", "/CN=weak", "-days", "3"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(
-        message_of<ConfigError>([&] { repo::sign_detached(content, weak_key, weak_cert); }),
+        test::error_of<ConfigError>([&] { repo::sign_detached(content, weak_key, weak_cert); }),
         "signing key " + weak_key.string() + " is RSA 2048: use RSA (3072 bits or more), ECDSA P-256/P-384 or Ed25519");
 }
 
@@ -347,10 +332,10 @@ TEST_F(Signing, Ed25519FollowsWhatTheLinkedOpensslCanDo) {
     EXPECT_EQ(repo::ed25519_cms_supported(), cli_can) << cli.err;
 
     if (!cli_can) {
-        auto msg = message_of<ConfigError>([&] { repo::sign_detached(content, key, cert); });
+        auto msg = test::error_of<ConfigError>([&] { repo::sign_detached(content, key, cert); });
         EXPECT_THAT(msg, StartsWith("Ed25519 cannot sign CMS with the linked OpenSSL "));
         EXPECT_THAT(msg, HasSubstr("(3.2 or later needed)"));
-        EXPECT_EQ(message_of<ConfigError>([] { repo::generate_key(KeyType::ed25519, "ed", 10); }), msg);
+        EXPECT_EQ(test::error_of<ConfigError>([] { repo::generate_key(KeyType::ed25519, "ed", 10); }), msg);
     } else {
         write_bytes(p7s, repo::sign_detached(content, key, cert));
         EXPECT_EQ(openssl_verify(content, p7s, cert).exit_code, 0);
@@ -405,7 +390,7 @@ TEST_F(Signing, CaSignedSignerVerifiesWithTheCaAsTrust) {
     EXPECT_EQ(repo::verify_detached(content, p7s, bundle).subject, "CN=site signer");
 
     // Without the CA, the leaf alone proves nothing.
-    EXPECT_THAT(message_of<BundleRefused>([&] { repo::verify_detached(content, p7s, other.cert); }),
+    EXPECT_THAT(test::error_of<BundleRefused>([&] { repo::verify_detached(content, p7s, other.cert); }),
                 HasSubstr("certificate verify error"));
 }
 
