@@ -29,8 +29,7 @@
 #include "repo/scratch_dir.hpp"
 #include "repo/sha256.hpp"
 #include "repo/signing.hpp"
-
-extern char** environ;
+#include "repo/spawn.hpp"
 
 namespace fs = std::filesystem;
 
@@ -79,16 +78,12 @@ void run_tool(const std::vector<std::string>& argv, const fs::path& log, const s
     posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
     pid_t pid = 0;
-    int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+    int rc = spawn_child(argv, actions, pid);
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) throw ConfigError(what + ": cannot run " + argv[0] + ": " + std::strerror(rc));
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) throw ConfigError(what + ": waiting for " + argv[0] + ": " + std::strerror(errno));
+    int status = wait_child(pid);
+    if (status < 0) throw ConfigError(what + ": waiting for " + argv[0] + ": " + std::strerror(errno));
     if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGTERM))
         throw Interrupted(what + ": " + argv[0] + " interrupted; nothing was written");
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)

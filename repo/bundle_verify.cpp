@@ -22,8 +22,7 @@
 #include "repo/parallel_hash.hpp"
 #include "repo/scratch_dir.hpp"
 #include "repo/sha256.hpp"
-
-extern char** environ;
+#include "repo/spawn.hpp"
 
 namespace airgap::repo {
 
@@ -187,22 +186,17 @@ VerifiedBase identify_base(const fs::path& path, const BundleManifest& m) {
 
 // Runs argv quietly; its exit status (127 when it cannot start).
 int run_quiet(const std::vector<std::string>& argv) {
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     pid_t pid = 0;
-    int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
+    int rc = spawn_child(argv, fa, pid);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) return 127;
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    int status = wait_child(pid);
+    return status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
 }  // namespace

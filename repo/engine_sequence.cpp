@@ -31,14 +31,13 @@
 #include "repo/resolve.hpp"
 #include "repo/scratch_dir.hpp"
 #include "repo/solv_pool.hpp"
+#include "repo/spawn.hpp"
 #include "repo/yum_repos.hpp"
 
 extern "C" {
 #include <solv/evr.h>
 #include <solv/pool.h>
 }
-
-extern char** environ;
 
 namespace airgap::repo {
 
@@ -96,11 +95,8 @@ int run_logged(const std::vector<std::string>& argv, const fs::path& log, ApplyR
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, write_end.get(), 1);
     posix_spawn_file_actions_adddup2(&fa, write_end.get(), 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
     pid_t pid = 0;
-    int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
+    int rc = spawn_child(argv, fa, pid);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
         throw ConfigError("cannot run " + argv[0] + ": " + std::error_code(rc, std::generic_category()).message());
@@ -115,9 +111,8 @@ int run_logged(const std::vector<std::string>& argv, const fs::path& log, ApplyR
             // A full disk must not stop engine-setup's output: the terminal still gets it.
         }
     }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    int status = wait_child(pid);
+    if (status < 0) return 128;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

@@ -1,0 +1,21 @@
+#pragma once
+// Starting the programs the tools run (createrepo_c, mount, the package manager, engine-setup):
+// posix_spawnp with the caller's file actions, and a wait that outlasts signals. What the
+// child's streams are and what its exit means stay with each caller.
+#include <spawn.h>
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace airgap::repo {
+
+/// Starts argv[0], looked up on PATH, with `argv` and this process's environment, the file
+/// `actions` applied. 0 with the child's pid in `pid`, or posix_spawnp's error number.
+int spawn_child(const std::vector<std::string>& argv, const posix_spawn_file_actions_t& actions, pid_t& pid);
+
+/// waitpid() for `pid`, again whenever a signal interrupts it: the raw wait status, or -1
+/// with errno set when waiting fails.
+int wait_child(pid_t pid);
+
+}  // namespace airgap::repo
