@@ -480,7 +480,6 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
                                   fs::perms::others_read | fs::perms::others_exec);
         tree.commit();
     }
-    say(cb, "bundle " + m.id + " serial " + std::to_string(m.serial) + " written to " + out.string());
     return {std::move(m), out, payload};
 }
 
