@@ -16,6 +16,8 @@ packages=(
   time
   # dnf repoclosure, which checks the test world (tests/e2e/test_world.cpp)
   dnf-plugins-core
+  # libsolv's testsolv replays the resolution cases (tests/repo/test_resolve_cases.cpp)
+  libsolv-tools
 )
 missing=()
 for p in "${packages[@]}"; do
