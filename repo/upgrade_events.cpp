@@ -14,7 +14,14 @@ std::string describe_events(const std::vector<EngineEvent>& events, const std::s
         if (e.host_id != host_id || std::find(codes.begin(), codes.end(), e.code) == codes.end()) continue;
         out += (out.empty() ? "" : " ") + e.description;
     }
-    return out;
+    // Some of the Engine's texts span lines: one line for the user, single spaces.
+    std::string flat;
+    for (char c : out) {
+        if (c == '\n' || c == '\t') c = ' ';
+        if (c == ' ' && !flat.empty() && flat.back() == ' ') continue;
+        flat += c;
+    }
+    return flat;
 }
 
 }  // namespace

@@ -232,11 +232,13 @@ def start_upgrade(host, reboot):
 
     def held(fn):
         # A host with "hold": true stays where it is until a test releases it (deterministic
-        # windows instead of sleeps); {"abandon": true} drops an upgrade under way.
+        # windows instead of sleeps), with "hold": "STATUS" once it reaches STATUS;
+        # {"abandon": true} drops an upgrade under way.
         def run():
             if host.get("op") != op:
                 return
-            if host.get("hold"):
+            hold = host.get("hold")
+            if hold is True or (hold and hold == host["status"]):
                 later(10, run)
             else:
                 fn()
@@ -654,6 +656,9 @@ def load(scenario):
     # Some history before the test: the applier must read only what follows its check.
     STATE.setdefault("events", [{"index": 4711, "code": 30, "description": "User admin@internal logged in.",
                                  "time": int(time.time() * 1000)}])
+    for h in STATE["hosts"]:
+        if h.pop("check_running", False):
+            update_check(h)  # started by someone else before the test
 
 
 def control_client(url, ca, data):

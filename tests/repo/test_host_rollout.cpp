@@ -13,6 +13,7 @@
 namespace airgap::repo {
 namespace {
 
+using nlohmann::json;
 constexpr std::int64_t kGiB = 1LL << 30;
 
 EngineHost host(const std::string& name, HostStatus status = HostStatus::up, bool spm = false,
@@ -73,10 +74,11 @@ TEST(PlanRollout, SpmHostGoesLast) {
 }
 
 TEST(PlanRollout, OnlyUpAndNonOperationalHostsAreChecked) {
-    auto plan = plan_rollout(cluster({host("a"), host("b", HostStatus::maintenance),
-                                      host("c", HostStatus::non_operational), host("d", HostStatus::non_responsive)}),
-                             {}, false);
-    EXPECT_EQ(names(plan), (std::vector<std::string>{"a", "c"}));
+    auto plan =
+        plan_rollout(cluster({host("a"), host("b", HostStatus::maintenance), host("c", HostStatus::non_operational),
+                              host("d", HostStatus::non_responsive), host("e")}),
+                     {}, false);
+    EXPECT_EQ(names(plan), (std::vector<std::string>{"a", "c", "e"}));
     EXPECT_EQ(plan.skipped,
               (std::vector<std::string>{"b: in Maintenance, skipped", "d: status non_responsive, skipped"}));
 }
@@ -97,17 +99,17 @@ TEST(PlanRollout, EachVmMustFitOneOtherHost) {
               }),
               "not enough memory on the other hosts: c: VM big (8.0 GiB) fits on no other Up host (the most room: "
               "a, 5.0 GiB)");
-    // Largest first, first fit: 4 + 3 into a (7 GiB), 5 into b (5 GiB) fits; the sum alone says nothing.
+    // Largest first, first fit: 5 then 2 into a (7 GiB), 4 into b (5 GiB).
     hosts[0].max_scheduling_memory = 7 * kGiB;
     EXPECT_NO_THROW(
-        plan_rollout(cluster(hosts, {{}, {}, {vm("x", 3 * kGiB), vm("y", 5 * kGiB), vm("z", 4 * kGiB)}}), {}, false));
+        plan_rollout(cluster(hosts, {{}, {}, {vm("x", 2 * kGiB), vm("y", 5 * kGiB), vm("z", 4 * kGiB)}}), {}, false));
     hosts[0].max_scheduling_memory = 6 * kGiB;
     EXPECT_EQ(test::error_of<ConfigError>([&] {
-                  plan_rollout(cluster(hosts, {{}, {}, {vm("x", 3 * kGiB), vm("y", 5 * kGiB), vm("z", 4 * kGiB)}}), {},
+                  plan_rollout(cluster(hosts, {{}, {}, {vm("x", 2 * kGiB), vm("y", 5 * kGiB), vm("z", 4 * kGiB)}}), {},
                                false);
               }),
-              "not enough memory on the other hosts: c: VM x (3.0 GiB) fits on no other Up host (the most room: "
-              "b, 1.0 GiB)");
+              "not enough memory on the other hosts: c: VM x (2.0 GiB) fits on no other Up host (the most room: "
+              "a, 1.0 GiB)");
 }
 
 TEST(PlanRollout, HostsNotUpTakeNoVm) {
@@ -255,6 +257,26 @@ TEST(HostRollout, DeactivatesAndActivatesOneHostForAppendixC) {
     EXPECT_EQ(engine.state()["hosts"]["host1"]["status"], "up");
     EXPECT_EQ(lines.lines.back(), "host1: up");
     EXPECT_THROW(activate_host(client, "nohost", o, lines), StepFailed);
+}
+
+// Appendix C decides from the Engine's events too: a migration that fails leaves the host
+// preparing for maintenance for good, and the Engine's words say why, long before a timeout.
+TEST(HostRollout, AFailedMoveToMaintenanceIsReportedWithTheEnginesWords) {
+    json scenario = test::three_host_scenario();
+    scenario["vms"][0]["migration_fails"] = true;  // vm1 on host1
+    test::FakeEngine engine(scenario);
+    EngineClient client(EngineConnection{engine.url(), "admin@internal", engine.password_file(), engine.ca_file()});
+    RolloutOptions o;
+    o.poll_interval = std::chrono::milliseconds(20);
+    o.phase_timeout = std::chrono::minutes(10);
+    Lines lines;
+    auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(test::error_of<StepFailed>([&] { deactivate_host(client, "host1", o, lines); }),
+              "host1: the Engine could not move it to Maintenance: Migration failed while Host is in 'preparing for "
+              "maintenance' state. Consider manual intervention: stopping/migrating Vms as Host's state will not turn "
+              "to maintenance while VMs are still running on it.(VM: vm1, Source: host1, Destination: <UNKNOWN>). "
+              "(move or stop that VM, then run the same command again)");
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::minutes(1));
 }
 
 }  // namespace
