@@ -59,7 +59,7 @@ private:
     auto poll(Look look) {
         return poll_until(o_.phase_timeout, o_.poll_interval, look);
     }
-    // The events of `host_id` since `since`... all events, the judges pick the host's.
+    // Every event after `since`: the judges (repo/upgrade_events) keep the host's own.
     std::vector<EngineEvent> events(std::int64_t since) { return events_after(engine_, since); }
 
     UpdateCheck wait_update_check(const EngineHost& h, std::int64_t since);
