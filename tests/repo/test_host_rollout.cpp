@@ -3,9 +3,13 @@
 #include "repo/host_rollout.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+
+#include <optional>
 
 #include "repo/error.hpp"
 #include "repo/journal.hpp"
+#include "repo/poll.hpp"
 #include "repo/upgrade_events.hpp"
 #include "tests/shared/fake_engine.hpp"
 #include "tests/shared/testkit.hpp"
@@ -155,6 +159,29 @@ TEST(PlanRollout, HostOptionLimitsThePlan) {
                   plan_rollout(cluster({host("a"), host("b")}), {"x"}, false);
               }),
               "no host named x in cluster Default");
+}
+
+// The one bounded wait: stops at the first true answer, gives the last answer at the bound,
+// and a signal ends it at once.
+TEST(PollUntil, StopsAtTheAnswerOrTheBoundOrASignal) {
+    int looks = 0;
+    auto answer = poll_until(std::chrono::seconds(10), std::chrono::milliseconds(1), [&]() -> std::optional<int> {
+        return ++looks == 3 ? std::optional<int>(42) : std::nullopt;
+    });
+    EXPECT_EQ(answer, 42);
+    EXPECT_EQ(looks, 3);
+    looks = 0;
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_FALSE(poll_until(std::chrono::milliseconds(50), std::chrono::milliseconds(5), [&] { return ++looks < 0; }));
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
+    EXPECT_GT(looks, 2);
+    catch_interrupts();
+    clear_interrupt();
+    raise(SIGINT);
+    start = std::chrono::steady_clock::now();
+    EXPECT_THROW(poll_until(std::chrono::minutes(5), std::chrono::seconds(30), [] { return false; }), Interrupted);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+    clear_interrupt();
 }
 
 EngineEvent event(std::int64_t index, int code, const std::string& description, const std::string& host_id = "id-h") {
