@@ -25,7 +25,7 @@ struct HostsArgs {
     repo::EngineConnection connection;
     repo::RolloutOptions options;
     std::string state_dir;
-    double timeout_min = 60;
+    double timeout_min = 120;  // the Engine's own default for the host upgrade playbook
 };
 
 }  // namespace
@@ -40,7 +40,8 @@ void add_hosts_command(CLI::App& app) {
     cmd->add_option("--host", o.hosts, "Upgrade only this host (repeatable)");
     cmd->add_flag("--stop-pinned-vms", o.stop_pinned_vms,
                   "Shut down VMs that cannot migrate (pinned, host devices, vGPU) and start them again after");
-    cmd->add_option("--timeout-min", args->timeout_min, "Timeout of each phase of a host's upgrade, in minutes")
+    cmd->add_option("--timeout-min", args->timeout_min,
+                    "Bound of each wait (a host's whole upgrade, sent to the Engine too), in minutes")
         ->check(CLI::PositiveNumber);
     cmd->add_flag("--check-only", o.check_only, "Run the preflight and the upgrade checks, print the plan");
     cmd->add_option("--state-dir", args->state_dir, "State directory (default /var/lib/ovirt-airgap)");

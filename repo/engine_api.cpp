@@ -246,7 +246,7 @@ struct EngineClient::Impl {
 
     json request(const std::string& method, const std::string& path, const std::string& query, const json* body) {
         if (token.empty()) login();
-        std::string url = api + "/" + path + query;
+        std::string url = (path.empty() ? api : api + "/" + path) + query;
         std::string text = body ? body->dump() : std::string();
         for (int auth_attempt = 0;; ++auth_attempt) {
             std::vector<std::string> headers = {"Accept: application/json", "Version: 4",

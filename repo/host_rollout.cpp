@@ -1,43 +1,26 @@
 #include "repo/host_rollout.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 #include <optional>
-#include <set>
-#include <sstream>
-#include <thread>
 
 #include "repo/atomic_file.hpp"
 #include "repo/error.hpp"
 #include "repo/interrupt.hpp"
 #include "repo/journal.hpp"
+#include "repo/poll.hpp"
+#include "repo/status_watch.hpp"
+#include "repo/upgrade_events.hpp"
 
 namespace airgap::repo {
 
 namespace {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
 
 const std::string kStart = "cluster-upgrade-start";
 const std::string kFinish = "cluster-upgrade-finish";
 const std::string kHostPrefix = "host:";
-
-// How an update check ends, in the Engine's audit log (AuditLogType codes). The host itself
-// only says update_available, which stays false both while the check runs and when it found
-// nothing: the events tell the two apart.
-constexpr std::int64_t kCheckFinished = 885;  // HOST_AVAILABLE_UPDATES_FINISHED
-constexpr std::int64_t kCheckFailed = 839;    // HOST_AVAILABLE_UPDATES_FAILED
-constexpr std::int64_t kCheckSkipped = 887;   // HOST_AVAILABLE_UPDATES_SKIPPED_UNSUPPORTED_STATUS
-
-// Where one host's update check stands.
-struct UpdateCheck {
-    enum class State { pending, available, none, failed } state = State::pending;
-    std::string detail;  // the Engine's words when it failed
-
-    bool done() const { return state != State::pending; }
-};
 
 std::string join(const std::vector<std::string>& items, const std::string& sep) {
     std::string out;
@@ -45,111 +28,22 @@ std::string join(const std::vector<std::string>& items, const std::string& sep) 
     return out;
 }
 
-bool eligible(const std::string& status) { return status == "up" || status == "non_operational"; }
-
-std::string describe_status(const std::string& status) {
-    if (status == "maintenance") return "in Maintenance";
-    return "status " + status;
-}
-
-std::string format_duration(std::chrono::milliseconds d) {
-    char buf[32];
-    if (d >= std::chrono::minutes(1))
-        std::snprintf(buf, sizeof buf, "%g min", static_cast<double>(d.count()) / 60000.0);
-    else
-        std::snprintf(buf, sizeof buf, "%g s", static_cast<double>(d.count()) / 1000.0);
-    return buf;
-}
-
-HostInfo parse_host(const json& j) {
-    HostInfo h;
-    h.id = json_string(j, "id");
-    h.name = json_string(j, "name");
-    h.status = json_string(j, "status");
-    h.spm = j.contains("spm") && json_string(j["spm"], "status") == "spm";
-    h.max_scheduling_memory = json_int(j, "max_scheduling_memory");
-    h.update_available = json_bool(j, "update_available");
-    return h;
-}
-
-std::vector<VmInfo> fetch_vms(EngineClient& engine, const std::string& host_name) {
-    std::vector<VmInfo> vms;
-    for (const json& j : engine.list("vms", "vm", "host=" + host_name)) {
-        VmInfo v;
-        v.id = json_string(j, "id");
-        v.name = json_string(j, "name");
-        v.status = json_string(j, "status");
-        if (v.status == "down") continue;
-        v.memory = json_int(j, "memory");
-        if (j.contains("placement_policy")) v.pinned = json_string(j["placement_policy"], "affinity") == "pinned";
-        if (j.contains("custom_properties") && j["custom_properties"].contains("custom_property"))
-            for (const json& p : j["custom_properties"]["custom_property"])
-                if (json_string(p, "name") == "mdev_type") v.mdev_type = json_string(p, "value");
-        v.host_devices = !engine.list("vms/" + v.id + "/hostdevices", "host_device").empty();
-        vms.push_back(std::move(v));
-    }
-    return vms;
-}
-
-struct Snapshot {
-    std::string cluster_id;
-    std::string cluster_name;
-    std::vector<HostInfo> hosts;
-    std::vector<std::vector<VmInfo>> vms;
-};
-
-Snapshot snapshot(EngineClient& engine, const std::string& cluster) {
-    Snapshot s;
-    auto clusters = engine.list("clusters", "cluster", cluster.empty() ? "" : "name=" + cluster);
-    if (!cluster.empty())
-        clusters.erase(std::remove_if(clusters.begin(), clusters.end(),
-                                      [&](const json& c) { return json_string(c, "name") != cluster; }),
-                       clusters.end());
+ClusterSnapshot snapshot(EngineClient& engine, const std::string& cluster) {
+    ClusterSnapshot s;
+    auto clusters = list_clusters(engine, cluster);
     if (clusters.empty())
         throw ConfigError(cluster.empty() ? "the Engine " + engine.engine_name() + " has no cluster"
                                           : "the Engine " + engine.engine_name() + " has no cluster named " + cluster);
     if (clusters.size() > 1) {
         std::vector<std::string> names;
-        for (const auto& c : clusters) names.push_back(json_string(c, "name"));
+        for (const auto& c : clusters) names.push_back(c.name);
         throw ConfigError("the Engine has several clusters (" + join(names, ", ") + "): choose one with --cluster");
     }
-    s.cluster_id = json_string(clusters[0], "id");
-    s.cluster_name = json_string(clusters[0], "name");
-    for (const json& j : engine.list("hosts", "host", "cluster=" + s.cluster_name)) {
-        if (j.contains("cluster") && json_string(j["cluster"], "id") != s.cluster_id) continue;
-        s.hosts.push_back(parse_host(j));
-    }
+    s.cluster = clusters[0];
+    s.hosts = list_hosts(engine, s.cluster);
     for (const auto& h : s.hosts)
-        s.vms.push_back(eligible(h.status) ? fetch_vms(engine, h.name) : std::vector<VmInfo>{});
+        s.vms.push_back(eligible(h.status) ? running_vms(engine, h.name) : std::vector<EngineVm>{});
     return s;
-}
-
-// The memory the host's migrating VMs need beyond what the other Up hosts can take; 0 if they fit.
-std::int64_t shortfall(const HostInfo& host, const std::vector<VmInfo>& migrating, const std::vector<HostInfo>& all,
-                       std::int64_t* need_out = nullptr, std::int64_t* room_out = nullptr) {
-    std::int64_t need = 0, room = 0;
-    for (const auto& v : migrating) need += v.memory;
-    for (const auto& o : all)
-        if (o.id != host.id && o.status == "up") room += o.max_scheduling_memory;
-    if (need_out) *need_out = need;
-    if (room_out) *room_out = room;
-    return need > room ? need - room : 0;
-}
-
-std::string memory_problem(const HostInfo& host, const std::vector<VmInfo>& migrating,
-                           const std::vector<HostInfo>& all) {
-    std::int64_t need = 0, room = 0;
-    std::int64_t shortby = shortfall(host, migrating, all, &need, &room);
-    if (!shortby) return {};
-    return host.name + ": its VMs need " + format_gib(need) + " but the other Up hosts can take " + format_gib(room) +
-           " (short by " + format_gib(shortby) + ")";
-}
-
-std::vector<std::string> stuck_list(const std::vector<VmInfo>& vms) {
-    std::vector<std::string> out;
-    for (const auto& v : vms)
-        if (!v.non_migratable_reason().empty()) out.push_back(v.name + " (" + v.non_migratable_reason() + ")");
-    return out;
 }
 
 class Rollout {
@@ -160,69 +54,69 @@ public:
     void run();
 
 private:
-    HostInfo host(const std::string& id) { return parse_host(engine_.get("hosts/" + id)); }
     void say(const std::string& line) { r_.message(line); }
-    // SIGINT/SIGTERM end a wait at once (the caller journals the host as interrupted).
-    void sleep() {
-        if (!sleep_unless_interrupted(o_.poll_interval)) throw Interrupted("interrupted");
+    template <typename Look>
+    auto poll(Look look) {
+        return poll_until(o_.phase_timeout, o_.poll_interval, look);
     }
-    // The newest event's id: an update check posted after it is told by later events.
-    std::int64_t newest_event();
-    UpdateCheck update_check(const std::string& host_id, std::int64_t since);
-    UpdateCheck wait_update_check(const HostInfo& h, std::int64_t since);
-    // "no update available (...)" or "the Engine's update check failed: ...", for a host that
-    // is not upgraded.
+    // Every event after `since`: the judges (repo/upgrade_events) keep the host's own.
+    std::vector<EngineEvent> events(std::int64_t since) { return events_after(engine_, since); }
+
+    UpdateCheck wait_update_check(const EngineHost& h, std::int64_t since);
+    UpdateCheck run_update_check(const EngineHost& h);
+    // "no update available (...)" or "the Engine's update check failed: ...".
     std::string not_available(const UpdateCheck& check) const;
     void check_only(const RolloutPlan& plan);
-    void cluster_upgrade(const std::string& action);
+    void cluster_mode(bool start);
     void upgrade_host(Journal& journal, const PlannedHost& planned);
-    void follow_upgrade(const std::string& id, const std::string& name);
-    void stop_vms(Journal& journal, const std::string& step, const HostInfo& h, const std::vector<VmInfo>& vms);
+    // Skips the host (journaled) with `why`.
+    void skip(Journal& journal, const std::string& step, const std::string& line, const std::string& why);
+    void prepare_vms(Journal& journal, const std::string& step, const EngineHost& h);
+    void post_upgrade(Journal& journal, const std::string& step, const EngineHost& h);
+    void follow_upgrade(const EngineHost& h, std::int64_t since);
+    void activate(const EngineHost& h);
+    void stop_vms(Journal& journal, const std::string& step, const EngineHost& h, const std::vector<EngineVm>& vms);
+    void migrate_vms(const EngineHost& h, const std::vector<EngineVm>& vms);
     void start_vms(const std::string& name, const json& data);
+    // Waits until `done` holds for the VM; StepFailed naming `expected` after the timeout.
+    template <typename Done>
     void wait_vm(const std::string& host_name, const std::string& vm_id, const std::string& vm_name,
-                 const std::string& wanted);
+                 const std::string& expected, Done done);
 
     EngineClient& engine_;
     const RolloutOptions& o_;
     RolloutReporter& r_;
-    std::string cluster_id_;
-    std::string cluster_name_;
+    EngineVersion version_;
+    EngineCluster cluster_;
 };
 
-std::int64_t Rollout::newest_event() {
-    std::int64_t newest = 0;
-    for (const auto& e : engine_.list("events?max=1", "event")) newest = std::max(newest, json_int(e, "id"));
-    return newest;
+UpdateCheck Rollout::wait_update_check(const EngineHost& h, std::int64_t since) {
+    bool told = false;
+    UpdateCheck check;
+    bool settled = poll([&] {
+        check = judge_update_check(events(since), h.id);
+        if (check.already_running && !told) {
+            say(h.name + ": an update check already runs there: waiting for its answer");
+            told = true;
+        }
+        if (check.state != UpdateCheck::State::found) return check.state != UpdateCheck::State::pending;
+        // The Engine logs "found updates" before it stores update_available, and refuses the
+        // upgrade until it is stored.
+        return get_host(engine_, h.id).update_available;
+    });
+    if (!settled && check.state == UpdateCheck::State::found) {
+        check.state = UpdateCheck::State::failed;
+        check.detail =
+            "it found updates but update_available was still false after " + format_duration(o_.phase_timeout);
+    }
+    return check;
 }
 
-UpdateCheck Rollout::update_check(const std::string& host_id, std::int64_t since) {
-    if (host(host_id).update_available) return {UpdateCheck::State::available, {}};
-    // The newest event that ends this host's check decides.
-    const json* last = nullptr;
-    std::int64_t last_id = since;
-    std::vector<json> events = engine_.list("events?from=" + std::to_string(since), "event");
-    for (const auto& e : events) {
-        std::int64_t code = json_int(e, "code"), id = json_int(e, "id");
-        if (id <= last_id || (code != kCheckFinished && code != kCheckFailed && code != kCheckSkipped)) continue;
-        if (!e.contains("host") || json_string(e["host"], "id") != host_id) continue;
-        last = &e;
-        last_id = id;
-    }
-    if (!last) return {};
-    if (json_int(*last, "code") != kCheckFinished)
-        return {UpdateCheck::State::failed, json_string(*last, "description")};
-    // Finished: the host has its answer by now (the Engine stores it before logging the event).
-    return {host(host_id).update_available ? UpdateCheck::State::available : UpdateCheck::State::none, {}};
-}
-
-UpdateCheck Rollout::wait_update_check(const HostInfo& h, std::int64_t since) {
-    auto deadline = Clock::now() + o_.phase_timeout;
-    for (;;) {
-        UpdateCheck check = update_check(h.id, since);
-        if (check.done()) return check;
-        if (Clock::now() >= deadline) return check;
-        sleep();
-    }
+UpdateCheck Rollout::run_update_check(const EngineHost& h) {
+    std::int64_t since = newest_event_index(engine_);
+    check_host_updates(engine_, h.id);
+    say(h.name + ": checking for updates");
+    return wait_update_check(h, since);
 }
 
 std::string Rollout::not_available(const UpdateCheck& check) const {
@@ -238,29 +132,34 @@ std::string Rollout::not_available(const UpdateCheck& check) const {
 }
 
 void Rollout::check_only(const RolloutPlan& plan) {
-    std::int64_t since = newest_event();
+    std::int64_t since = newest_event_index(engine_);
     for (const auto& p : plan.hosts) {
-        engine_.post("hosts/" + p.host.id + "/upgradecheck");
+        check_host_updates(engine_, p.host.id);
         say(p.host.name + ": checking for updates");
     }
     // The checks run on the Engine side in parallel: wait for all of them within one timeout.
     std::map<std::string, UpdateCheck> checks;
-    auto deadline = Clock::now() + o_.phase_timeout;
-    for (;;) {
-        for (const auto& p : plan.hosts)
-            if (!checks[p.host.id].done()) checks[p.host.id] = update_check(p.host.id, since);
-        bool all = std::all_of(checks.begin(), checks.end(), [](const auto& c) { return c.second.done(); });
-        if (all || Clock::now() >= deadline) break;
-        sleep();
-    }
-    say("plan for cluster " + plan.cluster_name + ", one host at a time:");
+    poll([&] {
+        std::vector<EngineEvent> all = events(since);
+        bool settled = true;
+        for (const auto& p : plan.hosts) {
+            UpdateCheck& c = checks[p.host.id];
+            c = judge_update_check(all, p.host.id);
+            if (c.state == UpdateCheck::State::found && !get_host(engine_, p.host.id).update_available)
+                c.state = UpdateCheck::State::pending;  // answered, not yet stored
+            settled = settled && c.state != UpdateCheck::State::pending;
+        }
+        return settled;
+    });
+    say("plan for cluster " + plan.cluster.name + ", one host at a time:");
     int n = 0;
     for (const auto& p : plan.hosts) {
         std::int64_t memory = 0;
         for (const auto& v : p.vms) memory += v.memory;
-        std::string line = "  " + std::to_string(++n) + ". " + p.host.name + (p.host.spm ? " (SPM)" : "") + ": ";
+        std::string line = "  " + std::to_string(++n) + ". " + p.host.name + (p.host.spm ? " (SPM)" : "") +
+                           (p.host.node ? " (oVirt Node, rebooted)" : "") + ": ";
         const UpdateCheck& check = checks[p.host.id];
-        if (check.state != UpdateCheck::State::available) {
+        if (check.state != UpdateCheck::State::found) {
             line += not_available(check) + ", would be skipped";
         } else {
             line += "update available; " + std::to_string(p.vms.size() - p.to_stop.size()) + " VMs to migrate";
@@ -275,25 +174,37 @@ void Rollout::check_only(const RolloutPlan& plan) {
     say("check only: nothing was changed");
 }
 
-void Rollout::cluster_upgrade(const std::string& action) {
-    engine_.post("clusters/" + cluster_id_ + "/upgrade", json{{"upgrade_action", action}});
-    say("cluster upgrade mode: " + action);
-}
-
-void Rollout::wait_vm(const std::string& host_name, const std::string& vm_id, const std::string& vm_name,
-                      const std::string& wanted) {
-    auto deadline = Clock::now() + o_.phase_timeout;
-    for (;;) {
-        std::string status = json_string(engine_.get("vms/" + vm_id), "status");
-        if (status == wanted) return;
-        if (Clock::now() >= deadline)
-            throw StepFailed(host_name + ": VM " + vm_name + " still " + status + " after " +
-                             format_duration(o_.phase_timeout) + " (expected " + wanted + ")");
-        sleep();
+void Rollout::cluster_mode(bool start) {
+    const std::string action = start ? "start" : "finish";
+    // The Engine's REST API has clusters/ID/upgrade from 4.3.3 on. It only tells the
+    // scheduler about the upgrade: without it the rollout is the same, so neither its absence
+    // nor a failure may stop a rollout.
+    if (!version_.at_least(4, 3, 3)) {
+        if (start) say("cluster upgrade mode: not in Engine " + version_.text() + " (from 4.3.3 on), going without it");
+        return;
+    }
+    try {
+        cluster_upgrade(engine_, cluster_.id, start);
+        say("cluster upgrade mode: " + action);
+    } catch (const StepFailed& e) {
+        say("warning: cluster upgrade mode: cannot " + action + ": " + e.what() + " (continuing)");
     }
 }
 
-void Rollout::stop_vms(Journal& journal, const std::string& step, const HostInfo& h, const std::vector<VmInfo>& vms) {
+template <typename Done>
+void Rollout::wait_vm(const std::string& host_name, const std::string& vm_id, const std::string& vm_name,
+                      const std::string& expected, Done done) {
+    EngineVm v;
+    if (!poll([&] {
+            v = get_vm(engine_, vm_id);
+            return done(v);
+        }))
+        throw StepFailed(host_name + ": VM " + vm_name + " still " + v.status + " after " +
+                         format_duration(o_.phase_timeout) + " (expected " + expected + ")");
+}
+
+void Rollout::stop_vms(Journal& journal, const std::string& step, const EngineHost& h,
+                       const std::vector<EngineVm>& vms) {
     json data = journal.step(step).data;
     json& stopped = data["stopped_vms"];
     if (!stopped.is_array()) stopped = json::array();
@@ -303,128 +214,160 @@ void Rollout::stop_vms(Journal& journal, const std::string& step, const HostInfo
     // Recorded before they stop, so that a re-run after a kill starts them again.
     journal.set_step_data(step, data);
     for (const auto& v : vms) {
-        engine_.post("vms/" + v.id + "/shutdown");
+        shutdown_vm(engine_, v.id);
         say(h.name + ": shutting down VM " + v.name + " (" + v.non_migratable_reason() + ")");
     }
-    for (const auto& v : vms) wait_vm(h.name, v.id, v.name, "down");
+    for (const auto& v : vms)
+        wait_vm(h.name, v.id, v.name, "down", [](const EngineVm& now) { return now.status == "down"; });
+}
+
+void Rollout::migrate_vms(const EngineHost& h, const std::vector<EngineVm>& vms) {
+    for (const auto& v : vms) {
+        migrate_vm(engine_, v.id);
+        say(h.name + ": migrating VM " + v.name + " (user_migratable: the upgrade's maintenance would not move it)");
+    }
+    for (const auto& v : vms)
+        wait_vm(h.name, v.id, v.name, "up on another host",
+                [&](const EngineVm& now) { return now.status == "up" && !now.host_id.empty() && now.host_id != h.id; });
 }
 
 void Rollout::start_vms(const std::string& name, const json& data) {
     if (!data.contains("stopped_vms")) return;
     for (const json& v : data["stopped_vms"]) {
-        std::string status = json_string(engine_.get("vms/" + json_string(v, "id")), "status");
-        if (status != "down") continue;
-        engine_.post("vms/" + json_string(v, "id") + "/start");
+        if (get_vm(engine_, json_string(v, "id")).status != "down") continue;
+        start_vm(engine_, json_string(v, "id"));
         say(name + ": starting VM " + json_string(v, "name"));
     }
-    for (const json& v : data["stopped_vms"]) wait_vm(name, json_string(v, "id"), json_string(v, "name"), "up");
+    for (const json& v : data["stopped_vms"])
+        wait_vm(name, json_string(v, "id"), json_string(v, "name"), "up",
+                [](const EngineVm& now) { return now.status == "up"; });
 }
 
-void Rollout::follow_upgrade(const std::string& id, const std::string& name) {
-    std::string last;
-    std::string first = host(id).status;
-    bool left_up = false, installed = false, activated = false, changed = first != "install_failed";
-    auto since = Clock::now();
-    for (;;) {
-        HostInfo h = host(id);
-        if (h.status != last) {
-            say(name + ": " + h.status);
-            last = h.status;
-            since = Clock::now();
-        }
-        if (h.status != "up") left_up = true;
-        if (h.status == "installing" || h.status == "reboot") installed = true;
-        // Right after a retry the host may still show the previous run's install_failed.
-        if (h.status != first) changed = true;
-        if (h.status == "install_failed" && changed)
-            throw StepFailed(name +
-                             ": the upgrade failed (install_failed); see the host's events in the Engine, then "
-                             "run the same command again to retry it");
-        if (h.status == "up" && left_up) return;
-        if (h.status == "maintenance" && installed && !activated) {
-            // A host upgraded from Maintenance stays there: bring it back.
-            engine_.post("hosts/" + id + "/activate");
-            say(name + ": activating");
-            activated = true;
-        }
-        if (Clock::now() - since >= o_.phase_timeout) {
-            if (h.status == "non_responsive")
-                throw StepFailed(name + ": non responsive for " + format_duration(o_.phase_timeout) +
-                                 " during the upgrade; check the host, then run the same command again");
-            throw StepFailed(name + ": still " + h.status + " after " + format_duration(o_.phase_timeout) +
-                             " during the upgrade");
-        }
-        sleep();
+void Rollout::prepare_vms(Journal& journal, const std::string& step, const EngineHost& h) {
+    // The cluster changed since the preflight: check again with what is running now.
+    std::vector<EngineVm> stuck, leaving, asked;
+    for (const auto& v : running_vms(engine_, h.name)) {
+        (v.non_migratable_reason().empty() ? leaving : stuck).push_back(v);
+        if (v.affinity == EngineVm::Affinity::user_migratable) asked.push_back(v);
     }
+    if (!stuck.empty() && !o_.stop_pinned_vms) {
+        std::vector<std::string> names;
+        for (const auto& v : stuck) names.push_back(v.name + " (" + v.non_migratable_reason() + ")");
+        throw StepFailed(h.name + ": VMs that cannot migrate must be shut down first (or use --stop-pinned-vms): " +
+                         join(names, ", "));
+    }
+    std::string problem = placement_problem(h, leaving, list_hosts(engine_, cluster_));
+    if (!problem.empty()) throw StepFailed("not enough memory: " + problem);
+    if (!stuck.empty()) stop_vms(journal, step, h, stuck);
+    // The upgrade's maintenance is internal: the Engine counts user_migratable VMs as not
+    // migratable there and refuses it. Moved first, as the Engine's own cluster upgrade does.
+    migrate_vms(h, asked);
+}
+
+void Rollout::post_upgrade(Journal& journal, const std::string& step, const EngineHost& h) {
+    std::int64_t since = newest_event_index(engine_);
+    json data = journal.step(step).data;
+    data["upgrade_posted"] = true;
+    data["events_from"] = since;
+    journal.set_step_data(step, data);
+    // The Engine reads `timeout` (minutes, for its upgrade playbook) from 4.3.6.6 on.
+    std::optional<int> timeout;
+    if (version_.at_least(4, 3, 6, 6))
+        timeout = static_cast<int>(std::max<long long>(1, (o_.phase_timeout.count() + 59999) / 60000));
+    repo::upgrade_host(engine_, h.id, timeout);
+    say(h.name + ": upgrade started" + (h.node ? " (oVirt Node: it reboots into the new image)" : ""));
+    follow_upgrade(h, since);
+}
+
+void Rollout::activate(const EngineHost& h) {
+    activate_host_action(engine_, h.id);
+    say(h.name + ": activating");
+    StatusWatch watch(h.name, r_);
+    EngineHost now;
+    if (!poll([&] {
+            now = get_host(engine_, h.id);
+            watch.saw(now);
+            return now.status == HostStatus::up;
+        }))
+        throw StepFailed(h.name + ": still " + now.status_text + " after " + format_duration(o_.phase_timeout) +
+                         " (waiting for up)");
+}
+
+void Rollout::follow_upgrade(const EngineHost& h, std::int64_t since) {
+    StatusWatch watch(h.name, r_);
+    EngineHost now;
+    UpgradeProgress progress;
+    bool ended = poll([&] {
+        now = get_host(engine_, h.id);
+        watch.saw(now);
+        progress = judge_upgrade(events(since), now);
+        return progress.state != UpgradeProgress::State::running;
+    });
+    if (!ended) {
+        std::string where = now.status == HostStatus::non_responsive ? "non responsive" : "still " + now.status_text;
+        throw StepFailed(h.name + ": " + where + " after " + format_duration(o_.phase_timeout) +
+                         " of its upgrade; check the host, then run the same command again");
+    }
+    if (progress.state == UpgradeProgress::State::failed)
+        throw StepFailed(h.name + ": the upgrade failed: " + progress.detail +
+                         " (see the host's events in the Engine, then run the same command again to retry it)");
+    // A host upgraded from Maintenance stays there: bring it back.
+    if (now.status == HostStatus::maintenance) activate(now);
+}
+
+void Rollout::skip(Journal& journal, const std::string& step, const std::string& line, const std::string& why) {
+    json data = journal.step(step).data;
+    say(line);
+    data["skipped"] = why;
+    journal.set_step_data(step, data);
+    journal.finish_step(step);
 }
 
 void Rollout::upgrade_host(Journal& journal, const PlannedHost& planned) {
     const std::string& name = planned.host.name;
-    const std::string& id = planned.host.id;
     const std::string step = kHostPrefix + name;
     journal.begin_step(step);
     json data = journal.step(step).data;
-    HostInfo h = host(id);
-    bool posted = data.value("upgrade_posted", false);
-    if (posted && h.status == "up" && !h.update_available) {
+    EngineHost h = get_host(engine_, planned.host.id);
+    const bool posted = data.value("upgrade_posted", false);
+    if (posted && h.status == HostStatus::up && !h.update_available) {
         say(name + ": already upgraded");
-    } else {
-        bool repost = h.status == "install_failed" || h.status == "maintenance" || h.status == "up" ||
-                      h.status == "non_operational";
-        if (posted && !repost) {
-            // Killed or failed while the Engine was at work (installing, non responsive...): follow on.
-            say(name + ": resuming (" + describe_status(h.status) + ")");
-            follow_upgrade(id, name);
-            start_vms(name, journal.step(step).data);
-            say(name + ": done");
-            journal.finish_step(step);
-            return;
-        }
-        if (posted) {
-            say(name + ": retrying (" + describe_status(h.status) + ")");
+    } else if (posted && h.status == HostStatus::maintenance) {
+        // Left in Maintenance: the Engine refuses an upgrade without update_available, which
+        // a finished upgrade cleared. Ask again before anything else.
+        say(name + ": resuming (in Maintenance)");
+        UpdateCheck check = run_update_check(h);
+        if (check.state == UpdateCheck::State::found) {
+            post_upgrade(journal, step, get_host(engine_, h.id));
+        } else if (check.state == UpdateCheck::State::none) {
+            say(name + ": nothing left to update");
+            activate(h);
         } else {
-            if (!eligible(h.status)) {
-                say(name + ": " + describe_status(h.status) + ", skipped");
-                data["skipped"] = describe_status(h.status);
-                journal.set_step_data(step, data);
-                journal.finish_step(step);
-                return;
-            }
-            std::int64_t since = newest_event();
-            engine_.post("hosts/" + id + "/upgradecheck");
-            say(name + ": checking for updates");
-            UpdateCheck check = wait_update_check(h, since);
-            if (check.state != UpdateCheck::State::available) {
-                say(name + ": " + not_available(check) + ", skipped");
-                data["skipped"] =
-                    check.state == UpdateCheck::State::failed ? "update check failed" : "no update available";
-                journal.set_step_data(step, data);
-                journal.finish_step(step);
-                return;
-            }
+            throw StepFailed(name + ": " + not_available(check));
         }
-        if (h.status == "up" || h.status == "non_operational") {
-            // The cluster changed since the preflight: check again with what is running now.
-            std::vector<VmInfo> vms = fetch_vms(engine_, name);
-            std::vector<VmInfo> stuck, migrating;
-            for (const auto& v : vms) (v.non_migratable_reason().empty() ? migrating : stuck).push_back(v);
-            if (!stuck.empty() && !o_.stop_pinned_vms)
-                throw StepFailed(name +
-                                 ": VMs that cannot migrate must be shut down first (or use --stop-pinned-vms): " +
-                                 join(stuck_list(stuck), ", "));
-            std::vector<HostInfo> all;
-            for (const json& j : engine_.list("hosts", "host", "cluster=" + cluster_name_))
-                all.push_back(parse_host(j));
-            std::string problem = memory_problem(h, migrating, all);
-            if (!problem.empty()) throw StepFailed("not enough memory: " + problem);
-            if (!stuck.empty()) stop_vms(journal, step, h, stuck);
-            data = journal.step(step).data;
-        }
-        data["upgrade_posted"] = true;
-        journal.set_step_data(step, data);
-        engine_.post("hosts/" + id + "/upgrade", json{{"reboot", "true"}});
-        say(name + ": upgrade started");
-        follow_upgrade(id, name);
+    } else if (posted && h.status == HostStatus::install_failed) {
+        // The update check refuses InstallFailed hosts (887); the upgrade takes them through
+        // Maintenance again while update_available still holds.
+        say(name + ": retrying (status install_failed)");
+        if (!h.update_available)
+            throw StepFailed(name +
+                             ": install_failed and the Engine no longer offers an update: reinstall the "
+                             "host from the Engine, then run the same command again");
+        post_upgrade(journal, step, h);
+    } else if (posted && !eligible(h.status)) {
+        // Killed or failed while the Engine was at work (installing, rebooting...): follow on.
+        say(name + ": resuming (" + describe_status(h) + ")");
+        follow_upgrade(h, data.value("events_from", std::int64_t{0}));
+    } else {
+        if (!eligible(h.status))
+            return skip(journal, step, name + ": " + describe_status(h) + ", skipped", describe_status(h));
+        if (posted) say(name + ": retrying (" + describe_status(h) + ")");
+        UpdateCheck check = run_update_check(h);
+        if (check.state != UpdateCheck::State::found)
+            return skip(journal, step, name + ": " + not_available(check) + ", skipped",
+                        check.state == UpdateCheck::State::failed ? "update check failed" : "no update available");
+        prepare_vms(journal, step, h);
+        post_upgrade(journal, step, get_host(engine_, h.id));
     }
     start_vms(name, journal.step(step).data);
     say(name + ": done");
@@ -439,10 +382,10 @@ void Rollout::run() {
         if (ec) throw ConfigError("cannot create the state directory " + o_.state_dir.string() + ": " + ec.message());
         lock.emplace(Journal::lock_file(o_.state_dir));
     }
-    Snapshot s = snapshot(engine_, o_.cluster);
-    cluster_id_ = s.cluster_id;
-    cluster_name_ = s.cluster_name;
-    const JournalBundle bundle{"cluster:" + s.cluster_id, 0, engine_.api_url() + " cluster " + s.cluster_name};
+    ClusterSnapshot s = snapshot(engine_, o_.cluster);
+    cluster_ = s.cluster;
+    version_ = engine_version(engine_);
+    const JournalBundle bundle{"cluster:" + s.cluster.id, 0, engine_.api_url() + " cluster " + s.cluster.name};
 
     // A run that stopped half-way is resumed with its own list of hosts, whatever --host says now.
     std::vector<std::string> steps, pending, resume;
@@ -460,16 +403,14 @@ void Rollout::run() {
         }
     }
     RolloutPlan plan;
-    plan.cluster_id = s.cluster_id;
-    plan.cluster_name = s.cluster_name;
+    plan.cluster = s.cluster;
     if (steps.empty() || !pending.empty())
-        plan = plan_rollout(s.cluster_id, s.cluster_name, s.hosts, s.vms, steps.empty() ? o_.hosts : pending,
-                            o_.stop_pinned_vms, resume);
+        plan = plan_rollout(s, steps.empty() ? o_.hosts : pending, o_.stop_pinned_vms, resume);
     if (o_.check_only) return check_only(plan);
     if (steps.empty()) {
         if (plan.hosts.empty()) {
             for (const auto& line : plan.skipped) say(line);
-            say("no host of cluster " + s.cluster_name + " to upgrade");
+            say("no host of cluster " + s.cluster.name + " to upgrade");
             return;
         }
         steps.push_back(kStart);
@@ -478,21 +419,13 @@ void Rollout::run() {
     }
     Journal journal = Journal::open(o_.state_dir, "hosts", bundle, steps);
     if (journal.resumed())
-        say("resuming the rollout of cluster " + s.cluster_name + " at " +
+        say("resuming the rollout of cluster " + s.cluster.name + " at " +
             journal.steps()[*journal.first_unfinished_step()].name);
     for (const auto& line : plan.skipped) say(line);
 
     // Upgrade mode again on every run: a failed run finished it on its way out.
     journal.begin_step(kStart);
-    try {
-        cluster_upgrade("start");
-    } catch (const StepFailed& e) {
-        if (!journal.resumed()) {
-            journal.fail_step(kStart, e.what());
-            throw;
-        }
-        say(std::string("cluster upgrade mode: ") + e.what() + " (continuing)");
-    }
+    cluster_mode(true);
     journal.finish_step(kStart);
 
     std::vector<std::string> upgraded;
@@ -514,9 +447,9 @@ void Rollout::run() {
             std::string message = describe(e);
             journal.fail_step(step, message);
             try {
-                cluster_upgrade("finish");
+                cluster_mode(false);
             } catch (const std::exception& f) {
-                say("cannot finish the cluster's upgrade mode: " + describe(f));
+                say("warning: cluster upgrade mode: cannot finish: " + describe(f));
             }
             if (stopped)
                 throw Interrupted("interrupted during step " + step + "; run the same command again to resume");
@@ -524,142 +457,16 @@ void Rollout::run() {
         }
     }
     journal.begin_step(kFinish);
-    try {
-        cluster_upgrade("finish");
-    } catch (const Error& e) {
-        journal.fail_step(kFinish, describe(e));
-        throw StepFailed(describe(e));
-    }
+    cluster_mode(false);
     journal.finish_step(kFinish);
-    say("rollout of cluster " + s.cluster_name + " done" +
+    say("rollout of cluster " + s.cluster.name + " done" +
         (upgraded.empty() ? std::string() : ": upgraded " + join(upgraded, ", ")));
 }
 
 }  // namespace
 
-std::string VmInfo::non_migratable_reason() const {
-    if (pinned) return "pinned to the host";
-    if (!mdev_type.empty()) return "vGPU mdev_type " + mdev_type;
-    if (host_devices) return "host devices";
-    return {};
-}
-
-std::string format_gib(std::int64_t bytes) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0));
-    return buf;
-}
-
-RolloutPlan plan_rollout(const std::string& cluster_id, const std::string& cluster_name,
-                         const std::vector<HostInfo>& hosts, const std::vector<std::vector<VmInfo>>& vms,
-                         const std::vector<std::string>& only, bool stop_pinned_vms,
-                         const std::vector<std::string>& resume) {
-    RolloutPlan plan;
-    plan.cluster_id = cluster_id;
-    plan.cluster_name = cluster_name;
-    if (hosts.size() < 2)
-        throw ConfigError("cluster " + cluster_name + " has " +
-                          (hosts.empty() ? std::string("no host") : "only one host (" + hosts[0].name + ")") +
-                          ": a rolling upgrade needs another host to take the VMs and the SPM role");
-    for (const auto& n : only)
-        if (std::none_of(hosts.begin(), hosts.end(), [&](const HostInfo& h) { return h.name == n; }))
-            throw ConfigError("no host named " + n + " in cluster " + cluster_name);
-    auto in = [](const std::vector<std::string>& list, const std::string& n) {
-        return std::find(list.begin(), list.end(), n) != list.end();
-    };
-    std::vector<std::string> stuck_problems, memory_problems;
-    for (std::size_t i = 0; i < hosts.size(); ++i) {
-        const HostInfo& h = hosts[i];
-        if (!only.empty() && !in(only, h.name)) continue;
-        if (!in(resume, h.name) && !eligible(h.status)) {
-            plan.skipped.push_back(h.name + ": " + describe_status(h.status) + ", skipped");
-            continue;
-        }
-        PlannedHost p{h, i < vms.size() ? vms[i] : std::vector<VmInfo>{}, {}};
-        std::vector<VmInfo> migrating, stuck;
-        for (const auto& v : p.vms) (v.non_migratable_reason().empty() ? migrating : stuck).push_back(v);
-        if (!stuck.empty() && !stop_pinned_vms) stuck_problems.push_back(h.name + ": " + join(stuck_list(stuck), ", "));
-        if (stop_pinned_vms) p.to_stop = stuck;
-        if (eligible(h.status)) {
-            std::string problem = memory_problem(h, migrating, hosts);
-            if (!problem.empty()) memory_problems.push_back(problem);
-        }
-        plan.hosts.push_back(std::move(p));
-    }
-    if (!stuck_problems.empty())
-        throw ConfigError("VMs that cannot migrate must be shut down first (or use --stop-pinned-vms): " +
-                          join(stuck_problems, "; "));
-    if (!memory_problems.empty())
-        throw ConfigError("not enough memory on the other hosts: " + join(memory_problems, "; "));
-    // The SPM host last: the SPM role moves once, to a host that is already upgraded.
-    std::stable_partition(plan.hosts.begin(), plan.hosts.end(), [](const PlannedHost& p) { return !p.host.spm; });
-    return plan;
-}
-
 void run_host_rollout(EngineClient& engine, const RolloutOptions& options, RolloutReporter& reporter) {
     Rollout(engine, options, reporter).run();
-}
-
-namespace {
-
-HostInfo find_host(EngineClient& engine, const std::string& name) {
-    for (const json& j : engine.list("hosts", "host", "name=" + name))
-        if (json_string(j, "name") == name) return parse_host(j);
-    throw StepFailed("the Engine " + engine.engine_name() + " has no host named " + name);
-}
-
-// Polls the host until it reaches `wanted`; a status that lasts longer than the timeout fails.
-void wait_host(EngineClient& engine, const HostInfo& h, const std::string& wanted, const RolloutOptions& o,
-               RolloutReporter& r) {
-    std::string last;
-    auto since = Clock::now();
-    for (;;) {
-        HostInfo now = parse_host(engine.get("hosts/" + h.id));
-        if (now.status != last) {
-            r.message(h.name + ": " + now.status);
-            last = now.status;
-            since = Clock::now();
-        }
-        if (now.status == wanted) return;
-        if (Clock::now() - since >= o.phase_timeout)
-            throw StepFailed(h.name + ": still " + now.status + " after " + format_duration(o.phase_timeout) +
-                             " (waiting for " + wanted + ")");
-        if (!sleep_unless_interrupted(o.poll_interval))
-            throw Interrupted("interrupted while " + h.name + " was " + now.status);
-    }
-}
-
-}  // namespace
-
-std::string engine_host_name(EngineClient& engine, const std::string& name_or_address) {
-    for (const json& j : engine.list("hosts", "host"))
-        if (json_string(j, "name") == name_or_address || json_string(j, "address") == name_or_address)
-            return json_string(j, "name");
-    throw ConfigError("the Engine " + engine.engine_name() + " has no host named or addressed " + name_or_address +
-                      " (--host-name)");
-}
-
-void deactivate_host(EngineClient& engine, const std::string& name, const RolloutOptions& options,
-                     RolloutReporter& reporter) {
-    HostInfo h = find_host(engine, name);
-    if (h.status == "maintenance") return reporter.message(name + ": already in Maintenance");
-    std::vector<VmInfo> stuck;
-    for (const auto& v : fetch_vms(engine, name))
-        if (!v.non_migratable_reason().empty()) stuck.push_back(v);
-    if (!stuck.empty())
-        throw StepFailed(name + ": VMs that cannot migrate must be shut down first: " + join(stuck_list(stuck), ", "));
-    engine.post("hosts/" + h.id + "/deactivate");
-    reporter.message(name + ": moving to Maintenance");
-    wait_host(engine, h, "maintenance", options, reporter);
-}
-
-void activate_host(EngineClient& engine, const std::string& name, const RolloutOptions& options,
-                   RolloutReporter& reporter) {
-    HostInfo h = find_host(engine, name);
-    if (h.status == "up") return reporter.message(name + ": already Up");
-    engine.post("hosts/" + h.id + "/activate");
-    reporter.message(name + ": activating");
-    wait_host(engine, h, "up", options, reporter);
 }
 
 }  // namespace airgap::repo

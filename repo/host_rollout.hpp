@@ -1,68 +1,16 @@
 #pragma once
-// The rolling upgrade of a cluster's hosts through the Engine (DESIGN.md "Applier: hosts"):
-// the preflight rules, then one host at a time, journaled so that a re-run resumes at the
-// first host not done.
+// The rolling upgrade of a cluster's hosts through the Engine: the plan (repo/rollout_plan),
+// then one host at a time, each decided from the Engine's events (repo/upgrade_events),
+// journaled so that a re-run resumes at the first host not done.
 #include <chrono>
-#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "repo/engine_api.hpp"
+#include "repo/rollout_plan.hpp"
 
 namespace airgap::repo {
-
-/// A host as the rollout sees it (from GET hosts).
-struct HostInfo {
-    std::string id;
-    std::string name;
-    std::string status;  // the API's: "up", "non_operational", "maintenance", "install_failed", ...
-    bool spm = false;
-    std::int64_t max_scheduling_memory = 0;
-    bool update_available = false;
-};
-
-/// A VM running on a host (from GET vms?search=host=NAME and its hostdevices).
-struct VmInfo {
-    std::string id;
-    std::string name;
-    std::string status;
-    std::int64_t memory = 0;
-    bool pinned = false;        // placement_policy.affinity "pinned"
-    bool host_devices = false;  // has host devices attached
-    std::string mdev_type;      // custom property mdev_type (vGPU), empty if none
-    /// Why it cannot migrate ("pinned to the host", "host devices", "vGPU mdev_type X"), empty if it can.
-    std::string non_migratable_reason() const;
-};
-
-/// One host of the plan, in rollout order.
-struct PlannedHost {
-    HostInfo host;
-    std::vector<VmInfo> vms;      // running on it now
-    std::vector<VmInfo> to_stop;  // non-migratable, shut down before (only with stop_pinned_vms)
-};
-
-/// The preflight's result. Rollout order: the SPM host last.
-struct RolloutPlan {
-    std::string cluster_id;
-    std::string cluster_name;
-    std::vector<PlannedHost> hosts;
-    std::vector<std::string> skipped;  // "host3: Maintenance (skipped)"
-};
-
-/// The preflight rules over a snapshot of the cluster; throws ConfigError (nothing changed
-/// yet) naming the host and the reason: a single-host cluster, VMs that cannot migrate
-/// without `stop_pinned_vms`, or VMs that do not fit into the other Up hosts'
-/// max_scheduling_memory. `vms` holds the VMs of each host in `hosts` order. `only` (host
-/// names, may be empty) limits the rollout; `resume` names hosts a previous run left
-/// unfinished, which stay in the plan whatever their status.
-RolloutPlan plan_rollout(const std::string& cluster_id, const std::string& cluster_name,
-                         const std::vector<HostInfo>& hosts, const std::vector<std::vector<VmInfo>>& vms,
-                         const std::vector<std::string>& only, bool stop_pinned_vms,
-                         const std::vector<std::string>& resume = {});
-
-/// "4.0 GiB".
-std::string format_gib(std::int64_t bytes);
 
 /// Options of `ovirt-applier hosts` beyond the connection.
 struct RolloutOptions {
@@ -70,7 +18,10 @@ struct RolloutOptions {
     std::vector<std::string> hosts;  // --host, empty: all
     bool stop_pinned_vms = false;
     bool check_only = false;
-    std::chrono::milliseconds phase_timeout = std::chrono::minutes(60);
+    /// The bound of each wait: an update check, a host's whole upgrade (also sent to the
+    /// Engine as the upgrade's own timeout), a VM, a status. The Engine's playbook allows the
+    /// host upgrade 120 min by default; less would give up on an upgrade the Engine still runs.
+    std::chrono::milliseconds phase_timeout = std::chrono::minutes(120);
     std::chrono::milliseconds poll_interval = std::chrono::seconds(5);
     std::filesystem::path state_dir;  // journal and lock
 };
@@ -81,15 +32,23 @@ struct RolloutReporter {
     virtual void message(const std::string& line) { (void)line; }
 };
 
-/// Runs the rollout (or, with check_only, the preflight and the upgrade checks, then reports
-/// the plan and changes nothing). A host's update check ends with the Engine's events (885
-/// finished, 839 failed, 887 skipped, read from /events after the newest one before the
-/// check): a host with no update, or whose check failed, is skipped at once; without such an
-/// event, after phase_timeout. Takes the applier lock and journals under the command
-/// "hosts": steps "cluster-upgrade-start", "host:NAME"..., "cluster-upgrade-finish". A failed
-/// host throws StepFailed (exit 4) naming it, after finishing the cluster's upgrade mode; a
-/// re-run retries it and goes on. SIGINT/SIGTERM (repo/interrupt.hpp) end a wait: the host is
-/// journaled as failed and Interrupted (exit 130) thrown.
+/// Runs the rollout (or, with check_only, the preflight and the update checks, then reports
+/// the plan and changes nothing).
+///
+/// Each host: an update check (its answer is the Engine's event 885/839/887, read from
+/// /events after the newest one before the check; after "found updates" update_available is
+/// awaited), then its VMs that only move when asked (user_migratable) are migrated, VMs that
+/// cannot move are refused or, with stop_pinned_vms, shut down, and the upgrade is posted. The
+/// host is done when the Engine logged its success (888 or 842) and it is Up again (from
+/// Maintenance it is activated); a failure event (17, 841, 65, 140, 166) fails it at once. A
+/// host with no update, or whose check failed, is skipped.
+///
+/// The cluster's upgrade mode (POST clusters/ID/upgrade, Engine 4.3.3 and later) is set
+/// around the hosts; a failure to set or clear it is a warning only. Takes the applier lock
+/// and journals under the command "hosts": steps "cluster-upgrade-start", "host:NAME"...,
+/// "cluster-upgrade-finish". A failed host throws StepFailed (exit 4) naming it; a re-run
+/// retries it and goes on (a host left in Maintenance gets a fresh update check first).
+/// SIGINT/SIGTERM end a wait: the host is journaled as failed and Interrupted (exit 130) thrown.
 void run_host_rollout(EngineClient& engine, const RolloutOptions& options, RolloutReporter& reporter);
 
 /// The Engine's name of the host whose name or address is `name_or_address` (this machine's
@@ -98,7 +57,8 @@ std::string engine_host_name(EngineClient& engine, const std::string& name_or_ad
 /// Appendix C (`ovirt-applier host --update --engine-url ...`): moves the host called `name`
 /// to Maintenance through the Engine (its VMs migrate away) and waits for it, within
 /// options.phase_timeout; nothing to do when it is in Maintenance already. Refuses (StepFailed)
-/// a host that is unknown or whose VMs cannot migrate.
+/// a host that is unknown or whose VMs cannot migrate, and fails with the Engine's words when
+/// the Engine logs that the move failed.
 void deactivate_host(EngineClient& engine, const std::string& name, const RolloutOptions& options,
                      RolloutReporter& reporter);
 /// Activates the host called `name` and waits until it is Up; nothing to do when it is Up.

@@ -99,8 +99,13 @@ TEST(HostsE2e, RollsEveryHostOneAtATimeWithTheSpmLast) {
         EXPECT_EQ(s["hosts"][h]["upgraded"], 1) << h;
         EXPECT_EQ(s["hosts"][h]["status"], "up") << h;
     }
+    // The Engine's reboot: Reboot, NonResponsive while the host boots, then Up.
     EXPECT_EQ(s["hosts"]["host1"]["history"],
-              json({"preparing_for_maintenance", "maintenance", "installing", "reboot", "up"}));
+              json({"preparing_for_maintenance", "maintenance", "installing", "reboot", "non_responsive", "up"}));
+    // The next host starts only once the previous one is Up again after its reboot.
+    auto log = engine.log();
+    EXPECT_LT(index_of(log, "status host2 up"), index_of(log, "POST hosts/host3/upgrade"));
+    EXPECT_LT(index_of(log, "status host3 up"), index_of(log, "POST hosts/host1/upgrade"));
     EXPECT_FALSE(s["clusters"]["Default"].get<bool>());
     // Progress per host, then the summary.
     EXPECT_EQ(lines_with(r.out, "host2: ").front(), "ovirt-applier: host2: checking for updates");
@@ -143,8 +148,8 @@ TEST(HostsE2e, InstallFailedStopsTheRolloutAndTheRerunRetriesIt) {
     CommandResult r = run_hosts(engine, state.path());
     ASSERT_EQ(r.exit_code, 4) << r.out << r.err;
     EXPECT_EQ(r.err,
-              "ovirt-applier: error: host3: the upgrade failed (install_failed); see the host's events in the Engine, "
-              "then run the same command again to retry it\n");
+              "ovirt-applier: error: host3: the upgrade failed: Failed to upgrade Host host3 (User: admin@internal). "
+              "(see the host's events in the Engine, then run the same command again to retry it)\n");
     EXPECT_EQ(posts(engine, "upgrade").back(), "POST clusters/Default finish/upgrade");  // also on failure
     json s = engine.state();
     EXPECT_EQ(s["hosts"]["host1"]["upgraded"], 0);  // the SPM host was not touched
@@ -158,7 +163,7 @@ TEST(HostsE2e, InstallFailedStopsTheRolloutAndTheRerunRetriesIt) {
         }
         if (step["name"] == "host:host3") {
             EXPECT_EQ(step["status"], "failed");
-            EXPECT_NE(step["error"].get<std::string>().find("install_failed"), std::string::npos);
+            EXPECT_NE(step["error"].get<std::string>().find("Failed to upgrade Host host3"), std::string::npos);
         }
         if (step["name"] == "host:host1") {
             EXPECT_EQ(step["status"], "pending");
@@ -174,6 +179,16 @@ TEST(HostsE2e, InstallFailedStopsTheRolloutAndTheRerunRetriesIt) {
     EXPECT_EQ(s["hosts"]["host3"]["upgraded"], 1);
     EXPECT_EQ(s["hosts"]["host1"]["upgraded"], 1);
     for (const char* h : {"host1", "host2", "host3"}) EXPECT_EQ(s["hosts"][h]["status"], "up") << h;
+    // The retry goes through Maintenance again; the update check, which the Engine refuses for
+    // an InstallFailed host, is not asked for again.
+    auto history = s["hosts"]["host3"]["history"].get<std::vector<std::string>>();
+    auto failed = std::find(history.begin(), history.end(), "install_failed");
+    ASSERT_NE(failed, history.end());
+    EXPECT_EQ(std::vector<std::string>(failed, history.end()),
+              (std::vector<std::string>{"install_failed", "preparing_for_maintenance", "maintenance", "installing",
+                                        "reboot", "non_responsive", "up"}));
+    auto log = engine.log();
+    EXPECT_EQ(std::count(log.begin(), log.end(), "POST hosts/host3/upgradecheck"), 1);
 }
 
 TEST(HostsE2e, NonResponsiveHostFailsAfterTheTimeout) {
@@ -184,7 +199,7 @@ TEST(HostsE2e, NonResponsiveHostFailsAfterTheTimeout) {
     CommandResult r = run_hosts(engine, state.path(), {"--timeout-min", "0.05"});
     ASSERT_EQ(r.exit_code, 4) << r.out << r.err;
     EXPECT_EQ(r.err,
-              "ovirt-applier: error: host2: non responsive for 3 s during the upgrade; check the host, then run the "
+              "ovirt-applier: error: host2: non responsive after 3 s of its upgrade; check the host, then run the "
               "same command again\n");
     EXPECT_EQ(lines_with(r.out, "host2: non_responsive").size(), 1u);
     // The host comes back by itself: the re-run follows it to Up and goes on.
@@ -197,7 +212,6 @@ TEST(HostsE2e, NonResponsiveHostFailsAfterTheTimeout) {
 
 TEST(HostsE2e, BrieflyNonResponsiveHostIsWaitedFor) {
     json scenario = three_host_scenario();
-    scenario["hosts"][1]["fault"] = "non_responsive_briefly";
     FakeEngine engine(scenario);
     TempDir state;
     CommandResult r = run_hosts(engine, state.path());
@@ -277,15 +291,32 @@ TEST(HostsE2e, SingleHostClusterIsRefused) {
                              "the VMs and the SPM role");
 }
 
-TEST(HostsE2e, TooLittleMemoryOnTheOtherHostsIsRefused) {
+// The Engine schedules each VM on one host: 10 GiB free over two hosts does not take a 6 GiB
+// VM when neither has 6 GiB.
+TEST(HostsE2e, AVmThatFitsNoSingleHostIsRefused) {
     json scenario = three_host_scenario();
-    scenario["hosts"][1]["max_scheduling_memory"] = 2 * kGiB;
-    scenario["hosts"][2]["max_scheduling_memory"] = 3 * kGiB;
+    scenario["hosts"][1]["max_scheduling_memory"] = 5 * kGiB;
+    scenario["hosts"][2]["max_scheduling_memory"] = 5 * kGiB;
+    scenario["vms"][0]["memory"] = 6 * kGiB;
+    scenario["vms"][1]["memory"] = 2 * kGiB;
     FakeEngine engine(scenario);
     TempDir state;
     expect_preflight_refusal(engine, state.path(),
-                             "not enough memory on the other hosts: host1: its VMs need 8.0 GiB but the other Up "
-                             "hosts can take 5.0 GiB (short by 3.0 GiB)");
+                             "not enough memory on the other hosts: host1: VM vm1 (6.0 GiB) fits on no other Up host "
+                             "(the most room: host2, 5.0 GiB)");
+}
+
+// "More than one host" is another host Up: a second host in Maintenance cannot take the SPM.
+TEST(HostsE2e, ClusterWithoutAnotherUpHostIsRefused) {
+    json scenario = three_host_scenario();
+    scenario["hosts"] = json::array({scenario["hosts"][0], scenario["hosts"][1]});
+    scenario["hosts"][1]["status"] = "maintenance";
+    scenario["vms"] = json::array();
+    FakeEngine engine(scenario);
+    TempDir state;
+    expect_preflight_refusal(engine, state.path(),
+                             "cluster Default has no other Up host for host1: a rolling upgrade needs another host to "
+                             "take the VMs and the SPM role");
 }
 
 TEST(HostsE2e, VmsThatCannotMigrateAreRefusedOrStoppedAndStarted) {
@@ -430,6 +461,225 @@ TEST(HostsE2e, ConnectionProblemsAreConfigurationErrors) {
     EXPECT_EQ(password.err, "ovirt-applier: error: cannot read the password file " +
                                 (state.path() / "missing").string() + ": No such file or directory\n");
     EXPECT_TRUE(engine.log().empty());
+}
+
+// The Engine answers POST upgrade at once and moves the host afterwards; when its maintenance
+// fails (here a migration) it logs 140, 17 and 841 and the host is Up again. That is a failed
+// host, whatever statuses a poll saw, and the rollout stops there.
+TEST(HostsE2e, AFailedMaintenanceFailsTheHostWithTheEnginesWords) {
+    json scenario = three_host_scenario();
+    scenario["vms"][2]["migration_fails"] = true;  // vm3, on host2
+    FakeEngine engine(scenario);
+    TempDir state;
+    CommandResult r = run_hosts(engine, state.path());
+    ASSERT_EQ(r.exit_code, 4) << r.out << r.err;
+    EXPECT_EQ(r.err.rfind("ovirt-applier: error: host2: the upgrade failed: Migration failed while Host is in "
+                          "'preparing for maintenance' state.",
+                          0),
+              0u)
+        << r.err;
+    EXPECT_NE(r.err.find("Consider manual intervention: stopping/migrating Vms as Host's state will not turn to "
+                         "maintenance while VMs are still running on it.(VM: vm3, Source: host2, Destination: "
+                         "<UNKNOWN>). (see the host's events in the Engine, then run the same command again to retry "
+                         "it)\n"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    // The Engine gives up on the maintenance and brings the host back Up.
+    wait_until(engine, "host2 back up", [](const json& st) { return st["hosts"]["host2"]["status"] == "up"; });
+    json s = engine.state();
+    EXPECT_EQ(s["hosts"]["host2"]["upgraded"], 0);
+    EXPECT_EQ(s["hosts"]["host3"]["upgraded"], 0);  // not started after a failed host
+    EXPECT_EQ(posts(engine, "upgrade").back(), "POST clusters/Default finish/upgrade");
+}
+
+// A host quicker than the poll: Up again before the applier looks twice. Its 888 says it
+// was upgraded and rebooted.
+TEST(HostsE2e, AHostUpAgainBeforeTheNextPollIsDoneByItsEvents) {
+    json scenario = three_host_scenario();
+    scenario["hosts"][1]["fault"] = "fast";
+    FakeEngine engine(scenario);
+    TempDir state;
+    CommandResult r = run_hosts(engine, state.path(), {"--timeout-min", "0.1"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(engine.state()["hosts"]["host2"]["upgraded"], 1);
+    EXPECT_EQ(lines_with(r.out, "done: upgraded").front(),
+              "ovirt-applier: rollout of cluster Default done: upgraded host2, host3, host1");
+}
+
+// The upgrade's maintenance is internal: the Engine would refuse it for a user_migratable VM.
+// The applier migrates such VMs itself first.
+TEST(HostsE2e, UserMigratableVmsAreMigratedBeforeTheUpgrade) {
+    json scenario = three_host_scenario();
+    scenario["vms"][2]["user_migratable"] = true;  // vm3, on host2
+    FakeEngine engine(scenario);
+    TempDir state;
+    CommandResult r = run_hosts(engine, state.path());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    auto log = engine.log();
+    EXPECT_LT(index_of(log, "POST vms/vm3/migrate"), index_of(log, "POST hosts/host2/upgrade"));
+    auto moved = std::find_if(log.begin(), log.end(),
+                              [](const std::string& e) { return e.rfind("vm vm3 migrated to host", 0) == 0; });
+    EXPECT_LT(static_cast<std::size_t>(moved - log.begin()), index_of(log, "POST hosts/host2/upgrade"));
+    EXPECT_EQ(lines_with(r.out, "migrating VM vm3").front(),
+              "ovirt-applier: host2: migrating VM vm3 (user_migratable: the upgrade's maintenance would not move it)");
+    EXPECT_EQ(engine.state()["hosts"]["host2"]["upgraded"], 1);
+}
+
+// clusters/ID/upgrade exists from Engine 4.3.3 on; before, the rollout goes without it.
+TEST(HostsE2e, ClusterUpgradeModeNeedsEngine433) {
+    json scenario = three_host_scenario();
+    scenario["version"] = "4.3.2.1";
+    FakeEngine engine(scenario);
+    TempDir state;
+    CommandResult r = run_hosts(engine, state.path());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(lines_with(r.out, "cluster upgrade mode").front(),
+              "ovirt-applier: cluster upgrade mode: not in Engine 4.3.2.1 (from 4.3.3 on), going without it");
+    for (const auto& e : engine.log()) EXPECT_EQ(e.find("POST clusters/"), std::string::npos) << e;
+    EXPECT_EQ(engine.state()["hosts"]["host1"]["upgraded"], 1);
+}
+
+// A flag left set (a second start fails) and a failing finish are warnings, not failures.
+TEST(HostsE2e, ClusterUpgradeModeFailuresAreWarnings) {
+    json scenario = three_host_scenario();
+    scenario["clusters"][0]["upgrade_running"] = true;
+    scenario["clusters"][0]["fault"] = "finish";
+    FakeEngine engine(scenario);
+    TempDir state;
+    CommandResult r = run_hosts(engine, state.path());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    auto warnings = lines_with(r.out, "warning: cluster upgrade mode");
+    ASSERT_EQ(warnings.size(), 2u) << r.out;
+    EXPECT_NE(warnings[0].find("cannot start: the Engine answered POST clusters/"), std::string::npos);
+    EXPECT_NE(warnings[0].find("Failed to set upgrade running flag on cluster"), std::string::npos);
+    EXPECT_NE(warnings[1].find("cannot finish:"), std::string::npos);
+    for (const char* h : {"host1", "host2", "host3"}) EXPECT_EQ(engine.state()["hosts"][h]["upgraded"], 1) << h;
+}
+
+// 885 "found updates" comes before the Engine stores update_available (and the upgrade is
+// refused until it does): the applier waits for the flag.
+TEST(HostsE2e, FoundUpdatesWaitForUpdateAvailable) {
+    json scenario = three_host_scenario();
+    scenario["flag_delay_ms"] = 1500;
+    FakeEngine engine(scenario);
+    TempDir state;
+    CommandResult r = run_hosts(engine, state.path());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    for (const char* h : {"host1", "host2", "host3"}) EXPECT_EQ(engine.state()["hosts"][h]["upgraded"], 1) << h;
+    EXPECT_EQ(lines_with(r.out, "no update").size(), 0u) << r.out;
+}
+
+// 886: a check of the host was already running; its answer is the one to wait for.
+TEST(HostsE2e, ACheckAlreadyRunningIsWaitedFor) {
+    json scenario = three_host_scenario();
+    scenario["hosts"][1]["check_running"] = true;  // host2: started before the applier, slow
+    scenario["hosts"][1]["check_ms"] = 1500;
+    FakeEngine engine(scenario);
+    TempDir state;
+    CommandResult r = run_hosts(engine, state.path());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(lines_with(r.out, "already runs").front(),
+              "ovirt-applier: host2: an update check already runs there: waiting for its answer");
+    EXPECT_EQ(engine.state()["hosts"]["host2"]["upgraded"], 1);
+}
+
+// A run that loses the Engine while host3 (held there by the scenario) sits in Maintenance:
+// exit 4, and the Engine answers again afterwards.
+void stop_with_host3_in_maintenance(const FakeEngine& engine, const std::filesystem::path& state) {
+    auto run = std::async(std::launch::async, [&] { return run_hosts(engine, state); });
+    wait_until(engine, "host3 in maintenance",
+               [](const json& s) { return s["hosts"]["host3"]["status"] == "maintenance"; });
+    engine.control({{"drop_all", true}});
+    CommandResult r = run.get();
+    EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+    engine.control({{"drop_all", false}});
+}
+
+// A run that stopped while a host sat in Maintenance: the upgrade cannot simply be posted again
+// (the Engine refuses it without update_available), so the host is checked afresh; with
+// nothing left to update it is activated and counted done.
+TEST(HostsE2e, AResumedHostInMaintenanceIsCheckedAgain) {
+    json scenario = three_host_scenario();
+    scenario["hosts"][2]["hold"] = "maintenance";  // host3's upgrade stops there
+    FakeEngine engine(scenario);
+    TempDir state;
+    stop_with_host3_in_maintenance(engine, state.path());
+    // Its upgrade goes no further, and there is nothing left to update.
+    engine.control(
+        {{"hosts",
+          {{"host3",
+            {{"abandon", true}, {"hold", false}, {"update_available", false}, {"packages_available", false}}}}}});
+    CommandResult again = run_hosts(engine, state.path());
+    ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+    EXPECT_EQ(lines_with(again.out, "host3: ").front(), "ovirt-applier: host3: resuming (in Maintenance)");
+    EXPECT_EQ(lines_with(again.out, "host3: nothing left").size(), 1u) << again.out;
+    json s = engine.state();
+    EXPECT_EQ(s["hosts"]["host3"]["status"], "up");
+    EXPECT_EQ(s["hosts"]["host1"]["upgraded"], 1);
+    auto log = engine.log();
+    EXPECT_EQ(std::count(log.begin(), log.end(), "POST hosts/host3/upgrade"), 1);  // not posted again
+}
+
+// The same with an update still there: checked, upgraded from Maintenance, then activated.
+TEST(HostsE2e, AResumedHostInMaintenanceWithAnUpdateIsUpgradedAndActivated) {
+    json scenario = three_host_scenario();
+    scenario["hosts"][2]["hold"] = "maintenance";
+    FakeEngine engine(scenario);
+    TempDir state;
+    stop_with_host3_in_maintenance(engine, state.path());
+    engine.control({{"hosts", {{"host3", {{"abandon", true}, {"hold", false}, {"update_available", false}}}}}});
+    CommandResult again = run_hosts(engine, state.path());
+    ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+    json s = engine.state();
+    EXPECT_EQ(s["hosts"]["host3"]["upgraded"], 1);
+    EXPECT_EQ(s["hosts"]["host3"]["status"], "up");
+    auto log = engine.log();
+    EXPECT_EQ(std::count(log.begin(), log.end(), "POST hosts/host3/activate"), 1);
+}
+
+// The Engine's own playbook allows 120 min: that is the default, and the Engine is told
+// (it reads `timeout` from 4.3.6.6 on).
+TEST(HostsE2e, TheUpgradeCarriesTheTimeoutToEnginesThatReadIt) {
+    json scenario = three_host_scenario();
+    scenario["hosts"] = json::array({scenario["hosts"][0], scenario["hosts"][1]});
+    scenario["vms"] = json::array();
+    FakeEngine engine(scenario);
+    TempDir state;
+    std::vector<std::string> argv = {"env", "OVIRT_AIRGAP_POLL_MS=20"};
+    for (auto& a : engine.applier(state.path())) argv.push_back(a);
+    CommandResult r = run_command(argv);  // no --timeout-min
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(engine.state()["hosts"]["host2"]["upgrade_bodies"], json::parse(R"([{"reboot": true, "timeout": 120}])"));
+
+    json old = three_host_scenario();
+    old["version"] = "4.3.6.5";
+    FakeEngine older(old);
+    TempDir state2;
+    CommandResult r2 = run_hosts(older, state2.path(), {"--host", "host2"});
+    ASSERT_EQ(r2.exit_code, 0) << r2.out << r2.err;
+    EXPECT_EQ(older.state()["hosts"]["host2"]["upgrade_bodies"], json::parse(R"([{"reboot": true}])"));
+}
+
+// An oVirt Node is upgraded by the same flow and always rebooted; 4.3 takes no image for it.
+TEST(HostsE2e, AnOvirtNodeIsUpgradedAndRebooted) {
+    json scenario = three_host_scenario();
+    scenario["hosts"][1]["type"] = "ovirt_node";  // host2
+    FakeEngine engine(scenario);
+    TempDir state;
+    CommandResult check = run_hosts(engine, state.path(), {"--check-only"});
+    ASSERT_EQ(check.exit_code, 0) << check.out << check.err;
+    EXPECT_EQ(lines_with(check.out, "1. ").front(),
+              "ovirt-applier:   1. host2 (oVirt Node, rebooted): update available; 1 VMs to migrate (4.0 GiB in all)");
+    CommandResult r = run_hosts(engine, state.path());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(lines_with(r.out, "host2: upgrade started").front(),
+              "ovirt-applier: host2: upgrade started (oVirt Node: it reboots into the new image)");
+    json s = engine.state();
+    EXPECT_EQ(s["hosts"]["host2"]["upgraded"], 1);
+    EXPECT_EQ(s["hosts"]["host2"]["history"],
+              json({"preparing_for_maintenance", "maintenance", "installing", "reboot", "non_responsive", "up"}));
+    for (const auto& body : s["hosts"]["host2"]["upgrade_bodies"]) EXPECT_FALSE(body.contains("image")) << body;
 }
 
 }  // namespace

@@ -1,5 +1,30 @@
 #!/usr/bin/env python3
-"""A stand-in oVirt Engine for tests: the REST API v4 paths and JSON shapes the applier uses.
+"""A stand-in oVirt Engine 4.3 for tests: the REST API v4 paths and JSON shapes the applier uses.
+
+It behaves like the Engine's own source, ovirt/ovirt-engine tag ovirt-engine-4.3.10, read where
+cited below (paths under backend/manager/modules/bll/src/main/java/org/ovirt/engine/core/bll/
+unless they say otherwise), and the API model ovirt/ovirt-engine-api-model 4.3.x:
+
+- POST hosts/{id}/upgrade only validates and answers (hostdeploy/UpgradeHostCommand.java):
+  status Up, Maintenance, NonOperational or InstallFailed (common ActionUtils.java), and
+  update_available true (validator/UpgradeHostValidator.java updatesAvailable). Maintenance
+  then runs asynchronously as *internal* maintenance (MaintenanceNumberOfVdssCommand.java:
+  user_migratable VMs count as non-migratable there), and hostdeploy/HostUpgradeCallback.java
+  logs 17 VDS_MAINTENANCE_FAILED and 841 HOST_UPGRADE_FAILED when it fails; the host stays or
+  goes back Up. Success (hostdeploy/UpgradeHostInternalCommand.java): Installing, the reboot
+  (SshHostRebootCommand.java: Reboot, then NonResponsive, or Maintenance when the host
+  started there), update_available false, then 888 (842 without a reboot; an ovirt_node host
+  is always rebooted); the monitoring brings a rebooted host Up again.
+- POST hosts/{id}/upgradecheck (hostdeploy/HostUpdatesChecker.java): 884; 887 for a status
+  other than Up, NonOperational, Maintenance (common VDSStatus.isEligibleForOnDemandCheckUpdates);
+  886 while a check runs; 885 ("found updates for packages ..." or "no updates found.") is
+  logged BEFORE update_available is stored; 839 when the check fails.
+- POST clusters/{id}/upgrade exists from 4.3.3 (restapi BackendClusterResource.java); a start
+  while the flag is set fails (packaging/dbscripts/clusters_sp.sql SetClusterUpgradeRunning).
+- The upgrade's `timeout` parameter is read from 4.3.6.6 on (restapi BackendHostResource.java).
+- Events carry `index` (the model's Event.index; AuditLogType.java gives the codes and
+  dal .../bundles/AuditLogMessages.properties the texts).
+- Migration picks, per VM, a host with room for it; none: 166 VM_MIGRATION_NO_VDS_TO_MIGRATE_TO.
 
 Faithful where the applier can tell: /ovirt-engine/sso/oauth/token (password grant, form
 body), bearer tokens, `Accept: application/json` and `Version: 4`, values rendered as
@@ -78,7 +103,8 @@ def render_host(h):
         "name": h["name"],
         "address": h["name"] + ".example.com",
         "status": h["status"],
-        "type": "rhel",
+        # "rhel" or "ovirt_node" (the model's HostType; "ovirt_node" is oVirt Node NG).
+        "type": h.get("type", "rhel"),
         "memory": s(h.get("memory", 68719476736)),
         "max_scheduling_memory": s(h["max_scheduling_memory"]),
         "update_available": s(h["update_available"]),
@@ -86,6 +112,13 @@ def render_host(h):
         "cluster": {"href": f"{API}/clusters/{c['id']}", "id": c["id"]},
         "link": [{"href": f"{API}/hosts/{h['id']}/nics", "rel": "nics"}],
     }
+
+
+def affinity(v):
+    # The model's VmAffinity: migratable, user_migratable (IMPLICITLY_NON_MIGRATABLE), pinned.
+    if v.get("pinned"):
+        return "pinned"
+    return "user_migratable" if v.get("user_migratable") else "migratable"
 
 
 def render_vm(v):
@@ -96,7 +129,7 @@ def render_vm(v):
         "status": v["status"],
         "memory": s(v["memory"]),
         "type": "server",
-        "placement_policy": {"affinity": "pinned" if v.get("pinned") else "migratable"},
+        "placement_policy": {"affinity": affinity(v)},
         "link": [
             {"href": f"{API}/vms/{v['id']}/hostdevices", "rel": "hostdevices"},
             {"href": f"{API}/vms/{v['id']}/nics", "rel": "nics"},
@@ -126,8 +159,15 @@ def search_terms(query):
     return terms
 
 
-def non_migratable(v):
-    return v.get("pinned") or v.get("mdev_type") or v.get("host_devices")
+def non_migratable(v, internal=False):
+    # MaintenanceNumberOfVdssCommand.java: PINNED_TO_HOST always, IMPLICITLY_NON_MIGRATABLE
+    # (user_migratable) when the maintenance is internal, as the upgrade's is. VMs with host
+    # devices or a vGPU stay where they are too.
+    return v.get("pinned") or v.get("mdev_type") or v.get("host_devices") or (internal and v.get("user_migratable"))
+
+
+def running_on(host):
+    return [v for v in STATE["vms"] if v.get("host") == host["name"] and v["status"] != "down"]
 
 
 def set_spm_elsewhere(host):
@@ -141,45 +181,81 @@ def set_spm_elsewhere(host):
             return
 
 
+def migration_target(v, host):
+    """The scheduler's choice for one VM: an Up host of the cluster with room for it (the
+    most room first); None when there is none."""
+    targets = [o for o in STATE["hosts"] if o is not host and o["status"] == "up"
+               and o["cluster"] == host["cluster"] and o["max_scheduling_memory"] >= v["memory"]]
+    return max(targets, key=lambda o: o["max_scheduling_memory"]) if targets else None
+
+
+def move_vm(v, source, target):
+    target["max_scheduling_memory"] -= v["memory"]
+    source["max_scheduling_memory"] += v["memory"]
+    v["host"] = target["name"]
+    log(f"vm {v['name']} migrated to {target['name']}")
+
+
 def migrate_vms(host):
-    for v in STATE["vms"]:
-        if v.get("host") == host["name"] and v["status"] != "down":
-            targets = [o for o in STATE["hosts"] if o is not host and o["status"] == "up"
-                       and o["cluster"] == host["cluster"] and o["max_scheduling_memory"] >= v["memory"]]
-            if not targets:
-                return False
-            target = max(targets, key=lambda o: o["max_scheduling_memory"])
-            target["max_scheduling_memory"] -= v["memory"]
-            host["max_scheduling_memory"] += v["memory"]
-            v["host"] = target["name"]
-            log(f"vm {v['name']} migrated to {target['name']}")
+    """Migrates every VM off `host`, one at a time, each where it fits; the first that cannot
+    move ends it with its event (140 a failed migration, 166 no host for it)."""
+    for v in running_on(host):
+        if v.get("migration_fails"):
+            add_event(140, "Migration failed while Host is in 'preparing for maintenance' state.\n  Consider "
+                      "manual intervention: stopping/migrating Vms as Host's state will not\n  turn to maintenance "
+                      f"while VMs are still running on it.(VM: {v['name']}, Source: {host['name']}, Destination: "
+                      "<UNKNOWN>).", host, v)
+            return False
+        target = migration_target(v, host)
+        if not target:
+            add_event(166, f"No available host was found to migrate VM {v['name']} to.", host, v)
+            return False
+        move_vm(v, host, target)
     return True
 
 
 def set_status(host, status):
     host["status"] = status
     host.setdefault("history", []).append(status)
+    log(f"status {host['name']} {status}")
 
 
-def start_upgrade(host):
-    """Maintenance -> Installing -> Reboot -> Up, with the faults the scenario asks for."""
+def start_upgrade(host, reboot):
+    """UpgradeHostCommand + HostUpgradeCallback + UpgradeHostInternalCommand + SshHostRebootCommand:
+    internal maintenance (refused with 17/841 when a VM cannot leave), Installing, then the
+    reboot, or, without one on a plain host, 842 and back to the status it started from."""
     ms = STATE.get("transition_ms", 150)
-    was_maintenance = host["status"] in ("maintenance", "install_failed")
+    initial = host["status"]
     fault = host.get("fault")
+    host["op"] = op = host.get("op", 0) + 1
+    node = host.get("type") == "ovirt_node"
 
     def held(fn):
         # A host with "hold": true stays where it is until a test releases it (deterministic
-        # windows instead of sleeps).
+        # windows instead of sleeps), with "hold": "STATUS" once it reaches STATUS;
+        # {"abandon": true} drops an upgrade under way.
         def run():
-            if host.get("hold"):
+            if host.get("op") != op:
+                return
+            hold = host.get("hold")
+            if hold is True or (hold and hold == host["status"]):
                 later(10, run)
             else:
                 fn()
         return run
 
+    def failed(back_to):
+        # HostUpgradeCallback.handleActionFailed, then onFailed: the host back where it was.
+        add_event(17, f"Failed to switch Host {host['name']} to Maintenance mode.", host)
+        add_event(841, f"Failed to upgrade Host {host['name']} (User: admin@internal).", host)
+        if host["status"] != back_to:
+            set_status(host, back_to)
+
     def to_maintenance():
         if not migrate_vms(host):
-            return  # stays preparing_for_maintenance: migration cannot finish
+            set_status(host, "unassigned")
+            later(ms, held(lambda: failed("up")))
+            return
         set_spm_elsewhere(host)
         set_status(host, "maintenance")
         later(ms, held(to_installing))
@@ -192,59 +268,98 @@ def start_upgrade(host):
         if fault == "install_failed":
             host["fault"] = None  # a retry succeeds
             set_status(host, "install_failed")
-        elif fault == "non_responsive":
-            set_status(host, "non_responsive")
-        elif fault == "non_responsive_briefly":
-            host["fault"] = None
-            set_status(host, "non_responsive")
-            later(2 * ms, held(to_reboot))
+            add_event(841, f"Failed to upgrade Host {host['name']} (User: admin@internal).", host)
+        elif node or reboot:
+            set_status(host, "reboot")
+            host["update_available"] = False
+            host["upgraded"] = host.get("upgraded", 0) + 1
+            add_event(888, f"Upgrade was successful and host {host['name']} will be rebooted.", host)
+            later(ms, held(after_reboot))
         else:
-            to_reboot()
+            host["update_available"] = False
+            host["upgraded"] = host.get("upgraded", 0) + 1
+            set_status(host, "maintenance" if initial == "maintenance" else "up")
+            add_event(842, f"Host {host['name']} upgrade was completed successfully.", host)
 
-    def to_reboot():
-        set_status(host, "reboot")
-        later(ms, held(to_up))
+    def after_reboot():
+        if initial == "maintenance":
+            set_status(host, "maintenance")
+            return
+        set_status(host, "non_responsive")
+        if fault != "non_responsive":  # "non_responsive": the host never comes back by itself
+            later(2 * ms, held(lambda: set_status(host, "up")))
 
-    def to_up():
-        host["update_available"] = False
-        host["upgraded"] = host.get("upgraded", 0) + 1
-        set_status(host, "maintenance" if was_maintenance else "up")
-
-    if host["status"] in ("up", "non_operational"):
-        set_status(host, "preparing_for_maintenance")
-        later(ms, held(to_maintenance))
-    else:
+    if initial == "maintenance":
         later(ms, held(to_installing))
+        return
+    if fault == "fast":
+        # A host quicker than any poll: the whole upgrade between two looks at it.
+        def all_at_once():
+            set_status(host, "preparing_for_maintenance")
+            migrate_vms(host)
+            set_spm_elsewhere(host)
+            for st in ("maintenance", "installing", "reboot"):
+                set_status(host, st)
+            host["update_available"] = False
+            host["upgraded"] = host.get("upgraded", 0) + 1
+            add_event(888, f"Upgrade was successful and host {host['name']} will be rebooted.", host)
+            set_status(host, "non_responsive")
+            set_status(host, "up")
+        later(ms, held(all_at_once))
+        return
+    stuck = [v["name"] for v in running_on(host) if non_migratable(v, internal=True)]
+    if stuck:
+        # The maintenance child command fails its validation: the host never leaves Up.
+        later(ms, held(lambda: failed(initial)))
+        return
+    set_status(host, "preparing_for_maintenance")
+    later(ms, held(to_maintenance))
 
 
-def add_event(code, description, host=None):
-    """The Engine's audit log, as /events shows it: strictly increasing ids."""
+def add_event(code, description, host=None, vm=None):
+    """The Engine's audit log, as /events shows it: strictly increasing indexes."""
     events = STATE["events"]
-    event = {"id": (events[-1]["id"] + 1) if events else 1, "code": code, "description": description,
+    event = {"index": (events[-1]["index"] + 1) if events else 1, "code": code, "description": description,
              "time": int(time.time() * 1000)}
     if host:
         event["host"] = host["id"]
+    if vm:
+        event["vm"] = vm["id"]
     events.append(event)
 
 
 def render_event(e):
-    out = {"href": f"{API}/events/{e['id']}", "id": s(e["id"]), "code": s(e["code"]),
-           "description": e["description"], "severity": "normal", "time": s(e["time"])}
+    # Event.index is the audit log's sequence (the model: `id` need not be ordered; the
+    # Engine renders the same number in both).
+    out = {"href": f"{API}/events/{e['index']}", "id": s(e["index"]), "index": s(e["index"]),
+           "code": s(e["code"]), "description": e["description"], "severity": "normal", "time": s(e["time"])}
     if e.get("host"):
         out["host"] = {"href": f"{API}/hosts/{e['host']}", "id": e["host"]}
+    if e.get("vm"):
+        out["vm"] = {"href": f"{API}/vms/{e['vm']}", "id": e["vm"]}
     return out
 
 
 def update_check(h):
-    """upgradecheck: 884 at once; after a while the answer and 885 (or 839 when it fails). The
-    host's update_available only turns true: no update and a running check look alike."""
+    """HostUpdatesChecker.checkForUpdates: 884 at once; after a while 885 with the answer (or
+    839), and only later is update_available stored. 887 when the status is not eligible,
+    886 while another check of the host runs."""
     ms = STATE.get("transition_ms", 150)
     fault = h.get("fault")
     add_event(884, f"Started to check for available updates on host {h['name']}.", h)
+    if h["status"] not in ("up", "non_operational", "maintenance"):
+        add_event(887, f"Failed to check for available updates on host {h['name']}: Unsupported host status.", h)
+        return
+    if h.get("checking"):
+        add_event(886, f"Failed to check for available updates on host {h['name']}: Another process is "
+                  "already running.", h)
+        return
+    h["checking"] = True
 
     def done():
         if fault == "check_silent":
             return  # an Engine whose events are not seen: the applier falls back to its timeout
+        h["checking"] = False
         if fault == "check_failed":
             add_event(839, f"Failed to check for available updates on host {h['name']} with message "
                       "'Failed to run check-update of host'.", h)
@@ -252,25 +367,33 @@ def update_check(h):
             add_event(885, f"Check for available updates on host {h['name']} was completed successfully "
                       "with message 'no updates found.'.", h)
         else:
-            h["update_available"] = True
             add_event(885, f"Check for available updates on host {h['name']} was completed successfully "
                       "with message 'found updates for packages vdsm, vdsm-client'.", h)
-    later(ms, done)
+            later(STATE.get("flag_delay_ms", 2 * ms), lambda: h.update(update_available=True))
+    later(h.get("check_ms", ms), done)
 
 
 def fault_response(status, detail):
     return status, {"reason": "Operation Failed", "detail": f"[{detail}]"}
 
 
+def version():
+    return tuple(int(x) for x in STATE.get("version", "4.3.10.4").split("."))
+
+
 def action(kind, ident, verb, body):
     ms = STATE.get("transition_ms", 150)
     if kind == "clusters":
         c = next((c for c in STATE["clusters"] if c["id"] == ident), None)
-        if not c or verb != "upgrade":
+        if not c or verb != "upgrade" or version() < (4, 3, 3):
             return 404, {"detail": "Not found"}
         act = body.get("upgrade_action")
         if act not in ("start", "finish"):
             return fault_response(400, "Invalid upgrade_action")
+        if act == "start" and c.get("upgrade_running"):
+            return fault_response(400, f"Failed to set upgrade running flag on cluster '{c['id']}'.")
+        if c.get("fault") == act:
+            return fault_response(400, "Internal Engine Error")
         c["upgrade_running"] = act == "start"
         return 200, {"status": "complete"}
     if kind == "vms":
@@ -283,6 +406,22 @@ def action(kind, ident, verb, body):
         elif verb == "start":
             v["status"] = "wait_for_launch"
             later(ms, lambda: v.update(status="up"))
+        elif verb == "migrate":
+            # MigrateVmCommand: a non-migratable VM only with force; pinned VMs not at all here.
+            forced = body.get("force") in (True, "true")
+            if non_migratable(v) or (v.get("user_migratable") and not forced):
+                return fault_response(409, f"Cannot migrate VM. VM {v['name']} is non migratable.")
+            source = host_by_name(v["host"])
+            target = migration_target(v, source)
+            if not target:
+                return fault_response(409, "Cannot migrate VM. There is no host that satisfies current scheduling "
+                                      "constraints.")
+            v["status"] = "migrating"
+
+            def moved():
+                move_vm(v, source, target)
+                v["status"] = "up"
+            later(ms, moved)
         else:
             return 404, {"detail": "Not found"}
         return 200, {"status": "complete"}
@@ -293,30 +432,31 @@ def action(kind, ident, verb, body):
         update_check(h)
         return 200, {"status": "complete"}
     if verb == "upgrade":
+        h.setdefault("upgrade_bodies", []).append(body)
         if h["status"] not in ("up", "non_operational", "maintenance", "install_failed"):
-            return fault_response(409, f"Cannot upgrade Host. Host {h['name']} is in {h['status']} status.")
-        stuck = [v["name"] for v in STATE["vms"] if v.get("host") == h["name"] and v["status"] != "down"
-                 and non_migratable(v)]
-        if stuck and h["status"] != "maintenance":
-            return fault_response(409, "Cannot switch Host(s) to Maintenance mode. The following non-migratable "
-                                  "VMs are running: " + ", ".join(stuck))
-        if STATE.get("check_reboot") and body.get("reboot") not in ("true", True):
-            return fault_response(400, "reboot expected")
-        start_upgrade(h)
+            return fault_response(409, "Cannot upgrade Host. Valid Host statuses for upgrade are Up, Maintenance, "
+                                  "and Non-Operational.")
+        if not h["update_available"]:
+            return fault_response(409, "Cannot upgrade Host. There are no available updates for the host.")
+        add_event(840, f"Host {h['name']} upgrade was started (User: admin@internal).", h)
+        # UpgradeHostParameters: reboot defaults to true.
+        start_upgrade(h, body.get("reboot", True) not in (False, "false"))
         return 200, {"status": "complete"}
     if verb == "activate":
         set_status(h, "activating")
         later(ms, lambda: set_status(h, "up"))
         return 200, {"status": "complete"}
     if verb == "deactivate":
-        stuck = [v["name"] for v in STATE["vms"] if v.get("host") == h["name"] and v["status"] != "down"
-                 and non_migratable(v)]
+        # User maintenance (not internal): user_migratable VMs migrate; pinned ones refuse it.
+        stuck = [v["name"] for v in running_on(h) if non_migratable(v)]
         if stuck:
-            return fault_response(409, "Cannot switch Host(s) to Maintenance mode. The following non-migratable "
-                                  "VMs are running: " + ", ".join(stuck))
+            return fault_response(409, f"Cannot switch the following Hosts to Maintenance mode: {h['name']}.\n"
+                                  "One or more running VMs are indicated as non-migratable. The non-migratable VMs "
+                                  "are: " + ", ".join(stuck) + ".")
         set_status(h, "preparing_for_maintenance")
 
         def to_maintenance():
+            # A failed migration leaves the host preparing for maintenance, as in the Engine.
             if migrate_vms(h):
                 set_spm_elsewhere(h)
                 set_status(h, "maintenance")
@@ -430,6 +570,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def get(self, parts, query):
         search = search_terms((query.get("search") or [""])[0])
+        if parts == []:
+            # The API root: product_info.version as BackendApiResource renders it.
+            v = version() + (0,) * (4 - len(version()))
+            return 200, {"product_info": {"name": "oVirt Engine", "vendor": "ovirt.org", "version": {
+                "major": s(v[0]), "minor": s(v[1]), "build": s(v[2]), "revision": s(v[3]),
+                "full_version": ".".join(str(x) for x in v) + "-1.el7"}}}
         if parts == ["clusters"]:
             cs = [c for c in STATE["clusters"] if "name" not in search or c["name"] == search["name"]]
             return 200, collection("cluster", [{"href": f"{API}/clusters/{c['id']}", "id": c["id"],
@@ -450,9 +596,9 @@ class Handler(BaseHTTPRequestHandler):
             v = next((v for v in STATE["vms"] if v["id"] == parts[1]), None)
             return (200, render_vm(v)) if v else (404, {"detail": "Not found"})
         if parts == ["events"]:
-            # Newest first; `from` keeps those after an id, `max` the newest N of them.
+            # Newest first; `from` keeps those after an index, `max` the newest N of them.
             after = int((query.get("from") or ["0"])[0])
-            events = [e for e in reversed(STATE["events"]) if e["id"] > after]
+            events = [e for e in reversed(STATE["events"]) if e["index"] > after]
             if query.get("max"):
                 events = events[:int(query["max"][0])]
             return 200, collection("event", [render_event(e) for e in events])
@@ -470,7 +616,8 @@ class Handler(BaseHTTPRequestHandler):
             if method == "GET" and path == "/__control/log":
                 return self.send_json(200, {"log": LOG, "hosts": {h["name"]: {
                     "status": h["status"], "spm": bool(h.get("spm")), "upgraded": h.get("upgraded", 0),
-                    "history": h.get("history", [])} for h in STATE["hosts"]},
+                    "history": h.get("history", []), "update_available": h["update_available"],
+                    "upgrade_bodies": h.get("upgrade_bodies", [])} for h in STATE["hosts"]},
                     "vms": {v["name"]: {"status": v["status"], "host": v.get("host")} for v in STATE["vms"]},
                     "clusters": {c["name"]: bool(c.get("upgrade_running")) for c in STATE["clusters"]}})
             if method == "POST" and path == "/__control":
@@ -481,7 +628,10 @@ class Handler(BaseHTTPRequestHandler):
                     if k in change:
                         STATE[k] = change[k]
                 for name, fields in change.get("hosts", {}).items():
-                    host_by_name(name).update(fields)
+                    h = host_by_name(name)
+                    if fields.pop("abandon", False):
+                        h["op"] = h.get("op", 0) + 1  # the upgrade under way goes no further
+                    h.update(fields)
                 return self.send_json(200, {})
         return self.send_json(404, {})
 
@@ -504,8 +654,11 @@ def load(scenario):
         v.setdefault("memory", 4 << 30)
     STATE.setdefault("vms", [])
     # Some history before the test: the applier must read only what follows its check.
-    STATE.setdefault("events", [{"id": 4711, "code": 30, "description": "User admin@internal logged in.",
+    STATE.setdefault("events", [{"index": 4711, "code": 30, "description": "User admin@internal logged in.",
                                  "time": int(time.time() * 1000)}])
+    for h in STATE["hosts"]:
+        if h.pop("check_running", False):
+            update_check(h)  # started by someone else before the test
 
 
 def control_client(url, ca, data):

@@ -153,5 +153,55 @@ TEST(EngineApi, EngineFaultsAreReported) {
               "the Engine answered POST hosts/nonexistent/upgrade with HTTP 404: Not found");
 }
 
+// The typed calls parse what the Engine renders once: statuses, types, affinity, event index.
+TEST(EngineApi, TypedCallsParseHostsVmsEventsAndTheVersion) {
+    json scenario = test::three_host_scenario();
+    scenario["hosts"][1]["type"] = "ovirt_node";
+    scenario["hosts"][2]["status"] = "install_failed";
+    scenario["vms"][2]["user_migratable"] = true;
+    scenario["version"] = "4.3.6.7";
+    FakeEngine engine(scenario);
+    EngineClient client(connect_to(engine));
+    EXPECT_EQ(engine_version(client).text(), "4.3.6.7");
+    EXPECT_TRUE(engine_version(client).at_least(4, 3, 6, 6));
+    EXPECT_FALSE(engine_version(client).at_least(4, 3, 7));
+    auto clusters = list_clusters(client, "Default");
+    ASSERT_EQ(clusters.size(), 1u);
+    auto hosts = list_hosts(client, clusters[0]);
+    ASSERT_EQ(hosts.size(), 3u);
+    EXPECT_EQ(hosts[0].status, HostStatus::up);
+    EXPECT_TRUE(hosts[0].spm);
+    EXPECT_FALSE(hosts[0].node);
+    EXPECT_TRUE(hosts[1].node);
+    EXPECT_EQ(hosts[2].status, HostStatus::install_failed);
+    EXPECT_EQ(hosts[2].status_text, "install_failed");
+    EXPECT_EQ(parse_host_status("connecting"), HostStatus::other);
+    auto vms = running_vms(client, "host2");
+    ASSERT_EQ(vms.size(), 1u);
+    EXPECT_EQ(vms[0].affinity, EngineVm::Affinity::user_migratable);
+    EXPECT_TRUE(vms[0].non_migratable_reason().empty());  // it moves when asked
+    EXPECT_EQ(vms[0].host_id, hosts[1].id);
+
+    std::int64_t before = newest_event_index(client);
+    EXPECT_EQ(before, 4711);
+    check_host_updates(client, hosts[2].id);  // InstallFailed: 884, then 887 at once
+    auto events = events_after(client, before);
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[0].index, 4712);
+    EXPECT_EQ(events[0].code, 884);
+    EXPECT_EQ(events[1].code, 887);
+    EXPECT_EQ(events[1].host_id, hosts[2].id);
+    EXPECT_EQ(newest_event_index(client), 4713);
+}
+
+// `index` orders events; `id` is only an identifier.
+TEST(EngineApi, EventsAreOrderedByIndex) {
+    json e = {{"id", "zz-1"}, {"index", "42"}, {"code", "888"}, {"description", "d"}, {"host", {{"id", "h"}}}};
+    EngineEvent ev = parse_event(e);
+    EXPECT_EQ(ev.index, 42);
+    EXPECT_EQ(ev.code, 888);
+    EXPECT_EQ(ev.host_id, "h");
+}
+
 }  // namespace
 }  // namespace airgap::repo

@@ -38,7 +38,13 @@ public:
 
     /// POST /__control: {"drop": N}, {"drop_all": true}, {"expire_tokens": true},
     /// {"transition_ms": N}, {"hosts": {"host1": {"fault": null}}}; a host with "hold": true
-    /// stays in its upgrade's current status until {"hosts": {"host1": {"hold": false}}}.
+    /// stays in its upgrade's current status until {"hosts": {"host1": {"hold": false}}}, with
+    /// "hold": "maintenance" once it reaches that status; {"abandon": true} ends the upgrade
+    /// under way. Scenario keys: "version" (product_info, default 4.3.10.4), "flag_delay_ms"
+    /// (update_available after 885), per host "type" ("ovirt_node"), "fault" ("install_failed",
+    /// "non_responsive", "fast", "no_update", "check_failed", "check_silent"), "check_running",
+    /// "check_ms"; per VM "user_migratable", "migration_fails"; per cluster "upgrade_running",
+    /// "fault" ("start" or "finish").
     void control(const nlohmann::json& change) const;
     /// GET /__control/log: {"log": [...], "hosts": {name: {status, spm, upgraded, history}}, "vms": ..., "clusters":
     /// ...}.
