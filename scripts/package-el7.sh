@@ -106,7 +106,6 @@ for lib in "$stage$libdir"/*; do
     fi
 done
 
-docs=(README.md)
 mans=()
 for m in "$top"/man/ovirt-applier*.[1-8] "$top"/docs/ovirt-applier*.[1-8]; do
     [ -f "$m" ] && mans+=("$m")
@@ -129,7 +128,6 @@ Version: $version
 Release: $release.el7
 Summary: Verify and apply ovirt-airgap bundles on an isolated oVirt 4.3 site
 License: ASL 2.0
-URL: https://github.com/ovirt-airgap
 # Self-contained: the libraries are in $libdir, the host gives only yum and rpm.
 AutoReqProv: no
 

@@ -4,6 +4,8 @@
 // filter that fails every system call Linux 3.10 lacks with ENOSYS (tests/el7/seccomp_el7.c).
 // Nothing of this Debian machine is visible to it: it runs on what it carries. The rpmdb it
 // reads is Berkeley DB laid out as EL7's rpm 4.11 writes it (tests/el7/make-bdb-rpmdb.sh).
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -41,6 +43,7 @@ std::string without_root_line(const std::string& inventory) {
 class El7Root : public ::testing::Test {
 protected:
     void SetUp() override {
+        ASSERT_EQ(::geteuid(), 0u) << "the EL7-like root needs root (chroot, mknod), as CI runs the tests";
         ASSERT_TRUE(world_is_built());
         rpm_ = el7_rpm();
         ASSERT_FALSE(rpm_.empty()) << "no RPM in el7-dist: the ctest fixture el7_rpm makes it";
@@ -196,6 +199,22 @@ TEST_F(El7Root, EngineDryRunPlansWhatTheNativeBuildPlans) {
     EXPECT_EQ(r.out, native.out);
     EXPECT_NE(r.out.find("package: ovirt-engine-4.3.10.4-1.el7.noarch (update"), std::string::npos) << r.out;
     EXPECT_FALSE(fs::exists(root_ / "work/state/journal.json"));
+}
+
+TEST_F(El7Root, TheWholeEngineSequenceNeedsNoCallNewerThanLinux310) {
+    // The real update runs the host's package manager, which the empty root lacks: the same
+    // applier runs here outside the chroot, under the filter, with the world's dnf as yum.
+    std::string bundle = world_bundle();
+    fs::path engine = copy_world_root("engine-4.3.7", tmp_.path());
+    CommandResult r = run_command({seccomp_el7().string(), binary("ovirt-applier").string(), "engine",
+                                   (root_ / "work/bundle.iso").string(), "--trust",
+                                   (root_ / "work/signing-cert.pem").string(), "--root", engine.string(), "--state-dir",
+                                   (tmp_.path() / "state").string(), "--package-manager",
+                                   (world_dir() / "bin/dnf").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("step unstage: done"), std::string::npos) << r.out;
+    auto installed = installed_nevras(engine);
+    EXPECT_NE(std::find(installed.begin(), installed.end(), "ovirt-engine-4.3.10.4-1.el7.noarch"), installed.end());
 }
 
 TEST_F(El7Root, InventoryOfABerkeleyDbRpmdbEqualsTheSqliteOneWithoutWarnings) {
