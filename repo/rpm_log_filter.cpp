@@ -3,8 +3,6 @@
 #include <dlfcn.h>
 #include <rpm/rpmlog.h>
 
-#include <cstring>
-
 namespace airgap::repo {
 
 namespace {
@@ -24,28 +22,20 @@ using RecPriority = rpmlogLvl (*)(rpmlogRec);
 RecMessage rec_message = nullptr;
 RecPriority rec_priority = nullptr;
 
-bool starts_with(const char* text, const char* prefix) { return std::strncmp(text, prefix, std::strlen(prefix)) == 0; }
-
-// bdb_ro: "could not open DBPATH/Filetriggername: No such file or directory" is a warning for
-// an index and an error for Packages itself; rpmdb: "Found bdb_ro Packages database while
-// attempting sqlite backend: using bdb_ro backend."
-bool expected_el7_warning(rpmlogRec rec) {
-    if (rec_priority(rec) != RPMLOG_WARNING) return false;
-    const char* text = rec_message(rec);
-    return text && (starts_with(text, "could not open ") ||
-                    (starts_with(text, "Found ") && std::strstr(text, " database while attempting ")));
+int filter(rpmlogRec rec, rpmlogCallbackData data) {
+    const auto* self = static_cast<const RpmLogFilter*>(data);
+    return self->drops(rec_priority(rec), rec_message(rec)) ? 0 : RPMLOG_DEFAULT;
 }
-
-int filter(rpmlogRec rec, rpmlogCallbackData) { return expected_el7_warning(rec) ? 0 : RPMLOG_DEFAULT; }
 
 }  // namespace
 
-RpmLogFilter::RpmLogFilter() {
+RpmLogFilter::RpmLogFilter(const std::filesystem::path& dbdir)
+    : missing_index_("could not open " + dbdir.string() + "/") {
     auto set_callback = rpm_function<SetCallback>("rpmlogSetCallback");
     rec_message = rpm_function<RecMessage>("rpmlogRecMessage");
     rec_priority = rpm_function<RecPriority>("rpmlogRecPriority");
     if (!set_callback || !rec_message || !rec_priority) return;
-    previous_ = reinterpret_cast<void*>(set_callback(filter, nullptr));
+    previous_ = reinterpret_cast<void*>(set_callback(filter, this));
     installed_ = true;
 }
 
@@ -53,6 +43,12 @@ RpmLogFilter::~RpmLogFilter() {
     if (!installed_) return;
     // librpm has no getter for the callback's data; nothing in this program sets any.
     rpm_function<SetCallback>("rpmlogSetCallback")(reinterpret_cast<rpmlogCallback>(previous_), nullptr);
+}
+
+// bdb_ro logs "could not open DBDIR/Filetriggername: No such file or directory" as a warning
+// for an index, and as an error for Packages itself, which passes.
+bool RpmLogFilter::drops(int priority, const char* text) const {
+    return priority == RPMLOG_WARNING && text && std::string(text).rfind(missing_index_, 0) == 0;
 }
 
 }  // namespace airgap::repo

@@ -337,7 +337,7 @@ void SolvPool::set_installed_rpmdb(const fs::path& root, bool all_files) {
     int flags = REPO_USE_ROOTDIR | RPM_ADD_NO_RPMLIBREQS | (all_files ? 0 : RPM_ADD_FILTERED_FILELIST);
     int rc;
     {
-        RpmLogFilter quiet_el7_rpmdb;
+        RpmLogFilter quiet_el7_rpmdb(dbdir);
         rc = repo_add_rpmdb(repo, nullptr, flags);
     }
     pool_set_rootdir(pool_, nullptr);
