@@ -135,6 +135,26 @@ TEST(El7Package, IsNamedGzippedSha256AndSignedAsRpm411Reads) {
     EXPECT_NE(r.out.find("signatures OK"), std::string::npos) << r.out;
 }
 
+TEST(El7Package, BundlerRefusesAnythingButAnRpmAsTheApplier) {
+    ASSERT_TRUE(world_is_built());
+    TempDir t;
+    must({binary("ovirt-bundler").string(), "keygen", "--out", (t.path() / "keys").string()});
+    write_file(t.path() / "not-a-package.rpm", "#!/bin/sh\n");
+    for (const auto& [given, says] :
+         std::vector<std::pair<std::string, std::string>>{{(t.path() / "missing.rpm").string(), ": no such file"},
+                                                          {source_path("README.md").string(), ": not an .rpm file"},
+                                                          {(t.path() / "not-a-package.rpm").string(), ": not an RPM package"}}) {
+        const fs::path out = t.path() / "bundle.iso";
+        CommandResult r = run_binary("ovirt-bundler", {"build", "-m", (world_dir() / "manifest.yaml").string(), "--role",
+                                                       "engine", "--sign-key", (t.path() / "keys/signing-key.pem").string(),
+                                                       "--sign-cert", (t.path() / "keys/signing-cert.pem").string(),
+                                                       "--with-applier", given, "-o", out.string()});
+        EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+        EXPECT_EQ(r.err, "ovirt-bundler: error: --with-applier " + given + says + "\n");
+        EXPECT_FALSE(fs::exists(out));
+    }
+}
+
 TEST_F(El7Root, CarriesTheApplierWithItsLoaderAndNoBundlerLibrary) {
     const fs::path bin = root_ / "usr/bin/ovirt-applier";
     ASSERT_TRUE(fs::is_regular_file(bin));
@@ -145,7 +165,14 @@ TEST_F(El7Root, CarriesTheApplierWithItsLoaderAndNoBundlerLibrary) {
     EXPECT_NE(r.out.find("(RPATH)              Library rpath: [/usr/lib64/ovirt-airgap]"), std::string::npos) << r.out;
     for (const char* lib : {"librpm", "libisofs", "yaml-cpp"})
         EXPECT_EQ(r.out.find(std::string("[") + lib), std::string::npos) << "the applier links " << lib;
-    EXPECT_EQ(r.out.find(".debug_info"), std::string::npos);
+    // Stripped, its debug info beside the RPM and named by the binary's debuglink.
+    CommandResult sections = run_command({"readelf", "-S", "-W", bin.string()});
+    EXPECT_EQ(sections.out.find(".debug_info"), std::string::npos);
+    EXPECT_NE(sections.out.find(".gnu_debuglink"), std::string::npos);
+    std::string debug_name = "ovirt-applier" + rpm_.stem().string().substr(std::string("ovirt-airgap-applier").size());
+    debug_name = debug_name.substr(0, debug_name.size() - std::string(".el7.x86_64").size()) + ".debug";
+    CommandResult debug = run_command({"readelf", "-S", "-W", (rpm_.parent_path() / debug_name).string()});
+    EXPECT_NE(debug.out.find(".debug_info"), std::string::npos) << debug_name << ": " << debug.err;
     for (const auto& e : fs::directory_iterator(root_ / "usr/lib64/ovirt-airgap")) {
         const std::string name = e.path().filename().string();
         EXPECT_TRUE(name.rfind("libisofs", 0) != 0 && name.rfind("libyaml-cpp", 0) != 0) << "carries " << name;
