@@ -3,13 +3,11 @@
 #include <ostream>
 
 #include "repo/error.hpp"
-#include "repo/version.hpp"
 
 namespace airgap::cli {
 
 int run(CLI::App& app, int argc, char** argv, std::ostream& err) {
     app.require_subcommand(1);
-    app.set_version_flag("--version", app.get_name() + " " + version_text());
     try {
         app.parse(argc, argv);
         return EXIT_DONE;
