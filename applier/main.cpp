@@ -1,8 +1,10 @@
 // ovirt-applier: the isolated side. Thin: each command lives in its own file.
 #include <iostream>
+#include <string>
 
 #include "applier/commands.hpp"
 #include "repo/cli.hpp"
+#include "repo/version.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"Verify and apply ovirt-airgap bundles on an isolated oVirt 4.3 site", "ovirt-applier"};
@@ -12,5 +14,6 @@ int main(int argc, char** argv) {
     airgap::applier::add_host_command(app);
     airgap::applier::add_status_command(app);
     airgap::applier::add_hosts_command(app);
+    app.set_version_flag("--version", std::string("ovirt-applier ") + airgap::version_text());
     return airgap::cli::run(app, argc, argv, std::cerr);
 }

@@ -1,8 +1,10 @@
 // ovirt-bundler: the connected side. Thin: each command lives in its own file.
 #include <iostream>
+#include <string>
 
 #include "bundler/commands.hpp"
 #include "repo/cli.hpp"
+#include "repo/version.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"Build signed offline update bundles for oVirt 4.3", "ovirt-bundler"};
@@ -10,5 +12,6 @@ int main(int argc, char** argv) {
     airgap::bundler::add_keygen_command(app);
     airgap::bundler::add_build_command(app);
     airgap::bundler::add_inspect_command(app);
+    app.set_version_flag("--version", std::string("ovirt-bundler ") + airgap::version_text());
     return airgap::cli::run(app, argc, argv, std::cerr);
 }

@@ -129,7 +129,7 @@ bool ArchiveReader::next(ArchiveEntry& entry) {
         d.any = true;
 
         const char* raw = archive_entry_pathname(e);
-        if (!raw) raw = archive_entry_pathname_utf8(e);
+        if (!raw) raw = entry_pathname_utf8(e);
         if (!raw) refuse_entry("?", "name cannot be decoded");
         std::string name = raw;
         // Links and special files are refused whatever their target: a bundle has none.

@@ -19,6 +19,7 @@
 #include <system_error>
 #include <tuple>
 
+#include "repo/applier_rpm.hpp"
 #include "repo/archive.hpp"
 #include "repo/atomic_file.hpp"
 #include "repo/bundle_inspect.hpp"
@@ -318,6 +319,7 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
     if (request.expires_days < 1 || request.expires_days > 3650)
         throw ConfigError("--expires-days must be between 1 and 3650");
     if (request.jobs < 1 || request.jobs > 64) throw ConfigError("--jobs must be between 1 and 64");
+    if (!request.with_applier.empty()) check_applier_rpm(request.with_applier);
     refuse_existing_output(out);
     std::optional<SinceBundle> base;
     if (!request.since.empty()) {
@@ -413,6 +415,8 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
                       (dir / "repodata").string()},
                      scratch.path() / "modifyrepo.log", "repo " + md.repo_id + " updateinfo");
     }
+    if (!request.with_applier.empty())
+        say(cb, "carrying the applier as " + carry_applier_rpm(request.with_applier, root));
     for (const auto& entry : fs::recursive_directory_iterator(root)) {
         if (!entry.is_regular_file()) continue;
         std::string rel = entry.path().lexically_relative(root).generic_string();

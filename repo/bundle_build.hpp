@@ -29,6 +29,8 @@ struct BuildRequest {
     /// are left out and listed in base_bundle (an incremental bundle); empty: a full bundle.
     std::filesystem::path since;
     int jobs = 4;  ///< parallel downloads, 1..64
+    /// The applier's EL7 package to carry as applier/NAME.rpm (repo/applier_rpm.hpp); empty: none.
+    std::filesystem::path with_applier;
 };
 
 /// Progress of a build; the library never prints. Do-nothing defaults; returning false from a

@@ -2,11 +2,29 @@
 // Move-only owners of libarchive handles (STYLE.md 4). Internal to repo/: callers use archive.hpp.
 #include <archive.h>
 #include <archive_entry.h>
+#include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <utility>
 
+#ifdef AIRGAP_NO_LA_INT64_T
+// libarchive 3.1 (EL7) has no names of its own for them (cmake/el7_compat.cmake).
+using la_int64_t = std::int64_t;
+using la_ssize_t = ssize_t;
+#endif
+
 namespace airgap::repo {
+
+/// The entry's name in UTF-8, or null; libarchive 3.1 (EL7) only knows the locale's.
+inline const char* entry_pathname_utf8(struct archive_entry* e) {
+#ifdef AIRGAP_NO_ARCHIVE_PATHNAME_UTF8
+    (void)e;
+    return nullptr;
+#else
+    return archive_entry_pathname_utf8(e);
+#endif
+}
 
 /// Owns an `archive*` and frees it with `Free` (archive_read_free or archive_write_free).
 template <int (*Free)(struct archive*)>

@@ -10,6 +10,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "repo/openssl_compat.hpp"
+
 #include <string>
 #include <utility>
 

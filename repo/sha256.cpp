@@ -13,6 +13,7 @@
 
 #include "repo/error.hpp"
 #include "repo/file_io.hpp"
+#include "repo/openssl_compat.hpp"
 
 namespace fs = std::filesystem;
 

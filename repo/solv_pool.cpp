@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "repo/error.hpp"
+#include "repo/rpm_log_filter.hpp"
 #include "repo/solv_queue.hpp"
 
 extern "C" {
@@ -334,7 +335,11 @@ void SolvPool::set_installed_rpmdb(const fs::path& root, bool all_files) {
     pool_set_rootdir(pool_, r == "/" ? nullptr : r.c_str());
     // rpmlib() requires are rpm's own features: no repo provides them, a reader needs them not.
     int flags = REPO_USE_ROOTDIR | RPM_ADD_NO_RPMLIBREQS | (all_files ? 0 : RPM_ADD_FILTERED_FILELIST);
-    int rc = repo_add_rpmdb(repo, nullptr, flags);
+    int rc;
+    {
+        RpmLogFilter quiet_el7_rpmdb(dbdir);
+        rc = repo_add_rpmdb(repo, nullptr, flags);
+    }
     pool_set_rootdir(pool_, nullptr);
     if (rc != 0) {
         std::string why = pool_error(pool_);

@@ -11,6 +11,12 @@
 #include "repo/metadata.hpp"
 #include "repo/repo_config.hpp"
 
+#ifdef AIRGAP_SOLV_UNDERSCORE_TAGS
+// libsolv 0.6 (EL7) tags its structs _Pool, _Repo, _Queue (cmake/el7_compat.cmake).
+#define s_Pool _Pool
+#define s_Repo _Repo
+#define s_Queue _Queue
+#endif
 struct s_Pool;   // libsolv's Pool
 struct s_Repo;   // libsolv's Repo
 struct s_Queue;  // libsolv's Queue

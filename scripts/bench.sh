@@ -14,6 +14,9 @@
 #             (all cores: verify hashes files on a thread per core)
 #   download  bench_fetch (MetadataFetcher + fetch_packages, 4 parallel)  vs  dnf download
 #             (4 parallel), both from one python3 -m http.server on 127.0.0.1, caches emptied
+#   el7       the EL7 package (scripts/package-el7.sh --from-build BUILD): its size, and the
+#             start-up (`ovirt-applier --version`, 20 runs) of the packaged applier chroot'ed in
+#             an EL7-like root (the RPM unpacked alone) vs the native binary; needs root
 #
 # Data: scripts/bench/gen_repos.py builds a synthetic EL7-like world (rpm-md repos base/updates/
 # EPEL-like with >30,000 packages, and a ~1,500-package installed root with a real rpmdb; --quick:
@@ -30,7 +33,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 
-all_benches=(resolve pack verify download)
+all_benches=(resolve pack verify download el7)
 only=""
 quick=0
 runs=3
@@ -518,6 +521,53 @@ bench_download() {
     say "ours: median $med s = $(mbps "$bytes" "$med") MB/s (runs: $all; fetch_packages alone $fetch_s s =" \
         "$(mbps "$bytes" "$fetch_s") MB/s, the rest is metadata and start), peak RSS $rss MB"
     say "ratio (throughput ours/dnf): $(ratio "$peer_med" "$med")"
+}
+
+# --- el7: the self-contained EL7 package, its size and start-up -------------------------------
+
+# startup_ms N CMD...: median wall time of N runs of CMD in milliseconds.
+startup_ms() {
+    local n=$1 i t0 t1
+    shift
+    for ((i = 0; i < n; i++)); do
+        t0=$(date +%s%N)
+        "$@" >/dev/null 2>&1 || { echo "failed"; return 0; }
+        t1=$(date +%s%N)
+        echo $(((t1 - t0) / 1000))
+    done | sort -n | awk '$1 == "failed" { print "failed"; exit } { t[NR] = $1 } END { if (NR) printf "%.1f\n", t[int((NR + 1) / 2)] / 1000 }'
+}
+
+bench_el7() {
+    say ""
+    say "== el7: the applier's EL7 package, size and start-up in an EL7-like root vs native =="
+    if [ "$(id -u)" -ne 0 ]; then
+        say "el7: skipped (chroot needs root)"
+        return 0
+    fi
+    local dist="$work/el7-dist" root="$work/el7-root" rpm
+    rm -rf "$dist" "$root"
+    if ! rpm=$(scripts/package-el7.sh --from-build "$build" --out "$dist" --release bench 2>"$work/el7-package.err"); then
+        say "el7: scripts/package-el7.sh FAILED: $(tail -n 1 "$work/el7-package.err")"
+        return 0
+    fi
+    mkdir -p "$root/tmp" "$root/dev"
+    (cd "$root" && rpm2cpio "$rpm" | cpio -idm --quiet)
+    local size installed libs
+    size=$(stat -c %s "$rpm")
+    installed=$(rpm -qp --nosignature --qf '%{SIZE}' "$rpm")
+    libs=$(find "$root/usr/lib64/ovirt-airgap" -type f | wc -l)
+    say "package: $(basename "$rpm"): $(awk -v b="$size" 'BEGIN { printf "%.1f", b / 1048576 }') MB" \
+        "($(awk -v b="$installed" 'BEGIN { printf "%.1f", b / 1048576 }') MB installed, $libs libraries with the loader)"
+    local native chrooted
+    startup_ms 3 "$applier" --version >/dev/null
+    startup_ms 3 chroot "$root" /usr/bin/ovirt-applier --version >/dev/null
+    native=$(startup_ms 20 "$applier" --version)
+    chrooted=$(startup_ms 20 chroot "$root" /usr/bin/ovirt-applier --version)
+    local chroot_alone
+    chroot_alone=$(startup_ms 20 chroot "$root" /usr/lib64/ovirt-airgap/ld-linux-x86-64.so.2 --version)
+    say "start-up (ovirt-applier --version, median of 20): EL7 root $chrooted ms, native $native ms" \
+        "(chroot + the bundled loader alone: $chroot_alone ms)"
+    say "ratio EL7 root/native: $(ratio "$chrooted" "$native")"
 }
 
 # --- main ---------------------------------------------------------------------------------------

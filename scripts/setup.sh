@@ -12,6 +12,9 @@ packages=(
   librpm-dev
   # real peers in the tests and the demo world
   rpm createrepo-c dnf gnupg python3 openssl xorriso libarchive-tools
+  # the applier's EL7 package (scripts/package-el7.sh) and its EL7-like root test: patchelf,
+  # rpm2cpio | cpio, and python3-rpm + Perl's DB_File to write an EL7 Berkeley DB rpmdb
+  patchelf binutils rpm2cpio cpio python3-rpm perl libperl5.36
   # benchmark
   time
   # dnf repoclosure, which checks the test world (tests/e2e/test_world.cpp)
