@@ -33,7 +33,7 @@ void print_plan_json(const repo::Plan& plan, std::ostream& out) {
     nlohmann::json packages = nlohmann::json::array();
     for (const auto& p : plan.packages)
         packages.push_back({{"nevra", p.nevra}, {"repo", p.repo}, {"size", p.download_size}, {"reason", p.reason}});
-    nlohmann::json doc = {{"packages", packages}, {"problems", plan.problems}};
+    nlohmann::json doc = {{"packages", packages}, {"problems", plan.problems}, {"locked", plan.locked}};
     out << doc.dump(2) << "\n";
 }
 
@@ -42,6 +42,8 @@ void print_plan_table(const repo::Plan& plan, std::ostream& out) {
         out << target.label << ": "
             << (target.resolution.ok() ? std::to_string(target.resolution.packages.size()) + " packages" : "problems")
             << "\n";
+    // A Node's version lock holds these back: `yum update` there would not take them either.
+    for (const auto& held : plan.locked) out << "locked on a Node, not carried: " << held << "\n";
     if (plan.packages.empty()) {
         out << "Nothing to carry.\n";
         return;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <set>
 
 #include "repo/error.hpp"
 #include "repo/inventory.hpp"
@@ -39,8 +40,15 @@ SolvPool make_pool(const Plan& plan, const std::string& arch, const fs::path& ca
     return pool;
 }
 
+// Every name installed on a Node: a --node-persisted name that none has is refused, since a
+// misspelt name would otherwise carry nothing without a word.
+void node_names(const SolvPool& pool, std::set<std::string>& found) {
+    for (const auto& pkg : pool.installed_packages()) found.insert(pkg.name);
+}
+
 void add_target(Plan& plan, TargetPlan target) {
     for (const auto& problem : target.resolution.problems) plan.problems.push_back(target.label + ": " + problem);
+    for (const auto& held : target.resolution.locked) plan.locked.push_back(target.label + ": " + held);
     plan.targets.push_back(std::move(target));
 }
 
@@ -75,6 +83,13 @@ std::vector<RepoConfig> effective_repos(const Manifest& manifest, const PlanRequ
     return repos;
 }
 
+Resolution resolve_inventory(SolvPool& pool, const fs::path& inventory, const PlanRequest& request,
+                             const ResolveOptions& options) {
+    InventoryHeader header = load_inventory(pool, inventory);
+    if (header.role != "node") return resolve_update(pool, options);
+    return resolve_node_update(pool, request.node_persisted, options);
+}
+
 Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
     Plan plan;
     plan.manifest = load_manifest(request.manifest);
@@ -104,6 +119,9 @@ Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
                               plan.manifest.name + " is for " + plan.manifest.releasever);
         headers.push_back(std::move(header));
     }
+    if (!request.node_persisted.empty() &&
+        std::none_of(headers.begin(), headers.end(), [](const InventoryHeader& h) { return h.role == "node"; }))
+        throw ConfigError("--node-persisted applies to node inventories, and none was given");
 
     fs::path cache_dir = request.cache_dir.empty() ? default_cache_dir() : request.cache_dir;
     MetadataFetcher fetcher(cache_dir, callbacks);
@@ -113,14 +131,15 @@ Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
     ResolveOptions options;
     options.debug_dir = request.debug_dir;
     std::vector<ResolvedPackage> rollback;
+    std::set<std::string> persisted_found;  // --node-persisted names some Node has installed
     for (std::size_t i = 0; i < request.inventories.size(); ++i) {
         SolvPool pool = make_pool(plan, plan.manifest.basearch, cache_dir);
-        load_inventory(pool, request.inventories[i]);
         TargetPlan target;
         target.role = headers[i].role;
         target.label = "inventory " + request.inventories[i].filename().string() + " (" + headers[i].role + " on " +
                        headers[i].hostname + ")";
-        target.resolution = resolve_update(pool, options);
+        target.resolution = resolve_inventory(pool, request.inventories[i], request, options);
+        if (target.role == "node") node_names(pool, persisted_found);
         if (target.role == "engine")
             for (auto& pkg : find_installed_copies(pool, kRollbackPatterns).packages) {
                 pkg.reason = "rollback";
@@ -128,6 +147,9 @@ Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
             }
         add_target(plan, std::move(target));
     }
+    for (const auto& name : request.node_persisted)
+        if (!persisted_found.count(name))
+            throw ConfigError("--node-persisted " + name + ": no node inventory has it installed");
     for (const auto& role : roles) {
         SolvPool pool = make_pool(plan, plan.manifest.basearch, cache_dir);
         TargetPlan target;
