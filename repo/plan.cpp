@@ -40,10 +40,23 @@ SolvPool make_pool(const Plan& plan, const std::string& arch, const fs::path& ca
     return pool;
 }
 
-// Every name installed on a Node: a --node-persisted name that none has is refused, since a
-// misspelt name would otherwise carry nothing without a word.
-void node_names(const SolvPool& pool, std::set<std::string>& found) {
-    for (const auto& pkg : pool.installed_packages()) found.insert(pkg.name);
+// A --node-persisted name that no Node has installed is refused before anything is
+// downloaded: a misspelt name would otherwise carry nothing without a word.
+void check_node_persisted(const PlanRequest& request, const std::vector<InventoryHeader>& headers,
+                          const std::string& arch) {
+    std::set<std::string> installed;
+    bool any_node = false;
+    for (std::size_t i = 0; i < headers.size(); ++i) {
+        if (headers[i].role != "node") continue;
+        any_node = true;
+        SolvPool pool(arch);
+        load_inventory(pool, request.inventories[i]);
+        for (const auto& pkg : pool.installed_packages()) installed.insert(pkg.name);
+    }
+    if (!any_node) throw ConfigError("--node-persisted applies to node inventories, and none was given");
+    for (const auto& name : request.node_persisted)
+        if (!installed.count(name))
+            throw ConfigError("--node-persisted " + name + ": no node inventory has it installed");
 }
 
 void add_target(Plan& plan, TargetPlan target) {
@@ -119,9 +132,7 @@ Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
                               plan.manifest.name + " is for " + plan.manifest.releasever);
         headers.push_back(std::move(header));
     }
-    if (!request.node_persisted.empty() &&
-        std::none_of(headers.begin(), headers.end(), [](const InventoryHeader& h) { return h.role == "node"; }))
-        throw ConfigError("--node-persisted applies to node inventories, and none was given");
+    if (!request.node_persisted.empty()) check_node_persisted(request, headers, plan.manifest.basearch);
 
     fs::path cache_dir = request.cache_dir.empty() ? default_cache_dir() : request.cache_dir;
     MetadataFetcher fetcher(cache_dir, callbacks);
@@ -131,7 +142,6 @@ Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
     ResolveOptions options;
     options.debug_dir = request.debug_dir;
     std::vector<ResolvedPackage> rollback;
-    std::set<std::string> persisted_found;  // --node-persisted names some Node has installed
     for (std::size_t i = 0; i < request.inventories.size(); ++i) {
         SolvPool pool = make_pool(plan, plan.manifest.basearch, cache_dir);
         TargetPlan target;
@@ -139,7 +149,6 @@ Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
         target.label = "inventory " + request.inventories[i].filename().string() + " (" + headers[i].role + " on " +
                        headers[i].hostname + ")";
         target.resolution = resolve_inventory(pool, request.inventories[i], request, options);
-        if (target.role == "node") node_names(pool, persisted_found);
         if (target.role == "engine")
             for (auto& pkg : find_installed_copies(pool, kRollbackPatterns).packages) {
                 pkg.reason = "rollback";
@@ -147,9 +156,6 @@ Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
             }
         add_target(plan, std::move(target));
     }
-    for (const auto& name : request.node_persisted)
-        if (!persisted_found.count(name))
-            throw ConfigError("--node-persisted " + name + ": no node inventory has it installed");
     for (const auto& role : roles) {
         SolvPool pool = make_pool(plan, plan.manifest.basearch, cache_dir);
         TargetPlan target;
