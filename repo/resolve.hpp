@@ -60,8 +60,9 @@ Resolution resolve_update(SolvPool& pool, const ResolveOptions& options = {});
 /// epoch:version-release (any arch), and with follow_obsoletes whatever obsoletes a held package
 /// is hidden too. So only the newest image-update package and the new packages it needs can
 /// come. `unlocked` names installed packages the admin wants updated anyway (the RPMs imgbased
-/// keeps in /var/imgbased/persisted-rpms and re-installs into every new layer). Prepares the
-/// pool and hides the locked versions from it for good.
+/// keeps in /var/imgbased/persisted-rpms and re-installs into every new layer): an inventory
+/// cannot tell them from the image's own packages, so they are held unless named here.
+/// Prepares the pool and hides the locked versions from it for good.
 Resolution resolve_node_update(SolvPool& pool, const std::vector<std::string>& unlocked,
                                const ResolveOptions& options = {});
 
