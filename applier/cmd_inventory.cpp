@@ -34,8 +34,7 @@ void run_inventory(const InventoryArgs& args) {
 void add_inventory_command(CLI::App& app) {
     auto args = std::make_shared<InventoryArgs>();
     auto* cmd = app.add_subcommand("inventory", "Describe this machine's installed packages as plain text");
-    cmd->add_option("--role", args->role, "What this machine is: engine, host or node")
-        ->required()
+    cmd->add_option("--role", args->role, "What this machine is: engine, host or node (default on an oVirt Node: node)")
         ->check(CLI::IsMember(repo::inventory_roles()));
     cmd->add_option("--root", args->root, "Describe the system installed under DIR instead of this one");
     cmd->add_option("-o,--output", args->output, "Write the inventory to FILE (atomically) instead of stdout");

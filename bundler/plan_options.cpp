@@ -15,6 +15,7 @@ repo::PlanRequest PlanOptions::request() const {
     for (const auto& f : repofiles) req.repofiles.emplace_back(f);
     req.cache_dir = cache;
     req.debug_dir = debugsolver;
+    req.node_persisted = node_persisted;
     return req;
 }
 
@@ -26,6 +27,9 @@ void add_plan_options(CLI::App* cmd, PlanOptions& o) {
     cmd->add_option("--repofile", o.repofiles, "A yum .repo file whose repos replace or extend the manifest's");
     cmd->add_option("--cache", o.cache, "Metadata and package cache directory");
     cmd->add_option("--debugsolver", o.debugsolver, "Write a libsolv testcase of failing resolutions here");
+    cmd->add_option("--node-persisted", o.node_persisted,
+                    "NAME: on oVirt Nodes, update this package the admin installed (kept by imgbased) despite "
+                    "the Node's version lock (repeatable)");
 }
 
 void StderrFetchLog::message(const std::string& line) { std::cerr << line << "\n"; }

@@ -18,11 +18,13 @@ struct PlanOptions {
     std::vector<std::string> repofiles;
     std::string cache;
     std::string debugsolver;
+    std::vector<std::string> node_persisted;
 
     repo::PlanRequest request() const;
 };
 
-/// Adds -m, --inventory, --role, --repo-url, --repofile, --cache, --debugsolver to `cmd`.
+/// Adds -m, --inventory, --role, --repo-url, --repofile, --cache, --debugsolver, --node-persisted
+/// to `cmd`.
 void add_plan_options(CLI::App* cmd, PlanOptions& options);
 
 /// Log lines from fetching go to stderr, so that stdout stays the result (--json).

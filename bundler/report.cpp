@@ -33,15 +33,20 @@ void print_plan_json(const repo::Plan& plan, std::ostream& out) {
     nlohmann::json packages = nlohmann::json::array();
     for (const auto& p : plan.packages)
         packages.push_back({{"nevra", p.nevra}, {"repo", p.repo}, {"size", p.download_size}, {"reason", p.reason}});
-    nlohmann::json doc = {{"packages", packages}, {"problems", plan.problems}};
+    nlohmann::json doc = {{"packages", packages}, {"problems", plan.problems}, {"locked", plan.locked}};
     out << doc.dump(2) << "\n";
 }
 
 void print_plan_table(const repo::Plan& plan, std::ostream& out) {
-    for (const auto& target : plan.targets)
+    for (const auto& target : plan.targets) {
         out << target.label << ": "
-            << (target.resolution.ok() ? std::to_string(target.resolution.packages.size()) + " packages" : "problems")
-            << "\n";
+            << (target.resolution.ok() ? std::to_string(target.resolution.packages.size()) + " packages" : "problems");
+        // A Node's version lock holds these back: `yum update` there would not take them either.
+        const auto& locked = target.resolution.locked;
+        if (!locked.empty()) out << ", " << locked.size() << " locked on a Node (not carried)";
+        out << "\n";
+        for (const auto& held : locked) out << "  locked: " << held << "\n";
+    }
     if (plan.packages.empty()) {
         out << "Nothing to carry.\n";
         return;

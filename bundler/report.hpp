@@ -6,7 +6,8 @@
 
 namespace airgap::bundler {
 
-/// `resolve --json`: {"packages": [{"nevra", "repo", "size", "reason"}], "problems": [...]}.
+/// `resolve --json`: {"packages": [{"nevra", "repo", "size", "reason"}], "problems": [...],
+/// "locked": [what a Node's version lock holds back]}.
 void print_plan_json(const repo::Plan& plan, std::ostream& out);
 
 /// Per repo: package, version, arch, size, why; then totals.

@@ -244,8 +244,7 @@ void prove(const Plan& plan, const PlanRequest& request, const fs::path& tree, c
         SolvPool pool = pool_for_bundle();
         Resolution resolution;
         if (i < request.inventories.size()) {
-            load_inventory(pool, request.inventories[i]);
-            resolution = resolve_update(pool);
+            resolution = resolve_inventory(pool, request.inventories[i], request);
         } else {
             resolution = resolve_install(pool, plan.manifest.roles.at(target.role).roots);
         }

@@ -129,6 +129,55 @@ std::string releasever_of(SolvPool& spool, const std::string& version_id) {
     return version_id;
 }
 
+// An oVirt Node says so in os-release (VARIANT_ID="ovirt-node") and carries imgbased, which
+// installs /usr/sbin/imgbase and keeps its state (persisted RPMs, ...) in /var/imgbased.
+bool is_ovirt_node(const fs::path& root) {
+    if (os_release_value(root, "VARIANT_ID") != "ovirt-node") return false;
+    std::error_code ec;
+    return fs::exists(root / "usr/sbin/imgbase", ec) || fs::is_directory(root / "var/imgbased", ec);
+}
+
+// "VG-LV" of a /dev/mapper name, where device-mapper doubles the dashes inside each name.
+std::string lv_of_mapper_name(const std::string& name) {
+    std::size_t split = 0;
+    while ((split = name.find('-', split)) != std::string::npos && name.compare(split, 2, "--") == 0) split += 2;
+    if (split == std::string::npos) return "";
+    std::string lv;
+    for (std::size_t i = split + 1; i < name.size(); ++i) {
+        lv += name[i];
+        if (name[i] == '-' && i + 1 < name.size() && name[i + 1] == '-') ++i;
+    }
+    return lv;
+}
+
+// imgbased names the running layer after the logical volume mounted on / (imgbase.py,
+// current_layer) and writes that volume's path, /dev/VG/LV, into the root entry of each new
+// layer's /etc/fstab (plugins/osupdater.py, update_fstab); the installer may have written
+// /dev/mapper/VG-LV for the first one. A layer is its base's name plus "+N" (naming.py).
+// Empty when / is no such volume.
+std::string running_layer(const fs::path& root) {
+    std::ifstream in(root / "etc/fstab");
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string source, target;
+        if (!(fields >> source >> target) || source[0] == '#' || target != "/") continue;
+        std::string lv;
+        const std::string mapper = "/dev/mapper/";
+        if (source.compare(0, mapper.size(), mapper) == 0) {
+            lv = lv_of_mapper_name(source.substr(mapper.size()));
+        } else if (source.compare(0, 5, "/dev/") == 0 && std::count(source.begin(), source.end(), '/') == 3) {
+            lv = source.substr(source.rfind('/') + 1);
+        }
+        auto plus = lv.rfind('+');
+        if (plus == std::string::npos || plus == 0 || plus + 1 == lv.size() ||
+            lv.find_first_not_of("0123456789", plus + 1) != std::string::npos)
+            return "";
+        return lv;
+    }
+    return "";
+}
+
 std::vector<std::string> enabled_repos(const fs::path& root, const Vars& vars) {
     std::vector<std::string> ids;
     fs::path dir = (root.empty() ? fs::path("/") : root) / "etc/yum.repos.d";
@@ -178,14 +227,26 @@ const std::vector<std::string>& inventory_roles() {
 }
 
 std::string make_inventory(const InventoryOptions& options) {
-    check_role(options.role, "");
-    utsname uts{};
-    uname(&uts);
+    fs::path root = options.root.empty() ? fs::path("/") : options.root;
     InventoryHeader h;
     h.role = options.role;
+    if (is_ovirt_node(root)) {
+        h.variant = "ovirt-node";
+        h.layer = running_layer(root);
+        // A Node only ever updates as a Node (its image-update package); it never runs the Engine.
+        if (h.role.empty()) h.role = "node";
+        if (h.role == "engine")
+            throw ConfigError(root.string() + " is an oVirt Node (VARIANT_ID=\"ovirt-node\", imgbased): it cannot "
+                              "have role engine");
+    } else if (h.role.empty()) {
+        throw ConfigError("--role is required: " + root.string() +
+                          " is not an oVirt Node (no VARIANT_ID=\"ovirt-node\" in /etc/os-release with imgbased)");
+    }
+    check_role(h.role, "");
+    utsname uts{};
+    uname(&uts);
     h.arch = uts.machine;
     h.kernel = uts.release;
-    fs::path root = options.root.empty() ? fs::path("/") : options.root;
     if (!options.root.empty()) h.root = fs::absolute(options.root).lexically_normal().string();
     h.hostname = hostname_of(options.root);
     h.os_name = os_release_value(root, "PRETTY_NAME");
@@ -209,6 +270,8 @@ std::string make_inventory(const InventoryOptions& options) {
     out << "#os-version-id: " << one_line(h.os_version_id) << "\n";
     out << "#arch: " << one_line(h.arch) << "\n";
     out << "#releasever: " << one_line(h.releasever) << "\n";
+    if (!h.variant.empty()) out << "#variant: " << h.variant << "\n";
+    if (!h.layer.empty()) out << "#layer: " << one_line(h.layer) << "\n";
     if (h.root.empty()) {
         out << "#kernel: " << one_line(h.kernel) << "\n";
     } else {
@@ -257,6 +320,10 @@ InventoryHeader read_inventory_header(const fs::path& file) {
             h.arch = value;
         } else if (key == "releasever") {
             h.releasever = value;
+        } else if (key == "variant") {
+            h.variant = value;
+        } else if (key == "layer") {
+            h.layer = value;
         } else if (key == "kernel") {
             h.kernel = value;
         } else if (key == "root") {

@@ -25,6 +25,8 @@ struct InventoryHeader {
     std::string os_version_id;       // os-release VERSION_ID
     std::string arch;                // base arch, e.g. x86_64
     std::string releasever;          // yum's $releasever
+    std::string variant;             // "ovirt-node" on an oVirt Node, else empty
+    std::string layer;               // on a Node: the imgbased layer it runs, e.g. ovirt-node-ng-4.3.9-0.20200324.0+1
     std::string kernel;              // running kernel (uname -r); see `root`
     std::string root;                // set when taken with --root: `kernel` is then the host's
     std::vector<std::string> repos;  // enabled repo ids, sorted
@@ -33,13 +35,16 @@ struct InventoryHeader {
 };
 
 struct InventoryOptions {
-    std::string role;            // one of inventory_roles(); ConfigError otherwise
+    std::string role;            // one of inventory_roles(); empty: node on an oVirt Node
+
     std::filesystem::path root;  // empty: this machine
 };
 
 /// Describes the machine under `options.root`: its rpmdb, /etc/os-release,
-/// /etc/yum.repos.d/*.repo, hostname and kernel. Returns the whole inventory text.
-/// Throws ConfigError (bad role, no rpmdb, unreadable repo file).
+/// /etc/yum.repos.d/*.repo, hostname and kernel; on an oVirt Node (os-release
+/// VARIANT_ID="ovirt-node" and imgbased installed) also the variant and the running layer.
+/// Returns the whole inventory text. Throws ConfigError (bad role, no role off a Node, role
+/// engine on a Node, no rpmdb, unreadable repo file).
 std::string make_inventory(const InventoryOptions& options);
 
 /// Reads and validates the header of an inventory file. Throws ConfigError, one line naming

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <set>
 
 #include "repo/error.hpp"
 #include "repo/inventory.hpp"
@@ -39,8 +40,28 @@ SolvPool make_pool(const Plan& plan, const std::string& arch, const fs::path& ca
     return pool;
 }
 
+// A --node-persisted name that no Node has installed is refused before anything is
+// downloaded: a misspelt name would otherwise carry nothing without a word.
+void check_node_persisted(const PlanRequest& request, const std::vector<InventoryHeader>& headers,
+                          const std::string& arch) {
+    std::set<std::string> installed;
+    bool any_node = false;
+    for (std::size_t i = 0; i < headers.size(); ++i) {
+        if (headers[i].role != "node") continue;
+        any_node = true;
+        SolvPool pool(arch);
+        load_inventory(pool, request.inventories[i]);
+        for (const auto& pkg : pool.installed_packages()) installed.insert(pkg.name);
+    }
+    if (!any_node) throw ConfigError("--node-persisted applies to node inventories, and none was given");
+    for (const auto& name : request.node_persisted)
+        if (!installed.count(name))
+            throw ConfigError("--node-persisted " + name + ": no node inventory has it installed");
+}
+
 void add_target(Plan& plan, TargetPlan target) {
     for (const auto& problem : target.resolution.problems) plan.problems.push_back(target.label + ": " + problem);
+    for (const auto& held : target.resolution.locked) plan.locked.push_back(target.label + ": " + held);
     plan.targets.push_back(std::move(target));
 }
 
@@ -75,6 +96,13 @@ std::vector<RepoConfig> effective_repos(const Manifest& manifest, const PlanRequ
     return repos;
 }
 
+Resolution resolve_inventory(SolvPool& pool, const fs::path& inventory, const PlanRequest& request,
+                             const ResolveOptions& options) {
+    InventoryHeader header = load_inventory(pool, inventory);
+    if (header.role != "node") return resolve_update(pool, options);
+    return resolve_node_update(pool, request.node_persisted, options);
+}
+
 Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
     Plan plan;
     plan.manifest = load_manifest(request.manifest);
@@ -104,6 +132,7 @@ Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
                               plan.manifest.name + " is for " + plan.manifest.releasever);
         headers.push_back(std::move(header));
     }
+    if (!request.node_persisted.empty()) check_node_persisted(request, headers, plan.manifest.basearch);
 
     fs::path cache_dir = request.cache_dir.empty() ? default_cache_dir() : request.cache_dir;
     MetadataFetcher fetcher(cache_dir, callbacks);
@@ -115,12 +144,11 @@ Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
     std::vector<ResolvedPackage> rollback;
     for (std::size_t i = 0; i < request.inventories.size(); ++i) {
         SolvPool pool = make_pool(plan, plan.manifest.basearch, cache_dir);
-        load_inventory(pool, request.inventories[i]);
         TargetPlan target;
         target.role = headers[i].role;
         target.label = "inventory " + request.inventories[i].filename().string() + " (" + headers[i].role + " on " +
                        headers[i].hostname + ")";
-        target.resolution = resolve_update(pool, options);
+        target.resolution = resolve_inventory(pool, request.inventories[i], request, options);
         if (target.role == "engine")
             for (auto& pkg : find_installed_copies(pool, kRollbackPatterns).packages) {
                 pkg.reason = "rollback";

@@ -21,6 +21,7 @@ struct PlanRequest {
     std::vector<std::filesystem::path> repofiles;                // --repofile
     std::filesystem::path cache_dir;                             // --cache; empty: default_cache_dir()
     std::filesystem::path debug_dir;                             // --debugsolver output, optional
+    std::vector<std::string> node_persisted;                     // --node-persisted NAME: update it on Nodes
 };
 
 /// One machine (an inventory) or one role installed from scratch.
@@ -39,6 +40,7 @@ struct Plan {
     /// (an engine's installed ovirt-engine*/setup packages that upstream still has).
     std::vector<ResolvedPackage> packages;
     std::vector<std::string> problems;  // every target's problems, each prefixed with its label
+    std::vector<std::string> locked;    // every Node's held-back packages, each prefixed with its label
     bool ok() const noexcept { return problems.empty(); }
 };
 
@@ -48,6 +50,12 @@ std::filesystem::path default_cache_dir();
 /// The repos of `manifest` after --repofile and --repo-url (in that order), enabled ones only.
 /// Throws ConfigError for an unknown repo id in --repo-url.
 std::vector<RepoConfig> effective_repos(const Manifest& manifest, const PlanRequest& request);
+
+/// Loads `inventory` as `pool`'s installed system and resolves its update: `yum update` under
+/// imgbased's version lock for a node (with request.node_persisted unlocked), else plain
+/// `yum update`. Throws ConfigError for a bad inventory.
+Resolution resolve_inventory(SolvPool& pool, const std::filesystem::path& inventory, const PlanRequest& request,
+                             const ResolveOptions& options = {});
 
 /// Loads the manifest, fetches metadata and resolves every target. Without inventories and
 /// roles, every role of the manifest is resolved from scratch. Problems are returned, not

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -12,7 +13,9 @@
 #include "repo/solv_queue.hpp"
 
 extern "C" {
+#include <solv/bitmap.h>
 #include <solv/chksum.h>
+#include <solv/evr.h>
 #include <solv/knownid.h>
 #include <solv/pool.h>
 #include <solv/poolarch.h>
@@ -186,6 +189,80 @@ Resolution resolve_update(SolvPool& spool, const ResolveOptions& options) {
     IdQueue job;
     job.push2(SOLVER_UPDATE | SOLVER_SOLVABLE_ALL, 0);
     return solve(spool, job, {}, options);
+}
+
+Resolution resolve_node_update(SolvPool& spool, const std::vector<std::string>& unlocked,
+                               const ResolveOptions& options) {
+    if (!spool.installed()) throw std::logic_error("resolve_node_update: no installed system loaded");
+    spool.prepare();
+    Pool* pool = spool.get();
+    Repo* installed = pool->installed;
+
+    // imgbased (src/imgbased/plugins/osupdater.py, configure_versionlock) writes one
+    // versionlock.list line per package of the new layer's rpmdb, skipping names that contain
+    // "image-update", and turns on follow_obsoletes. yum's versionlock plugin
+    // (yum-utils plugins/versionlock/versionlock.py) then hides every version of a listed name
+    // whose name-epoch:version-release is not listed, whatever its arch.
+    std::map<Id, std::set<Id>> held;  // name -> the evrs the lock lets through
+    std::map<Id, Solvable*> installed_by_name;
+    Id p;
+    Solvable* s;
+    FOR_REPO_SOLVABLES(installed, p, s) {
+        std::string name = pool_id2str(pool, s->name);
+        if (name.find("image-update") != std::string::npos) continue;
+        if (std::find(unlocked.begin(), unlocked.end(), name) != unlocked.end()) continue;
+        held[s->name].insert(s->evr);
+        auto& newest = installed_by_name[s->name];
+        if (!newest || pool_evrcmp(pool, s->evr, newest->evr, EVRCMP_COMPARE) > 0) newest = s;
+    }
+    // follow_obsoletes: a package obsoleting a held one has its whole name hidden.
+    std::vector<Id> obsoleters;
+    for (Id q = 2; q < pool->nsolvables; ++q) {
+        Solvable* c = pool_id2solvable(pool, q);
+        if (!c->repo || c->repo == installed || !c->obsoletes || held.count(c->name)) continue;
+        for (Id* obs = c->repo->idarraydata + c->obsoletes; *obs; ++obs) {
+            Id ip, ipp;
+            bool hit = false;
+            FOR_PROVIDES(ip, ipp, *obs) {
+                Solvable* is = pool_id2solvable(pool, ip);
+                if (is->repo == installed && held.count(is->name) && pool_match_nevr(pool, is, *obs)) hit = true;
+            }
+            if (hit) {
+                obsoleters.push_back(c->name);
+                break;
+            }
+        }
+    }
+    for (Id name : obsoleters) held[name];
+
+    if (!pool->considered) {
+        pool->considered = static_cast<Map*>(solv_calloc(1, sizeof(Map)));
+        map_init(pool->considered, pool->nsolvables);
+        map_setall(pool->considered);
+    }
+    std::map<Id, Solvable*> newer;  // held installed name -> its newest hidden version
+    for (Id q = 2; q < pool->nsolvables; ++q) {
+        Solvable* c = pool_id2solvable(pool, q);
+        if (!c->repo || c->repo == installed || !MAPTST(pool->considered, q)) continue;
+        auto it = held.find(c->name);
+        if (it == held.end() || it->second.count(c->evr)) continue;
+        MAPCLR(pool->considered, q);
+        auto inst = installed_by_name.find(c->name);
+        if (inst == installed_by_name.end() || pool_evrcmp(pool, c->evr, inst->second->evr, EVRCMP_COMPARE) <= 0)
+            continue;
+        auto& n = newer[c->name];
+        if (!n || pool_evrcmp(pool, c->evr, n->evr, EVRCMP_COMPARE) > 0) n = c;
+    }
+    pool_createwhatprovides(pool);
+
+    IdQueue job;
+    job.push2(SOLVER_UPDATE | SOLVER_SOLVABLE_ALL, 0);
+    Resolution result = solve(spool, job, {}, options);
+    for (const auto& [name, c] : newer)
+        result.locked.push_back(std::string(pool_solvable2str(pool, installed_by_name.at(name))) +
+                                " (newer: " + pool_id2str(pool, c->evr) + ")");
+    std::sort(result.locked.begin(), result.locked.end());
+    return result;
 }
 
 Resolution resolve_install(SolvPool& spool, const std::vector<std::string>& roots, const ResolveOptions& options) {

@@ -35,6 +35,9 @@ struct Resolution {
     /// One entry per solver problem, as dnf prints it: "Problem N: <problem>" then one
     /// "  - <rule>" line per rule involved, lines separated by '\n'.
     std::vector<std::string> problems;
+    /// On an oVirt Node: installed packages with a newer version in the repos that the Node's
+    /// version lock holds back, sorted, each "NEVRA (newer: EVR)". Reported, never carried.
+    std::vector<std::string> locked;
     bool ok() const noexcept { return problems.empty(); }
 };
 
@@ -51,6 +54,17 @@ struct ResolveOptions {
 /// obsoletes honoured; installonly packages (pool.installonly()) installed beside the old
 /// ones; packages that nothing installed needs are not pulled. Prepares the pool.
 Resolution resolve_update(SolvPool& pool, const ResolveOptions& options = {});
+
+/// `yum update` on an oVirt Node, under the version lock imgbased writes into each new layer:
+/// every installed package whose name does not contain "image-update" is held at its installed
+/// epoch:version-release (any arch), and with follow_obsoletes whatever obsoletes a held package
+/// is hidden too. So only the newest image-update package and the new packages it needs can
+/// come. `unlocked` names installed packages the admin wants updated anyway (the RPMs imgbased
+/// keeps in /var/imgbased/persisted-rpms and re-installs into every new layer): an inventory
+/// cannot tell them from the image's own packages, so they are held unless named here.
+/// Prepares the pool and hides the locked versions from it for good.
+Resolution resolve_node_update(SolvPool& pool, const std::vector<std::string>& unlocked,
+                               const ResolveOptions& options = {});
 
 /// Installs `roots` (package names, `name.arch`, or provides such as "config(x)") on an empty
 /// system, newest versions (--best). An unknown root is a problem ("nothing provides requested

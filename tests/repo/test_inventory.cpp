@@ -246,3 +246,72 @@ TEST(Inventory, CarriesEveryFileSoThatFileRequirementsResolveAsOnTheMachine) {
     ASSERT_EQ(result.packages.size(), 1u);
     EXPECT_EQ(result.packages[0].nevra, "airgap-a-1.1-1.noarch");
 }
+
+namespace {
+
+// FakeMachine turned into what an oVirt Node 4.3 looks like to a reader of its files:
+// os-release's variant, imgbased's command and state directory, and the root entry imgbased
+// writes into the layer's fstab.
+void make_node(const FakeMachine& m, const std::string& fstab_source) {
+    write_file(m.root / "etc/os-release",
+               "NAME=\"oVirt Node\"\nVERSION=\"4.3.9\"\nID=\"ovirt-node\"\nID_LIKE=\"rhel fedora centos\"\n"
+               "VERSION_ID=\"7\"\nPRETTY_NAME=\"oVirt Node 4.3.9\"\nVARIANT=\"oVirt Node 4.3.9\"\n"
+               "VARIANT_ID=\"ovirt-node\"\n");
+    write_file(m.root / "usr/sbin/imgbase", "#!/bin/sh\n");
+    fs::create_directories(m.root / "var/imgbased/persisted-rpms");
+    write_file(m.root / "etc/fstab", "# /etc/fstab\n" + fstab_source +
+                                         " / ext4 defaults,discard 1 1\n"
+                                         "/dev/mapper/onn-var /var ext4 defaults,discard 1 2\n");
+}
+
+}  // namespace
+
+TEST(Inventory, AnOvirtNodeIsRecordedWithItsLayerAndIsANodeByDefault) {
+    FakeMachine m;
+    make_node(m, "/dev/onn/ovirt-node-ng-4.3.9-0.20200324.0+1");
+    fs::path out = m.tmp.path() / "node.inventory";
+    auto r = m.inventory({"--root", m.root.string(), "-o", out.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::string text = read_file(out);
+    for (const char* line : {"#role: node\n", "#variant: ovirt-node\n", "#layer: ovirt-node-ng-4.3.9-0.20200324.0+1\n"})
+        EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+
+    auto header = airgap::repo::read_inventory_header(out);
+    EXPECT_EQ(header.role, "node");
+    EXPECT_EQ(header.variant, "ovirt-node");
+    EXPECT_EQ(header.layer, "ovirt-node-ng-4.3.9-0.20200324.0+1");
+    airgap::repo::SolvPool pool(uname_m());
+    EXPECT_EQ(airgap::repo::load_inventory(pool, out, "node").packages, 3u);
+
+    // The installer's /dev/mapper spelling (dashes doubled) names the same layer.
+    make_node(m, "/dev/mapper/onn-ovirt--node--ng--4.3.9--0.20200324.0+1");
+    r = m.inventory({"--root", m.root.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("#layer: ovirt-node-ng-4.3.9-0.20200324.0+1\n"), std::string::npos) << r.out;
+
+    // --role host is the admin's call; engine never is on a Node.
+    r = m.inventory({"--role", "engine", "--root", m.root.string()});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(line_count(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find("is an oVirt Node"), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty());
+}
+
+TEST(Inventory, WithoutImgbasedOrTheVariantItIsNoNodeAndNeedsARole) {
+    FakeMachine m;
+    auto r = m.inventory({"--root", m.root.string()});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(line_count(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find("--role is required"), std::string::npos) << r.err;
+
+    // The variant alone, imgbased gone: not a Node either.
+    make_node(m, "/dev/onn/ovirt-node-ng-4.3.9-0.20200324.0+1");
+    fs::remove(m.root / "usr/sbin/imgbase");
+    fs::remove_all(m.root / "var/imgbased");
+    r = m.inventory({"--root", m.root.string()});
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    r = m.inventory({"--role", "host", "--root", m.root.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.find("#variant:"), std::string::npos);
+    EXPECT_EQ(r.out.find("#layer:"), std::string::npos);
+}

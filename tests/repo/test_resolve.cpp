@@ -209,7 +209,7 @@ TEST(InstalledCopies, FindsTheRepoCopiesOfInstalledVersions) {
         {"kernel-3.10.0-1.el7.x86_64", "base installed"},
         {"tool-1.0-1.el7.noarch", "base installed"},
     };
-    EXPECT_EQ(carried(Resolution{copies.packages, {}, {}}), expected);
+    EXPECT_EQ(carried(Resolution{copies.packages, {}, {}, {}}), expected);
     EXPECT_TRUE(copies.missing.empty());
 }
 
@@ -220,7 +220,7 @@ TEST(InstalledCopies, ReportsWhatNoRepoCarriesOrFiltersHide) {
     pool.set_installed_testtags(tags("installed.tags"));
     auto copies = airgap::repo::find_installed_copies(pool, {"foo", "bash"});
     std::map<std::string, std::string> expected = {{"bash-4.2-1.el7.x86_64", "base installed"}};
-    EXPECT_EQ(carried(Resolution{copies.packages, {}, {}}), expected);
+    EXPECT_EQ(carried(Resolution{copies.packages, {}, {}, {}}), expected);
     EXPECT_EQ(copies.missing, std::vector<std::string>{"foo-1.0-1.el7.x86_64"});
 }
 
@@ -236,4 +236,63 @@ TEST(ResolveUpdate, MultilibPairsUpdateSideBySide) {
         {"only64-1.1-1.el7.x86_64", "base update"},
     };
     EXPECT_EQ(carried(r), expected);
+}
+
+namespace {
+
+SolvPool node_pool() {
+    SolvPool pool("x86_64");
+    pool.add_testtags_repo(repo("ovirt-4.3"), tags("node-repo.tags"));
+    pool.set_installed_testtags(tags("node-installed.tags"));
+    return pool;
+}
+
+}  // namespace
+
+TEST(ResolveNodeUpdate, CarriesOnlyTheImageUpdateAndWhatItNeeds) {
+    SolvPool pool = node_pool();
+    Resolution r = airgap::repo::resolve_node_update(pool, {});
+    ASSERT_TRUE(r.ok()) << problems(r);
+    std::map<std::string, std::string> expected = {
+        {"ovirt-node-ng-image-update-4.3.10-1.el7.noarch", "ovirt-4.3 update"},
+        {"node-update-helper-1.0-1.el7.noarch", "ovirt-4.3 dependency"},
+    };
+    EXPECT_EQ(carried(r), expected);
+    EXPECT_EQ(r.replaced, std::vector<std::string>{"ovirt-node-ng-image-update-4.3.9-1.el7.noarch"});
+    // Held back by the lock, and said so; newlib (obsoletes the held oldlib) is hidden with it.
+    EXPECT_EQ(r.locked, (std::vector<std::string>{"imgbased-1.1.14-1.el7.noarch (newer: 1.1.15-1.el7)",
+                                                  "kernel-3.10.0-1062.el7.x86_64 (newer: 3.10.0-1127.el7)",
+                                                  "mytool-1.0-1.el7.x86_64 (newer: 1.1-1.el7)",
+                                                  "vdsm-4.30.43-1.el7.x86_64 (newer: 4.30.44-1.el7)"}));
+}
+
+TEST(ResolveNodeUpdate, UpdatesAPersistedPackageOnlyWhenAsked) {
+    SolvPool pool = node_pool();
+    Resolution r = airgap::repo::resolve_node_update(pool, {"mytool"});
+    ASSERT_TRUE(r.ok()) << problems(r);
+    std::map<std::string, std::string> expected = {
+        {"ovirt-node-ng-image-update-4.3.10-1.el7.noarch", "ovirt-4.3 update"},
+        {"node-update-helper-1.0-1.el7.noarch", "ovirt-4.3 dependency"},
+        {"mytool-1.1-1.el7.x86_64", "ovirt-4.3 update"},
+    };
+    EXPECT_EQ(carried(r), expected);
+    EXPECT_EQ(r.locked.size(), 3u);
+}
+
+TEST(ResolveNodeUpdate, AnImageUpdateNeedingAHeldVersionIsAProblem) {
+    // What yum says on a Node when the new image-update wants a newer vdsm than the lock lets
+    // through: the lock is an exclusion, so nothing provides it.
+    airgap::test::TempDir dir;
+    fs::path repo_tags = dir.path() / "repo.tags";
+    airgap::test::write_file(repo_tags,
+                             "=Ver: 3.0 addselfprovides\n"
+                             "=Pkg: ovirt-node-ng-image-update 4.3.10 1.el7 noarch\n+Req:\nvdsm >= 4.30.44\n-Req:\n"
+                             "=Pkg: vdsm 4.30.44 1.el7 x86_64\n");
+    SolvPool pool("x86_64");
+    pool.add_testtags_repo(repo("ovirt-4.3"), repo_tags);
+    pool.set_installed_testtags(tags("node-installed.tags"));
+    Resolution r = airgap::repo::resolve_node_update(pool, {});
+    ASSERT_FALSE(r.ok());
+    EXPECT_TRUE(r.packages.empty());
+    EXPECT_NE(problems(r).find("vdsm >= 4.30.44"), std::string::npos) << problems(r);
 }
