@@ -27,7 +27,7 @@ void add_apply_options(CLI::App* cmd, ApplyArgs& args) {
     cmd->add_option("--root", args.root, "Update the system installed under DIR instead of this one");
     cmd->add_option("--state-dir", args.state_dir, "State directory (default /var/lib/ovirt-airgap)");
     cmd->add_flag("--reboot", o.reboot, "Reboot when a newer kernel was installed");
-    cmd->add_option("--package-manager", o.package_manager, "Package manager command (default yum)");
+    cmd->add_option("--package-manager", o.package_manager, "Package manager command");
 }
 
 void add_base_option(CLI::App* cmd, std::filesystem::path& base) {

@@ -12,5 +12,7 @@ int main(int argc, char** argv) {
     airgap::applier::add_host_command(app);
     airgap::applier::add_status_command(app);
     airgap::applier::add_hosts_command(app);
-    return airgap::cli::run(app, argc, argv, std::cerr);
+    // Commands of the other program, answered with where they live when typed here.
+    const airgap::cli::OtherProgram bundler{"ovirt-bundler", {"resolve", "keygen", "build", "inspect"}};
+    return airgap::cli::run(app, argc, argv, std::cerr, bundler);
 }
