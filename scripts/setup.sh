@@ -12,6 +12,8 @@ packages=(
   librpm-dev
   # real peers in the tests and the demo world
   rpm createrepo-c dnf gnupg python3 openssl xorriso libarchive-tools
+  # man pages and bash completion checked by the install test
+  groff-base man-db bash
   # benchmark
   time
   # dnf repoclosure, which checks the test world (tests/e2e/test_world.cpp)
