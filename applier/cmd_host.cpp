@@ -81,6 +81,7 @@ void add_host_command(CLI::App& app) {
         "This host's name or address in the Engine (default: the hostname; under --root, its etc/hostname)");
     cmd->callback([args] {
         repo::ApplyOptions options = args->resolved();
+        check_can_apply(options, "host", options.host_update);
         repo::StreamReporter reporter(std::cout, std::cerr, isatty(2) != 0);
         repo::EngineConnection c = args->connection;
         // Only an update goes through the Engine: staging must not reach out to it because the

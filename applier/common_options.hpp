@@ -47,6 +47,11 @@ void require_trust(std::filesystem::path& trust, const repo::SiteConfig& site);
 /// Fills what the command line left out of the Engine connection from the site config.
 void fill_engine_connection(repo::EngineConnection& connection, const repo::SiteConfig& site);
 
+/// Before anything is read or changed: a run that changes this system (no --root, no
+/// --dry-run) needs root, and the package manager it will run (`uses_package_manager`) must
+/// exist. ConfigError, one line, otherwise.
+void check_can_apply(const repo::ApplyOptions& options, const std::string& command, bool uses_package_manager);
+
 /// --base BASE: the bundle an incremental bundle was built on.
 void add_base_option(CLI::App* cmd, std::filesystem::path& base);
 

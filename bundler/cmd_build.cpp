@@ -133,7 +133,7 @@ void add_build_command(CLI::App& app) {
     cmd->add_option("--sign-key", opt->sign_key, "PEM private key that signs bundle.json")->required();
     cmd->add_option("--sign-cert", opt->sign_cert, "PEM certificate of the signing key (embedded in the signature)")
         ->required();
-    cmd->add_option("-o,--output", opt->output, "OUT.iso, OUT.tar or a directory; must not exist")->required();
+    cmd->add_option("-o,--output", opt->output, "OUT.iso, OUT.tar or a directory OUTDIR/ (trailing /); must not exist")->required();
     cmd->add_option_function<std::uint64_t>(
         "--serial",
         [opt](const std::uint64_t& v) {

@@ -179,9 +179,16 @@ void refuse_existing_output(const fs::path& out) {
                           std::strerror(errno));
 }
 
-bool is_archive_output(const fs::path& out) {
-    std::string ext = out.extension().string();
-    return ext == ".iso" || ext == ".tar";
+// What -o names: an .iso or .tar archive (the extension in any case) or, with a trailing '/',
+// a directory. Anything else ("x.zip", "x.tgz", a bare name) is refused rather than silently
+// made a directory.
+bool is_archive_output(const fs::path& output) {
+    const std::string text = output.string();
+    if (!text.empty() && text.back() == '/') return false;
+    std::string ext = output.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (ext == ".iso" || ext == ".tar") return true;
+    throw ConfigError("output " + text + ": the name must end in .iso or .tar, or in / for a directory");
 }
 
 // Keys of one repo as bundle paths; identical keys of several repos are carried once.
@@ -312,9 +319,11 @@ struct AssembledRepo {
 }  // namespace
 
 BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
-    const fs::path out = fs::absolute(request.output);
     // 1. Refuse early: nothing written, nothing downloaded.
-    if (request.output.empty()) throw ConfigError("no output given (-o OUT.iso|OUT.tar|OUTDIR)");
+    if (request.output.empty()) throw ConfigError("no output given (-o OUT.iso|OUT.tar|OUTDIR/)");
+    const bool archive = is_archive_output(request.output);
+    fs::path out = fs::absolute(request.output);
+    if (out.filename().empty()) out = out.parent_path();  // "OUTDIR/" is the directory OUTDIR
     if (request.expires_days < 1 || request.expires_days > 3650)
         throw ConfigError("--expires-days must be between 1 and 3650");
     if (request.jobs < 1 || request.jobs > 64) throw ConfigError("--jobs must be between 1 and 64");
@@ -371,7 +380,7 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
     say(cb, "checked " + std::to_string(fetched.size()) + " package(s)");
 
     // 4. Assemble beside the output.
-    AtomicDir tree(is_archive_output(out) ? out.parent_path() / (out.filename().string() + ".d") : out);
+    AtomicDir tree(archive ? out.parent_path() / (out.filename().string() + ".d") : out);
     const fs::path& root = tree.path();
     BundleManifest m;
     std::map<std::string, BundleFile> files;  // path -> entry
@@ -463,7 +472,7 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
     // 6. Put in place; the output path stays empty on any failure above.
     check_cancelled(cb);
     refuse_existing_output(out);
-    if (is_archive_output(out)) {
+    if (archive) {
         fs::path temp = out.parent_path() /
                         ("." + out.stem().string() + ".tmp-" + std::to_string(getpid()) + out.extension().string());
         RemoveOnFailure guard(temp);

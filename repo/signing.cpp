@@ -286,17 +286,25 @@ Cert embedded_signer(CMS_ContentInfo* cms) {
     return Cert();
 }
 
-// Returns the signer certificate, or throws BundleRefused starting with `refusal`.
+// Returns the signer certificate, or throws BundleRefused starting with `refusal`; `trusted`
+// describes the trust certificates for a signer they reject.
 Cert verify_bio(CMS_ContentInfo* cms, BIO* content, const std::string& content_name, X509_STORE* store,
-                const std::string& refusal) {
+                const std::string& refusal, const std::string& trusted = "") {
+    // Described before verifying: reading a certificate afterwards would disturb the error
+    // queue that says why it was rejected.
+    std::string signer_text = "the signer certificate";
+    if (auto signer = embedded_signer(cms))
+        signer_text = "signer certificate '" + name_text(X509_get_subject_name(signer.get())) + "' (SHA-256 " +
+                      info_of(signer.get()).fingerprint_sha256 + ")";
+    ERR_clear_error();
     if (CMS_verify(cms, nullptr, store, content, nullptr, CMS_BINARY) != 1) {
         // Say in words which of the two checks failed; OpenSSL's reasons follow.
         unsigned long last = ERR_peek_last_error();
         std::string words;
         if (ERR_GET_LIB(last) == ERR_LIB_CMS && ERR_GET_REASON(last) == CMS_R_CERTIFICATE_VERIFY_ERROR) {
-            auto signer = embedded_signer(cms);
-            words = signer ? ": signer certificate '" + name_text(X509_get_subject_name(signer.get())) + "' is rejected"
-                           : ": the signer certificate is rejected";
+            // Both fingerprints: what an officer compares with `openssl x509 -fingerprint -sha256`.
+            words = ": " + signer_text + " is rejected";
+            if (!trusted.empty()) words += " by the trusted " + trusted;
         } else if (ERR_GET_LIB(last) == ERR_LIB_CMS && ERR_GET_REASON(last) == CMS_R_CONTENT_VERIFY_ERROR) {
             words = ": " + content_name + " is not what was signed";
         } else if (ERR_GET_LIB(last) == ERR_LIB_CMS && ERR_GET_REASON(last) == CMS_R_VERIFICATION_FAILURE) {
@@ -500,6 +508,7 @@ SignerInfo verify_detached(const fs::path& content, const fs::path& signature, c
                             " embeds its content; a detached signature is expected");
 
     auto store = CertStore::checked<ConfigError>(X509_STORE_new(), "X509_STORE_new");
+    std::string trusted;  // "'CN=x' (SHA-256 AB:..)", each certificate of the trust file
     {
         auto bio = open_file<ConfigError>(trust, "trust certificate");
         int count = 0;
@@ -507,6 +516,8 @@ SignerInfo verify_detached(const fs::path& content, const fs::path& signature, c
             Cert cert(raw);
             ossl::check<ConfigError>(X509_STORE_add_cert(store.get(), cert.get()),
                                      "cannot use trust certificate " + trust.string());
+            CertificateInfo info = info_of(cert.get());
+            trusted += (count ? ", '" : "'") + info.subject + "' (SHA-256 " + info.fingerprint_sha256 + ")";
             ++count;
         }
         // The loop ends on "no start line" at the end of the file: expected, not an error.
@@ -514,10 +525,14 @@ SignerInfo verify_detached(const fs::path& content, const fs::path& signature, c
         if (count == 0) throw ConfigError("trust file " + trust.string() + " holds no PEM X.509 certificate");
     }
     X509_STORE_set_purpose(store.get(), X509_PURPOSE_ANY);
+    // The signer's own certificate is a trust anchor even when a CA issued it: the site may
+    // trust one signer without trusting everything its CA signs.
+    X509_STORE_set_flags(store.get(), X509_V_FLAG_PARTIAL_CHAIN);
 
     auto in = open_file<BundleRefused>(content, "signed file");
     auto signer = verify_bio(cms.get(), in.get(), content.string(), store.get(),
-                             "signature " + signature.string() + " does not verify against " + trust.string());
+                             "signature " + signature.string() + " does not verify against " + trust.string(),
+                             trusted);
     return info_of(signer.get());
 }
 

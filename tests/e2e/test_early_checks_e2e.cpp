@@ -1,0 +1,154 @@
+// Inputs checked early, each answered in one line before anything is downloaded or changed:
+// a repo's unreadable gpgkey, an -o name that is neither an archive nor an explicit
+// directory, a package manager that does not exist, a run that needs root.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "tests/shared/http_server.hpp"
+#include "tests/shared/testkit.hpp"
+
+namespace fs = std::filesystem;
+using namespace airgap::test;
+
+namespace {
+
+// The world's repos over HTTP, a signing key, and the bundler's command lines against them.
+class BundlerEarly : public ::testing::Test {
+public:
+    void SetUp() override {
+        ASSERT_TRUE(world_is_built());
+        server_ = std::make_unique<HttpServer>(world_dir() / "repos");
+        must({binary("ovirt-bundler").string(), "keygen", "--out", (tmp_.path() / "keys").string()});
+    }
+
+    // ovirt-bundler COMMAND -m MANIFEST --repo-url ... --cache DIR --role engine ARGS...
+    CommandResult bundler(const std::string& command, const fs::path& manifest, std::vector<std::string> args) {
+        std::vector<std::string> argv = {binary("ovirt-bundler").string(), command, "-m", manifest.string()};
+        for (const auto& arg : world_repo_url_args(server_->url())) argv.push_back(arg);
+        argv.insert(argv.end(), {"--cache", (tmp_.path() / "cache").string(), "--role", "engine"});
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_command(argv);
+    }
+
+    CommandResult build(const fs::path& manifest, const std::string& out) {
+        return bundler("build", manifest,
+                       {"--sign-key", (tmp_.path() / "keys/signing-key.pem").string(), "--sign-cert",
+                        (tmp_.path() / "keys/signing-cert.pem").string(), "-o", out});
+    }
+
+    // The world's manifest with every gpgkey replaced by `key`.
+    fs::path manifest_with_gpgkey(const std::string& key) {
+        std::string text = read_file(world_dir() / "manifest.yaml");
+        text = std::regex_replace(text, std::regex("gpgkey: [^\n]*"), "gpgkey: " + key);
+        fs::path file = tmp_.path() / "manifest.yaml";
+        write_file(file, text);
+        return file;
+    }
+
+    TempDir tmp_;
+    std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(BundlerEarly, AGpgkeyThatCannotBeReadFailsResolveAndBuildBeforeAnyDownload) {
+    const fs::path gone = tmp_.path() / "RPM-GPG-KEY-gone";
+    fs::path manifest = manifest_with_gpgkey("file://" + gone.string());
+    const std::string line = "ovirt-bundler: error: repo centos-base: gpgkey file://" + gone.string() +
+                             ": cannot read " + gone.string() + ": No such file or directory\n";
+    for (const std::string command : {"resolve", "build"}) {
+        CommandResult r = command == "resolve" ? bundler("resolve", manifest, {})
+                                               : build(manifest, (tmp_.path() / "out.iso").string());
+        EXPECT_EQ(r.exit_code, 1) << command;
+        EXPECT_EQ(r.err, line) << command;
+        EXPECT_EQ(server_->requests(), std::vector<std::string>{}) << command << ": nothing is downloaded";
+    }
+    EXPECT_FALSE(fs::exists(tmp_.path() / "out.iso"));
+
+    // A file that is no key is found as early.
+    write_file(gone, "not a key\n");
+    CommandResult r = bundler("resolve", manifest, {});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "ovirt-bundler: error: repo centos-base: gpgkey file://" + gone.string() +
+                         ": not an armored PGP public key\n");
+    EXPECT_EQ(server_->requests(), std::vector<std::string>{});
+}
+
+TEST_F(BundlerEarly, AnOutputNameIsAnArchiveOrAnExplicitDirectoryNeverAGuess) {
+    fs::path manifest = world_dir() / "manifest.yaml";
+    for (const std::string name : {"x.zip", "x.tgz", "x", "x.iso.d"}) {
+        const std::string out = (tmp_.path() / name).string();
+        CommandResult r = build(manifest, out);
+        EXPECT_EQ(r.exit_code, 1) << name;
+        EXPECT_EQ(r.err, "ovirt-bundler: error: output " + out +
+                             ": the name must end in .iso or .tar, or in / for a directory\n");
+        EXPECT_FALSE(fs::exists(out)) << name;
+    }
+    EXPECT_EQ(server_->requests(), std::vector<std::string>{});
+
+    // An upper-case extension is understood: an ISO 9660 image that xorriso reads.
+    const fs::path iso = tmp_.path() / "X.ISO";
+    CommandResult r = build(manifest, iso.string());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(fs::is_regular_file(iso));
+    CommandResult x = run_command({"xorriso", "-indev", iso.string(), "-find", "/bundle.json"});
+    EXPECT_EQ(x.exit_code, 0) << x.err;
+    EXPECT_NE(x.out.find("/bundle.json"), std::string::npos) << x.out;
+}
+
+// A stand-in target that must stay as it is.
+std::string listing(const fs::path& dir) {
+    std::string out;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) out += e.path().string() + "\n";
+    return out;
+}
+
+TEST(ApplierEarly, APackageManagerThatDoesNotExistIsRefusedBeforeAnyChange) {
+    TempDir t;
+    write_file(t.path() / "root/etc/yum.repos.d/CentOS-Base.repo", "[base]\n");
+    const std::string before = listing(t.path());
+    for (const std::vector<std::string>& command : {std::vector<std::string>{"engine"}, {"host", "--update"}}) {
+        std::vector<std::string> argv = {binary("ovirt-applier").string()};
+        argv.insert(argv.end(), command.begin(), command.end());
+        argv.insert(argv.end(), {"b.iso", "--trust", "t.pem", "--root", (t.path() / "root").string(), "--state-dir",
+                                 (t.path() / "state").string(), "--package-manager", "/nonexistent/yum -q"});
+        CommandResult r = run_command(argv);
+        EXPECT_EQ(r.exit_code, 1) << command[0];
+        EXPECT_EQ(r.err,
+                  "ovirt-applier: error: --package-manager: '/nonexistent/yum' is neither an executable file nor a "
+                  "command on PATH\n");
+        EXPECT_EQ(listing(t.path()), before) << "nothing written, not even the state dir";
+    }
+    // A command on PATH is found there.
+    CommandResult r = run_binary("ovirt-applier", {"engine", "b.iso", "--trust", "t.pem", "--root",
+                                                   (t.path() / "root").string(), "--package-manager", "true"});
+    EXPECT_EQ(r.err.find("--package-manager"), std::string::npos) << r.err;
+}
+
+TEST(ApplierEarly, ChangingThisSystemWithoutRootSaysSo) {
+    // As an unprivileged user: setpriv drops root when the tests run as root.
+    std::vector<std::string> prefix;
+    if (::geteuid() == 0) prefix = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+    auto as_user = [&](std::vector<std::string> args) {
+        std::vector<std::string> argv = prefix;
+        argv.push_back(binary("ovirt-applier").string());
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_command(argv);
+    };
+    for (const std::string command : {"engine", "host"}) {
+        CommandResult r = as_user({command, "/nonexistent/b.iso", "--trust", "/nonexistent/t.pem"});
+        EXPECT_EQ(r.exit_code, 1) << r.err;
+        EXPECT_EQ(r.err, "ovirt-applier: error: ovirt-applier " + command +
+                             " changes this system: run it as root (or give --root DIR for a system installed in "
+                             "DIR)\n");
+    }
+    // A dry run changes nothing: it goes on (to the missing bundle).
+    CommandResult r = as_user({"engine", "/nonexistent/b.iso", "--trust", "/nonexistent/t.pem", "--dry-run",
+                               "--package-manager", "true"});
+    EXPECT_EQ(r.err.find("run it as root"), std::string::npos) << r.err;
+}
+
+}  // namespace
