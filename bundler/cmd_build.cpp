@@ -13,6 +13,7 @@
 #include "bundler/report.hpp"
 #include "repo/bundle_build.hpp"
 #include "repo/interrupt.hpp"
+#include "repo/secret_file.hpp"
 
 namespace airgap::bundler {
 
@@ -22,6 +23,7 @@ struct BuildOptions {
     PlanOptions plan;
     std::string sign_key;
     std::string sign_cert;
+    std::string sign_pass_file;
     std::string output;
     std::uint64_t serial = 0;
     bool serial_set = false;
@@ -104,6 +106,7 @@ void run_build(const BuildOptions& opt) {
     request.plan = opt.plan.request();
     request.sign_key = opt.sign_key;
     request.sign_cert = opt.sign_cert;
+    if (!opt.sign_pass_file.empty()) request.sign_passphrase = repo::read_secret_file(opt.sign_pass_file, "passphrase");
     request.output = opt.output;
     if (opt.serial_set) request.serial = opt.serial;
     request.expires_days = opt.expires_days;
@@ -133,6 +136,8 @@ void add_build_command(CLI::App& app) {
     cmd->add_option("--sign-key", opt->sign_key, "PEM private key that signs bundle.json")->required();
     cmd->add_option("--sign-cert", opt->sign_cert, "PEM certificate of the signing key (embedded in the signature)")
         ->required();
+    cmd->add_option("--sign-pass-file", opt->sign_pass_file,
+                    "File whose first line is the passphrase of a protected --sign-key");
     cmd->add_option("-o,--output", opt->output, "OUT.iso, OUT.tar or a directory OUTDIR/ (trailing /); must not exist")->required();
     cmd->add_option_function<std::uint64_t>(
         "--serial",

@@ -340,7 +340,7 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
         // A tiny probe signature proves key and certificate usable before any download.
         fs::path probe = scratch.path() / "probe";
         write_file_atomic(probe, "ovirt-airgap signing probe\n");
-        sign_detached(probe, request.sign_key, request.sign_cert);
+        sign_detached(probe, request.sign_key, request.sign_cert, request.sign_passphrase);
     }
 
     // 2. Plan.
@@ -459,13 +459,21 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
                     " package(s) taken from it, " + std::to_string(m.packages.size() - m.base_bundle->files.size()) +
                     " carried");
     }
+    // SHA256SUMS, listed in the signed bundle.json: an officer checks the medium with
+    // `sha256sum -c` beside `openssl cms -verify` of bundle.json, with no tool of ours.
+    std::string sums;
+    for (const auto& [path, file] : files) sums += file.sha256 + "  " + path + "\n";
+    write_file_atomic(root / "SHA256SUMS", sums);
+    FileDigest sums_digest = hash_file(root / "SHA256SUMS");
+    files["SHA256SUMS"] = {"SHA256SUMS", sums_digest.size, sums_digest.sha256};
     std::uint64_t payload = 0;
     for (auto& [path, file] : files) {
         payload += file.size;
         m.files.push_back(std::move(file));
     }
     write_file_atomic(root / "bundle.json", serialize_bundle_manifest(m));
-    std::vector<std::uint8_t> signature = sign_detached(root / "bundle.json", request.sign_key, request.sign_cert);
+    std::vector<std::uint8_t> signature = sign_detached(root / "bundle.json", request.sign_key, request.sign_cert,
+                                                        request.sign_passphrase);
     write_file_atomic(root / "bundle.json.p7s",
                       std::string_view(reinterpret_cast<const char*>(signature.data()), signature.size()));
 

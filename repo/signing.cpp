@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <fstream>
+#include <iterator>
 #include <system_error>
 
 #include "repo/error.hpp"
@@ -157,11 +159,31 @@ CertificateInfo info_of(X509* cert) {
 // No prompt ever: an encrypted key is an error, not a question on the terminal.
 int no_passphrase(char*, int, int, void*) { return -1; }
 
+std::string read_text_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The passphrase given with the key (`u`, a std::string); none is no prompt either.
+int given_passphrase(char* buf, int size, int, void* u) {
+    const auto* passphrase = static_cast<const std::string*>(u);
+    if (passphrase->empty() || passphrase->size() > static_cast<std::size_t>(size)) return -1;
+    std::memcpy(buf, passphrase->data(), passphrase->size());
+    return static_cast<int>(passphrase->size());
+}
+
 template <typename E>
-PKey read_private_key(const fs::path& path) {
+PKey read_private_key(const fs::path& path, const std::string& passphrase) {
     auto bio = open_file<E>(path, "signing key");
-    return PKey::checked<E>(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr),
-                            "signing key " + path.string() + " is not an unencrypted PEM private key");
+    EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, given_passphrase, const_cast<std::string*>(&passphrase));
+    if (!key && passphrase.empty() && read_text_file(path).find("ENCRYPTED") != std::string::npos) {
+        ERR_clear_error();
+        throw E("signing key " + path.string() + " is protected by a passphrase: give it with --sign-pass-file");
+    }
+    return PKey::checked<E>(key, passphrase.empty()
+                                     ? "signing key " + path.string() + " is not an unencrypted PEM private key"
+                                     : "signing key " + path.string() +
+                                           " cannot be read with the passphrase given (or is no PEM private key)");
 }
 
 template <typename E>
@@ -465,9 +487,10 @@ KeyPairFiles write_key_pair(const fs::path& dir, const KeyPair& pair) {
     return files;
 }
 
-std::vector<std::uint8_t> sign_detached(const fs::path& content, const fs::path& key_pem, const fs::path& cert_pem) {
+std::vector<std::uint8_t> sign_detached(const fs::path& content, const fs::path& key_pem, const fs::path& cert_pem,
+                                        const std::string& passphrase) {
     ERR_clear_error();
-    auto key = read_private_key<ConfigError>(key_pem);
+    auto key = read_private_key<ConfigError>(key_pem, passphrase);
     auto cert = read_cert<ConfigError>(cert_pem, "signing certificate");
     if (X509_check_private_key(cert.get(), key.get()) != 1) {
         ERR_clear_error();

@@ -310,8 +310,14 @@ TEST_F(Signing, UnreadableOrUnusableKeysAreConfigErrors) {
     auto r =
         openssl({"pkey", "-in", files.key.string(), "-aes256", "-passout", "pass:secret", "-out", encrypted.string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_THAT(test::error_of<ConfigError>([&] { repo::sign_detached(content, encrypted, files.cert); }),
-                StartsWith("signing key " + encrypted.string() + " is not an unencrypted PEM private key: "));
+    EXPECT_EQ(test::error_of<ConfigError>([&] { repo::sign_detached(content, encrypted, files.cert); }),
+              "signing key " + encrypted.string() + " is protected by a passphrase: give it with --sign-pass-file");
+    // With its passphrase it signs, and openssl verifies the result; a wrong one is one line.
+    write_bytes(p7s, repo::sign_detached(content, encrypted, files.cert, "secret"));
+    EXPECT_EQ(openssl_verify(content, p7s, files.cert).exit_code, 0);
+    EXPECT_THAT(test::error_of<ConfigError>([&] { repo::sign_detached(content, encrypted, files.cert, "wrong"); }),
+                StartsWith("signing key " + encrypted.string() +
+                           " cannot be read with the passphrase given (or is no PEM private key): "));
 
     // RSA below 3072 bits is refused (DESIGN.md: RSA 3072+).
     auto weak_key = tmp.path() / "weak.key", weak_cert = tmp.path() / "weak.pem";

@@ -1,10 +1,12 @@
-// Inputs checked early, each answered in one line before anything is downloaded or changed:
-// a repo's unreadable gpgkey, an -o name that is neither an archive nor an explicit
-// directory, a package manager that does not exist, a run that needs root.
+// What an operator meets. Inputs checked early, each answered in one line before anything is
+// downloaded or changed: a repo's unreadable gpgkey, an -o name that is neither an archive nor
+// an explicit directory, a package manager that does not exist, a run that needs root. And the
+// medium checked with coreutils and openssl alone; a signing key kept under a passphrase.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
 #include <vector>
@@ -18,7 +20,7 @@ using namespace airgap::test;
 namespace {
 
 // The world's repos over HTTP, a signing key, and the bundler's command lines against them.
-class BundlerEarly : public ::testing::Test {
+class OperatorBundler : public ::testing::Test {
 public:
     void SetUp() override {
         ASSERT_TRUE(world_is_built());
@@ -35,11 +37,14 @@ public:
         return run_command(argv);
     }
 
-    CommandResult build(const fs::path& manifest, const std::string& out) {
-        return bundler("build", manifest,
-                       {"--sign-key", (tmp_.path() / "keys/signing-key.pem").string(), "--sign-cert",
-                        (tmp_.path() / "keys/signing-cert.pem").string(), "-o", out});
+    CommandResult build(const fs::path& manifest, const std::string& out, std::vector<std::string> extra = {}) {
+        std::vector<std::string> args = {"--sign-key", (tmp_.path() / "keys/signing-key.pem").string(),
+                                         "--sign-cert", cert().string(), "-o", out};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return bundler("build", manifest, args);
     }
+
+    fs::path cert() const { return tmp_.path() / "keys/signing-cert.pem"; }
 
     // The world's manifest with every gpgkey replaced by `key`.
     fs::path manifest_with_gpgkey(const std::string& key) {
@@ -54,7 +59,7 @@ public:
     std::unique_ptr<HttpServer> server_;
 };
 
-TEST_F(BundlerEarly, AGpgkeyThatCannotBeReadFailsResolveAndBuildBeforeAnyDownload) {
+TEST_F(OperatorBundler, AGpgkeyThatCannotBeReadFailsResolveAndBuildBeforeAnyDownload) {
     const fs::path gone = tmp_.path() / "RPM-GPG-KEY-gone";
     fs::path manifest = manifest_with_gpgkey("file://" + gone.string());
     const std::string line = "ovirt-bundler: error: repo centos-base: gpgkey file://" + gone.string() +
@@ -77,7 +82,7 @@ TEST_F(BundlerEarly, AGpgkeyThatCannotBeReadFailsResolveAndBuildBeforeAnyDownloa
     EXPECT_EQ(server_->requests(), std::vector<std::string>{});
 }
 
-TEST_F(BundlerEarly, AnOutputNameIsAnArchiveOrAnExplicitDirectoryNeverAGuess) {
+TEST_F(OperatorBundler, AnOutputNameIsAnArchiveOrAnExplicitDirectoryNeverAGuess) {
     fs::path manifest = world_dir() / "manifest.yaml";
     for (const std::string name : {"x.zip", "x.tgz", "x", "x.iso.d"}) {
         const std::string out = (tmp_.path() / name).string();
@@ -99,6 +104,62 @@ TEST_F(BundlerEarly, AnOutputNameIsAnArchiveOrAnExplicitDirectoryNeverAGuess) {
     EXPECT_NE(x.out.find("/bundle.json"), std::string::npos) << x.out;
 }
 
+// The README's check of a medium: take it off the ISO with xorriso, verify bundle.json's
+// signature with openssl, then every file with sha256sum -c.
+TEST_F(OperatorBundler, TheMediumCarriesSha256sumsListedInTheSignedBundleJson) {
+    const fs::path iso = tmp_.path() / "bundle.iso";
+    CommandResult r = build(world_dir() / "manifest.yaml", iso.string());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const fs::path medium = tmp_.path() / "medium";
+    must({"xorriso", "-osirrox", "on", "-indev", iso.string(), "-extract", "/", medium.string()});
+    CommandResult cms = openssl({"cms", "-verify", "-binary", "-inform", "DER", "-content",
+                                 (medium / "bundle.json").string(), "-in", (medium / "bundle.json.p7s").string(),
+                                 "-CAfile", cert().string(), "-purpose", "any", "-out", "/dev/null"});
+    EXPECT_EQ(cms.exit_code, 0) << cms.err;
+    CommandResult sums = run_command(
+        {"sh", "-c", "cd \"$1\" && sha256sum --check --strict SHA256SUMS", "sh", medium.string()});
+    EXPECT_EQ(sums.exit_code, 0) << sums.out << sums.err;
+
+    // Every file bundle.json lists but SHA256SUMS itself is in it, and bundle.json pins it.
+    nlohmann::json manifest = nlohmann::json::parse(read_file(medium / "bundle.json"));
+    std::size_t listed = 0;
+    bool pinned = false;
+    for (const auto& f : manifest["files"]) {
+        if (f["path"] == "SHA256SUMS") {
+            pinned = f["sha256"] == sha256sum(medium / "SHA256SUMS");
+            continue;
+        }
+        ++listed;
+        EXPECT_NE(sums.out.find(f["path"].get<std::string>() + ": OK\n"), std::string::npos) << f["path"];
+    }
+    EXPECT_TRUE(pinned) << "bundle.json lists SHA256SUMS with its digest";
+    EXPECT_EQ(line_count(sums.out), listed);
+}
+
+TEST_F(OperatorBundler, APassphraseProtectedSigningKeyWorksWithSignPassFile) {
+    const fs::path protected_key = tmp_.path() / "keys/protected-key.pem", pass = tmp_.path() / "pass";
+    write_file(pass, "correct horse\n");
+    must({"openssl", "pkey", "-in", (tmp_.path() / "keys/signing-key.pem").string(), "-aes256", "-passout",
+          "file:" + pass.string(), "-out", protected_key.string()});
+    auto build_with = [&](const std::string& out, std::vector<std::string> extra) {
+        std::vector<std::string> args = {"--sign-key", protected_key.string(), "--sign-cert", cert().string(), "-o",
+                                         (tmp_.path() / out).string()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return bundler("build", world_dir() / "manifest.yaml", args);
+    };
+    CommandResult r = build_with("no-pass.tar", {});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "ovirt-bundler: error: signing key " + protected_key.string() +
+                         " is protected by a passphrase: give it with --sign-pass-file\n");
+    EXPECT_EQ(server_->requests(), std::vector<std::string>{}) << "refused before any download";
+
+    r = build_with("signed.tar", {"--sign-pass-file", pass.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    CommandResult v = run_binary("ovirt-applier", {"verify", (tmp_.path() / "signed.tar").string(), "--trust",
+                                                   cert().string(), "--state-dir", (tmp_.path() / "state").string()});
+    EXPECT_EQ(v.exit_code, 0) << v.err;
+}
+
 // A stand-in target that must stay as it is.
 std::string listing(const fs::path& dir) {
     std::string out;
@@ -106,7 +167,7 @@ std::string listing(const fs::path& dir) {
     return out;
 }
 
-TEST(ApplierEarly, APackageManagerThatDoesNotExistIsRefusedBeforeAnyChange) {
+TEST(OperatorApplier, APackageManagerThatDoesNotExistIsRefusedBeforeAnyChange) {
     TempDir t;
     write_file(t.path() / "root/etc/yum.repos.d/CentOS-Base.repo", "[base]\n");
     const std::string before = listing(t.path());
@@ -128,7 +189,7 @@ TEST(ApplierEarly, APackageManagerThatDoesNotExistIsRefusedBeforeAnyChange) {
     EXPECT_EQ(r.err.find("--package-manager"), std::string::npos) << r.err;
 }
 
-TEST(ApplierEarly, ChangingThisSystemWithoutRootSaysSo) {
+TEST(OperatorApplier, ChangingThisSystemWithoutRootSaysSo) {
     // As an unprivileged user: setpriv drops root when the tests run as root.
     std::vector<std::string> prefix;
     if (::geteuid() == 0) prefix = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
