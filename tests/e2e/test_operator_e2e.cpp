@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -158,6 +159,55 @@ TEST_F(OperatorBundler, APassphraseProtectedSigningKeyWorksWithSignPassFile) {
     CommandResult v = run_binary("ovirt-applier", {"verify", (tmp_.path() / "signed.tar").string(), "--trust",
                                                    cert().string(), "--state-dir", (tmp_.path() / "state").string()});
     EXPECT_EQ(v.exit_code, 0) << v.err;
+}
+
+// The table of `resolve` for two machines, against what --json and real dnf say.
+TEST_F(OperatorBundler, TheResolveTableFitsEightyColumnsAndSpeaksAsDnf) {
+    std::vector<std::string> args;
+    for (const std::string role : {"engine", "host"}) {
+        fs::path root = copy_world_root(role + "-4.3.7", tmp_.path());
+        fs::path inventory = tmp_.path() / (role + ".inventory");
+        must({binary("ovirt-applier").string(), "inventory", "--role", role, "--root", root.string(), "-o",
+              inventory.string()});
+        args.insert(args.end(), {"--inventory", inventory.string()});
+    }
+    std::vector<std::string> argv = {binary("ovirt-bundler").string(), "resolve", "-m",
+                                     (world_dir() / "manifest.yaml").string()};
+    for (const auto& arg : world_repo_url_args(server_->url())) argv.push_back(arg);
+    argv.insert(argv.end(), {"--cache", (tmp_.path() / "cache").string()});
+    argv.insert(argv.end(), args.begin(), args.end());
+    CommandResult table = run_command(argv);
+    ASSERT_EQ(table.exit_code, 0) << table.err;
+    argv.push_back("--json");
+    CommandResult json = run_command(argv);
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+
+    for (const auto& line : lines_of(table.out)) EXPECT_LE(line.size(), 80u) << line;
+    EXPECT_TRUE(std::regex_search(
+        table.out, std::regex("\nUpgrading:\n( [^\n]*\n)* ovirt-engine +noarch +4\\.3\\.7\\.2-1\\.el7 -> "
+                              "4\\.3\\.10\\.4-1\\.el7 +ovirt-4\\.3 ")))
+        << table.out;
+    EXPECT_NE(table.out.find("\nInstalling:\n kernel "), std::string::npos) << table.out;
+    EXPECT_NE(table.out.find("\nInstalling dependencies:\n ovirt-engine-wildfly-overlay"), std::string::npos);
+    EXPECT_NE(table.out.find("\nRollback: "), std::string::npos) << table.out;
+    // dnf replaces the old SDK by obsoletes on the same root; the table says so as dnf does.
+    EXPECT_NE(table.out.find("     replacing  python-ovirt-engine-sdk4-4.3.2-1.el7.x86_64\n"), std::string::npos);
+    std::vector<std::string> dnf = world_dnf(copy_world_root("engine-4.3.7", tmp_.path() / "dnf"));
+    dnf.insert(dnf.end(), {"upgrade", "--assumeno"});
+    CommandResult d = run_command(dnf);
+    EXPECT_NE(d.out.find("replacing  python-ovirt-engine-sdk4"), std::string::npos) << d.out;
+
+    // One summary per machine; the total counted by the reasons --json gives.
+    std::size_t summaries = 0;
+    for (const auto& line : lines_of(table.out)) summaries += line.rfind("Summary: ", 0) == 0;
+    EXPECT_EQ(summaries, 2u) << table.out;
+    std::map<std::string, int> reasons;
+    auto packages = nlohmann::json::parse(json.out)["packages"];
+    for (const auto& p : packages) ++reasons[p["reason"].get<std::string>()];
+    std::string total = "Total: " + std::to_string(packages.size()) + " packages (" +
+                        std::to_string(reasons["update"]) + " update, " + std::to_string(reasons["dependency"]) +
+                        " dependency, " + std::to_string(reasons["rollback"]) + " rollback)";
+    EXPECT_EQ(lines_of(table.out).back().rfind(total, 0), 0u) << lines_of(table.out).back() << " vs " << total;
 }
 
 // A stand-in target that must stay as it is.
