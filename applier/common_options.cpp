@@ -67,8 +67,7 @@ void require_engine_connection(const repo::EngineConnection& c, const repo::Site
                                                   {"ca-file", !c.ca_file.empty()}};
     for (const auto& [key, ok] : given)
         if (!ok)
-            throw ConfigError(std::string("--") + key + " is required (or '" + key + " = ...' in " + where(site) +
-                              ")");
+            throw ConfigError(std::string("--") + key + " is required (or '" + key + " = ...' in " + where(site) + ")");
 }
 
 namespace {

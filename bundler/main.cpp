@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
     airgap::bundler::add_build_command(app);
     airgap::bundler::add_inspect_command(app);
     // Commands of the other program, answered with where they live when typed here.
-    const airgap::cli::OtherProgram applier{"ovirt-applier", {"inventory", "verify", "engine", "host", "status", "hosts"}};
+    const airgap::cli::OtherProgram applier{"ovirt-applier",
+                                            {"inventory", "verify", "engine", "host", "status", "hosts"}};
     return airgap::cli::run(app, argc, argv, std::cerr, applier);
 }

@@ -81,8 +81,7 @@ void print_sections(const std::vector<std::pair<std::string, std::vector<Row>>>&
         for (const auto& r : rows) {
             std::string version = version_text(r);
             bool wrap = version.size() > ver_w;
-            out << name_column(r.name) << columns(r.arch, wrap ? r.installed + " ->" : version, r.repo, r.size)
-                << "\n";
+            out << name_column(r.name) << columns(r.arch, wrap ? r.installed + " ->" : version, r.repo, r.size) << "\n";
             if (wrap) out << std::string(1 + name_w + 2 + arch_w + 2, ' ') << r.version << "\n";
             for (const auto& old : r.replacing) out << "     replacing  " << old << "\n";
         }

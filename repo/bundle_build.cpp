@@ -472,8 +472,8 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
         m.files.push_back(std::move(file));
     }
     write_file_atomic(root / "bundle.json", serialize_bundle_manifest(m));
-    std::vector<std::uint8_t> signature = sign_detached(root / "bundle.json", request.sign_key, request.sign_cert,
-                                                        request.sign_passphrase);
+    std::vector<std::uint8_t> signature =
+        sign_detached(root / "bundle.json", request.sign_key, request.sign_cert, request.sign_passphrase);
     write_file_atomic(root / "bundle.json.p7s",
                       std::string_view(reinterpret_cast<const char*>(signature.data()), signature.size()));
 

@@ -85,8 +85,8 @@ int unknown_command(CLI::App& app, const std::string& typed, std::ostream& err, 
     const std::string prog = app.get_name();
     const auto names = command_names(app);
     if (std::find(other.commands.begin(), other.commands.end(), typed) != other.commands.end()) {
-        err << prog << ": error: " << typed << " is an " << other.name << " command; " << prog
-            << "'s commands are " << listed(names) << " (see " << prog << " --help)\n";
+        err << prog << ": error: " << typed << " is an " << other.name << " command; " << prog << "'s commands are "
+            << listed(names) << " (see " << prog << " --help)\n";
         return EXIT_USAGE;
     }
     std::string guess = closest(typed, names);
@@ -122,8 +122,8 @@ int run(CLI::App& app, int argc, char** argv, std::ostream& err, const OtherProg
     show_defaults(app);
     CLI::App* command = nullptr;
     if (argc < 2) {
-        err << prog << ": error: a command is required; the commands are " << listed(command_names(app)) << " (see " << prog
-            << " --help)\n";
+        err << prog << ": error: a command is required; the commands are " << listed(command_names(app)) << " (see "
+            << prog << " --help)\n";
         return EXIT_USAGE;
     }
     const std::string first = argv[1];

@@ -175,7 +175,8 @@ int given_passphrase(char* buf, int size, int, void* u) {
 template <typename E>
 PKey read_private_key(const fs::path& path, const std::string& passphrase) {
     auto bio = open_file<E>(path, "signing key");
-    EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, given_passphrase, const_cast<std::string*>(&passphrase));
+    EVP_PKEY* key =
+        PEM_read_bio_PrivateKey(bio.get(), nullptr, given_passphrase, const_cast<std::string*>(&passphrase));
     if (!key && passphrase.empty() && read_text_file(path).find("ENCRYPTED") != std::string::npos) {
         ERR_clear_error();
         throw E("signing key " + path.string() + " is protected by a passphrase: give it with --sign-pass-file");
@@ -554,8 +555,7 @@ SignerInfo verify_detached(const fs::path& content, const fs::path& signature, c
 
     auto in = open_file<BundleRefused>(content, "signed file");
     auto signer = verify_bio(cms.get(), in.get(), content.string(), store.get(),
-                             "signature " + signature.string() + " does not verify against " + trust.string(),
-                             trusted);
+                             "signature " + signature.string() + " does not verify against " + trust.string(), trusted);
     return info_of(signer.get());
 }
 

@@ -85,8 +85,7 @@ TEST(ResolveTable, UsesDnfsSectionsAndShowsOldToNew) {
     std::string installing = section(t, "Installing:");
     EXPECT_NE(installing.find(" kernel "), std::string::npos) << t;
     EXPECT_EQ(upgrading.find("kernel"), std::string::npos) << t;
-    EXPECT_NE(installing.find("     replacing  python-ovirt-engine-sdk4-4.3.2-1.el7.x86_64\n"), std::string::npos)
-        << t;
+    EXPECT_NE(installing.find("     replacing  python-ovirt-engine-sdk4-4.3.2-1.el7.x86_64\n"), std::string::npos) << t;
     EXPECT_NE(section(t, "Installing dependencies:").find(" ovirt-engine-wildfly-overlay"), std::string::npos) << t;
     EXPECT_NE(t.find("\nRollback: "), std::string::npos) << t;
     EXPECT_NE(section(t, "Carrying:").find("4.3.7.2-1.el7"), std::string::npos) << t;

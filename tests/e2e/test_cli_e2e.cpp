@@ -43,8 +43,9 @@ TEST(Cli, HelpAsACommandPrintsTheHelp) {
 TEST(Cli, AMisspeltCommandIsAnsweredWithTheClosestOne) {
     expect_usage_error(run_binary("ovirt-bundler", {"biuld"}),
                        "ovirt-bundler: error: unknown command 'biuld'; did you mean build? (see ovirt-bundler --help)");
-    expect_usage_error(run_binary("ovirt-applier", {"statsu"}),
-                       "ovirt-applier: error: unknown command 'statsu'; did you mean status? (see ovirt-applier --help)");
+    expect_usage_error(
+        run_binary("ovirt-applier", {"statsu"}),
+        "ovirt-applier: error: unknown command 'statsu'; did you mean status? (see ovirt-applier --help)");
     expect_usage_error(run_binary("ovirt-bundler", {"help", "resovle"}),
                        "ovirt-bundler: error: unknown command 'resovle'; did you mean resolve? (see ovirt-bundler "
                        "--help)");

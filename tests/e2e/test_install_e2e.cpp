@@ -71,8 +71,8 @@ TEST(Install, ManPagesDocumentEveryCommandOptionAndExitCode) {
 
 TEST(Install, CmakeInstallPutsProgramsManPagesCompletionAndManifestsInPlace) {
     TempDir dest;
-    CommandResult r = run_command({"env", "DESTDIR=" + dest.path().string(), "cmake", "--install", AIRGAP_BINARY_DIR,
-                                   "--prefix", "/usr"});
+    CommandResult r = run_command(
+        {"env", "DESTDIR=" + dest.path().string(), "cmake", "--install", AIRGAP_BINARY_DIR, "--prefix", "/usr"});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     fs::path usr = dest.path() / "usr";
     for (const std::string prog : kPrograms) {
@@ -100,8 +100,8 @@ TEST(Install, CmakeInstallPutsProgramsManPagesCompletionAndManifestsInPlace) {
         std::string script = "source " + (usr / "share/bash-completion/completions" / prog).string() +
                              "; read -ra COMP_WORDS <<< \"$1\"; [[ $1 == *' ' ]] && COMP_WORDS+=('');"
                              " COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _ovirt_airgap; echo \"${COMPREPLY[*]}\"";
-        CommandResult c = run_command({"env", "PATH=" + (usr / "bin").string() + ":/usr/bin:/bin", "bash", "-c",
-                                       script, "complete", line});
+        CommandResult c = run_command(
+            {"env", "PATH=" + (usr / "bin").string() + ":/usr/bin:/bin", "bash", "-c", script, "complete", line});
         EXPECT_EQ(c.exit_code, 0) << c.err;
         return c.out;
     };

@@ -39,8 +39,8 @@ public:
     }
 
     CommandResult build(const fs::path& manifest, const std::string& out, std::vector<std::string> extra = {}) {
-        std::vector<std::string> args = {"--sign-key", (tmp_.path() / "keys/signing-key.pem").string(),
-                                         "--sign-cert", cert().string(), "-o", out};
+        std::vector<std::string> args = {
+            "--sign-key", (tmp_.path() / "keys/signing-key.pem").string(), "--sign-cert", cert().string(), "-o", out};
         args.insert(args.end(), extra.begin(), extra.end());
         return bundler("build", manifest, args);
     }
@@ -117,8 +117,8 @@ TEST_F(OperatorBundler, TheMediumCarriesSha256sumsListedInTheSignedBundleJson) {
                                  (medium / "bundle.json").string(), "-in", (medium / "bundle.json.p7s").string(),
                                  "-CAfile", cert().string(), "-purpose", "any", "-out", "/dev/null"});
     EXPECT_EQ(cms.exit_code, 0) << cms.err;
-    CommandResult sums = run_command(
-        {"sh", "-c", "cd \"$1\" && sha256sum --check --strict SHA256SUMS", "sh", medium.string()});
+    CommandResult sums =
+        run_command({"sh", "-c", "cd \"$1\" && sha256sum --check --strict SHA256SUMS", "sh", medium.string()});
     EXPECT_EQ(sums.exit_code, 0) << sums.out << sums.err;
 
     // Every file bundle.json lists but SHA256SUMS itself is in it, and bundle.json pins it.
@@ -143,8 +143,8 @@ TEST_F(OperatorBundler, APassphraseProtectedSigningKeyWorksWithSignPassFile) {
     must({"openssl", "pkey", "-in", (tmp_.path() / "keys/signing-key.pem").string(), "-aes256", "-passout",
           "file:" + pass.string(), "-out", protected_key.string()});
     auto build_with = [&](const std::string& out, std::vector<std::string> extra) {
-        std::vector<std::string> args = {"--sign-key", protected_key.string(), "--sign-cert", cert().string(), "-o",
-                                         (tmp_.path() / out).string()};
+        std::vector<std::string> args = {"--sign-key", protected_key.string(),      "--sign-cert", cert().string(),
+                                         "-o",         (tmp_.path() / out).string()};
         args.insert(args.end(), extra.begin(), extra.end());
         return bundler("build", world_dir() / "manifest.yaml", args);
     };
@@ -257,8 +257,8 @@ TEST(OperatorApplier, ChangingThisSystemWithoutRootSaysSo) {
                              "DIR)\n");
     }
     // A dry run changes nothing: it goes on (to the missing bundle).
-    CommandResult r = as_user({"engine", "/nonexistent/b.iso", "--trust", "/nonexistent/t.pem", "--dry-run",
-                               "--package-manager", "true"});
+    CommandResult r = as_user(
+        {"engine", "/nonexistent/b.iso", "--trust", "/nonexistent/t.pem", "--dry-run", "--package-manager", "true"});
     EXPECT_EQ(r.err.find("run it as root"), std::string::npos) << r.err;
 }
 

@@ -47,8 +47,9 @@ TEST(SiteConfig, WithoutTrustAnywhereVerifySaysWhereItCanBeGiven) {
     TempDir t;
     CommandResult r = run_binary("ovirt-applier", {"verify", "b.iso", "--root", t.path().string()});
     EXPECT_EQ(r.exit_code, 1);
-    EXPECT_EQ(r.err, "ovirt-applier: error: --trust is required (or 'trust = CERT' in "
-                     "/etc/ovirt-airgap/applier.conf)\n");
+    EXPECT_EQ(r.err,
+              "ovirt-applier: error: --trust is required (or 'trust = CERT' in "
+              "/etc/ovirt-airgap/applier.conf)\n");
 }
 
 TEST(SiteConfig, HostsTakesTheEngineConnectionFromTheConfigAndTheCommandLineWins) {
@@ -60,8 +61,15 @@ TEST(SiteConfig, HostsTakesTheEngineConnectionFromTheConfigAndTheCommandLineWins
     write_file(config, "engine-url = " + engine.url() + "\nuser = admin@internal\npassword-file = password\n" +
                            "ca-file = " + engine.ca_file().string() + "\n");
     auto hosts = [&](std::vector<std::string> extra) {
-        std::vector<std::string> argv = {"env", "OVIRT_AIRGAP_POLL_MS=20", binary("ovirt-applier").string(), "hosts",
-                                         "--config", config.string(), "--check-only", "--timeout-min", "0.05"};
+        std::vector<std::string> argv = {"env",
+                                         "OVIRT_AIRGAP_POLL_MS=20",
+                                         binary("ovirt-applier").string(),
+                                         "hosts",
+                                         "--config",
+                                         config.string(),
+                                         "--check-only",
+                                         "--timeout-min",
+                                         "0.05"};
         argv.insert(argv.end(), extra.begin(), extra.end());
         return run_command(argv);
     };
