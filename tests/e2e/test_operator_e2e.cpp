@@ -210,6 +210,30 @@ TEST_F(OperatorBundler, TheResolveTableFitsEightyColumnsAndSpeaksAsDnf) {
     EXPECT_EQ(lines_of(table.out).back().rfind(total, 0), 0u) << lines_of(table.out).back() << " vs " << total;
 }
 
+// A build that stops half-way keeps what it downloaded: the next run fetches only the rest and
+// says the others came from the cache.
+TEST_F(OperatorBundler, AStoppedBuildKeepsItsDownloadsAndTheNextRunFetchesOnlyTheRest) {
+    const std::string broken = "/ovirt-4.3/Packages/ovirt-engine-4.3.10.4-1.el7.noarch.rpm";
+    server_->cut_after(broken, 3000);
+    const fs::path out = tmp_.path() / "bundle.tar";
+    CommandResult r = build(world_dir() / "manifest.yaml", out.string());
+    ASSERT_NE(r.exit_code, 0) << r.err;
+    EXPECT_FALSE(fs::exists(out));
+
+    server_->clear_faults();
+    server_->clear_requests();
+    r = build(world_dir() / "manifest.yaml", out.string());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::vector<std::string> packages;
+    for (const auto& path : server_->requests())
+        if (path.find("/Packages/") != std::string::npos) packages.push_back(path);
+    EXPECT_EQ(packages, std::vector<std::string>{broken});
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(r.err, m, std::regex(R"((\d+) of (\d+) packages \([^)]*\) taken from the cache)")))
+        << r.err;
+    EXPECT_EQ(std::stoi(m[1]) + 1, std::stoi(m[2])) << r.err;
+}
+
 // A stand-in target that must stay as it is.
 std::string listing(const fs::path& dir) {
     std::string out;
