@@ -68,7 +68,7 @@ void add_verify_command(CLI::App& app) {
     auto* cmd =
         app.add_subcommand("verify", "Verify a bundle's signature, expiry, serial and every file; change nothing");
     cmd->add_option("BUNDLE", args->bundle, "The bundle: an .iso, a .tar or a directory")->required();
-    cmd->add_option("--trust", args->trust, "PEM certificate (CA or the signer's own) the signature must chain to");
+    add_trust_option(cmd, args->trust);
     add_base_option(cmd, args->base);
     cmd->add_option("--root", args->root, "The target system (its state dir holds the last applied serial)");
     cmd->add_option("--state-dir", args->state_dir, "State directory (default /var/lib/ovirt-airgap)");

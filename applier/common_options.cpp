@@ -111,13 +111,19 @@ void add_config_option(CLI::App* cmd, std::string& config) {
 void add_apply_options(CLI::App* cmd, ApplyArgs& args) {
     repo::ApplyOptions& o = args.options;
     cmd->add_option("BUNDLE", o.bundle, "The bundle: an .iso, a .tar or a directory")->required();
-    cmd->add_option("--trust", o.trust, "PEM certificate (CA or the signer's own) the signature must chain to");
+    add_trust_option(cmd, o.trust);
     add_base_option(cmd, o.base);
     cmd->add_option("--root", args.root, "Update the system installed under DIR instead of this one");
     cmd->add_option("--state-dir", args.state_dir, "State directory (default /var/lib/ovirt-airgap)");
     cmd->add_flag("--reboot", o.reboot, "Reboot when a newer kernel was installed");
     cmd->add_option("--package-manager", o.package_manager, "Package manager command");
     add_config_option(cmd, args.config);
+}
+
+void add_trust_option(CLI::App* cmd, std::filesystem::path& trust) {
+    cmd->add_option("--trust", trust,
+                    "PEM certificate (CA or the signer's own) the signature must chain to (default: the site "
+                    "config's trust)");
 }
 
 void add_base_option(CLI::App* cmd, std::filesystem::path& base) {

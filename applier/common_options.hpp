@@ -52,6 +52,9 @@ void fill_engine_connection(repo::EngineConnection& connection, const repo::Site
 /// exist. ConfigError, one line, otherwise.
 void check_can_apply(const repo::ApplyOptions& options, const std::string& command, bool uses_package_manager);
 
+/// --trust CERT: what the bundle's signature must chain to.
+void add_trust_option(CLI::App* cmd, std::filesystem::path& trust);
+
 /// --base BASE: the bundle an incremental bundle was built on.
 void add_base_option(CLI::App* cmd, std::filesystem::path& base);
 
