@@ -26,6 +26,7 @@ void add_engine_command(CLI::App& app) {
     cmd->add_option("--engine-setup", o.engine_setup, "engine-setup, inside --root");
     cmd->callback([args] {
         repo::ApplyOptions options = args->resolved();
+        check_can_apply(options, "engine", true);
         repo::StreamReporter reporter(std::cout, std::cerr, isatty(2) != 0);
         repo::catch_interrupts();  // Ctrl-C stops at the next safe point: exit 130, resumable
         repo::run_engine(options, reporter);

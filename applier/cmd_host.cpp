@@ -75,14 +75,18 @@ void add_host_command(CLI::App& app) {
     cmd->add_flag("--update", o.host_update, "Update this host now (yum update from the bundle, reboot notice)");
     cmd->add_flag("--dry-run", o.dry_run, "Print the plan and change nothing");
     // With --update: the Engine moves this host into Maintenance and activates it (appendix C).
-    add_engine_connection_options(cmd, c, false);
+    add_engine_connection_options(cmd, c);
     cmd->add_option(
         "--host-name", args->host_name,
         "This host's name or address in the Engine (default: the hostname; under --root, its etc/hostname)");
     cmd->callback([args] {
         repo::ApplyOptions options = args->resolved();
+        check_can_apply(options, "host", options.host_update);
         repo::StreamReporter reporter(std::cout, std::cerr, isatty(2) != 0);
-        const repo::EngineConnection& c = args->connection;
+        repo::EngineConnection c = args->connection;
+        // Only an update goes through the Engine: staging must not reach out to it because the
+        // site config names one.
+        if (options.host_update) fill_engine_connection(c, args->site());
         std::optional<EngineMaintenance> maintenance;
         if (!c.url.empty()) {
             if (c.user.empty() || c.password_file.empty() || c.ca_file.empty())

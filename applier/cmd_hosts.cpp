@@ -25,6 +25,7 @@ struct HostsArgs {
     repo::EngineConnection connection;
     repo::RolloutOptions options;
     std::string state_dir;
+    std::string config;
     double timeout_min = 120;  // the Engine's own default for the host upgrade playbook
 };
 
@@ -35,7 +36,7 @@ void add_hosts_command(CLI::App& app) {
     repo::EngineConnection& c = args->connection;
     repo::RolloutOptions& o = args->options;
     auto* cmd = app.add_subcommand("hosts", "Upgrade a cluster's hosts one at a time through the Engine's REST API");
-    add_engine_connection_options(cmd, c, true);
+    add_engine_connection_options(cmd, c);
     cmd->add_option("--cluster", o.cluster, "Cluster to upgrade (default: the Engine's only cluster)");
     cmd->add_option("--host", o.hosts, "Upgrade only this host (repeatable)");
     cmd->add_flag("--stop-pinned-vms", o.stop_pinned_vms,
@@ -45,12 +46,15 @@ void add_hosts_command(CLI::App& app) {
         ->check(CLI::PositiveNumber);
     cmd->add_flag("--check-only", o.check_only, "Run the preflight and the upgrade checks, print the plan");
     cmd->add_option("--state-dir", args->state_dir, "State directory (default /var/lib/ovirt-airgap)");
+    add_config_option(cmd, args->config);
     cmd->callback([args] {
         repo::RolloutOptions options = args->options;
-        options.state_dir =
-            args->state_dir.empty() ? repo::Journal::default_state_dir() : std::filesystem::path(args->state_dir);
+        repo::SiteConfig site = site_config(args->config, "");
+        options.state_dir = state_dir_for(args->state_dir, "", site);
         options.phase_timeout = std::chrono::milliseconds(static_cast<long long>(args->timeout_min * 60000.0));
         repo::EngineConnection connection = args->connection;
+        fill_engine_connection(connection, site);
+        require_engine_connection(connection, site);
         apply_poll_override(options, connection);
         repo::EngineClient engine(connection);
         StdoutReporter reporter;

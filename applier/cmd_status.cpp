@@ -4,6 +4,7 @@
 #include <string>
 
 #include "applier/commands.hpp"
+#include "applier/common_options.hpp"
 #include "repo/journal.hpp"
 
 namespace airgap::applier {
@@ -13,6 +14,7 @@ namespace {
 struct StatusArgs {
     std::string root;
     std::string state_dir;
+    std::string config;
 };
 
 }  // namespace
@@ -22,12 +24,9 @@ void add_status_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("status", "Show the journal of the last run and the last applied bundle");
     cmd->add_option("--root", args->root, "The target system (state dir ROOT/var/lib/ovirt-airgap)");
     cmd->add_option("--state-dir", args->state_dir, "State directory (default /var/lib/ovirt-airgap)");
+    add_config_option(cmd, args->config);
     cmd->callback([args] {
-        std::filesystem::path state = args->state_dir;
-        if (state.empty()) {
-            state = repo::Journal::default_state_dir();
-            if (!args->root.empty()) state = std::filesystem::path(args->root) / state.relative_path();
-        }
+        std::filesystem::path state = state_dir_for(args->state_dir, args->root, site_config(args->config, args->root));
         std::cout << repo::render_status(state) << std::flush;
     });
 }

@@ -18,22 +18,20 @@ namespace {
 
 struct VerifyArgs {
     std::string bundle;
-    std::string trust;
+    std::filesystem::path trust;
     std::filesystem::path base;
     std::string root;
     std::string state_dir;
+    std::string config;
 };
 
 void run_verify(const VerifyArgs& args) {
     repo::VerifyOptions options;
+    repo::SiteConfig site = site_config(args.config, args.root);
     options.trust = args.trust;
+    require_trust(options.trust, site);
     options.base = args.base;
-    std::filesystem::path state = args.state_dir;
-    if (state.empty()) {
-        state = repo::Journal::default_state_dir();
-        if (!args.root.empty()) state = std::filesystem::path(args.root) / state.relative_path();
-    }
-    options.state_dir = state;
+    options.state_dir = state_dir_for(args.state_dir, args.root, site);
     repo::StreamReporter reporter(std::cout, std::cerr, isatty(2) != 0);
     struct Progress : repo::ArchiveCallbacks {
         explicit Progress(repo::ApplyReporter& r) : r(r) {}
@@ -70,11 +68,11 @@ void add_verify_command(CLI::App& app) {
     auto* cmd =
         app.add_subcommand("verify", "Verify a bundle's signature, expiry, serial and every file; change nothing");
     cmd->add_option("BUNDLE", args->bundle, "The bundle: an .iso, a .tar or a directory")->required();
-    cmd->add_option("--trust", args->trust, "PEM certificate (CA or the signer's own) the signature must chain to")
-        ->required();
+    add_trust_option(cmd, args->trust);
     add_base_option(cmd, args->base);
     cmd->add_option("--root", args->root, "The target system (its state dir holds the last applied serial)");
     cmd->add_option("--state-dir", args->state_dir, "State directory (default /var/lib/ovirt-airgap)");
+    add_config_option(cmd, args->config);
     cmd->callback([args] { run_verify(*args); });
 }
 

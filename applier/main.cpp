@@ -15,5 +15,7 @@ int main(int argc, char** argv) {
     airgap::applier::add_status_command(app);
     airgap::applier::add_hosts_command(app);
     app.set_version_flag("--version", std::string("ovirt-applier ") + airgap::version_text());
-    return airgap::cli::run(app, argc, argv, std::cerr);
+    // Commands of the other program, answered with where they live when typed here.
+    const airgap::cli::OtherProgram bundler{"ovirt-bundler", {"resolve", "keygen", "build", "inspect"}};
+    return airgap::cli::run(app, argc, argv, std::cerr, bundler);
 }

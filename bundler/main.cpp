@@ -13,5 +13,8 @@ int main(int argc, char** argv) {
     airgap::bundler::add_build_command(app);
     airgap::bundler::add_inspect_command(app);
     app.set_version_flag("--version", std::string("ovirt-bundler ") + airgap::version_text());
-    return airgap::cli::run(app, argc, argv, std::cerr);
+    // Commands of the other program, answered with where they live when typed here.
+    const airgap::cli::OtherProgram applier{"ovirt-applier",
+                                            {"inventory", "verify", "engine", "host", "status", "hosts"}};
+    return airgap::cli::run(app, argc, argv, std::cerr, applier);
 }

@@ -1,5 +1,5 @@
 #pragma once
-// How a plan is shown: a dnf-like table grouped by repo, or DESIGN.md's JSON.
+// How a plan is shown: dnf-like tables, one per machine, or JSON.
 #include <iosfwd>
 
 #include "repo/plan.hpp"
@@ -10,7 +10,10 @@ namespace airgap::bundler {
 /// "locked": [what a Node's version lock holds back]}.
 void print_plan_json(const repo::Plan& plan, std::ostream& out);
 
-/// Per repo: package, version, arch, size, why; then totals.
+/// Per machine (inventory or role), dnf's transaction table in at most 80 columns: sections
+/// Installing (roots, installonly kernels), Upgrading (old -> new), Installing dependencies,
+/// "replacing" lines for obsoletes, and a summary counted by the reasons --json gives; then the
+/// rollback packages and the total to carry.
 void print_plan_table(const repo::Plan& plan, std::ostream& out);
 
 /// 1536 -> "1.5 KiB".

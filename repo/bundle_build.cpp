@@ -180,9 +180,16 @@ void refuse_existing_output(const fs::path& out) {
                           std::strerror(errno));
 }
 
-bool is_archive_output(const fs::path& out) {
-    std::string ext = out.extension().string();
-    return ext == ".iso" || ext == ".tar";
+// What -o names: an .iso or .tar archive (the extension in any case) or, with a trailing '/',
+// a directory. Anything else ("x.zip", "x.tgz", a bare name) is refused rather than silently
+// made a directory.
+bool is_archive_output(const fs::path& output) {
+    const std::string text = output.string();
+    if (!text.empty() && text.back() == '/') return false;
+    std::string ext = output.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (ext == ".iso" || ext == ".tar") return true;
+    throw ConfigError("output " + text + ": the name must end in .iso or .tar, or in / for a directory");
 }
 
 // Keys of one repo as bundle paths; identical keys of several repos are carried once.
@@ -312,9 +319,11 @@ struct AssembledRepo {
 }  // namespace
 
 BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
-    const fs::path out = fs::absolute(request.output);
     // 1. Refuse early: nothing written, nothing downloaded.
-    if (request.output.empty()) throw ConfigError("no output given (-o OUT.iso|OUT.tar|OUTDIR)");
+    if (request.output.empty()) throw ConfigError("no output given (-o OUT.iso|OUT.tar|OUTDIR/)");
+    const bool archive = is_archive_output(request.output);
+    fs::path out = fs::absolute(request.output);
+    if (out.filename().empty()) out = out.parent_path();  // "OUTDIR/" is the directory OUTDIR
     if (request.expires_days < 1 || request.expires_days > 3650)
         throw ConfigError("--expires-days must be between 1 and 3650");
     if (request.jobs < 1 || request.jobs > 64) throw ConfigError("--jobs must be between 1 and 64");
@@ -332,7 +341,7 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
         // A tiny probe signature proves key and certificate usable before any download.
         fs::path probe = scratch.path() / "probe";
         write_file_atomic(probe, "ovirt-airgap signing probe\n");
-        sign_detached(probe, request.sign_key, request.sign_cert);
+        sign_detached(probe, request.sign_key, request.sign_cert, request.sign_passphrase);
     }
 
     // 2. Plan.
@@ -372,7 +381,7 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
     say(cb, "checked " + std::to_string(fetched.size()) + " package(s)");
 
     // 4. Assemble beside the output.
-    AtomicDir tree(is_archive_output(out) ? out.parent_path() / (out.filename().string() + ".d") : out);
+    AtomicDir tree(archive ? out.parent_path() / (out.filename().string() + ".d") : out);
     const fs::path& root = tree.path();
     BundleManifest m;
     std::map<std::string, BundleFile> files;  // path -> entry
@@ -453,20 +462,28 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
                     " package(s) taken from it, " + std::to_string(m.packages.size() - m.base_bundle->files.size()) +
                     " carried");
     }
+    // SHA256SUMS, listed in the signed bundle.json: an officer checks the medium with
+    // `sha256sum -c` beside `openssl cms -verify` of bundle.json, with no tool of ours.
+    std::string sums;
+    for (const auto& [path, file] : files) sums += file.sha256 + "  " + path + "\n";
+    write_file_atomic(root / "SHA256SUMS", sums);
+    FileDigest sums_digest = hash_file(root / "SHA256SUMS");
+    files["SHA256SUMS"] = {"SHA256SUMS", sums_digest.size, sums_digest.sha256};
     std::uint64_t payload = 0;
     for (auto& [path, file] : files) {
         payload += file.size;
         m.files.push_back(std::move(file));
     }
     write_file_atomic(root / "bundle.json", serialize_bundle_manifest(m));
-    std::vector<std::uint8_t> signature = sign_detached(root / "bundle.json", request.sign_key, request.sign_cert);
+    std::vector<std::uint8_t> signature =
+        sign_detached(root / "bundle.json", request.sign_key, request.sign_cert, request.sign_passphrase);
     write_file_atomic(root / "bundle.json.p7s",
                       std::string_view(reinterpret_cast<const char*>(signature.data()), signature.size()));
 
     // 6. Put in place; the output path stays empty on any failure above.
     check_cancelled(cb);
     refuse_existing_output(out);
-    if (is_archive_output(out)) {
+    if (archive) {
         fs::path temp = out.parent_path() /
                         ("." + out.stem().string() + ".tmp-" + std::to_string(getpid()) + out.extension().string());
         RemoveOnFailure guard(temp);

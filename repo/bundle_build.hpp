@@ -21,7 +21,8 @@ struct BuildRequest {
     PlanRequest plan;
     std::filesystem::path sign_key;   ///< PEM private key
     std::filesystem::path sign_cert;  ///< PEM certificate matching `sign_key`
-    std::filesystem::path output;     ///< OUT.iso, OUT.tar, or a directory; must not exist
+    std::string sign_passphrase;      ///< of a passphrase-protected --sign-key; empty: none
+    std::filesystem::path output;     ///< OUT.iso, OUT.tar (any case), or OUTDIR/; must not exist
     /// Default: creation time in seconds since the epoch; with `since`, at least the base's + 1.
     std::optional<std::uint64_t> serial;
     int expires_days = 90;  ///< 1..3650

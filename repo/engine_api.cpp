@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "repo/error.hpp"
+#include "repo/secret_file.hpp"
 
 namespace airgap::repo {
 
@@ -97,15 +98,7 @@ std::string fault_text(const std::string& body) {
     return reason;
 }
 
-std::string read_password(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw ConfigError("cannot read the password file " + file.string() + ": " + std::strerror(errno));
-    std::string password;
-    std::getline(in, password);
-    if (!password.empty() && password.back() == '\r') password.pop_back();
-    if (password.empty()) throw ConfigError("the password file " + file.string() + " is empty");
-    return password;
-}
+std::string read_password(const std::filesystem::path& file) { return read_secret_file(file, "password"); }
 
 }  // namespace
 

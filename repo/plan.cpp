@@ -9,6 +9,7 @@
 
 #include "repo/error.hpp"
 #include "repo/inventory.hpp"
+#include "repo/rpm_signature.hpp"
 
 namespace fs = std::filesystem;
 
@@ -133,6 +134,10 @@ Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
         headers.push_back(std::move(header));
     }
     if (!request.node_persisted.empty()) check_node_persisted(request, headers, plan.manifest.basearch);
+
+    // The repos' signing keys too: a key that cannot be read would otherwise fail a build only
+    // after every package was downloaded.
+    check_gpg_keys(plan.repos, fs::absolute(request.manifest).parent_path());
 
     fs::path cache_dir = request.cache_dir.empty() ? default_cache_dir() : request.cache_dir;
     MetadataFetcher fetcher(cache_dir, callbacks);

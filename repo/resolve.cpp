@@ -157,6 +157,7 @@ Resolution solve(SolvPool& spool, IdQueue& job, const std::set<Id>& roots, const
             continue;
         }
         std::string reason = "dependency";
+        bool installonly = false;
         switch (transaction_type(trans.get(), p, mode)) {
             case SOLVER_TRANSACTION_UPGRADE:
             case SOLVER_TRANSACTION_DOWNGRADE:
@@ -167,13 +168,26 @@ Resolution solve(SolvPool& spool, IdQueue& job, const std::set<Id>& roots, const
                 break;
             case SOLVER_TRANSACTION_MULTIINSTALL:
                 // A new kernel beside the old one is an update; a first one is not.
+                installonly = true;
                 if (installed_names.count(s->name)) reason = "update";
                 break;
             default:
                 break;
         }
         if (roots.count(p)) reason = "root";
-        result.packages.push_back(describe_package(pool, s, reason));
+        ResolvedPackage package = describe_package(pool, s, reason);
+        package.installonly = installonly;
+        // The installed packages it takes the place of: its older self, and what it obsoletes.
+        IdQueue old;
+        transaction_all_obs_pkgs(trans.get(), p, old.get());
+        for (int i = 0; i < old.size(); ++i) {
+            Solvable* o = pool_id2solvable(pool, old[i]);
+            if (o->name == s->name)
+                package.installed_evr = pool_id2str(pool, o->evr);
+            else
+                package.replacing.push_back(pool_solvable2str(pool, o));
+        }
+        result.packages.push_back(std::move(package));
     }
     std::sort(result.replaced.begin(), result.replaced.end());
     std::sort(result.packages.begin(), result.packages.end(),

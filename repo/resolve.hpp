@@ -24,6 +24,13 @@ struct ResolvedPackage {
     std::string checksum_type;  // "sha256", ... (empty when the metadata has none)
     std::string checksum;       // lower-case hex
     std::string reason;         // "root" | "update" | "dependency"
+    /// What it does to the machine resolved for, as dnf's table says it: the installed
+    /// [epoch:]version-release it upgrades ("" when the name is new there), whether it is
+    /// installed beside the versions there (an installonly package: a kernel), and the installed
+    /// packages of other names it obsoletes ("replacing"), as name-[epoch:]version-release.arch.
+    std::string installed_evr;
+    bool installonly = false;
+    std::vector<std::string> replacing;
 };
 
 /// The outcome of one resolution. With problems, `packages` is empty: never a partial result.

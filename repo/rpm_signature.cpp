@@ -19,6 +19,7 @@
 
 #include "repo/error.hpp"
 #include "repo/librepo_handle.hpp"
+#include "repo/scratch_dir.hpp"
 
 namespace airgap::repo {
 namespace {
@@ -279,6 +280,16 @@ std::vector<std::filesystem::path> fetch_gpg_keys(const RepoConfig& repo, const 
         out.push_back(dest);
     }
     return out;
+}
+
+void check_gpg_keys(const std::vector<RepoConfig>& repos, const fs::path& manifest_dir) {
+    ScratchDir scratch("ovirt-airgap-keys");
+    for (const auto& repo : repos) {
+        if (!repo.gpgcheck) continue;
+        if (repo.gpgkeys.empty())
+            throw ConfigError("repo " + repo.id + " has gpgcheck=1 but no gpgkey: its packages cannot be checked");
+        fetch_gpg_keys(repo, manifest_dir, scratch.path() / repo.id);
+    }
 }
 
 }  // namespace airgap::repo

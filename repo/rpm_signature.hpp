@@ -25,4 +25,9 @@ void check_rpm_signature(const std::filesystem::path& rpm, const std::vector<std
 std::vector<std::filesystem::path> fetch_gpg_keys(const RepoConfig& repo, const std::filesystem::path& manifest_dir,
                                                   const std::filesystem::path& dir);
 
+/// Fetches every gpgkey of the gpgcheck=1 repos among `repos` into a temporary directory and
+/// throws ConfigError as fetch_gpg_keys does, or for a gpgcheck=1 repo without a gpgkey: a key
+/// that cannot be read is found before anything else is downloaded.
+void check_gpg_keys(const std::vector<RepoConfig>& repos, const std::filesystem::path& manifest_dir);
+
 }  // namespace airgap::repo

@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <fstream>
+#include <iterator>
 #include <system_error>
 
 #include "repo/error.hpp"
@@ -157,11 +159,32 @@ CertificateInfo info_of(X509* cert) {
 // No prompt ever: an encrypted key is an error, not a question on the terminal.
 int no_passphrase(char*, int, int, void*) { return -1; }
 
+std::string read_text_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The passphrase given with the key (`u`, a std::string); none is no prompt either.
+int given_passphrase(char* buf, int size, int, void* u) {
+    const auto* passphrase = static_cast<const std::string*>(u);
+    if (passphrase->empty() || passphrase->size() > static_cast<std::size_t>(size)) return -1;
+    std::memcpy(buf, passphrase->data(), passphrase->size());
+    return static_cast<int>(passphrase->size());
+}
+
 template <typename E>
-PKey read_private_key(const fs::path& path) {
+PKey read_private_key(const fs::path& path, const std::string& passphrase) {
     auto bio = open_file<E>(path, "signing key");
-    return PKey::checked<E>(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr),
-                            "signing key " + path.string() + " is not an unencrypted PEM private key");
+    EVP_PKEY* key =
+        PEM_read_bio_PrivateKey(bio.get(), nullptr, given_passphrase, const_cast<std::string*>(&passphrase));
+    if (!key && passphrase.empty() && read_text_file(path).find("ENCRYPTED") != std::string::npos) {
+        ERR_clear_error();
+        throw E("signing key " + path.string() + " is protected by a passphrase: give it with --sign-pass-file");
+    }
+    return PKey::checked<E>(key, passphrase.empty()
+                                     ? "signing key " + path.string() + " is not an unencrypted PEM private key"
+                                     : "signing key " + path.string() +
+                                           " cannot be read with the passphrase given (or is no PEM private key)");
 }
 
 template <typename E>
@@ -286,17 +309,25 @@ Cert embedded_signer(CMS_ContentInfo* cms) {
     return Cert();
 }
 
-// Returns the signer certificate, or throws BundleRefused starting with `refusal`.
+// Returns the signer certificate, or throws BundleRefused starting with `refusal`; `trusted`
+// describes the trust certificates for a signer they reject.
 Cert verify_bio(CMS_ContentInfo* cms, BIO* content, const std::string& content_name, X509_STORE* store,
-                const std::string& refusal) {
+                const std::string& refusal, const std::string& trusted = "") {
+    // Described before verifying: reading a certificate afterwards would disturb the error
+    // queue that says why it was rejected.
+    std::string signer_text = "the signer certificate";
+    if (auto signer = embedded_signer(cms))
+        signer_text = "signer certificate '" + name_text(X509_get_subject_name(signer.get())) + "' (SHA-256 " +
+                      info_of(signer.get()).fingerprint_sha256 + ")";
+    ERR_clear_error();
     if (CMS_verify(cms, nullptr, store, content, nullptr, CMS_BINARY) != 1) {
         // Say in words which of the two checks failed; OpenSSL's reasons follow.
         unsigned long last = ERR_peek_last_error();
         std::string words;
         if (ERR_GET_LIB(last) == ERR_LIB_CMS && ERR_GET_REASON(last) == CMS_R_CERTIFICATE_VERIFY_ERROR) {
-            auto signer = embedded_signer(cms);
-            words = signer ? ": signer certificate '" + name_text(X509_get_subject_name(signer.get())) + "' is rejected"
-                           : ": the signer certificate is rejected";
+            // Both fingerprints: what an officer compares with `openssl x509 -fingerprint -sha256`.
+            words = ": " + signer_text + " is rejected";
+            if (!trusted.empty()) words += " by the trusted " + trusted;
         } else if (ERR_GET_LIB(last) == ERR_LIB_CMS && ERR_GET_REASON(last) == CMS_R_CONTENT_VERIFY_ERROR) {
             words = ": " + content_name + " is not what was signed";
         } else if (ERR_GET_LIB(last) == ERR_LIB_CMS && ERR_GET_REASON(last) == CMS_R_VERIFICATION_FAILURE) {
@@ -457,9 +488,10 @@ KeyPairFiles write_key_pair(const fs::path& dir, const KeyPair& pair) {
     return files;
 }
 
-std::vector<std::uint8_t> sign_detached(const fs::path& content, const fs::path& key_pem, const fs::path& cert_pem) {
+std::vector<std::uint8_t> sign_detached(const fs::path& content, const fs::path& key_pem, const fs::path& cert_pem,
+                                        const std::string& passphrase) {
     ERR_clear_error();
-    auto key = read_private_key<ConfigError>(key_pem);
+    auto key = read_private_key<ConfigError>(key_pem, passphrase);
     auto cert = read_cert<ConfigError>(cert_pem, "signing certificate");
     if (X509_check_private_key(cert.get(), key.get()) != 1) {
         ERR_clear_error();
@@ -500,6 +532,7 @@ SignerInfo verify_detached(const fs::path& content, const fs::path& signature, c
                             " embeds its content; a detached signature is expected");
 
     auto store = CertStore::checked<ConfigError>(X509_STORE_new(), "X509_STORE_new");
+    std::string trusted;  // "'CN=x' (SHA-256 AB:..)", each certificate of the trust file
     {
         auto bio = open_file<ConfigError>(trust, "trust certificate");
         int count = 0;
@@ -507,6 +540,8 @@ SignerInfo verify_detached(const fs::path& content, const fs::path& signature, c
             Cert cert(raw);
             ossl::check<ConfigError>(X509_STORE_add_cert(store.get(), cert.get()),
                                      "cannot use trust certificate " + trust.string());
+            CertificateInfo info = info_of(cert.get());
+            trusted += (count ? ", '" : "'") + info.subject + "' (SHA-256 " + info.fingerprint_sha256 + ")";
             ++count;
         }
         // The loop ends on "no start line" at the end of the file: expected, not an error.
@@ -514,10 +549,13 @@ SignerInfo verify_detached(const fs::path& content, const fs::path& signature, c
         if (count == 0) throw ConfigError("trust file " + trust.string() + " holds no PEM X.509 certificate");
     }
     X509_STORE_set_purpose(store.get(), X509_PURPOSE_ANY);
+    // The signer's own certificate is a trust anchor even when a CA issued it: the site may
+    // trust one signer without trusting everything its CA signs.
+    X509_STORE_set_flags(store.get(), X509_V_FLAG_PARTIAL_CHAIN);
 
     auto in = open_file<BundleRefused>(content, "signed file");
     auto signer = verify_bio(cms.get(), in.get(), content.string(), store.get(),
-                             "signature " + signature.string() + " does not verify against " + trust.string());
+                             "signature " + signature.string() + " does not verify against " + trust.string(), trusted);
     return info_of(signer.get());
 }
 

@@ -69,9 +69,10 @@ bool ed25519_cms_supported();
 /// (DER, binary content, signer certificate embedded). The content is streamed, never loaded.
 /// ConfigError (one line, naming the file) for an unreadable key, certificate or content, a key
 /// that does not match the certificate, an expired certificate, a weak or unsupported key
-/// (RSA below 3072 bits, DSA, Ed25519 where `ed25519_cms_supported()` is false).
+/// (RSA below 3072 bits, DSA, Ed25519 where `ed25519_cms_supported()` is false). A key
+/// protected by a passphrase needs `passphrase`; without one it is refused, never prompted for.
 std::vector<std::uint8_t> sign_detached(const std::filesystem::path& content, const std::filesystem::path& key_pem,
-                                        const std::filesystem::path& cert_pem);
+                                        const std::filesystem::path& cert_pem, const std::string& passphrase = "");
 
 /// Verifies the detached DER CMS signature `signature` of the file `content` (streamed) against
 /// the certificate(s) in the PEM file `trust` - a CA, or the signer's own self-signed

@@ -15,6 +15,8 @@ packages=(
   # the applier's EL7 package (scripts/package-el7.sh) and its EL7-like root test: patchelf,
   # rpm2cpio | cpio, and python3-rpm + Perl's DB_File to write an EL7 Berkeley DB rpmdb
   patchelf binutils rpm2cpio cpio python3-rpm perl libperl5.36
+  # man pages and bash completion checked by the install test
+  groff-base man-db bash
   # benchmark
   time
   # dnf repoclosure, which checks the test world (tests/e2e/test_world.cpp)

@@ -119,7 +119,7 @@ fs::path write_bundle_repofile(const fs::path& bundle, const fs::path& reposdir)
 
 TEST_F(BuildE2E, DirectoryBundleIsSignedCompleteAndUpdatesTheEngineOffline) {
     fs::path out = tmp_.path() / "bundle";
-    CommandResult r = build(out);
+    CommandResult r = build(out.string() + "/");
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     check_unpacked(out, cert());
     EXPECT_EQ(fs::status(out).permissions() & fs::perms::all, fs::perms(0755));
@@ -279,7 +279,7 @@ TEST_F(BuildE2E, CorruptPackageFromTheMirrorFailsAndLeavesNothing) {
     expect_nothing_at(out);
     // The same for a directory output.
     fs::path dir = tmp_.path() / "bundle";
-    CommandResult d = build(dir);
+    CommandResult d = build(dir.string() + "/");
     EXPECT_EQ(d.exit_code, 1) << d.err;
     expect_nothing_at(dir);
 }

@@ -193,9 +193,10 @@ TEST_F(IncrementalE2E, BundlerRefusesAnUnusableSince) {
 // hand may be ahead of the clock. Without --serial the incremental bundle follows its base.
 TEST_F(IncrementalE2E, TheDefaultSerialIsAboveTheBaseSerial) {
     fs::path ahead = tmp_.path() / "ahead", next = tmp_.path() / "next";
-    CommandResult a = build(ahead, {"--inventory", inventory("engine").string(), "--serial", "4000000000"});
+    CommandResult a =
+        build(ahead.string() + "/", {"--inventory", inventory("engine").string(), "--serial", "4000000000"});
     ASSERT_EQ(a.exit_code, 0) << a.err;
-    CommandResult b = build(next, {"--inventory", inventory("host").string(), "--since", ahead.string()});
+    CommandResult b = build(next.string() + "/", {"--inventory", inventory("host").string(), "--since", ahead.string()});
     ASSERT_EQ(b.exit_code, 0) << b.err;
     EXPECT_EQ(manifest_of(next)["serial"], 4000000001u);
 }

@@ -163,7 +163,7 @@ TEST_F(NodeE2E, BuildCarriesAndClaimsOnlyTheImageUpdate) {
     fs::path out = tmp_.path() / "bundle";
     CommandResult r = bundler("build", {"--inventory", inventory_.string(), "--sign-key",
                                         (tmp_.path() / "keys/signing-key.pem").string(), "--sign-cert",
-                                        (tmp_.path() / "keys/signing-cert.pem").string(), "-o", out.string()});
+                                        (tmp_.path() / "keys/signing-cert.pem").string(), "-o", out.string() + "/"});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     nlohmann::json j = nlohmann::json::parse(read_file(out / "bundle.json"));
     EXPECT_EQ(j["roles"], nlohmann::json::array({"node"}));

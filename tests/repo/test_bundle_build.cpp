@@ -109,7 +109,7 @@ TEST(BuildBundle, RefusesAnExistingOutputDirectory) {
     TempDir tmp;
     auto keys = make_keys(tmp.path() / "keys", "k");
     auto r = request(tmp, keys);
-    r.output = tmp.path() / "outdir";
+    r.output = tmp.path() / "outdir/";
     fs::create_directories(r.output);
     EXPECT_NE(error_of<ConfigError>([&] { repo::build_bundle(r); }).find("already exists"), std::string::npos);
     EXPECT_TRUE(fs::is_empty(r.output));

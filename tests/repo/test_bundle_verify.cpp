@@ -371,3 +371,24 @@ TEST(BundleVerify, EarlierStagedBundlesAreRemovedAndOthersLeftAlone) {
     EXPECT_TRUE(fs::exists(staged / "notes.txt"));
     EXPECT_TRUE(unstage_earlier(t.path() / "nowhere", new_id).empty());
 }
+
+TEST(BundleVerify, TheSiteConfigGivesTheTrustAndTheCommandLineWins) {
+    TempDir t;
+    fs::path dir = make_bundle(t.path() / "b");
+    fs::path root = t.path() / "root";
+    // The config's paths are the target system's: /trust.pem is ROOT/trust.pem.
+    fs::create_directories(root);
+    fs::copy_file(signer("good").cert, root / "trust.pem");
+    write_file(root / "etc/ovirt-airgap/applier.conf", "trust = /trust.pem\n");
+    auto verify = [&](std::vector<std::string> extra) {
+        std::vector<std::string> argv = {binary("ovirt-applier").string(), "verify", dir.string(), "--root",
+                                         root.string()};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        return run_command(argv);
+    };
+    CommandResult r = verify({});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(") verified\n"), std::string::npos) << r.out;
+    r = verify({"--trust", signer("intruder").cert.string()});
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+}

@@ -193,7 +193,10 @@ TEST_F(Signing, AnotherSignersCertificateAsTrustIsRefused) {
     auto msg = test::error_of<BundleRefused>([&] { repo::verify_detached(content, p7s, other.cert); });
     EXPECT_THAT(msg,
                 StartsWith("signature " + p7s.string() + " does not verify against " + other.cert.string() + ": "));
-    EXPECT_THAT(msg, HasSubstr(": signer certificate 'CN=keys' is rejected: certificate verify error"));
+    // Both fingerprints, as `openssl x509 -fingerprint -sha256` prints them for each file.
+    EXPECT_THAT(msg, HasSubstr(": signer certificate 'CN=keys' (SHA-256 " + test::openssl_fingerprint(files.cert) +
+                               ") is rejected by the trusted 'CN=other' (SHA-256 " +
+                               test::openssl_fingerprint(other.cert) + "): certificate verify error"));
     EXPECT_NE(openssl_verify(content, p7s, other.cert).exit_code, 0);
 }
 
@@ -276,7 +279,9 @@ TEST_F(Signing, ExpiredCertificateIsRefusedForSigningAndVerifying) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto msg = test::error_of<BundleRefused>([&] { repo::verify_detached(content, p7s, cert); });
     EXPECT_THAT(msg, StartsWith("signature " + p7s.string() + " does not verify against " + cert.string() +
-                                ": signer certificate 'CN=old signer' is rejected: "));
+                                ": signer certificate 'CN=old signer' (SHA-256 " + test::openssl_fingerprint(cert) +
+                                ") is rejected by the trusted 'CN=old signer' (SHA-256 " +
+                                test::openssl_fingerprint(cert) + "): "));
     EXPECT_THAT(msg, HasSubstr("certificate has expired"));
     EXPECT_NE(openssl_verify(content, p7s, cert).exit_code, 0);
 }
@@ -305,8 +310,14 @@ TEST_F(Signing, UnreadableOrUnusableKeysAreConfigErrors) {
     auto r =
         openssl({"pkey", "-in", files.key.string(), "-aes256", "-passout", "pass:secret", "-out", encrypted.string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_THAT(test::error_of<ConfigError>([&] { repo::sign_detached(content, encrypted, files.cert); }),
-                StartsWith("signing key " + encrypted.string() + " is not an unencrypted PEM private key: "));
+    EXPECT_EQ(test::error_of<ConfigError>([&] { repo::sign_detached(content, encrypted, files.cert); }),
+              "signing key " + encrypted.string() + " is protected by a passphrase: give it with --sign-pass-file");
+    // With its passphrase it signs, and openssl verifies the result; a wrong one is one line.
+    write_bytes(p7s, repo::sign_detached(content, encrypted, files.cert, "secret"));
+    EXPECT_EQ(openssl_verify(content, p7s, files.cert).exit_code, 0);
+    EXPECT_THAT(test::error_of<ConfigError>([&] { repo::sign_detached(content, encrypted, files.cert, "wrong"); }),
+                StartsWith("signing key " + encrypted.string() +
+                           " cannot be read with the passphrase given (or is no PEM private key): "));
 
     // RSA below 3072 bits is refused (DESIGN.md: RSA 3072+).
     auto weak_key = tmp.path() / "weak.key", weak_cert = tmp.path() / "weak.pem";
@@ -388,6 +399,14 @@ TEST_F(Signing, CaSignedSignerVerifiesWithTheCaAsTrust) {
     auto bundle = tmp.path() / "trust-bundle.pem";
     write_file(bundle, read_file(other.cert) + read_file(ca));
     EXPECT_EQ(repo::verify_detached(content, p7s, bundle).subject, "CN=site signer");
+
+    // The signer's own certificate as trust works too although a CA issued it (a partial
+    // chain), as openssl agrees with -partial_chain.
+    EXPECT_EQ(repo::verify_detached(content, p7s, leaf).subject, "CN=site signer");
+    EXPECT_EQ(openssl({"cms", "-verify", "-binary", "-inform", "DER", "-content", content.string(), "-in", p7s.string(),
+                       "-CAfile", leaf.string(), "-purpose", "any", "-partial_chain", "-out", "/dev/null"})
+                  .exit_code,
+              0);
 
     // Without the CA, the leaf alone proves nothing.
     EXPECT_THAT(test::error_of<BundleRefused>([&] { repo::verify_detached(content, p7s, other.cert); }),
