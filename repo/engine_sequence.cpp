@@ -48,27 +48,6 @@ namespace {
 
 // --- running commands ----------------------------------------------------------------------
 
-// SIGINT, SIGTERM and SIGHUP ignored while alive: engine-setup must not be stopped once
-// started, and an ignored disposition is inherited across exec by the child too.
-class HeldSignals {
-public:
-    HeldSignals() {
-        struct sigaction ignore {};
-        ignore.sa_handler = SIG_IGN;
-        sigemptyset(&ignore.sa_mask);
-        for (std::size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &ignore, &saved_[i]);
-    }
-    ~HeldSignals() {
-        for (std::size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &saved_[i], nullptr);
-    }
-    HeldSignals(const HeldSignals&) = delete;
-    HeldSignals& operator=(const HeldSignals&) = delete;
-
-private:
-    static constexpr std::array<int, 3> kSignals{SIGINT, SIGTERM, SIGHUP};
-    std::array<struct sigaction, 3> saved_{};
-};
-
 std::string join(const std::vector<std::string>& parts, const std::string& sep = " ") {
     std::string out;
     for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
@@ -77,9 +56,9 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep =
 
 // Runs argv with stdin from /dev/null; stdout and stderr go to the reporter and are appended to
 // `log`. Returns the exit code (128+signal when killed). ConfigError when it cannot start.
-int run_logged(const std::vector<std::string>& argv, const fs::path& log, ApplyReporter& reporter, bool hold_signals) {
-    std::optional<HeldSignals> held;
-    if (hold_signals) held.emplace();
+// `own_group`: the child runs in a process group of its own, so that the terminal's Ctrl-C (or a
+// lost session's SIGHUP) reaches only us: we note it and stop once the child has finished.
+int run_logged(const std::vector<std::string>& argv, const fs::path& log, ApplyReporter& reporter, bool own_group) {
     std::error_code ec;
     fs::create_directories(log.parent_path(), ec);
     Fd log_fd(open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
@@ -95,9 +74,16 @@ int run_logged(const std::vector<std::string>& argv, const fs::path& log, ApplyR
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, write_end.get(), 1);
     posix_spawn_file_actions_adddup2(&fa, write_end.get(), 2);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    if (own_group) {
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+        posix_spawnattr_setpgroup(&attr, 0);
+    }
     pid_t pid = 0;
-    int rc = spawn_child(argv, fa, pid);
+    int rc = spawn_child(argv, fa, pid, &attr);
     posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
     if (rc != 0)
         throw ConfigError("cannot run " + argv[0] + ": " + std::error_code(rc, std::generic_category()).message());
     write_end = Fd();  // the child has its copy: our read sees EOF once it exits
@@ -288,6 +274,11 @@ public:
             }
             if (name == "activate" && stop_for_reboot()) return;
             run_step(name);
+            // A signal during a step that is not stopped (engine-setup) ends the run right after it.
+            if (interrupted()) {
+                restore_repos();
+                throw Interrupted("interrupted after step " + name + "; run the same command again to resume");
+            }
         }
         if (record_) j.record_applied();
         r_.message(command_ + ": bundle " + bundle_.manifest.id + " (serial " +
@@ -299,12 +290,20 @@ private:
     void verify() {
         VerifyOptions vo = verify_options();
         vo.check_files = false;
+        vo.check_expiry = false;
         bundle_ = verify_bundle(o_.bundle, vo);
-        // A resumed run whose files were verified (and staged) before checks the signature only.
+        // A resumed run checks the signature only: the staged copy is hashed again before use.
         auto existing = Journal::load(state_dir_);
-        bool verified_before = existing && !existing->complete() && existing->command() == command_ &&
-                               existing->bundle().id == bundle_.manifest.id &&
-                               existing->step("verify").status == StepStatus::done;
+        bool resuming = existing && !existing->complete() && existing->command() == command_ &&
+                        existing->bundle().id == bundle_.manifest.id;
+        // Expiry is checked when a run starts: a started run finishes with the bundle it began.
+        if (!resuming) check_not_expired(bundle_.manifest, vo.now);
+        bool verified_before = resuming && existing->step("verify").status == StepStatus::done;
+        std::string started_with = verified_before ? existing->step("verify").data.value("manifest_sha256", "") : "";
+        if (!started_with.empty() && started_with != bundle_.manifest_sha256)
+            throw BundleRefused(o_.bundle.string() + " is not the medium this run started with: bundle " +
+                                bundle_.manifest.id + " has another bundle.json (SHA-256 " +
+                                bundle_.manifest_sha256 + ", the run began with " + started_with + ")");
         if (!verified_before) {
             r_.message("verifying " + std::to_string(bundle_.manifest.files.size()) + " files of bundle " +
                        bundle_.manifest.id + " (serial " + std::to_string(bundle_.manifest.serial) + ")" +
@@ -360,12 +359,7 @@ private:
         // After unstage (a host waiting for its reboot) the bundle and its repo file stay gone.
         if ((name == "stage" || name == "repos") && step_done("unstage")) return;
         if (name == "stage") {
-            staged_.dir = data.value("dir", "");
-            staged_.how = parse_staged_how(data.value("how", "in-place"));
-            if (!fs::exists(staged_.dir)) {  // e.g. a mount gone after a reboot: stage again
-                r_.message("staged bundle " + staged_.dir.string() + " is gone; staging again");
-                do_stage();
-            }
+            reload_stage(data.value("dir", ""));
         } else if (name == "preflight") {
             kernel_before_ = data.value("kernel", "");
             host_name_ = data.value("host", "");
@@ -402,7 +396,11 @@ private:
     }
 
     bool step(const std::string& name) {
-        if (name == "verify") return true;
+        if (name == "verify") {
+            // What a resumed run's medium must still be.
+            journal_->set_step_data(name, {{"manifest_sha256", bundle_.manifest_sha256}});
+            return true;
+        }
         if (name == "stage") return do_stage(), true;
         if (name == "preflight") {
             Preflight p = preflight_check(role_, bundle_.manifest, staged_.dir, o_, state_dir_, r_);
@@ -450,26 +448,49 @@ private:
             remove_bundle_repofile(o_.root, id);
             ids.insert(id);
         }
-        for (const auto& id : unstage_earlier(state_dir_ / "staged", bundle_.manifest.id)) ids.insert(id);
+        for (const auto& id : unstage_earlier(staging_root(), bundle_.manifest.id)) ids.insert(id);
         for (const auto& id : ids) r_.message("removed earlier bundle " + id + " (its repo file and staged copy)");
     }
 
+    fs::path staging_root() const { return state_dir_ / "staged"; }
+
     void do_stage() {
-        if (bundle_.kind != BundleKind::directory || bundle_.base) {
-            std::uint64_t size = 0;
-            for (const auto& f : bundle_.manifest.files) size += f.size;
-            if (bundle_.base)
-                for (const auto& f : bundle_.manifest.base_bundle->files) size += f.size;
-            fs::path where = state_dir_ / "staged";
-            fs::create_directories(where);
-            if (free_bytes(where) < size)
-                throw ConfigError("not enough free space in " + where.string() + " to extract the bundle: " +
-                                  mib(size) + " needed, " + mib(free_bytes(where)) + " free");
+        std::uint64_t size = 0;
+        for (const auto& f : bundle_.manifest.files) size += f.size;
+        if (bundle_.base)
+            for (const auto& f : bundle_.manifest.base_bundle->files) size += f.size;
+        fs::create_directories(state_dir_);
+        if (free_bytes(state_dir_) < size)
+            throw ConfigError("not enough free space in " + state_dir_.string() + " to stage the bundle: " + mib(size) +
+                              " needed, " + mib(free_bytes(state_dir_)) + " free");
+        ProgressAdapter progress(r_, "staging");
+        staged_ = stage_bundle(bundle_, staging_root(), &progress);
+        r_.message("staged a verified copy at " + staged_.dir.string());
+        journal_->set_step_data("stage", {{"dir", staged_.dir.string()}});
+    }
+
+    // A resumed run uses the staged copy only after hashing it again against the signed manifest:
+    // it may have been changed, or be gone, since the run that made it. The place is always our
+    // own; a journal that names another is not believed.
+    void reload_stage(const std::string& recorded) {
+        staged_.dir = staged_dir_for(staging_root(), bundle_.manifest.id);
+        if (!recorded.empty() && recorded != staged_.dir.string())
+            r_.message("the journal names " + recorded + " as the staged copy; ignored, the copy is " +
+                       staged_.dir.string());
+        std::string why;
+        if (!fs::exists(staged_.dir)) {
+            why = "is gone";
+        } else {
+            ProgressAdapter progress(r_, "checking the staged copy");
+            try {
+                check_staged(bundle_, staged_.dir, &progress);
+                return;
+            } catch (const BundleRefused& e) {
+                why = "does not match the signed manifest (" + std::string(e.what()) + ")";
+            }
         }
-        ProgressAdapter progress(r_, "extracting");
-        staged_ = stage_bundle(bundle_, state_dir_ / "staged", true, &progress);
-        r_.message("staged (" + to_string(staged_.how) + ") at " + staged_.dir.string());
-        journal_->set_step_data("stage", {{"dir", staged_.dir.string()}, {"how", to_string(staged_.how)}});
+        r_.message("staged copy " + staged_.dir.string() + " " + why + "; staging again from the medium");
+        do_stage();
     }
 
     // Other repos off while engine-upgrade-check and engine-setup run (they ask yum).
@@ -552,8 +573,8 @@ private:
         std::vector<std::string> argv{tool.string(), "--accept-defaults"};
         if (!o_.answer_file.empty()) argv.push_back("--config-append=" + fs::absolute(o_.answer_file).string());
         argv.push_back("--config-append=" + fs::absolute(answers).string());
-        r_.message("running " + join(argv) + " (signals held until it ends; log " + log_for("engine-setup").string() +
-                   ")");
+        r_.message("running " + join(argv) + " (not stopped by Ctrl-C: the run stops when it ends; log " +
+                   log_for("engine-setup").string() + ")");
         int code = run_logged(argv, log_for("engine-setup"), r_, true);
         if (code != 0)
             throw StepFailed("engine-setup exited with " + std::to_string(code) + " (see " +

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 #include "repo/sha256.hpp"
 #include "repo/signing.hpp"
 #include "tests/shared/fake_engine.hpp"
+#include "tests/shared/rpm_fixture.hpp"
 #include "tests/shared/testkit.hpp"
 
 namespace fs = std::filesystem;
@@ -405,7 +407,9 @@ TEST(EngineE2E, AppliesAnIsoBundleStagedByExtractionAndUnstagesIt) {
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     auto journal = Journal::load(state);
     ASSERT_TRUE(journal);
-    EXPECT_EQ(journal->step("stage").data.value("how", ""), "extracted");
+    EXPECT_NE(r.out.find("staged a verified copy at " + (state / "staged" / journal->bundle().id).string()),
+              std::string::npos)
+        << r.out;
     EXPECT_FALSE(fs::exists(state / "staged" / journal->bundle().id));
     TempDir c;
     EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
@@ -578,8 +582,10 @@ TEST(EngineE2E, CtrlCDuringAPackageStepStopsWith130AndTheRerunResumes) {
     EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
 }
 
-// engine-setup must not be stopped once started: Ctrl-C meanwhile changes nothing.
-TEST(EngineE2E, CtrlCDuringEngineSetupDoesNotStopIt) {
+// engine-setup must not be stopped once started: Ctrl-C (and a lost session's SIGHUP) reach
+// only the applier, engine-setup finishes, and then the run stops with 130; the same command
+// goes on from the next step.
+TEST(EngineE2E, CtrlCDuringEngineSetupLetsItFinishThenStopsWith130) {
     TempDir t;
     fs::path root = copy_world_root("engine-4.3.7", t.path());
     fs::path state = t.path() / "state";
@@ -588,15 +594,24 @@ TEST(EngineE2E, CtrlCDuringEngineSetupDoesNotStopIt) {
     wait_until([&] { return calls(root).size() >= 2; });
     ASSERT_EQ(calls(root).size(), 2u) << "engine-setup never started";
     kill(-run.pid, SIGINT);
-    kill(-run.pid, SIGTERM);
+    kill(-run.pid, SIGHUP);
     CommandResult r = run.wait();
-    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    ASSERT_EQ(r.exit_code, 130) << r.out << r.err;
+    EXPECT_EQ(r.err,
+              "ovirt-applier: error: interrupted after step engine-setup; run the same command again to resume\n");
     EXPECT_NE(read_file(state / "logs/engine-setup.log").find("stand-in: engine-setup 4.3.10.4-1.el7"),
               std::string::npos);
-    EXPECT_EQ(steps_run(r.out), kSteps);
     auto journal = Journal::load(state);
     ASSERT_TRUE(journal);
-    EXPECT_TRUE(journal->complete());
+    EXPECT_EQ(journal->step("engine-setup").status, StepStatus::done);
+    EXPECT_EQ(journal->step("restore-repos").status, StepStatus::pending);
+
+    CommandResult resumed = run_command(engine_argv(root, state));
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+    EXPECT_EQ(steps_run(resumed.out), (std::vector<std::string>{"restore-repos", "update", "kernel-check", "unstage"}));
+    EXPECT_EQ(calls(root).size(), 2u) << "engine-setup ran once";
+    TempDir c;
+    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
 }
 
 namespace {
@@ -744,4 +759,188 @@ TEST(EngineE2E, HostUpdateWithAHostTheEngineDoesNotKnowIsExit1) {
     EXPECT_EQ(by_address.exit_code, 0) << by_address.out << by_address.err;
     EXPECT_NE(by_address.out.find("ovirt-applier: the Engine knows this host as host2\n"), std::string::npos)
         << by_address.out;
+}
+
+// --- what is verified is what is used ------------------------------------------------------
+
+namespace {
+
+// What an attacker who can write to a medium brings: ovirt-release43-99 (empty: installing it
+// takes the upstream repo files away), signed with a key of their own. Made once per binary.
+struct Attack {
+    TempDir dir;
+    fs::path rpm, key;
+};
+
+const Attack& attack() {
+    static std::unique_ptr<Attack> made = [] {
+        auto a = std::make_unique<Attack>();
+        fs::path gnupg = a->dir.path() / "gnupg";
+        fs::create_directories(gnupg);
+        fs::permissions(gnupg, fs::perms::owner_all);
+        const std::string uid = "attacker@airgap.invalid", home = "GNUPGHOME=" + gnupg.string();
+        must({"env", home, "gpg", "--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", "",
+              "--quick-gen-key", "attacker <" + uid + ">", "rsa2048", "sign", "never"});
+        a->key = a->dir.path() / "attacker.key";
+        CommandResult k = run_command({"env", home, "gpg", "--batch", "--armor", "--export", uid});
+        write_file(a->key, k.out);
+        a->rpm = build_tiny_rpm(a->dir.path() / "build", TinyRpm{"ovirt-release43", "99", "", "", ""});
+        must({"env", home, "GPG_TTY=/dev/null", "rpmsign", "--define", "%__gpg /usr/bin/gpg", "--define",
+              "_gpg_name " + uid, "--define", "_gpg_path " + gnupg.string(), "--addsign", a->rpm.string()});
+        run_command({"env", home, "gpgconf", "--kill", "gpg-agent"});
+        return a;
+    }();
+    return *made;
+}
+
+// The attack on a directory `bundle` (or a staged copy): the package added to the ovirt-4.3
+// repo, its metadata regenerated, the key appended to the bundle's key file. As a shell
+// command, for a package manager wrapper to run at the worst moment.
+std::string tamper_command(const fs::path& bundle) {
+    fs::path repo = bundle / "repos/ovirt-4.3";
+    return "cp '" + attack().rpm.string() + "' '" + (repo / "Packages").string() + "/' && cat '" +
+           attack().key.string() + "' >> '" + (bundle / "keys/RPM-GPG-KEY-airgap-world").string() +
+           "' && createrepo_c --quiet '" + repo.string() + "'";
+}
+
+void tamper(const fs::path& bundle) { must({"sh", "-c", tamper_command(bundle)}); }
+
+bool has_attacker_package(const fs::path& root) {
+    auto nevras = installed_nevras(root);
+    return std::any_of(nevras.begin(), nevras.end(),
+                       [](const std::string& n) { return n.rfind("ovirt-release43-99", 0) == 0; });
+}
+
+// What the Engine's host upgrade does on a staged host: the package manager with the host's own
+// repo configuration, the bundle's repos only (the upstream ones point where nothing answers).
+CommandResult host_repos_update(const fs::path& root) {
+    return run_command({(world_dir() / "bin/dnf").string(), "--installroot", root.string(),
+                        "--setopt=reposdir=" + (root / "etc/yum.repos.d").string(), "-y", "--disablerepo=*",
+                        "--enablerepo=ovirt-airgap-*", "update"});
+}
+
+// The root ends as a connected update of world root `name` leaves it: the attacker's package is
+// not there.
+void expect_connected_and_no_attack(const fs::path& root, const std::string& name) {
+    EXPECT_FALSE(has_attacker_package(root));
+    TempDir c;
+    EXPECT_EQ(installed_nevras(root), connected_upgrade(name, c.path()));
+}
+
+fs::path copy_of_world_bundle(const fs::path& dir) {
+    fs::path bundle = dir / "bundle";
+    fs::copy(world_bundle().bundle, bundle, fs::copy_options::recursive);
+    return bundle;
+}
+
+}  // namespace
+
+// A directory medium changed after verify, in the same run (here: just before the package
+// manager first runs): what the package manager reads is the copy hashed while staged.
+TEST(EngineE2E, AMediumChangedAfterVerifyIsNotWhatIsInstalled) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path bundle = copy_of_world_bundle(t.path());
+    fs::path pm = t.path() / "pm.sh";
+    write_file(pm, "#!/bin/sh\n[ -e '" + (t.path() / "done").string() + "' ] || { " + tamper_command(bundle) +
+                       " && touch '" + (t.path() / "done").string() + "'; } || exit 99\nexec '" +
+                       (world_dir() / "bin/dnf").string() + "' \"$@\"\n");
+    fs::permissions(pm, fs::perms::owner_all);
+    auto argv = engine_argv(root, state, {}, bundle);
+    argv.back() = pm.string();  // --package-manager
+    CommandResult r = run_command(argv);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    ASSERT_TRUE(fs::exists(t.path() / "done")) << "the medium was never changed";
+    expect_connected_and_no_attack(root, "engine-4.3.7");
+}
+
+// Between a failed run and its re-run the medium changes (new package, regenerated repodata, a
+// key appended): the re-run uses the staged copy, hashed again, and ends as an uninterrupted
+// run would. A staged copy changed meanwhile is staged again from the medium, hashed.
+TEST(EngineE2E, AResumedRunUsesTheStagedCopyCheckedAgainNeverTheChangedMedium) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path bundle = copy_of_world_bundle(t.path());
+    write_file(root / "var/lib/ovirt-airgap-test/engine-setup.exit", "1\n");
+    ASSERT_EQ(run_command(engine_argv(root, state, {}, bundle)).exit_code, 4);
+    std::string id = Journal::load(state)->bundle().id;
+    fs::path staged = state / "staged" / id;
+
+    // The staged copy changed: it is refused and staged again from the (still good) medium.
+    tamper(staged);
+    CommandResult again = run_command(engine_argv(root, state, {}, bundle));
+    EXPECT_EQ(again.exit_code, 4) << again.out << again.err;
+    EXPECT_NE(again.out.find("ovirt-applier: staged copy " + staged.string() +
+                             " does not match the signed manifest (staged copy " + staged.string() + " holds '"),
+              std::string::npos)
+        << again.out;
+    EXPECT_FALSE(fs::exists(staged / "repos/ovirt-4.3/Packages" / attack().rpm.filename()));
+
+    // The medium changed: the staged copy, checked again, is what the package manager reads.
+    tamper(bundle);
+    fs::remove(root / "var/lib/ovirt-airgap-test/engine-setup.exit");
+    CommandResult resumed = run_command(engine_argv(root, state, {}, bundle));
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+    expect_connected_and_no_attack(root, "engine-4.3.7");
+}
+
+// `host` without --update: the repo file the Engine's host upgrade reads points (baseurl and
+// gpgkey) only into the private staged copy; a medium changed afterwards changes nothing.
+TEST(EngineE2E, AStagedHostsRepoFilePointsOnlyIntoThePrivateCopy) {
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path bundle = copy_of_world_bundle(t.path());
+    CommandResult r = run_command(applier_argv("host", bundle, world_bundle().cert, root, state));
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    std::string id = Journal::load(state)->bundle().id;
+    std::string repofile = read_file(root / "etc/yum.repos.d" / ("ovirt-airgap-" + id + ".repo"));
+    const std::string staged = "file://" + (state / "staged" / id).string() + "/";
+    for (const auto& line : lines_of(repofile)) {
+        std::string value = line.substr(line.find_first_not_of(' '));
+        if (line.rfind("baseurl=", 0) == 0 || line.rfind("gpgkey=", 0) == 0) value = line.substr(line.find('=') + 1);
+        else if (line.rfind(" ", 0) != 0) continue;  // gpgkey's continuation lines start with spaces
+        EXPECT_EQ(value.rfind(staged, 0), 0u) << line;
+    }
+    EXPECT_EQ(repofile.find(bundle.string()), std::string::npos) << repofile;
+
+    // The Engine's host upgrade, later: yum with the host's own repo configuration.
+    tamper(bundle);
+    CommandResult update = host_repos_update(root);
+    ASSERT_EQ(update.exit_code, 0) << update.out << update.err;
+    expect_connected_and_no_attack(root, "host-4.3.7");
+}
+
+// An image is never mounted (the kernel would read the medium long after verify, and the mount
+// is gone after a reboot): it is copied, and the staged repo outlives the medium.
+TEST(EngineE2E, AnIsoIsCopiedNeverMountedAndTheStagingOutlivesIt) {
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path iso = t.path() / "bundle.iso";
+    write_iso(world_bundle().bundle, iso, "OVIRT_AIRGAP");
+    // A `mount` that would succeed (it copies the image's files to the mount point) and says so.
+    fs::path bin = t.path() / "bin";
+    // (mount -t iso9660 -o OPTIONS IMAGE DIR)
+    write_file(bin / "mount", "#!/bin/sh\necho \"$@\" >> '" + (t.path() / "mount.log").string() +
+                                  "'\nexec bsdtar -xf \"$5\" -C \"$6\"\n");
+    fs::permissions(bin / "mount", fs::perms::owner_all);
+    std::vector<std::string> argv{"env", "PATH=" + bin.string() + ":" + std::string(getenv("PATH"))};
+    for (const auto& a : applier_argv("host", iso, world_bundle().cert, root, state)) argv.push_back(a);
+    CommandResult r = run_command(argv);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_FALSE(fs::exists(t.path() / "mount.log")) << read_file(t.path() / "mount.log");
+    std::string id = Journal::load(state)->bundle().id;
+    struct stat staged {}, parent {};
+    ASSERT_EQ(stat((state / "staged" / id).c_str(), &staged), 0);
+    ASSERT_EQ(stat((state / "staged").c_str(), &parent), 0);
+    EXPECT_EQ(staged.st_dev, parent.st_dev) << "not a mount point";
+
+    fs::remove(iso);  // the medium goes back to the safe
+    CommandResult update = host_repos_update(root);
+    ASSERT_EQ(update.exit_code, 0) << update.out << update.err;
+    TempDir c;
+    EXPECT_EQ(installed_nevras(root), connected_upgrade("host-4.3.7", c.path()));
 }
