@@ -29,6 +29,7 @@
 #include "repo/journal.hpp"
 #include "repo/metadata.hpp"
 #include "repo/resolve.hpp"
+#include "repo/rpmdb_duplicates.hpp"
 #include "repo/scratch_dir.hpp"
 #include "repo/solv_pool.hpp"
 #include "repo/spawn.hpp"
@@ -324,6 +325,7 @@ private:
     void run_step(const std::string& name) {
         Journal& j = *journal_;
         r_.message("step " + name + ": running");
+        resuming_step_ = j.step(name).status != StepStatus::pending;
         j.begin_step(name);
         try {
             throw_if_interrupted("interrupted before it started");
@@ -549,6 +551,7 @@ private:
 
     void package_manager(const std::string& name, const std::vector<std::string>& args) {
         ensure_window(name);
+        if (resuming_step_) finish_cut_short_transaction();
         auto argv = package_manager_argv(o_, args);
         r_.message("running " + join(argv));
         int code = run_logged(argv, log_for(name), r_, false);
@@ -557,6 +560,40 @@ private:
         if (code != 0)
             throw StepFailed(join(argv) + " exited with " + std::to_string(code) + " (see " + log_for(name).string() +
                              ")");
+        // Success is never reported over a half-done rpmdb; the re-run cleans it up.
+        if (auto left = older_duplicates(o_.root); !left.empty())
+            throw StepFailed("packages are installed twice after " + join(argv) + ": " + join(left, ", "));
+    }
+
+    // A package-manager step cut short (kill -9, power loss) may have left its transaction half
+    // done, which a plain re-run does not see ("Nothing to do"). The EL7 way first:
+    // yum-complete-transaction, from yum's own record of the transaction; then the older copy of
+    // every package still installed twice is erased, as package-cleanup --cleandupes does.
+    void finish_cut_short_transaction() {
+        fs::path complete = "/usr/sbin/yum-complete-transaction";
+        if (own_machine() && !unfinished_yum_transactions(o_.root).empty() && fs::exists(complete)) {
+            r_.message("finishing the interrupted yum transaction with " + complete.string());
+            int code = run_logged({complete.string(), "-y"}, log_for("complete-transaction"), r_, false);
+            if (code != 0)
+                throw StepFailed(complete.string() + " exited with " + std::to_string(code) + " (see " +
+                                 log_for("complete-transaction").string() + ")");
+        }
+        auto older = older_duplicates(o_.root);
+        if (!older.empty()) {
+            r_.message("an interrupted transaction left packages installed twice; removing the older " +
+                       join(older, ", "));
+            std::vector<std::string> argv{"rpm", "--dbpath", "/var/lib/rpm"};
+            if (!own_machine()) argv.insert(argv.end(), {"--root", o_.root.string()});
+            argv.push_back("-e");
+            argv.insert(argv.end(), older.begin(), older.end());
+            int code = run_logged(argv, log_for("cleandupes"), r_, false);
+            if (code != 0 || !older_duplicates(o_.root).empty())
+                throw StepFailed("could not remove the older duplicate packages (see " + log_for("cleandupes").string() +
+                                 ")");
+        }
+        // What yum-complete-transaction --cleanup-only does: the record of a finished transaction.
+        std::error_code ec;
+        for (const auto& f : unfinished_yum_transactions(o_.root)) fs::remove(f, ec);
     }
 
     HostMaintenance& require_maintenance() {
@@ -649,6 +686,7 @@ private:
     std::string host_name_;         // the Engine's name of this host (appendix C)
     std::string boot_id_at_check_;  // boot id when kernel-check ran
     bool checked_this_run_ = false;
+    bool resuming_step_ = false;  // the step now running was begun before (a failed or killed run)
 
 public:
     bool record_ = true;

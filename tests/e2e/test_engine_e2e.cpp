@@ -83,8 +83,10 @@ struct WorldBundle {
     fs::path key;
 };
 
-// `leave_out`: package names not carried (to make a bundle whose update cannot resolve).
-std::unique_ptr<WorldBundle> make_world_bundle(const std::vector<std::string>& leave_out = {}) {
+// `leave_out`: package names not carried (to make a bundle whose update cannot resolve);
+// `valid_for`: from now until it expires.
+std::unique_ptr<WorldBundle> make_world_bundle(const std::vector<std::string>& leave_out = {},
+                                               std::chrono::seconds valid_for = std::chrono::hours(24 * 30)) {
     auto made = std::make_unique<WorldBundle>();
     WorldBundle& w = *made;
     KeyPairFiles keys = write_key_pair(w.dir.path() / "keys", generate_key(KeyType::ecdsa_p256, "e2e bundle", 30));
@@ -101,7 +103,7 @@ std::unique_ptr<WorldBundle> make_world_bundle(const std::vector<std::string>& l
     m.serial = 1000;
     auto now = std::chrono::system_clock::now();
     m.created = format_rfc3339(now - std::chrono::hours(1));
-    m.expires = format_rfc3339(now + std::chrono::hours(24 * 30));
+    m.expires = format_rfc3339(now + valid_for);
     m.source_manifest = "airgap-world-4.3-el7";
     m.roles = {"engine", "host"};
     m.target_versions = {{"engine", {{"ovirt-engine", "4.3.10.4-1.el7"}, {"ovirt-engine-setup", "4.3.10.4-1.el7"}}},
@@ -943,4 +945,66 @@ TEST(EngineE2E, AnIsoIsCopiedNeverMountedAndTheStagingOutlivesIt) {
     ASSERT_EQ(update.exit_code, 0) << update.out << update.err;
     TempDir c;
     EXPECT_EQ(installed_nevras(root), connected_upgrade("host-4.3.7", c.path()));
+}
+
+// kill -9 while the package manager finishes its transaction: the new bash is in, the old one
+// not yet erased (as yum leaves it when killed in its cleanup phase). The re-run finds the
+// duplicate, erases the older copy as package-cleanup --cleandupes does, and ends as an
+// uninterrupted run would, where a plain re-run saw "Nothing to do" and reported success.
+TEST(EngineE2E, AKillInTheTransactionLeavesNoDuplicatePackages) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path mark = t.path() / "killed", pm = t.path() / "pm.sh";
+    fs::path old_bash = world_dir() / "repos/centos-base/Packages/bash-4.2.46-33.el7.x86_64.rpm";
+    ASSERT_TRUE(fs::exists(old_bash));
+    write_file(pm, "#!/bin/sh\n'" + (world_dir() / "bin/dnf").string() +
+                       "' \"$@\" || exit $?\ncase \"$*\" in *' update') ;; *) exit 0;; esac\n[ -e '" + mark.string() +
+                       "' ] && exit 0\ntouch '" + mark.string() + "'\nrpm --root '" + root.string() +
+                       "' --dbpath /var/lib/rpm -i --justdb --nodeps --noscripts --notriggers --replacefiles "
+                       "--oldpackage '" + old_bash.string() + "' 2>/dev/null\nkill -9 $PPID\nsleep 60\n");
+    fs::permissions(pm, fs::perms::owner_all);
+    auto argv = engine_argv(root, state);
+    argv.back() = pm.string();  // --package-manager
+
+    CommandResult killed = run_command(argv);
+    ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.out << killed.err;
+    auto nevras = installed_nevras(root);
+    ASSERT_EQ(std::count_if(nevras.begin(), nevras.end(), [](const std::string& n) { return n.rfind("bash-", 0) == 0; }),
+              2);
+    CommandResult resumed = run_command(argv);
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+    EXPECT_NE(resumed.out.find("ovirt-applier: an interrupted transaction left packages installed twice; removing "
+                               "the older bash-4.2.46-33.el7.x86_64\n"),
+              std::string::npos)
+        << resumed.out;
+    TempDir c;
+    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
+}
+
+// A bundle that expires between a failed run and its re-run: the started run finishes with the
+// bundle it started with; a new run with it is refused.
+TEST(EngineE2E, AStartedRunFinishesWithTheBundleItStartedWithAfterItExpires) {
+    const auto valid_for = std::chrono::seconds(40);
+    auto started = std::chrono::system_clock::now();
+    std::unique_ptr<WorldBundle> soon = make_world_bundle({}, valid_for);
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    write_file(root / "var/lib/ovirt-airgap-test/engine-setup.exit", "1\n");
+    auto argv = applier_argv("engine", soon->bundle, soon->cert, root, state);
+    ASSERT_EQ(run_command(argv).exit_code, 4);
+    std::this_thread::sleep_until(started + valid_for + std::chrono::seconds(2));
+
+    fs::remove(root / "var/lib/ovirt-airgap-test/engine-setup.exit");
+    CommandResult resumed = run_command(argv);
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+    TempDir c;
+    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
+    EXPECT_EQ(tree(root / "etc/yum.repos.d"), tree(c.path() / "engine-4.3.7/etc/yum.repos.d"));
+
+    fs::path other = copy_world_root("engine-4.3.7", t.path() / "other");
+    CommandResult fresh = run_command(applier_argv("engine", soon->bundle, soon->cert, other, t.path() / "state2"));
+    EXPECT_EQ(fresh.exit_code, 2);
+    EXPECT_EQ(fresh.err.rfind("ovirt-applier: error: bundle expired on ", 0), 0u) << fresh.err;
 }
