@@ -28,6 +28,7 @@
 #include "repo/interrupt.hpp"
 #include "repo/journal.hpp"
 #include "repo/metadata.hpp"
+#include "repo/repo_originals.hpp"
 #include "repo/resolve.hpp"
 #include "repo/rpmdb_duplicates.hpp"
 #include "repo/scratch_dir.hpp"
@@ -259,6 +260,7 @@ public:
         if (ec) throw ConfigError("cannot create state dir " + state_dir_.string() + ": " + ec.message());
         FileLock lock(Journal::lock_file(state_dir_));
         check_serial(bundle_.manifest, last_applied_serial(state_dir_));  // another applier may have finished meanwhile
+        restore_orphaned_repos();
         journal_.emplace(Journal::open(state_dir_, command_,
                                        JournalBundle{bundle_.manifest.id, bundle_.manifest.serial, o_.bundle.string()},
                                        steps_));
@@ -500,6 +502,7 @@ private:
         json data = journal_->step("repos").data;
         if (data.value("active", false)) return;
         auto changes = plan_disable_other_repos(yum_repos_dir(o_.root));
+        save_original_repos(state_dir_, changes);
         data["changes"] = repo_changes_to_json(changes);
         data["active"] = true;
         journal_->set_step_data("repos", data);  // the originals are safe before anything changes
@@ -511,12 +514,29 @@ private:
         if (!journal_) return;
         json data = journal_->step("repos").data;
         if (!data.value("active", false)) return;
-        auto changes = repo_changes_from_json(data.value("changes", json::array()));
+        put_back_repos(repo_changes_from_json(data.value("changes", json::array())));
+        data["active"] = false;
+        journal_->set_step_data("repos", data);
+        forget_original_repos(state_dir_);
+    }
+
+    void put_back_repos(const std::vector<RepoFileChange>& changes) {
         for (const auto& f : restore_repo_changes(changes))
             r_.message("left " + f.string() + " as a package update rewrote it");
         if (!changes.empty()) r_.message("restored " + std::to_string(changes.size()) + " repo files");
-        data["active"] = false;
-        journal_->set_step_data("repos", data);
+    }
+
+    // A run that is not resumed (its journal moved aside as damaged, or lost) may have left repo
+    // files disabled: their originals, kept beside the journal, go back before anything else.
+    void restore_orphaned_repos() {
+        auto existing = Journal::load(state_dir_);
+        if (existing && !existing->complete()) return;  // resumed, or refused by Journal::open
+        auto saved = saved_original_repos(state_dir_);
+        if (saved.empty()) return;
+        r_.message("an earlier run without a journal left repo files disabled; putting back the originals kept in " +
+                   original_repos_dir(state_dir_).string());
+        put_back_repos(saved);
+        forget_original_repos(state_dir_);
     }
 
     // Before each step that may ask yum about enabled repos: a resumed run disables them again.

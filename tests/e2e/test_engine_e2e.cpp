@@ -1008,3 +1008,40 @@ TEST(EngineE2E, AStartedRunFinishesWithTheBundleItStartedWithAfterItExpires) {
     EXPECT_EQ(fresh.exit_code, 2);
     EXPECT_EQ(fresh.err.rfind("ovirt-applier: error: bundle expired on ", 0), 0u) << fresh.err;
 }
+
+// kill -9 while the upstream repos are disabled, then a damaged journal: the applier refuses
+// it (never starts over silently); moved aside as the error advises, the next run puts the
+// original repo files back from their copies beside it and ends as an uninterrupted run would.
+TEST(EngineE2E, ADamagedJournalMovedAsideDoesNotLoseTheOriginalRepoFiles) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path mark = t.path() / "killed", pm = t.path() / "pm.sh";
+    write_file(pm, "#!/bin/sh\ncase \"$*\" in *'ovirt*setup*'*) [ -e '" + mark.string() + "' ] || { touch '" +
+                       mark.string() + "'; kill -9 $PPID; sleep 60; };; esac\nexec '" +
+                       (world_dir() / "bin/dnf").string() + "' \"$@\"\n");
+    fs::permissions(pm, fs::perms::owner_all);
+    auto argv = engine_argv(root, state);
+    argv.back() = pm.string();  // --package-manager
+    ASSERT_EQ(run_command(argv).exit_code, 128 + SIGKILL);
+    EXPECT_TRUE(fs::exists(state / "original-repos/changes.json"));
+    EXPECT_NE(read_file(root / "etc/yum.repos.d/ovirt-4.3.repo").find("enabled=0"), std::string::npos);
+
+    write_file(state / "journal.json", "{\"state_version\": 1, \"steps\": [");
+    CommandResult damaged = run_command(argv);
+    EXPECT_EQ(damaged.exit_code, 1) << damaged.out << damaged.err;
+    EXPECT_NE(damaged.err.find("is damaged"), std::string::npos) << damaged.err;
+    fs::rename(state / "journal.json", t.path() / "journal.json.damaged");
+
+    CommandResult r = run_command(argv);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("ovirt-applier: an earlier run without a journal left repo files disabled; putting back "
+                         "the originals kept in " +
+                         (state / "original-repos").string() + "\n"),
+              std::string::npos)
+        << r.out;
+    EXPECT_FALSE(fs::exists(state / "original-repos"));
+    TempDir c;
+    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
+    EXPECT_EQ(tree(root / "etc/yum.repos.d"), tree(c.path() / "engine-4.3.7/etc/yum.repos.d"));
+}
