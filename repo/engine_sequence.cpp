@@ -351,10 +351,35 @@ private:
             // change to the target: they keep their own exit codes.
             bool before_changes = name == "verify" || name == "stage" || name == "preflight";
             if (before_changes && (dynamic_cast<const BundleRefused*>(&e) || dynamic_cast<const ResolveProblem*>(&e) ||
-                                   dynamic_cast<const ConfigError*>(&e)))
+                                   dynamic_cast<const ConfigError*>(&e))) {
+                abandon_untouched_run();
                 throw;
+            }
             std::throw_with_nested(StepFailed("step " + name + " failed; run the same command again to resume"));
         }
+    }
+
+    // A run refused before it changed anything leaves no unfinished journal behind (it would
+    // block the next, good bundle) and no staged copy.
+    void abandon_untouched_run() {
+        std::error_code ec;
+        fs::remove_all(staged_dir_for(staging_root(), bundle_.manifest.id), ec);
+        fs::remove(Journal::journal_file(state_dir_), ec);
+    }
+
+    // A package manager that cannot be started is found before anything changes.
+    void check_package_manager() const {
+        if (std::none_of(steps_.begin(), steps_.end(), [](const std::string& s) { return s == "update"; })) return;
+        const std::string tool = package_manager_argv(o_, {}).front();
+        bool found = false;
+        if (tool.find('/') != std::string::npos) {
+            found = access(tool.c_str(), X_OK) == 0;
+        } else if (const char* path = getenv("PATH")) {
+            std::istringstream dirs(path);
+            for (std::string dir; !found && std::getline(dirs, dir, ':');)
+                found = access((fs::path(dir.empty() ? "." : dir) / tool).c_str(), X_OK) == 0;
+        }
+        if (!found) throw ConfigError("--package-manager: cannot run " + tool + ": no such program");
     }
 
     // The state a done step left, for the steps after it.
@@ -407,6 +432,7 @@ private:
         }
         if (name == "stage") return do_stage(), true;
         if (name == "preflight") {
+            check_package_manager();
             Preflight p = preflight_check(role_, bundle_.manifest, staged_.dir, o_, state_dir_, r_);
             kernel_before_ = p.kernel.value_or("");
             json data{{"kernel", kernel_before_}, {"packages", p.resolution.packages.size()}};

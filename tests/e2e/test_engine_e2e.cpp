@@ -1045,3 +1045,40 @@ TEST(EngineE2E, ADamagedJournalMovedAsideDoesNotLoseTheOriginalRepoFiles) {
     EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
     EXPECT_EQ(tree(root / "etc/yum.repos.d"), tree(c.path() / "engine-4.3.7/etc/yum.repos.d"));
 }
+
+// A bundle refused at preflight (here: `engine` on a host) leaves no unfinished run behind:
+// the next, good run on the same state dir is not blocked, and nothing is left staged.
+TEST(EngineE2E, ARefusalAtPreflightDoesNotBlockTheNextRun) {
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    CommandResult refused = run_command(engine_argv(root, state));
+    ASSERT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+    EXPECT_EQ(refused.err, "ovirt-applier: error: this machine is not an engine: none of the bundle's engine packages "
+                           "is installed\n");
+    EXPECT_FALSE(Journal::load(state));
+    EXPECT_TRUE(fs::is_empty(state / "staged"));
+
+    auto argv = applier_argv("host", world_bundle().bundle, world_bundle().cert, root, state);
+    argv.push_back("--update");
+    CommandResult host = run_command(argv);
+    ASSERT_EQ(host.exit_code, 0) << host.out << host.err;
+    TempDir c;
+    EXPECT_EQ(installed_nevras(root), connected_upgrade("host-4.3.7", c.path()));
+}
+
+// A package manager that does not exist is found at preflight, before any repo file changes.
+TEST(EngineE2E, ABadPackageManagerIsRefusedBeforeAnyChange) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto etc = tree(root / "etc");
+    auto argv = engine_argv(root, state);
+    argv.back() = (t.path() / "no/dnf").string();  // --package-manager
+    CommandResult r = run_command(argv);
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_EQ(r.err, "ovirt-applier: error: --package-manager: cannot run " + (t.path() / "no/dnf").string() +
+                         ": no such program\n");
+    EXPECT_EQ(tree(root / "etc"), etc);
+    EXPECT_FALSE(fs::exists(root / "var/log/ovirt-airgap-test/calls.log"));
+}

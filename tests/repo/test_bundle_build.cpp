@@ -179,6 +179,15 @@ TEST(InspectBundle, ReadsADirectory) {
     expect_summary(repo::inspect_bundle(dir));
 }
 
+// A directory's bundle.json of 3 GiB is refused in one line, not read into memory.
+TEST(InspectBundle, AHugeBundleJsonIsRefusedUnread) {
+    test::TempDir t;
+    test::write_file(t.path() / "b/bundle.json", "{");
+    fs::resize_file(t.path() / "b/bundle.json", 3ull << 30);
+    EXPECT_EQ(test::error_of<BundleRefused>([&] { repo::read_bundle_json(t.path() / "b"); }),
+              "bundle.json in " + (t.path() / "b").string() + " is too large (3221225472 bytes, at most 67108864)");
+}
+
 TEST(InspectBundle, ReadsATarAndAnIso) {
     TempDir tmp;
     auto keys = make_keys(tmp.path() / "keys", "bundle test signer");
