@@ -259,7 +259,11 @@ public:
         fs::create_directories(state_dir_, ec);
         if (ec) throw ConfigError("cannot create state dir " + state_dir_.string() + ": " + ec.message());
         FileLock lock(Journal::lock_file(state_dir_));
-        check_serial(bundle_.manifest, last_applied_serial(state_dir_));  // another applier may have finished meanwhile
+        // Two runs on one system with different state dirs would change it at once: lock the
+        // system too.
+        fs::create_directories(root_lock_file().parent_path(), ec);
+        FileLock root_lock(root_lock_file());
+        check_serial(bundle_.manifest, last_serial());  // another applier may have finished meanwhile
         restore_orphaned_repos();
         journal_.emplace(Journal::open(state_dir_, command_,
                                        JournalBundle{bundle_.manifest.id, bundle_.manifest.serial, o_.bundle.string()},
@@ -283,18 +287,41 @@ public:
                 throw Interrupted("interrupted after step " + name + "; run the same command again to resume");
             }
         }
-        if (record_) j.record_applied();
+        if (record_) {
+            j.record_applied();
+            // A copy where `rm -rf` of the state dir does not reach: anti-rollback survives it.
+            std::error_code ec;
+            fs::create_directories(serial_copy_dir(), ec);
+            if (auto applied = read_applied(state_dir_)) write_applied(serial_copy_dir(), *applied);
+        }
         r_.message(command_ + ": bundle " + bundle_.manifest.id + " (serial " +
                    std::to_string(bundle_.manifest.serial) + ") done");
         maybe_reboot();
     }
 
 private:
+    fs::path root_lock_file() const { return inside_root(o_.root, "/run/ovirt-airgap.lock"); }
+    fs::path serial_copy_dir() const { return inside_root(o_.root, "/etc/ovirt-airgap"); }
+
+    // The last serial applied on this system: the state dir's record or its copy in /etc,
+    // whichever is higher (either may be gone).
+    std::optional<std::uint64_t> last_serial() const {
+        auto a = last_applied_serial(state_dir_), b = last_applied_serial(serial_copy_dir());
+        if (a && b) return std::max(*a, *b);
+        return a ? a : b;
+    }
+
     void verify() {
         VerifyOptions vo = verify_options();
         vo.check_files = false;
         vo.check_expiry = false;
         bundle_ = verify_bundle(o_.bundle, vo);
+        check_serial(bundle_.manifest, last_serial());
+        // A bundle for other machines is refused before it is staged, also where no preflight runs.
+        const auto& roles = bundle_.manifest.roles;
+        if (std::find(roles.begin(), roles.end(), role_) == roles.end())
+            throw BundleRefused("bundle " + bundle_.manifest.id + " is not for role " + role_ + " (roles: " +
+                                join(roles, ", ") + ")");
         // A resumed run checks the signature only: the staged copy is hashed again before use.
         auto existing = Journal::load(state_dir_);
         bool resuming = existing && !existing->complete() && existing->command() == command_ &&

@@ -1082,3 +1082,38 @@ TEST(EngineE2E, ABadPackageManagerIsRefusedBeforeAnyChange) {
     EXPECT_EQ(tree(root / "etc"), etc);
     EXPECT_FALSE(fs::exists(root / "var/log/ovirt-airgap-test/calls.log"));
 }
+
+// Anti-rollback survives a careless `rm -rf` of the state dir: the last serial is also kept in
+// the system's /etc/ovirt-airgap.
+TEST(EngineE2E, RemovingTheStateDirDoesNotAllowARollback) {
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto argv = applier_argv("host", world_bundle().bundle, world_bundle().cert, root, state);
+    argv.push_back("--update");
+    ASSERT_EQ(run_command(argv).exit_code, 0);
+    fs::remove_all(state);
+    CommandResult again = run_command(argv);
+    EXPECT_EQ(again.exit_code, 2) << again.out << again.err;
+    EXPECT_EQ(again.err, "ovirt-applier: error: bundle serial 1000 is not newer than the last applied serial 1000 "
+                         "(rollback refused)\n");
+}
+
+// Two runs on one system with different state dirs: the second is refused while the first runs.
+TEST(EngineE2E, TwoRunsOnOneSystemAreLockedAgainstEachOther) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path pm = holding_package_manager(t.path());
+    write_file(t.path() / "HOLD", "");
+    auto argv = engine_argv(root, t.path() / "state");
+    argv.back() = pm.string();  // --package-manager
+    Started run = start(argv, t.path());
+    ASSERT_TRUE(wait_until([&] { return fs::exists(t.path() / "STARTED"); })) << "update-setup never started";
+    CommandResult second = run_command(engine_argv(root, t.path() / "other-state"));
+    EXPECT_EQ(second.exit_code, 1) << second.out << second.err;
+    EXPECT_EQ(second.err, "ovirt-applier: error: another ovirt-applier is running (lock " +
+                              (root / "run/ovirt-airgap.lock").string() + " held by pid " + std::to_string(run.pid) +
+                              ")\n");
+    kill(-run.pid, SIGINT);
+    EXPECT_EQ(run.wait().exit_code, 130);
+}
