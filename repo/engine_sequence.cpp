@@ -365,7 +365,12 @@ private:
         } catch (const std::exception& e) {
             bool stopped = dynamic_cast<const Interrupted*>(&e) != nullptr || interrupted();
             std::string what = stopped ? "interrupted (" + describe(e) + ")" : describe(e);
-            j.fail_step(name, what);
+            try {
+                j.fail_step(name, what);
+            } catch (const std::exception& journal_error) {
+                // A journal that cannot be written (full disk) must not keep the repos disabled.
+                r_.message("could not journal the failure: " + describe(journal_error));
+            }
             r_.message("step " + name + ": failed: " + what);
             try {
                 restore_repos();

@@ -470,7 +470,7 @@ TEST(EngineE2E, AHostedEngineNeedsGlobalMaintenanceConfirmed) {
     EXPECT_EQ(tree(root / "etc"), etc);
     CommandResult ok = run_command(engine_argv(root, state, {"--he-global-maintenance-confirmed"}));
     EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
-    EXPECT_NE(ok.out.find("resuming at step preflight"), std::string::npos);
+    EXPECT_EQ(steps_run(ok.out), kSteps) << "a refusal before any change leaves no run to resume";
 }
 
 TEST(EngineE2E, OneApplierAtATimePerStateDir) {
@@ -1116,4 +1116,26 @@ TEST(EngineE2E, TwoRunsOnOneSystemAreLockedAgainstEachOther) {
                               ")\n");
     kill(-run.pid, SIGINT);
     EXPECT_EQ(run.wait().exit_code, 130);
+}
+
+// The journal cannot be written any more in the middle of a run (here: something is in its
+// place): the step fails, and the upstream repo files are still put back.
+TEST(EngineE2E, AnUnwritableJournalMidRunStillRestoresTheRepoFiles) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto repos_before = tree(root / "etc/yum.repos.d");
+    fs::path pm = t.path() / "pm.sh";
+    write_file(pm, "#!/bin/sh\nrm -f '" + (state / "journal.json").string() + "'\nmkdir -p '" +
+                       (state / "journal.json/blocked").string() + "'\nexit 1\n");
+    fs::permissions(pm, fs::perms::owner_all);
+    auto argv = engine_argv(root, state);
+    argv.back() = pm.string();  // --package-manager
+    CommandResult r = run_command(argv);
+    EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+    EXPECT_NE(r.out.find("ovirt-applier: could not journal the failure: "), std::string::npos) << r.out;
+    auto repos_now = tree(root / "etc/yum.repos.d");
+    for (auto it = repos_now.begin(); it != repos_now.end();)
+        it = it->first.rfind("ovirt-airgap-", 0) == 0 ? repos_now.erase(it) : std::next(it);
+    EXPECT_EQ(repos_now, repos_before);
 }
