@@ -831,6 +831,7 @@ void expect_connected_and_no_attack(const fs::path& root, const std::string& nam
 
 fs::path copy_of_world_bundle(const fs::path& dir) {
     fs::path bundle = dir / "bundle";
+    fs::create_directories(dir);
     fs::copy(world_bundle().bundle, bundle, fs::copy_options::recursive);
     return bundle;
 }
@@ -1138,4 +1139,30 @@ TEST(EngineE2E, AnUnwritableJournalMidRunStillRestoresTheRepoFiles) {
     for (auto it = repos_now.begin(); it != repos_now.end();)
         it = it->first.rfind("ovirt-airgap-", 0) == 0 ? repos_now.erase(it) : std::next(it);
     EXPECT_EQ(repos_now, repos_before);
+}
+
+// The journal's word on where the staged copy is is not believed: a resumed run uses (and at
+// the end removes) only its own staging directory, never one the journal points elsewhere.
+TEST(EngineE2E, AJournalNamingAnotherStagingDirIsNotBelieved) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    write_file(root / "var/lib/ovirt-airgap-test/engine-setup.exit", "1\n");
+    ASSERT_EQ(run_command(engine_argv(root, state)).exit_code, 4);
+    // Somewhere else with a tampered bundle in it, and the journal pointing there.
+    fs::path elsewhere = copy_of_world_bundle(t.path() / "elsewhere");  // .../elsewhere/bundle
+    tamper(elsewhere);
+    nlohmann::json j = nlohmann::json::parse(read_file(state / "journal.json"));
+    for (auto& step : j["steps"])
+        if (step["name"] == "stage") step["data"]["dir"] = elsewhere.string();
+    write_file(state / "journal.json", j.dump(2));
+
+    fs::remove(root / "var/lib/ovirt-airgap-test/engine-setup.exit");
+    CommandResult r = run_command(engine_argv(root, state));
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("ovirt-applier: the journal names " + elsewhere.string() + " as the staged copy; ignored"),
+              std::string::npos)
+        << r.out;
+    EXPECT_TRUE(fs::exists(elsewhere / "bundle.json")) << "an outside directory was removed at unstage";
+    expect_connected_and_no_attack(root, "engine-4.3.7");
 }
