@@ -110,9 +110,9 @@ void check_staged(const VerifiedBundle& bundle, const std::filesystem::path& dir
 StagedBundle stage_metadata(const VerifiedBundle& bundle, const std::filesystem::path& staging_root);
 
 /// Removes what earlier bundles left staged under `staging_root` (a directory per bundle id,
-/// `keep_id` left out, unmounted first where mounted; and temporary directories of cut-short
-/// extractions): a host staged for the Engine keeps its copy until a newer bundle replaces
-/// it. Returns the ids removed; a mount that cannot be unmounted is left (ConfigError).
+/// `keep_id` left out, unmounted first where an older applier mounted one; and temporary
+/// directories of cut-short copies): a host staged for the Engine keeps its copy until a newer
+/// bundle replaces it. Returns the ids removed; a mount that cannot be unmounted is left (ConfigError).
 std::vector<std::string> unstage_earlier(const std::filesystem::path& staging_root, const std::string& keep_id);
 
 /// Undoes stage_bundle(): removes the staged copy (ConfigError when it cannot).
