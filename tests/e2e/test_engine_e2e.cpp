@@ -1205,3 +1205,26 @@ TEST(EngineE2E, AnIsoSwappedOnResumeIsNotWhatIsInstalled) {
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     expect_connected_and_no_attack(root, "engine-4.3.7");
 }
+
+// `host` staging has no preflight: a bundle made for engines only is refused before it is
+// staged or offered to the host's package manager.
+TEST(EngineE2E, AHostRefusesABundleNotMadeForHostsBeforeStaging) {
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path bundle = copy_of_world_bundle(t.path());
+    BundleManifest m = parse_bundle_manifest(read_file(bundle / "bundle.json"));
+    m.id = new_bundle_id();
+    m.roles = {"engine"};
+    m.target_versions.erase("host");
+    write_file(bundle / "bundle.json", serialize_bundle_manifest(m));
+    auto sig = sign_detached(bundle / "bundle.json", world_bundle().key, world_bundle().cert);
+    write_file(bundle / "bundle.json.p7s", std::string(sig.begin(), sig.end()));
+    auto etc = tree(root / "etc");
+
+    CommandResult r = run_command(applier_argv("host", bundle, world_bundle().cert, root, state));
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_EQ(r.err, "ovirt-applier: error: bundle " + m.id + " is not for role host (roles: engine)\n");
+    EXPECT_EQ(tree(root / "etc"), etc);
+    EXPECT_FALSE(fs::exists(state / "staged" / m.id));
+}
