@@ -22,6 +22,12 @@ std::string read_bundle_json(const fs::path& bundle) {
     if (!fs::is_directory(status)) return read_member(bundle, "bundle.json");
     if (!fs::is_regular_file(bundle / "bundle.json"))
         throw ConfigError(bundle.string() + " is not a bundle: no bundle.json");
+    // The limit an archive's bundle.json has: a medium must not make us read gigabytes.
+    constexpr std::uintmax_t kMax = 64u << 20;
+    auto size = fs::file_size(bundle / "bundle.json", ec);
+    if (ec || size > kMax)
+        throw BundleRefused("bundle.json in " + bundle.string() + " is too large (" + std::to_string(size) +
+                            " bytes, at most " + std::to_string(kMax) + ")");
     std::ifstream in(bundle / "bundle.json", std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }

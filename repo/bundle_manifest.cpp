@@ -183,6 +183,9 @@ std::vector<BundlePackage> parse_packages(const json& value) {
 }
 
 // Relations between sections: every reference resolves inside the bundle.
+// Far above any path a repo holds, far below PATH_MAX once the staging directory is in front.
+constexpr std::size_t kMaxBundlePath = 1024;
+
 void cross_check(const BundleManifest& m) {
     std::set<std::string> files, base_files;
     for (const auto& f : m.files) files.insert(f.path);
@@ -193,8 +196,26 @@ void cross_check(const BundleManifest& m) {
                 bad(field(index("base_bundle.files", i), "path") + " " + json_quoted(path) + " is also in files");
             base_files.insert(path);
         }
+    // Every listed path must be stageable: none is a directory of another ("X" and "X/y"), and
+    // none is so long that it cannot be created under the staging directory.
+    std::set<std::string> all = files;
+    all.insert(base_files.begin(), base_files.end());
+    for (const auto& path : all) {
+        if (path.size() > kMaxBundlePath)
+            bad("path " + json_quoted(path.substr(0, 40) + "...") + " is longer than " +
+                std::to_string(kMaxBundlePath) + " bytes");
+        for (auto slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1))
+            if (all.count(path.substr(0, slash)))
+                bad("path " + json_quoted(path) + " is inside " + json_quoted(path.substr(0, slash)) +
+                    ", which is listed as a file");
+    }
     std::map<std::string, const BundleRepo*> repos;
     for (const auto& r : m.repos) repos[r.id] = &r;
+    // A repo whose metadata are not listed would be read unchecked.
+    for (size_t i = 0; i < m.repos.size(); ++i)
+        if (!all.count(m.repos[i].path + "/repodata/repomd.xml"))
+            bad(field(index("repos", i), "path") + " " + json_quoted(m.repos[i].path) +
+                ": its repodata/repomd.xml is not in files");
     for (size_t i = 0; i < m.repos.size(); ++i)
         for (size_t k = 0; k < m.repos[i].gpgkeys.size(); ++k)
             if (!files.count(m.repos[i].gpgkeys[k]))
@@ -305,6 +326,10 @@ void from_json(const json& j, BundleManifest& out) {
     BundleManifest m;
     m.id = uuid(require(j, "", "id"), "id");
     m.serial = as_uint(require(j, "", "serial"), "serial");
+    // A serial at the top of the range would freeze the site: no later bundle could be newer.
+    if (m.serial > kMaxBundleSerial)
+        bad("serial " + std::to_string(m.serial) + " is above " + std::to_string(kMaxBundleSerial) +
+            " (2^53-1): no later bundle could be newer");
     m.created = timestamp(require(j, "", "created"), "created");
     m.expires = timestamp(require(j, "", "expires"), "expires");
     m.source_manifest = text(require(j, "", "source_manifest"), "source_manifest");
@@ -414,6 +439,11 @@ void check_not_expired(const BundleManifest& m, std::chrono::system_clock::time_
     auto expires = parse_rfc3339(m.expires);
     if (!expires) bad("expires " + json_quoted(m.expires) + " is not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ)");
     if (now >= *expires) throw BundleRefused("bundle expired on " + m.expires);
+    // Made in the future: the signer's clock or this machine's is wrong, and the bundle's
+    // validity window means nothing; an hour covers clocks set by hand.
+    auto created = parse_rfc3339(m.created);
+    if (created && *created > now + std::chrono::hours(1))
+        throw BundleRefused("bundle created on " + m.created + ", in the future: check this machine's clock");
 }
 
 void check_serial(const BundleManifest& m, std::optional<std::uint64_t> last_applied) {

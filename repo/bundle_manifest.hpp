@@ -15,6 +15,10 @@
 
 namespace airgap::repo {
 
+/// The highest serial a bundle may carry (2^53-1, exact in every JSON reader): far above any
+/// date-based serial, and low enough that a newer bundle can always follow.
+constexpr std::uint64_t kMaxBundleSerial = (std::uint64_t{1} << 53) - 1;
+
 /// The value of "format"; a reader refuses any other.
 inline constexpr const char* kBundleFormat = "ovirt-airgap-bundle/1";
 
@@ -106,7 +110,8 @@ BundleManifest parse_bundle_manifest(std::string_view json_text);
 /// nullopt when it is safe. Also for archive entries before extraction.
 std::optional<std::string> unsafe_path_reason(std::string_view path);
 
-/// BundleRefused "bundle expired on EXPIRES" when `now` is at or after `expires`.
+/// BundleRefused "bundle expired on EXPIRES" when `now` is at or after `expires`, and
+/// "bundle created on CREATED, in the future: ..." when `created` is more than an hour after `now`.
 void check_not_expired(const BundleManifest& m, std::chrono::system_clock::time_point now);
 
 /// BundleRefused "bundle serial N is not newer than the last applied serial M (rollback

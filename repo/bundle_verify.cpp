@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
@@ -18,6 +19,7 @@
 
 #include "repo/atomic_file.hpp"
 #include "repo/error.hpp"
+#include "repo/file_io.hpp"
 #include "repo/journal.hpp"
 #include "repo/parallel_hash.hpp"
 #include "repo/scratch_dir.hpp"
@@ -76,6 +78,53 @@ std::string read_small_file(const fs::path& dir, const std::string& name, std::s
     return s.str();
 }
 
+// Opens a listed file of a directory medium for its one read. The medium may change under us:
+// no symbolic link is followed at any level (openat, O_NOFOLLOW), a FIFO or device swapped in
+// after the path check cannot make open wait (O_NONBLOCK), and what was opened must be a regular
+// file (fstat on the descriptor, not the name).
+Fd open_listed(const fs::path& dir, const std::string& relative) {
+    Fd at(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (at.get() < 0) throw BundleRefused("cannot open " + dir.string() + ": " + std::strerror(errno));
+    fs::path rel(relative);
+    for (auto it = rel.begin(); it != rel.end(); ++it) {
+        bool last = std::next(it) == rel.end();
+        int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (last ? O_NONBLOCK | O_NOCTTY : O_DIRECTORY);
+        Fd next(::openat(at.get(), it->c_str(), flags));
+        if (next.get() < 0) {
+            int err = errno;
+            struct stat link {};
+            // O_DIRECTORY answers ENOTDIR for a symbolic link to a directory: say which it is.
+            if (err == ENOTDIR && ::fstatat(at.get(), it->c_str(), &link, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISLNK(link.st_mode))
+                err = ELOOP;
+            if (err == ELOOP) throw BundleRefused("unsafe entry in bundle: '" + relative + "': symbolic link");
+            if (err == ENOENT) throw BundleRefused("missing from bundle: '" + relative + "'");
+            if (err == ENOTDIR)
+                throw BundleRefused("unsafe entry in bundle: '" + relative + "': a parent is not a directory");
+            throw BundleRefused("cannot open '" + relative + "': " + std::strerror(err));
+        }
+        at = std::move(next);
+    }
+    struct stat st {};
+    if (::fstat(at.get(), &st) != 0 || !S_ISREG(st.st_mode))
+        throw BundleRefused("bundle file '" + relative + "' is not a regular file");
+    // A regular file never blocks; reads go back to plain blocking ones, read ahead in order.
+    ::fcntl(at.get(), F_SETFL, ::fcntl(at.get(), F_GETFL) & ~O_NONBLOCK);
+    (void)::posix_fadvise(at.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    return at;
+}
+
+// At most one byte more than listed is read: enough to tell that a file is too long, and no
+// more of a file that never ends.
+std::uint64_t read_limit(const BundleFile& f) { return f.size == UINT64_MAX ? f.size : f.size + 1; }
+
+void check_digest(const BundleFile& f, const FileDigest& d) {
+    if (d.size != f.size)
+        throw BundleRefused("size mismatch for '" + f.path + "': expected " + std::to_string(f.size) + ", found " +
+                            (d.size > f.size ? "more" : std::to_string(d.size)));
+    if (d.sha256 != f.sha256) throw BundleRefused("checksum mismatch for '" + f.path + "'");
+}
+
 void verify_directory_files(const fs::path& dir, const std::vector<BundleFile>& files, ArchiveCallbacks* cb) {
     // Every path checked before any byte is hashed: a bad tree is refused at once.
     std::uint64_t total = 0;
@@ -95,12 +144,13 @@ void verify_directory_files(const fs::path& dir, const std::vector<BundleFile>& 
         for (std::size_t i; (i = next.fetch_add(1)) < files.size() && !progress.stopping();) {
             const auto& f = files[i];
             std::uint64_t counted = 0;
-            FileDigest d = hash_file(dir / f.path, [&](std::uint64_t done) {
+            Fd fd = open_listed(dir, f.path);
+            FileDigest d = hash_fd(fd.get(), dir / f.path, read_limit(f), [&](std::uint64_t done) {
                 progress.add(done - counted);
                 counted = done;
                 return !progress.stopping();
             });
-            if (d.size != f.size || d.sha256 != f.sha256) throw BundleRefused("checksum mismatch for '" + f.path + "'");
+            check_digest(f, d);
         }
     });
 }
@@ -111,19 +161,21 @@ std::string read_manifest_bytes(const fs::path& bundle, BundleKind kind) {
     return read_member(bundle, kManifestName);
 }
 
-// The copy of a directory bundle's `files` into `dest`, each hashed while copied: what lands
-// in the staging area is what was signed, whatever happened to the source since verify.
+// The copy of a directory bundle's `files` into `dest`, each hashed while copied (one read: the
+// hash of the bytes written decides): what lands in the staging area is what was signed,
+// whatever happened to the source since verify.
 void copy_verified_into(const fs::path& dir, const fs::path& dest, const std::vector<BundleFile>& files,
                         ArchiveCallbacks* cb) {
     std::uint64_t total = 0, done = 0;
     for (const auto& f : files) total += f.size;
     for (const auto& f : files) {
-        check_plain_path(dir, f.path, true);
+        Fd fd = open_listed(dir, f.path);
         fs::create_directories((dest / f.path).parent_path());
-        FileDigest d = copy_file_hashed(dir / f.path, dest / f.path);
-        if (d.size != f.size || d.sha256 != f.sha256) throw BundleRefused("checksum mismatch for '" + f.path + "'");
+        FileDigest d = copy_fd_hashed(fd.get(), dir / f.path, dest / f.path, read_limit(f), [&](std::uint64_t n) {
+            return !cb || cb->bytes(done + std::min(n, f.size), total);
+        });
+        check_digest(f, d);
         done += f.size;
-        if (cb && !cb->bytes(done, total)) throw Interrupted("interrupted while staging " + dir.string());
     }
 }
 
@@ -274,7 +326,8 @@ VerifiedBundle verify_bundle(const fs::path& bundle, const VerifyOptions& option
 
     // 2. The manifest, its expiry, anti-rollback.
     v.manifest = parse_bundle_manifest(manifest_bytes);
-    check_not_expired(v.manifest, options.now);
+    v.manifest_sha256 = sha256_hex(manifest_bytes);
+    if (options.check_expiry) check_not_expired(v.manifest, options.now);
     if (!options.state_dir.empty()) check_serial(v.manifest, last_applied_serial(options.state_dir));
 
     // The base of an incremental bundle, identified before any file is read.
@@ -307,96 +360,106 @@ VerifiedBundle verify_bundle(const fs::path& bundle, const VerifyOptions& option
     return v;
 }
 
-std::string to_string(StagedBundle::How how) {
-    switch (how) {
-        case StagedBundle::How::in_place:
-            return "in-place";
-        case StagedBundle::How::mounted:
-            return "mounted";
-        case StagedBundle::How::extracted:
-            return "extracted";
-    }
-    return "?";
-}
+namespace {
 
-StagedBundle::How parse_staged_how(const std::string& text) {
-    if (text == "in-place") return StagedBundle::How::in_place;
-    if (text == "mounted") return StagedBundle::How::mounted;
-    if (text == "extracted") return StagedBundle::How::extracted;
-    throw ConfigError("unknown staging '" + text + "' in the journal");
-}
-
-StagedBundle stage_bundle(const VerifiedBundle& bundle, const fs::path& staging_root, bool try_mount,
-                          ArchiveCallbacks* callbacks) {
-    StagedBundle staged;
-    if (bundle.kind == BundleKind::directory && !bundle.manifest.base_bundle) {
-        staged.dir = fs::absolute(bundle.source).lexically_normal();
-        staged.how = StagedBundle::How::in_place;
-        return staged;
-    }
+// The staging root: root's own, private (0700), so that nothing but the applier changes a staged
+// copy between the hash that admitted it and the package manager reading it.
+void make_private_dir(const fs::path& dir) {
     std::error_code ec;
-    fs::create_directories(staging_root, ec);
-    if (ec) throw ConfigError("cannot create " + staging_root.string() + ": " + ec.message());
-    staged.dir = fs::absolute(staging_root / bundle.manifest.id).lexically_normal();
-    // A mount or a partial directory left by a killed run goes first.
-    if (fs::exists(fs::symlink_status(staged.dir, ec))) {
-        run_quiet({"umount", staged.dir.string()});
-        fs::remove_all(staged.dir, ec);
-        if (ec) throw ConfigError("cannot remove the old staging " + staged.dir.string() + ": " + ec.message());
+    fs::create_directories(dir, ec);
+    if (ec) throw ConfigError("cannot create " + dir.string() + ": " + ec.message());
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        throw ConfigError("cannot use " + dir.string() + " for staging: not a directory");
+    if (st.st_uid != ::geteuid())
+        throw ConfigError("cannot use " + dir.string() + " for staging: owned by uid " + std::to_string(st.st_uid));
+    fs::permissions(dir, fs::perms::owner_all, ec);
+    if (ec) throw ConfigError("cannot make " + dir.string() + " private: " + ec.message());
+}
+
+// Removes what a killed run left for `id`: its staged tree (or a mount an older version of the
+// applier made there) and the temporary directories (".<id>.tmp-XXXXXX") of a cut-short copy.
+void remove_leftovers(const fs::path& staging_root, const fs::path& dir, const std::string& id) {
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(dir, ec))) {
+        run_quiet({"umount", dir.string()});
+        fs::remove_all(dir, ec);
+        if (ec) throw ConfigError("cannot remove the old staging " + dir.string() + ": " + ec.message());
     }
-    // So do the temporary directories (".<id>.tmp-XXXXXX") of an extraction a kill -9 cut short.
-    const std::string temp_prefix = "." + bundle.manifest.id + ".tmp-";
+    const std::string temp_prefix = "." + id + ".tmp-";
     for (const auto& entry : fs::directory_iterator(staging_root, ec))
         if (entry.path().filename().string().rfind(temp_prefix, 0) == 0) fs::remove_all(entry.path(), ec);
-    if (bundle.manifest.base_bundle) {
-        // Neither medium alone is a complete repo: both are copied into one tree.
-        if (!bundle.base) throw ConfigError(missing_base_message(bundle.manifest));
-        AtomicDir tree(staged.dir);
-        put_verified(bundle.source, bundle.kind, tree.path(), bundle.manifest.files, callbacks);
+}
+
+// Copies `files` of the bundle (and `base_files` of its base) into a new private tree at `dir`,
+// every file hashed as it is written; the tree is put in place only once all matched.
+void copy_into_place(const VerifiedBundle& bundle, const fs::path& dir, const std::vector<BundleFile>& files,
+                     const std::vector<BundleFile>* base_files, ArchiveCallbacks* callbacks) {
+    AtomicDir tree(dir);
+    put_verified(bundle.source, bundle.kind, tree.path(), files, callbacks);
+    if (base_files) {
         try {
-            put_verified(bundle.base->source, bundle.base->kind, tree.path(), bundle.manifest.base_bundle->files,
-                         callbacks);
+            put_verified(bundle.base->source, bundle.base->kind, tree.path(), *base_files, callbacks);
         } catch (const BundleRefused& e) {
             throw BundleRefused("base bundle " + bundle.base->source.string() + ": " + e.what());
         }
-        fs::permissions(tree.path(), fs::perms(0755));
-        tree.commit();
-        staged.how = StagedBundle::How::extracted;
-        return staged;
     }
-    if (bundle.kind == BundleKind::iso && try_mount && geteuid() == 0) {
-        fs::create_directory(staged.dir, ec);
-        if (!ec && run_quiet({"mount", "-t", "iso9660", "-o", "ro,loop,nosuid,nodev,noexec",
-                              fs::absolute(bundle.source).string(), staged.dir.string()}) == 0) {
-            staged.how = StagedBundle::How::mounted;
-            return staged;
-        }
-        // Not permitted here (a container, no loop devices): extract instead.
-        fs::remove(staged.dir, ec);
-    }
-    extract_verified(bundle.source, staged.dir, expected_files(bundle.manifest), callbacks);
-    staged.how = StagedBundle::How::extracted;
+    fs::permissions(tree.path(), fs::perms(0755));
+    tree.commit();
+}
+
+}  // namespace
+
+fs::path staged_dir_for(const fs::path& staging_root, const std::string& id) {
+    return fs::absolute(staging_root / id).lexically_normal();
+}
+
+StagedBundle stage_bundle(const VerifiedBundle& bundle, const fs::path& staging_root, ArchiveCallbacks* callbacks) {
+    if (bundle.manifest.base_bundle && !bundle.base) throw ConfigError(missing_base_message(bundle.manifest));
+    make_private_dir(staging_root);
+    StagedBundle staged;
+    staged.dir = staged_dir_for(staging_root, bundle.manifest.id);
+    remove_leftovers(staging_root, staged.dir, bundle.manifest.id);
+    // Every kind of medium the same way: a directory is never used in place and an image never
+    // mounted, since the medium may change (or be swapped) after verify, and a mount is gone
+    // after the reboot an update may need.
+    copy_into_place(bundle, staged.dir, bundle.manifest.files,
+                    bundle.base ? &bundle.manifest.base_bundle->files : nullptr, callbacks);
     return staged;
 }
 
-StagedBundle stage_metadata(const VerifiedBundle& bundle, const fs::path& staging_root) {
-    StagedBundle staged;
-    if (bundle.kind == BundleKind::directory) {
-        staged.dir = fs::absolute(bundle.source).lexically_normal();
-        staged.how = StagedBundle::How::in_place;
-        return staged;
+void check_staged(const VerifiedBundle& bundle, const fs::path& dir, ArchiveCallbacks* callbacks) {
+    std::vector<BundleFile> all = bundle.manifest.files;
+    if (bundle.manifest.base_bundle)
+        all.insert(all.end(), bundle.manifest.base_bundle->files.begin(), bundle.manifest.base_bundle->files.end());
+    // Nothing but the listed files either: yum must not find an added repodata file or key.
+    std::set<std::string> listed, parents;
+    for (const auto& f : all) {
+        listed.insert(f.path);
+        for (fs::path p = fs::path(f.path).parent_path(); !p.empty(); p = p.parent_path()) parents.insert(p.string());
     }
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+        std::string rel = fs::relative(it->path(), dir).string();
+        bool is_dir = it->symlink_status().type() == fs::file_type::directory;
+        if (!(is_dir ? parents.count(rel) : listed.count(rel)))
+            throw BundleRefused("staged copy " + dir.string() + " holds '" + rel + "', which the bundle does not list");
+    }
+    if (ec) throw BundleRefused("cannot read the staged copy " + dir.string() + ": " + ec.message());
+    verify_directory_files(dir, all, callbacks);
+}
+
+StagedBundle stage_metadata(const VerifiedBundle& bundle, const fs::path& staging_root) {
     std::set<std::string> packages;
     for (const auto& p : bundle.manifest.packages) packages.insert(p.path);
     std::vector<BundleFile> metadata;
     for (const auto& f : bundle.manifest.files)
         if (!packages.count(f.path)) metadata.push_back(f);
-    std::error_code ec;
-    fs::create_directories(staging_root, ec);
-    if (ec) throw ConfigError("cannot create " + staging_root.string() + ": " + ec.message());
-    staged.dir = fs::absolute(staging_root / bundle.manifest.id).lexically_normal();
-    extract_verified(bundle.source, staged.dir, expected_of(metadata));
-    staged.how = StagedBundle::How::extracted;
+    make_private_dir(staging_root);
+    StagedBundle staged;
+    staged.dir = staged_dir_for(staging_root, bundle.manifest.id);
+    copy_into_place(bundle, staged.dir, metadata, nullptr, nullptr);
     return staged;
 }
 
@@ -426,19 +489,8 @@ std::vector<std::string> unstage_earlier(const fs::path& staging_root, const std
 
 void unstage_bundle(const StagedBundle& staged) {
     std::error_code ec;
-    switch (staged.how) {
-        case StagedBundle::How::in_place:
-            return;
-        case StagedBundle::How::mounted:
-            if (fs::exists(staged.dir, ec) && run_quiet({"umount", staged.dir.string()}) != 0)
-                throw ConfigError("cannot unmount " + staged.dir.string());
-            fs::remove(staged.dir, ec);
-            return;
-        case StagedBundle::How::extracted:
-            fs::remove_all(staged.dir, ec);
-            if (ec) throw ConfigError("cannot remove " + staged.dir.string() + ": " + ec.message());
-            return;
-    }
+    fs::remove_all(staged.dir, ec);
+    if (ec) throw ConfigError("cannot remove " + staged.dir.string() + ": " + ec.message());
 }
 
 }  // namespace airgap::repo

@@ -33,6 +33,9 @@ struct VerifyOptions {
     /// False: stop after signature, manifest, expiry and serial (a resumed run whose files were
     /// verified and staged before). Archives still get their headers checked.
     bool check_files = true;
+    /// False for a run that resumes: expiry is checked when a run starts, and a started run may
+    /// finish with the bundle it started with (half an update is worse than a late one).
+    bool check_expiry = true;
     /// The base bundle of an incremental bundle (`--base`): identified by the SHA-256 of its
     /// bundle.json, which the signed manifest pins, and its lent files checked against the
     /// signed manifest (its own signature, expiry and serial do not matter). ConfigError when
@@ -56,6 +59,7 @@ struct VerifiedBundle {
     std::filesystem::path source;  ///< BUNDLE as given
     BundleKind kind = BundleKind::directory;
     BundleManifest manifest;
+    std::string manifest_sha256;  ///< of bundle.json's exact bytes: a resumed run's medium must match
     SignerInfo signer;
     std::optional<VerifiedBase> base;  ///< set when the bundle is incremental and its base was given
 };
@@ -75,41 +79,43 @@ ExpectedFiles expected_files(const BundleManifest& manifest);
 VerifiedBundle verify_bundle(const std::filesystem::path& bundle, const VerifyOptions& options,
                              ArchiveCallbacks* callbacks = nullptr);
 
-/// Where a verified bundle is readable as plain files.
+/// Where a verified bundle is readable as plain files: a private copy, never the medium.
 struct StagedBundle {
-    enum class How { in_place, mounted, extracted };
     std::filesystem::path dir;  ///< holds bundle.json's tree (repos/, keys/)
-    How how = How::in_place;
 };
 
-/// "in-place", "mounted", "extracted" and back (for the journal); ConfigError for others.
-std::string to_string(StagedBundle::How how);
-StagedBundle::How parse_staged_how(const std::string& text);
+/// `staging_root`/<id>, absolute: the only place a bundle is ever staged (a journal naming
+/// another is not believed).
+std::filesystem::path staged_dir_for(const std::filesystem::path& staging_root, const std::string& id);
 
-/// Stages `bundle`: a directory is used in place; an ISO is loop-mounted read-only at
-/// `staging_root`/<id> when `try_mount` and the kernel permits it; otherwise an archive is
-/// extracted with extract_verified() into `staging_root`/<id> (hashing again while writing, so
-/// that what lands on disk is what was signed). An incremental bundle is always copied there,
-/// its own files and those its base lends, checked again while copied, into a temporary
-/// directory renamed into place when complete (ConfigError when the base was not given). An
-/// existing `staging_root`/<id> left by an earlier run is removed first.
-StagedBundle stage_bundle(const VerifiedBundle& bundle, const std::filesystem::path& staging_root, bool try_mount,
+/// Stages `bundle` by copying every listed file (its base's too, for an incremental bundle)
+/// into `staging_root`/<id> while hashing it: one read of the medium, and the hash of the
+/// bytes written decides. A directory is never used in place, an image never mounted: the
+/// medium may change or be swapped after verify, and a mount does not survive a reboot.
+/// `staging_root` is made private (0700, ours); the copy goes into a temporary directory renamed
+/// into place when complete. What an earlier run left for this id is removed first.
+/// BundleRefused when a file does not match; ConfigError when an incremental bundle lacks its base.
+StagedBundle stage_bundle(const VerifiedBundle& bundle, const std::filesystem::path& staging_root,
                           ArchiveCallbacks* callbacks = nullptr);
 
+/// Hashes the staged copy at `dir` again against the signed manifest (a resumed run, before the
+/// copy is used): BundleRefused when a listed file is missing or differs, or an unlisted one
+/// was added.
+void check_staged(const VerifiedBundle& bundle, const std::filesystem::path& dir,
+                  ArchiveCallbacks* callbacks = nullptr);
+
 /// What resolving needs and no more: every listed file that is not a package (repodata,
-/// keys), for a dry run, which must not extract a multi-gigabyte ISO to print a plan. A
-/// directory bundle (incremental too: its repodata are complete) is used in place; an archive
-/// has those files extracted as stage_bundle() would. Undone by unstage_bundle().
+/// keys), copied and hashed as stage_bundle() would, for a dry run, which must not copy a
+/// multi-gigabyte bundle to print a plan. Undone by unstage_bundle().
 StagedBundle stage_metadata(const VerifiedBundle& bundle, const std::filesystem::path& staging_root);
 
 /// Removes what earlier bundles left staged under `staging_root` (a directory per bundle id,
-/// `keep_id` left out, unmounted first where mounted; and temporary directories of cut-short
-/// extractions): a host staged for the Engine keeps its copy until a newer bundle replaces
-/// it. Returns the ids removed; a mount that cannot be unmounted is left (ConfigError).
+/// `keep_id` left out, unmounted first where an older applier mounted one; and temporary
+/// directories of cut-short copies): a host staged for the Engine keeps its copy until a newer
+/// bundle replaces it. Returns the ids removed; a mount that cannot be unmounted is left (ConfigError).
 std::vector<std::string> unstage_earlier(const std::filesystem::path& staging_root, const std::string& keep_id);
 
-/// Undoes stage_bundle(): unmounts or removes what it made; leaves an in-place bundle alone.
-/// Best effort for the mount point (ConfigError when umount fails).
+/// Undoes stage_bundle(): removes the staged copy (ConfigError when it cannot).
 void unstage_bundle(const StagedBundle& staged);
 
 }  // namespace airgap::repo

@@ -28,7 +28,9 @@
 #include "repo/interrupt.hpp"
 #include "repo/journal.hpp"
 #include "repo/metadata.hpp"
+#include "repo/repo_originals.hpp"
 #include "repo/resolve.hpp"
+#include "repo/rpmdb_duplicates.hpp"
 #include "repo/scratch_dir.hpp"
 #include "repo/solv_pool.hpp"
 #include "repo/spawn.hpp"
@@ -48,27 +50,6 @@ namespace {
 
 // --- running commands ----------------------------------------------------------------------
 
-// SIGINT, SIGTERM and SIGHUP ignored while alive: engine-setup must not be stopped once
-// started, and an ignored disposition is inherited across exec by the child too.
-class HeldSignals {
-public:
-    HeldSignals() {
-        struct sigaction ignore {};
-        ignore.sa_handler = SIG_IGN;
-        sigemptyset(&ignore.sa_mask);
-        for (std::size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &ignore, &saved_[i]);
-    }
-    ~HeldSignals() {
-        for (std::size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &saved_[i], nullptr);
-    }
-    HeldSignals(const HeldSignals&) = delete;
-    HeldSignals& operator=(const HeldSignals&) = delete;
-
-private:
-    static constexpr std::array<int, 3> kSignals{SIGINT, SIGTERM, SIGHUP};
-    std::array<struct sigaction, 3> saved_{};
-};
-
 std::string join(const std::vector<std::string>& parts, const std::string& sep = " ") {
     std::string out;
     for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
@@ -77,9 +58,9 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep =
 
 // Runs argv with stdin from /dev/null; stdout and stderr go to the reporter and are appended to
 // `log`. Returns the exit code (128+signal when killed). ConfigError when it cannot start.
-int run_logged(const std::vector<std::string>& argv, const fs::path& log, ApplyReporter& reporter, bool hold_signals) {
-    std::optional<HeldSignals> held;
-    if (hold_signals) held.emplace();
+// `own_group`: the child runs in a process group of its own, so that the terminal's Ctrl-C (or a
+// lost session's SIGHUP) reaches only us: we note it and stop once the child has finished.
+int run_logged(const std::vector<std::string>& argv, const fs::path& log, ApplyReporter& reporter, bool own_group) {
     std::error_code ec;
     fs::create_directories(log.parent_path(), ec);
     Fd log_fd(open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
@@ -95,9 +76,16 @@ int run_logged(const std::vector<std::string>& argv, const fs::path& log, ApplyR
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, write_end.get(), 1);
     posix_spawn_file_actions_adddup2(&fa, write_end.get(), 2);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    if (own_group) {
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+        posix_spawnattr_setpgroup(&attr, 0);
+    }
     pid_t pid = 0;
-    int rc = spawn_child(argv, fa, pid);
+    int rc = spawn_child(argv, fa, pid, &attr);
     posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
     if (rc != 0)
         throw ConfigError("cannot run " + argv[0] + ": " + std::error_code(rc, std::generic_category()).message());
     write_end = Fd();  // the child has its copy: our read sees EOF once it exits
@@ -271,7 +259,12 @@ public:
         fs::create_directories(state_dir_, ec);
         if (ec) throw ConfigError("cannot create state dir " + state_dir_.string() + ": " + ec.message());
         FileLock lock(Journal::lock_file(state_dir_));
-        check_serial(bundle_.manifest, last_applied_serial(state_dir_));  // another applier may have finished meanwhile
+        // Two runs on one system with different state dirs would change it at once: lock the
+        // system too.
+        fs::create_directories(root_lock_file().parent_path(), ec);
+        FileLock root_lock(root_lock_file());
+        check_serial(bundle_.manifest, last_serial());  // another applier may have finished meanwhile
+        restore_orphaned_repos();
         journal_.emplace(Journal::open(state_dir_, command_,
                                        JournalBundle{bundle_.manifest.id, bundle_.manifest.serial, o_.bundle.string()},
                                        steps_));
@@ -288,23 +281,59 @@ public:
             }
             if (name == "activate" && stop_for_reboot()) return;
             run_step(name);
+            // A signal during a step that is not stopped (engine-setup) ends the run right after it.
+            if (interrupted()) {
+                restore_repos();
+                throw Interrupted("interrupted after step " + name + "; run the same command again to resume");
+            }
         }
-        if (record_) j.record_applied();
+        if (record_) {
+            j.record_applied();
+            // A copy where `rm -rf` of the state dir does not reach: anti-rollback survives it.
+            std::error_code ec;
+            fs::create_directories(serial_copy_dir(), ec);
+            if (auto applied = read_applied(state_dir_)) write_applied(serial_copy_dir(), *applied);
+        }
         r_.message(command_ + ": bundle " + bundle_.manifest.id + " (serial " +
                    std::to_string(bundle_.manifest.serial) + ") done");
         maybe_reboot();
     }
 
 private:
+    fs::path root_lock_file() const { return inside_root(o_.root, "/run/ovirt-airgap.lock"); }
+    fs::path serial_copy_dir() const { return inside_root(o_.root, "/etc/ovirt-airgap"); }
+
+    // The last serial applied on this system: the state dir's record or its copy in /etc,
+    // whichever is higher (either may be gone).
+    std::optional<std::uint64_t> last_serial() const {
+        auto a = last_applied_serial(state_dir_), b = last_applied_serial(serial_copy_dir());
+        if (a && b) return std::max(*a, *b);
+        return a ? a : b;
+    }
+
     void verify() {
         VerifyOptions vo = verify_options();
         vo.check_files = false;
+        vo.check_expiry = false;
         bundle_ = verify_bundle(o_.bundle, vo);
-        // A resumed run whose files were verified (and staged) before checks the signature only.
+        check_serial(bundle_.manifest, last_serial());
+        // A bundle for other machines is refused before it is staged, also where no preflight runs.
+        const auto& roles = bundle_.manifest.roles;
+        if (std::find(roles.begin(), roles.end(), role_) == roles.end())
+            throw BundleRefused("bundle " + bundle_.manifest.id + " is not for role " + role_ + " (roles: " +
+                                join(roles, ", ") + ")");
+        // A resumed run checks the signature only: the staged copy is hashed again before use.
         auto existing = Journal::load(state_dir_);
-        bool verified_before = existing && !existing->complete() && existing->command() == command_ &&
-                               existing->bundle().id == bundle_.manifest.id &&
-                               existing->step("verify").status == StepStatus::done;
+        bool resuming = existing && !existing->complete() && existing->command() == command_ &&
+                        existing->bundle().id == bundle_.manifest.id;
+        // Expiry is checked when a run starts: a started run finishes with the bundle it began.
+        if (!resuming) check_not_expired(bundle_.manifest, vo.now);
+        bool verified_before = resuming && existing->step("verify").status == StepStatus::done;
+        std::string started_with = verified_before ? existing->step("verify").data.value("manifest_sha256", "") : "";
+        if (!started_with.empty() && started_with != bundle_.manifest_sha256)
+            throw BundleRefused(o_.bundle.string() + " is not the medium this run started with: bundle " +
+                                bundle_.manifest.id + " has another bundle.json (SHA-256 " +
+                                bundle_.manifest_sha256 + ", the run began with " + started_with + ")");
         if (!verified_before) {
             r_.message("verifying " + std::to_string(bundle_.manifest.files.size()) + " files of bundle " +
                        bundle_.manifest.id + " (serial " + std::to_string(bundle_.manifest.serial) + ")" +
@@ -325,6 +354,7 @@ private:
     void run_step(const std::string& name) {
         Journal& j = *journal_;
         r_.message("step " + name + ": running");
+        resuming_step_ = j.step(name).status != StepStatus::pending;
         j.begin_step(name);
         try {
             throw_if_interrupted("interrupted before it started");
@@ -335,7 +365,12 @@ private:
         } catch (const std::exception& e) {
             bool stopped = dynamic_cast<const Interrupted*>(&e) != nullptr || interrupted();
             std::string what = stopped ? "interrupted (" + describe(e) + ")" : describe(e);
-            j.fail_step(name, what);
+            try {
+                j.fail_step(name, what);
+            } catch (const std::exception& journal_error) {
+                // A journal that cannot be written (full disk) must not keep the repos disabled.
+                r_.message("could not journal the failure: " + describe(journal_error));
+            }
             r_.message("step " + name + ": failed: " + what);
             try {
                 restore_repos();
@@ -348,10 +383,35 @@ private:
             // change to the target: they keep their own exit codes.
             bool before_changes = name == "verify" || name == "stage" || name == "preflight";
             if (before_changes && (dynamic_cast<const BundleRefused*>(&e) || dynamic_cast<const ResolveProblem*>(&e) ||
-                                   dynamic_cast<const ConfigError*>(&e)))
+                                   dynamic_cast<const ConfigError*>(&e))) {
+                abandon_untouched_run();
                 throw;
+            }
             std::throw_with_nested(StepFailed("step " + name + " failed; run the same command again to resume"));
         }
+    }
+
+    // A run refused before it changed anything leaves no unfinished journal behind (it would
+    // block the next, good bundle) and no staged copy.
+    void abandon_untouched_run() {
+        std::error_code ec;
+        fs::remove_all(staged_dir_for(staging_root(), bundle_.manifest.id), ec);
+        fs::remove(Journal::journal_file(state_dir_), ec);
+    }
+
+    // A package manager that cannot be started is found before anything changes.
+    void check_package_manager() const {
+        if (std::none_of(steps_.begin(), steps_.end(), [](const std::string& s) { return s == "update"; })) return;
+        const std::string tool = package_manager_argv(o_, {}).front();
+        bool found = false;
+        if (tool.find('/') != std::string::npos) {
+            found = access(tool.c_str(), X_OK) == 0;
+        } else if (const char* path = getenv("PATH")) {
+            std::istringstream dirs(path);
+            for (std::string dir; !found && std::getline(dirs, dir, ':');)
+                found = access((fs::path(dir.empty() ? "." : dir) / tool).c_str(), X_OK) == 0;
+        }
+        if (!found) throw ConfigError("--package-manager: cannot run " + tool + ": no such program");
     }
 
     // The state a done step left, for the steps after it.
@@ -360,12 +420,7 @@ private:
         // After unstage (a host waiting for its reboot) the bundle and its repo file stay gone.
         if ((name == "stage" || name == "repos") && step_done("unstage")) return;
         if (name == "stage") {
-            staged_.dir = data.value("dir", "");
-            staged_.how = parse_staged_how(data.value("how", "in-place"));
-            if (!fs::exists(staged_.dir)) {  // e.g. a mount gone after a reboot: stage again
-                r_.message("staged bundle " + staged_.dir.string() + " is gone; staging again");
-                do_stage();
-            }
+            reload_stage(data.value("dir", ""));
         } else if (name == "preflight") {
             kernel_before_ = data.value("kernel", "");
             host_name_ = data.value("host", "");
@@ -402,9 +457,14 @@ private:
     }
 
     bool step(const std::string& name) {
-        if (name == "verify") return true;
+        if (name == "verify") {
+            // What a resumed run's medium must still be.
+            journal_->set_step_data(name, {{"manifest_sha256", bundle_.manifest_sha256}});
+            return true;
+        }
         if (name == "stage") return do_stage(), true;
         if (name == "preflight") {
+            check_package_manager();
             Preflight p = preflight_check(role_, bundle_.manifest, staged_.dir, o_, state_dir_, r_);
             kernel_before_ = p.kernel.value_or("");
             json data{{"kernel", kernel_before_}, {"packages", p.resolution.packages.size()}};
@@ -450,26 +510,49 @@ private:
             remove_bundle_repofile(o_.root, id);
             ids.insert(id);
         }
-        for (const auto& id : unstage_earlier(state_dir_ / "staged", bundle_.manifest.id)) ids.insert(id);
+        for (const auto& id : unstage_earlier(staging_root(), bundle_.manifest.id)) ids.insert(id);
         for (const auto& id : ids) r_.message("removed earlier bundle " + id + " (its repo file and staged copy)");
     }
 
+    fs::path staging_root() const { return state_dir_ / "staged"; }
+
     void do_stage() {
-        if (bundle_.kind != BundleKind::directory || bundle_.base) {
-            std::uint64_t size = 0;
-            for (const auto& f : bundle_.manifest.files) size += f.size;
-            if (bundle_.base)
-                for (const auto& f : bundle_.manifest.base_bundle->files) size += f.size;
-            fs::path where = state_dir_ / "staged";
-            fs::create_directories(where);
-            if (free_bytes(where) < size)
-                throw ConfigError("not enough free space in " + where.string() + " to extract the bundle: " +
-                                  mib(size) + " needed, " + mib(free_bytes(where)) + " free");
+        std::uint64_t size = 0;
+        for (const auto& f : bundle_.manifest.files) size += f.size;
+        if (bundle_.base)
+            for (const auto& f : bundle_.manifest.base_bundle->files) size += f.size;
+        fs::create_directories(state_dir_);
+        if (free_bytes(state_dir_) < size)
+            throw ConfigError("not enough free space in " + state_dir_.string() + " to stage the bundle: " + mib(size) +
+                              " needed, " + mib(free_bytes(state_dir_)) + " free");
+        ProgressAdapter progress(r_, "staging");
+        staged_ = stage_bundle(bundle_, staging_root(), &progress);
+        r_.message("staged a verified copy at " + staged_.dir.string());
+        journal_->set_step_data("stage", {{"dir", staged_.dir.string()}});
+    }
+
+    // A resumed run uses the staged copy only after hashing it again against the signed manifest:
+    // it may have been changed, or be gone, since the run that made it. The place is always our
+    // own; a journal that names another is not believed.
+    void reload_stage(const std::string& recorded) {
+        staged_.dir = staged_dir_for(staging_root(), bundle_.manifest.id);
+        if (!recorded.empty() && recorded != staged_.dir.string())
+            r_.message("the journal names " + recorded + " as the staged copy; ignored, the copy is " +
+                       staged_.dir.string());
+        std::string why;
+        if (!fs::exists(staged_.dir)) {
+            why = "is gone";
+        } else {
+            ProgressAdapter progress(r_, "checking the staged copy");
+            try {
+                check_staged(bundle_, staged_.dir, &progress);
+                return;
+            } catch (const BundleRefused& e) {
+                why = "does not match the signed manifest (" + std::string(e.what()) + ")";
+            }
         }
-        ProgressAdapter progress(r_, "extracting");
-        staged_ = stage_bundle(bundle_, state_dir_ / "staged", true, &progress);
-        r_.message("staged (" + to_string(staged_.how) + ") at " + staged_.dir.string());
-        journal_->set_step_data("stage", {{"dir", staged_.dir.string()}, {"how", to_string(staged_.how)}});
+        r_.message("staged copy " + staged_.dir.string() + " " + why + "; staging again from the medium");
+        do_stage();
     }
 
     // Other repos off while engine-upgrade-check and engine-setup run (they ask yum).
@@ -477,6 +560,7 @@ private:
         json data = journal_->step("repos").data;
         if (data.value("active", false)) return;
         auto changes = plan_disable_other_repos(yum_repos_dir(o_.root));
+        save_original_repos(state_dir_, changes);
         data["changes"] = repo_changes_to_json(changes);
         data["active"] = true;
         journal_->set_step_data("repos", data);  // the originals are safe before anything changes
@@ -488,12 +572,29 @@ private:
         if (!journal_) return;
         json data = journal_->step("repos").data;
         if (!data.value("active", false)) return;
-        auto changes = repo_changes_from_json(data.value("changes", json::array()));
+        put_back_repos(repo_changes_from_json(data.value("changes", json::array())));
+        data["active"] = false;
+        journal_->set_step_data("repos", data);
+        forget_original_repos(state_dir_);
+    }
+
+    void put_back_repos(const std::vector<RepoFileChange>& changes) {
         for (const auto& f : restore_repo_changes(changes))
             r_.message("left " + f.string() + " as a package update rewrote it");
         if (!changes.empty()) r_.message("restored " + std::to_string(changes.size()) + " repo files");
-        data["active"] = false;
-        journal_->set_step_data("repos", data);
+    }
+
+    // A run that is not resumed (its journal moved aside as damaged, or lost) may have left repo
+    // files disabled: their originals, kept beside the journal, go back before anything else.
+    void restore_orphaned_repos() {
+        auto existing = Journal::load(state_dir_);
+        if (existing && !existing->complete()) return;  // resumed, or refused by Journal::open
+        auto saved = saved_original_repos(state_dir_);
+        if (saved.empty()) return;
+        r_.message("an earlier run without a journal left repo files disabled; putting back the originals kept in " +
+                   original_repos_dir(state_dir_).string());
+        put_back_repos(saved);
+        forget_original_repos(state_dir_);
     }
 
     // Before each step that may ask yum about enabled repos: a resumed run disables them again.
@@ -528,6 +629,7 @@ private:
 
     void package_manager(const std::string& name, const std::vector<std::string>& args) {
         ensure_window(name);
+        if (resuming_step_) finish_cut_short_transaction();
         auto argv = package_manager_argv(o_, args);
         r_.message("running " + join(argv));
         int code = run_logged(argv, log_for(name), r_, false);
@@ -536,6 +638,40 @@ private:
         if (code != 0)
             throw StepFailed(join(argv) + " exited with " + std::to_string(code) + " (see " + log_for(name).string() +
                              ")");
+        // Success is never reported over a half-done rpmdb; the re-run cleans it up.
+        if (auto left = older_duplicates(o_.root); !left.empty())
+            throw StepFailed("packages are installed twice after " + join(argv) + ": " + join(left, ", "));
+    }
+
+    // A package-manager step cut short (kill -9, power loss) may have left its transaction half
+    // done, which a plain re-run does not see ("Nothing to do"). The EL7 way first:
+    // yum-complete-transaction, from yum's own record of the transaction; then the older copy of
+    // every package still installed twice is erased, as package-cleanup --cleandupes does.
+    void finish_cut_short_transaction() {
+        fs::path complete = "/usr/sbin/yum-complete-transaction";
+        if (own_machine() && !unfinished_yum_transactions(o_.root).empty() && fs::exists(complete)) {
+            r_.message("finishing the interrupted yum transaction with " + complete.string());
+            int code = run_logged({complete.string(), "-y"}, log_for("complete-transaction"), r_, false);
+            if (code != 0)
+                throw StepFailed(complete.string() + " exited with " + std::to_string(code) + " (see " +
+                                 log_for("complete-transaction").string() + ")");
+        }
+        auto older = older_duplicates(o_.root);
+        if (!older.empty()) {
+            r_.message("an interrupted transaction left packages installed twice; removing the older " +
+                       join(older, ", "));
+            std::vector<std::string> argv{"rpm", "--dbpath", "/var/lib/rpm"};
+            if (!own_machine()) argv.insert(argv.end(), {"--root", o_.root.string()});
+            argv.push_back("-e");
+            argv.insert(argv.end(), older.begin(), older.end());
+            int code = run_logged(argv, log_for("cleandupes"), r_, false);
+            if (code != 0 || !older_duplicates(o_.root).empty())
+                throw StepFailed("could not remove the older duplicate packages (see " + log_for("cleandupes").string() +
+                                 ")");
+        }
+        // What yum-complete-transaction --cleanup-only does: the record of a finished transaction.
+        std::error_code ec;
+        for (const auto& f : unfinished_yum_transactions(o_.root)) fs::remove(f, ec);
     }
 
     HostMaintenance& require_maintenance() {
@@ -552,8 +688,8 @@ private:
         std::vector<std::string> argv{tool.string(), "--accept-defaults"};
         if (!o_.answer_file.empty()) argv.push_back("--config-append=" + fs::absolute(o_.answer_file).string());
         argv.push_back("--config-append=" + fs::absolute(answers).string());
-        r_.message("running " + join(argv) + " (signals held until it ends; log " + log_for("engine-setup").string() +
-                   ")");
+        r_.message("running " + join(argv) + " (not stopped by Ctrl-C: the run stops when it ends; log " +
+                   log_for("engine-setup").string() + ")");
         int code = run_logged(argv, log_for("engine-setup"), r_, true);
         if (code != 0)
             throw StepFailed("engine-setup exited with " + std::to_string(code) + " (see " +
@@ -628,6 +764,7 @@ private:
     std::string host_name_;         // the Engine's name of this host (appendix C)
     std::string boot_id_at_check_;  // boot id when kernel-check ran
     bool checked_this_run_ = false;
+    bool resuming_step_ = false;  // the step now running was begun before (a failed or killed run)
 
 public:
     bool record_ = true;

@@ -15,7 +15,10 @@
 // reboot the run stops before activate, and the same command after the reboot resumes there.
 // SIGINT/SIGTERM (repo/interrupt.hpp) stop a run at the next step boundary, or when the package
 // manager that got the signal too has ended: the step is journaled as failed ("interrupted") and
-// Interrupted (exit 130) thrown. engine-setup holds the signals as before.
+// Interrupted (exit 130) thrown. engine-setup runs in its own process group, so that Ctrl-C does
+// not reach it: it finishes, its step is journaled done, and then the run stops with 130.
+// The package manager only ever reads the bundle's private staged copy (bundle_verify.hpp);
+// a resumed run hashes that copy again before using it and never reads the medium unhashed.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>

@@ -24,6 +24,8 @@ void catch_interrupts() {
     sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+    // A lost SSH session: stop as on SIGTERM rather than die between two journal writes.
+    sigaction(SIGHUP, &sa, nullptr);
 }
 
 int interrupt_signal() noexcept { return g_signal; }

@@ -1,5 +1,5 @@
 #pragma once
-// SIGINT/SIGTERM as a request to stop at the next safe point (DESIGN.md exit code 130): the
+// SIGINT/SIGTERM/SIGHUP as a request to stop at the next safe point (DESIGN.md exit code 130): the
 // executables install a handler that only records the signal; the library checks it between
 // steps and in its progress callbacks and polling loops, so journals and temporary files are
 // left consistent. A child process started meanwhile gets a terminal's Ctrl-C itself (same
@@ -9,7 +9,7 @@
 
 namespace airgap::repo {
 
-/// Installs the recording handler for SIGINT and SIGTERM (SA_RESTART: system calls go on).
+/// Installs the recording handler for SIGINT, SIGTERM and SIGHUP (SA_RESTART: system calls go on).
 /// Called by a command before work that checks interrupted(); idempotent.
 void catch_interrupts();
 

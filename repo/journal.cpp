@@ -284,6 +284,9 @@ std::optional<AppliedRecord> read_applied(const fs::path& state_dir) {
             throw std::invalid_argument("unknown state_version " + j.at("state_version").dump());
         AppliedRecord r;
         r.bundle_id = j.at("bundle_id").get<std::string>();
+        // nlohmann reads -1 as 2^64-1 into an unsigned: that would refuse every bundle forever.
+        if (!j.at("serial").is_number_unsigned() || j.at("serial").get<std::uint64_t>() > kMaxBundleSerial)
+            throw std::invalid_argument("serial " + j.at("serial").dump() + " is not a bundle serial");
         r.serial = j.at("serial").get<std::uint64_t>();
         r.command = optional_string(j, "command");
         r.applied = optional_string(j, "applied");

@@ -51,6 +51,12 @@ std::string to_hex(const unsigned char* data, unsigned int size) {
     return out;
 }
 
+// How much the next read may ask for: a block, but never more than `limit` in all (0 ends the
+// loop as the end of the file does).
+std::size_t next_read(std::size_t block, std::uint64_t done, std::uint64_t limit) {
+    return done >= limit ? 0 : static_cast<std::size_t>(std::min<std::uint64_t>(block, limit - done));
+}
+
 }  // namespace
 
 struct Sha256::Ctx {
@@ -89,10 +95,15 @@ std::string sha256_hex(std::string_view data) {
 FileDigest hash_file(const fs::path& path, const std::function<bool(std::uint64_t)>& on_bytes) {
     // Read ahead aggressively: we read the whole file once, in order.
     Fd fd = open_sequential(path);
+    return hash_fd(fd.get(), path, UINT64_MAX, on_bytes);
+}
+
+FileDigest hash_fd(int fd, const fs::path& path, std::uint64_t limit,
+                   const std::function<bool(std::uint64_t)>& on_bytes) {
     std::vector<unsigned char> buf(kBlock);
     Sha256 h;
     FileDigest result;
-    while (std::size_t n = read_some(fd.get(), buf.data(), buf.size(), path)) {
+    while (std::size_t n = read_some(fd, buf.data(), next_read(buf.size(), result.size, limit), path)) {
         h.update(buf.data(), n);
         result.size += n;
         if (on_bytes && !on_bytes(result.size)) throw Interrupted("interrupted while hashing " + path.string());
@@ -149,9 +160,17 @@ FileDigest HashingWriter::finish(bool sync) {
 
 FileDigest copy_file_hashed(const fs::path& from, const fs::path& to) {
     Fd in = open_sequential(from);
+    return copy_fd_hashed(in.get(), from, to, UINT64_MAX);
+}
+
+FileDigest copy_fd_hashed(int fd, const fs::path& from, const fs::path& to, std::uint64_t limit,
+                          const std::function<bool(std::uint64_t)>& on_bytes) {
     HashingWriter out(to);
     std::vector<unsigned char> buf(kBlock);
-    while (std::size_t n = read_some(in.get(), buf.data(), buf.size(), from)) out.write(buf.data(), n);
+    while (std::size_t n = read_some(fd, buf.data(), next_read(buf.size(), out.bytes_written(), limit), from)) {
+        out.write(buf.data(), n);
+        if (on_bytes && !on_bytes(out.bytes_written())) throw Interrupted("interrupted while copying " + from.string());
+    }
     return out.finish();
 }
 

@@ -48,6 +48,12 @@ std::string sha256_hex(std::string_view data);
 /// false aborts with airgap::Interrupted.
 FileDigest hash_file(const std::filesystem::path& path, const std::function<bool(std::uint64_t done)>& on_bytes = {});
 
+/// hash_file() of the open descriptor `fd` (named `path` in errors), reading at most `limit`
+/// bytes: a file that grows without end (or any source longer than expected) is read no further
+/// than one byte past what it should hold, and that byte already makes its size wrong.
+FileDigest hash_fd(int fd, const std::filesystem::path& path, std::uint64_t limit,
+                   const std::function<bool(std::uint64_t done)>& on_bytes = {});
+
 /// Writes a new file (created exclusively, mode 0644) while hashing what goes into it, so that a
 /// copy is hashed once, in the same pass. The file is removed again unless finish() succeeds.
 class HashingWriter {
@@ -74,5 +80,10 @@ private:
 
 /// Copies `from` to a new file `to` (must not exist) and returns the digest of the bytes copied.
 FileDigest copy_file_hashed(const std::filesystem::path& from, const std::filesystem::path& to);
+
+/// copy_file_hashed() from the open descriptor `fd` (named `from` in errors), at most `limit`
+/// bytes read (see hash_fd()); `on_bytes` as for hash_file().
+FileDigest copy_fd_hashed(int fd, const std::filesystem::path& from, const std::filesystem::path& to,
+                          std::uint64_t limit, const std::function<bool(std::uint64_t done)>& on_bytes = {});
 
 }  // namespace airgap::repo

@@ -5,6 +5,7 @@
 #include <openssl/ec.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/x509v3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -342,6 +343,33 @@ Cert verify_bio(CMS_ContentInfo* cms, BIO* content, const std::string& content_n
     return Cert(signer);
 }
 
+// What may sign a bundle beyond a chain to the trust anchor: a digest stronger than SHA-1, an
+// RSA or DSA key of 2048 bits or more, and a certificate meant for signing. A TLS server
+// certificate the site's CA issued chains just as well, but it is not a bundle signer.
+void check_signer_policy(CMS_ContentInfo* cms, X509* signer, const std::string& refusal) {
+    STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(cms);
+    for (int i = 0; i < sk_CMS_SignerInfo_num(infos); ++i) {
+        X509_ALGOR* digest = nullptr;
+        CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(infos, i), nullptr, nullptr, &digest, nullptr);
+        int nid = digest ? OBJ_obj2nid(digest->algorithm) : NID_undef;
+        if (nid == NID_undef || nid == NID_sha1 || nid == NID_md5 || nid == NID_sha224)
+            throw BundleRefused(refusal + ": its digest " + OBJ_nid2sn(nid) +
+                                " is too weak (SHA-256 or stronger needed)");
+    }
+    EVP_PKEY* key = X509_get0_pubkey(signer);
+    int type = key ? EVP_PKEY_base_id(key) : NID_undef;
+    if ((type == EVP_PKEY_RSA || type == EVP_PKEY_DSA) && EVP_PKEY_bits(key) < 2048)
+        throw BundleRefused(refusal + ": the signer's " + (type == EVP_PKEY_RSA ? "RSA" : "DSA") + " key has " +
+                            std::to_string(EVP_PKEY_bits(key)) + " bits (2048 or more needed)");
+    const std::string who = "signer certificate '" + name_text(X509_get_subject_name(signer)) + "'";
+    std::uint32_t flags = X509_get_extension_flags(signer);
+    if ((flags & EXFLAG_KUSAGE) && !(X509_get_key_usage(signer) & KU_DIGITAL_SIGNATURE))
+        throw BundleRefused(refusal + ": " + who + " is not for signing (key usage without digitalSignature)");
+    if ((flags & EXFLAG_XKUSAGE) && !(X509_get_extended_key_usage(signer) & (XKU_CODE_SIGN | XKU_SMIME | XKU_ANYEKU)))
+        throw BundleRefused(refusal + ": " + who +
+                            " is not for signing (its extended key usage is for TLS or another purpose)");
+}
+
 Cms read_cms(const fs::path& signature) {
     const std::string name = "signature " + signature.string();
     std::error_code ec;
@@ -554,8 +582,9 @@ SignerInfo verify_detached(const fs::path& content, const fs::path& signature, c
     X509_STORE_set_flags(store.get(), X509_V_FLAG_PARTIAL_CHAIN);
 
     auto in = open_file<BundleRefused>(content, "signed file");
-    auto signer = verify_bio(cms.get(), in.get(), content.string(), store.get(),
-                             "signature " + signature.string() + " does not verify against " + trust.string(), trusted);
+    const std::string refusal = "signature " + signature.string() + " does not verify against " + trust.string();
+    auto signer = verify_bio(cms.get(), in.get(), content.string(), store.get(), refusal, trusted);
+    check_signer_policy(cms.get(), signer.get(), "signature " + signature.string() + " is refused");
     return info_of(signer.get());
 }
 

@@ -8,11 +8,12 @@ extern char** environ;
 
 namespace airgap::repo {
 
-int spawn_child(const std::vector<std::string>& argv, const posix_spawn_file_actions_t& actions, pid_t& pid) {
+int spawn_child(const std::vector<std::string>& argv, const posix_spawn_file_actions_t& actions, pid_t& pid,
+                const posix_spawnattr_t* attr) {
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    return posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+    return posix_spawnp(&pid, args[0], &actions, attr, args.data(), environ);
 }
 
 int wait_child(pid_t pid) {

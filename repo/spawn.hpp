@@ -12,7 +12,9 @@ namespace airgap::repo {
 
 /// Starts argv[0], looked up on PATH, with `argv` and this process's environment, the file
 /// `actions` applied. 0 with the child's pid in `pid`, or posix_spawnp's error number.
-int spawn_child(const std::vector<std::string>& argv, const posix_spawn_file_actions_t& actions, pid_t& pid);
+/// `attr`, when given, sets e.g. the child's process group.
+int spawn_child(const std::vector<std::string>& argv, const posix_spawn_file_actions_t& actions, pid_t& pid,
+                const posix_spawnattr_t* attr = nullptr);
 
 /// waitpid() for `pid`, again whenever a signal interrupts it: the raw wait status, or -1
 /// with errno set when waiting fails.

@@ -12,6 +12,8 @@
 #   verify    ovirt-applier verify (directory and .tar)  vs  sha256sum -c, and against the
 #             ceilings `openssl speed -evp sha256` (one core; the target) and with -multi
 #             (all cores: verify hashes files on a thread per core)
+#   stage     bench_stage (each listed file copied into a private directory while hashed, as
+#             the applier stages)  vs  cp -r of the same tree + sha256sum of the copy
 #   download  bench_fetch (MetadataFetcher + fetch_packages, 4 parallel)  vs  dnf download
 #             (4 parallel), both from one python3 -m http.server on 127.0.0.1, caches emptied
 #   el7       the EL7 package (scripts/package-el7.sh --from-build BUILD): its size, and the
@@ -26,14 +28,14 @@
 # 200 MB) from scripts/bench/gen_payload.py; download a repo of 200 real RPMs of ~3 MB (--quick:
 # 30 of ~2 MB) from scripts/bench/gen_rpm_repo.py; both kept under DATA/files and reused likewise.
 # All timings are warm-cache: the page cache cannot be dropped here, so each command runs once,
-# untimed, first. Binaries are taken from --build (default ./build; bench_pack and bench_fetch:
-# `cmake --build BUILD --target bench_pack bench_fetch`). Results go to stdout and to
+# untimed, first. Binaries are taken from --build (default ./build; bench_pack, bench_fetch and
+# bench_stage: `cmake --build BUILD --target bench_pack bench_fetch bench_stage`). Results go to stdout and to
 # <build>/bench-results.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 
-all_benches=(resolve pack verify download el7)
+all_benches=(resolve pack verify stage download el7)
 only=""
 quick=0
 runs=3
@@ -74,6 +76,7 @@ bundler="$build/bundler/ovirt-bundler"
 applier="$build/applier/ovirt-applier"
 bench_pack_bin="$build/tests/bench_pack"
 bench_fetch_bin="$build/tests/bench_fetch"
+bench_stage_bin="$build/tests/bench_stage"
 
 selected=()
 if [ -n "$only" ]; then
@@ -365,23 +368,24 @@ bench_pack() {
 
 # --- verify: ovirt-applier verify vs sha256sum -c, against openssl speed ------------------------
 
-bench_verify() {
-    say ""
-    say "== verify: ovirt-applier verify (directory, .tar) vs sha256sum -c, ceiling openssl speed (warm cache, median of $runs) =="
-    need_tools openssl sha256sum bsdtar || return 0
-    if [ ! -x "$applier" ] || [ ! -x "$bundler" ]; then
-        say "ours: not available (no $applier or $bundler: build first)"
-        return 0
+# make_bench_bundles OURS: the signed bundles verify and stage read:
+# $work/bundle-{SMALL,LARGE}{,.tar,.sums}, made afresh
+# each time (hard links to the payload, hashing in python, tar by bsdtar in pax format, the
+# format our writer writes): a few seconds per GB. Signing key in $files/signing-key.
+# OURS: the binary the benchmark times; nothing is made (return 1) without it or the tools.
+make_bench_bundles() {
+    need_tools openssl sha256sum bsdtar || return 1
+    if [ ! -x "$1" ] || [ ! -x "$bundler" ]; then
+        say "ours: not available (no $1 or $bundler: build first)"
+        return 1
     fi
     gen_payloads
     local key="$files/signing-key"
     if [ ! -e "$key/signing-cert.pem" ]; then
         rm -rf "$key"
         "$bundler" keygen --out "$key" >"$work/keygen.log" 2>&1 ||
-            { say "ours: ovirt-bundler keygen failed: $(tail -n 1 "$work/keygen.log")"; return 0; }
+            { say "ours: ovirt-bundler keygen failed: $(tail -n 1 "$work/keygen.log")"; return 1; }
     fi
-    # Bundles are made afresh each time (hard links to the payload, hashing in python, tar by
-    # bsdtar in pax format, the format our writer writes): a few seconds per GB.
     local mb dir t0=$SECONDS
     for mb in "$payload_small" "$payload_large"; do
         dir="$work/bundle-$mb"
@@ -392,6 +396,13 @@ bench_verify() {
         bsdtar --format pax -cf "$dir.tar" -C "$dir" .
     done
     say "bundles: $work/bundle-{$payload_small,$payload_large}{,.tar}, signed with openssl cms (ready in $((SECONDS - t0)) s)"
+}
+
+bench_verify() {
+    say ""
+    say "== verify: ovirt-applier verify (directory, .tar) vs sha256sum -c, ceiling openssl speed (warm cache, median of $runs) =="
+    make_bench_bundles "$applier" || return 0
+    local key="$files/signing-key"
     local speed
     speed=$(openssl speed -evp sha256 -bytes 1048576 -seconds 3 2>/dev/null | awk '$1 == "sha256" { sub(/k$/, "", $2); printf "%.0f", $2 / 1000 }')
     say "ceiling: openssl speed -evp sha256 -bytes 1048576 -seconds 3: $speed MB/s (one core)"
@@ -455,6 +466,45 @@ stop_http() {
     http_pid=""
 }
 trap stop_http EXIT
+
+# Staging is what the applier reads the medium for (once: the hash of the bytes written
+# decides): it must keep up with the two-pass peer, cp then sha256sum of the copy.
+bench_stage() {
+    say ""
+    say "== stage: bench_stage (copy while hashing) vs cp -r + sha256sum of the copy (warm cache, median of $runs) =="
+    make_bench_bundles "$bench_stage_bin" || return 0
+    local key="$files/signing-key"
+    say "ours: $bench_stage_bin BUNDLE CERT STAGING_ROOT (the signature checked, then every listed file copied and hashed)"
+    say "peer: cp -r BUNDLE COPY && cd COPY && sha256sum -c --quiet SUMS"
+    rm -f "$work"/stage-*.times
+    local mb dir i label ours_on=1 ours_err="" dest="$work/stage-dest"
+    for mb in "$payload_small" "$payload_large"; do
+        dir="$work/bundle-$mb"
+        for ((i = 0; i <= runs; i++)); do
+            label=stage-$mb
+            [ "$i" -gt 0 ] || label=stage-warm
+            rm -rf "$dest"
+            timed "$label-peer" "$work/stage.log" sh -c 'cp -r "$1" "$2" && cd "$2" && sha256sum -c --quiet "$3"' \
+                sh "$dir" "$dest" "$dir.sums" || { say "cp + sha256sum FAILED: $(tail -n 1 "$work/stage.log")"; return 0; }
+            rm -rf "$dest"
+            [ "$ours_on" = 1 ] || continue
+            timed "$label-ours" "$work/stage-ours.log" "$bench_stage_bin" "$dir" "$key/signing-cert.pem" "$dest" ||
+                { ours_on=0; ours_err="$(tail -n 1 "$work/stage-ours.log.err")"; }
+            rm -rf "$dest"
+        done
+    done
+    [ "$ours_on" = 1 ] || { say "ours: FAILED: $ours_err"; return 0; }
+    local bytes med rss all peer_med
+    for mb in "$payload_small" "$payload_large"; do
+        bytes=$(tree_bytes "$files/payload-$mb/tree")
+        say "-- $mb MB bundle ($(tree_files "$files/payload-$mb/tree") files, $bytes bytes)"
+        read -r peer_med rss all < <(median_of "stage-$mb-peer")
+        say "peer: cp -r + sha256sum median $peer_med s = $(mbps "$bytes" "$peer_med") MB/s (runs: $all), peak RSS $rss MB"
+        read -r med rss all < <(median_of "stage-$mb-ours")
+        say "ours: median $med s = $(mbps "$bytes" "$med") MB/s (runs: $all), peak RSS $rss MB;" \
+            "vs cp + sha256sum $(ratio "$peer_med" "$med") (target >= 1.0)"
+    done
+}
 
 bench_download() {
     say ""

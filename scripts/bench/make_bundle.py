@@ -45,6 +45,18 @@ def main():
             if parts[0] == "repos" and len(parts) == 4 and name.endswith(".rpm"):
                 repos[parts[1]] = {"id": parts[1], "name": parts[1], "path": f"repos/{parts[1]}", "gpgkeys": []}
                 packages.append({"path": rel, "nevra": name[:-len(".rpm")], "repo": parts[1], "reason": "update"})
+    # Every repo's metadata must be listed (the applier refuses a repo read unchecked): the
+    # payload has none, so each repo gets a small stand-in repomd.xml.
+    listed = {f["path"] for f in files}
+    for rid in repos:
+        rel = f"repos/{rid}/repodata/repomd.xml"
+        if rel in listed:
+            continue
+        data = b"<repomd/>\n"
+        os.makedirs(os.path.join(a.out, os.path.dirname(rel)), exist_ok=True)
+        with open(os.path.join(a.out, rel), "wb") as f:
+            f.write(data)
+        files.append({"path": rel, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     manifest = {
         "format": "ovirt-airgap-bundle/1",

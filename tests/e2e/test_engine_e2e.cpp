@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 #include "repo/sha256.hpp"
 #include "repo/signing.hpp"
 #include "tests/shared/fake_engine.hpp"
+#include "tests/shared/rpm_fixture.hpp"
 #include "tests/shared/testkit.hpp"
 
 namespace fs = std::filesystem;
@@ -81,8 +83,10 @@ struct WorldBundle {
     fs::path key;
 };
 
-// `leave_out`: package names not carried (to make a bundle whose update cannot resolve).
-std::unique_ptr<WorldBundle> make_world_bundle(const std::vector<std::string>& leave_out = {}) {
+// `leave_out`: package names not carried (to make a bundle whose update cannot resolve);
+// `valid_for`: from now until it expires.
+std::unique_ptr<WorldBundle> make_world_bundle(const std::vector<std::string>& leave_out = {},
+                                               std::chrono::seconds valid_for = std::chrono::hours(24 * 30)) {
     auto made = std::make_unique<WorldBundle>();
     WorldBundle& w = *made;
     KeyPairFiles keys = write_key_pair(w.dir.path() / "keys", generate_key(KeyType::ecdsa_p256, "e2e bundle", 30));
@@ -99,7 +103,7 @@ std::unique_ptr<WorldBundle> make_world_bundle(const std::vector<std::string>& l
     m.serial = 1000;
     auto now = std::chrono::system_clock::now();
     m.created = format_rfc3339(now - std::chrono::hours(1));
-    m.expires = format_rfc3339(now + std::chrono::hours(24 * 30));
+    m.expires = format_rfc3339(now + valid_for);
     m.source_manifest = "airgap-world-4.3-el7";
     m.roles = {"engine", "host"};
     m.target_versions = {{"engine", {{"ovirt-engine", "4.3.10.4-1.el7"}, {"ovirt-engine-setup", "4.3.10.4-1.el7"}}},
@@ -265,6 +269,21 @@ TEST(EngineE2E, ResumesAfterAFailingEngineSetupWithoutRepeatingFinishedSteps) {
     EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
 }
 
+namespace {
+
+// SIGKILL to every process whose command line names `program` (the stand-ins of one test root).
+void kill_running(const fs::path& program) {
+    for (const auto& e : fs::directory_iterator("/proc")) {
+        std::string pid = e.path().filename().string();
+        if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream in(e.path() / "cmdline", std::ios::binary);
+        std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (cmdline.find(program.string()) != std::string::npos) kill(std::stoi(pid), SIGKILL);
+    }
+}
+
+}  // namespace
+
 TEST(EngineE2E, CompletesAfterAKill9InTheMiddleOfEngineSetup) {
     TempDir t;
     fs::path root = copy_world_root("engine-4.3.7", t.path());
@@ -293,6 +312,9 @@ TEST(EngineE2E, CompletesAfterAKill9InTheMiddleOfEngineSetup) {
     int status = 0;
     waitpid(pid, &status, 0);
     ASSERT_TRUE(WIFSIGNALED(status));
+    // engine-setup has a process group of its own (Ctrl-C must not reach it), so the kill did
+    // not take it down: the power loss this test stands for does.
+    kill_running(root / "usr/bin/engine-setup");
 
     auto journal = Journal::load(state);
     ASSERT_TRUE(journal);
@@ -405,7 +427,9 @@ TEST(EngineE2E, AppliesAnIsoBundleStagedByExtractionAndUnstagesIt) {
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     auto journal = Journal::load(state);
     ASSERT_TRUE(journal);
-    EXPECT_EQ(journal->step("stage").data.value("how", ""), "extracted");
+    EXPECT_NE(r.out.find("staged a verified copy at " + (state / "staged" / journal->bundle().id).string()),
+              std::string::npos)
+        << r.out;
     EXPECT_FALSE(fs::exists(state / "staged" / journal->bundle().id));
     TempDir c;
     EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
@@ -464,7 +488,7 @@ TEST(EngineE2E, AHostedEngineNeedsGlobalMaintenanceConfirmed) {
     EXPECT_EQ(tree(root / "etc"), etc);
     CommandResult ok = run_command(engine_argv(root, state, {"--he-global-maintenance-confirmed"}));
     EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
-    EXPECT_NE(ok.out.find("resuming at step preflight"), std::string::npos);
+    EXPECT_EQ(steps_run(ok.out), kSteps) << "a refusal before any change leaves no run to resume";
 }
 
 TEST(EngineE2E, OneApplierAtATimePerStateDir) {
@@ -578,8 +602,10 @@ TEST(EngineE2E, CtrlCDuringAPackageStepStopsWith130AndTheRerunResumes) {
     EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
 }
 
-// engine-setup must not be stopped once started: Ctrl-C meanwhile changes nothing.
-TEST(EngineE2E, CtrlCDuringEngineSetupDoesNotStopIt) {
+// engine-setup must not be stopped once started: Ctrl-C (and a lost session's SIGHUP) reach
+// only the applier, engine-setup finishes, and then the run stops with 130; the same command
+// goes on from the next step.
+TEST(EngineE2E, CtrlCDuringEngineSetupLetsItFinishThenStopsWith130) {
     TempDir t;
     fs::path root = copy_world_root("engine-4.3.7", t.path());
     fs::path state = t.path() / "state";
@@ -588,15 +614,24 @@ TEST(EngineE2E, CtrlCDuringEngineSetupDoesNotStopIt) {
     wait_until([&] { return calls(root).size() >= 2; });
     ASSERT_EQ(calls(root).size(), 2u) << "engine-setup never started";
     kill(-run.pid, SIGINT);
-    kill(-run.pid, SIGTERM);
+    kill(-run.pid, SIGHUP);
     CommandResult r = run.wait();
-    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    ASSERT_EQ(r.exit_code, 130) << r.out << r.err;
+    EXPECT_EQ(r.err,
+              "ovirt-applier: error: interrupted after step engine-setup; run the same command again to resume\n");
     EXPECT_NE(read_file(state / "logs/engine-setup.log").find("stand-in: engine-setup 4.3.10.4-1.el7"),
               std::string::npos);
-    EXPECT_EQ(steps_run(r.out), kSteps);
     auto journal = Journal::load(state);
     ASSERT_TRUE(journal);
-    EXPECT_TRUE(journal->complete());
+    EXPECT_EQ(journal->step("engine-setup").status, StepStatus::done);
+    EXPECT_EQ(journal->step("restore-repos").status, StepStatus::pending);
+
+    CommandResult resumed = run_command(engine_argv(root, state));
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+    EXPECT_EQ(steps_run(resumed.out), (std::vector<std::string>{"restore-repos", "update", "kernel-check", "unstage"}));
+    EXPECT_EQ(calls(root).size(), 2u) << "engine-setup ran once";
+    TempDir c;
+    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
 }
 
 namespace {
@@ -744,4 +779,452 @@ TEST(EngineE2E, HostUpdateWithAHostTheEngineDoesNotKnowIsExit1) {
     EXPECT_EQ(by_address.exit_code, 0) << by_address.out << by_address.err;
     EXPECT_NE(by_address.out.find("ovirt-applier: the Engine knows this host as host2\n"), std::string::npos)
         << by_address.out;
+}
+
+// --- what is verified is what is used ------------------------------------------------------
+
+namespace {
+
+// What an attacker who can write to a medium brings: ovirt-release43-99 (empty: installing it
+// takes the upstream repo files away), signed with a key of their own. Made once per binary.
+struct Attack {
+    TempDir dir;
+    fs::path rpm, key;
+};
+
+const Attack& attack() {
+    static std::unique_ptr<Attack> made = [] {
+        auto a = std::make_unique<Attack>();
+        fs::path gnupg = a->dir.path() / "gnupg";
+        fs::create_directories(gnupg);
+        fs::permissions(gnupg, fs::perms::owner_all);
+        const std::string uid = "attacker@airgap.invalid", home = "GNUPGHOME=" + gnupg.string();
+        must({"env", home, "gpg", "--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", "",
+              "--quick-gen-key", "attacker <" + uid + ">", "rsa2048", "sign", "never"});
+        a->key = a->dir.path() / "attacker.key";
+        CommandResult k = run_command({"env", home, "gpg", "--batch", "--armor", "--export", uid});
+        write_file(a->key, k.out);
+        a->rpm = build_tiny_rpm(a->dir.path() / "build", TinyRpm{"ovirt-release43", "99", "", "", ""});
+        must({"env", home, "GPG_TTY=/dev/null", "rpmsign", "--define", "%__gpg /usr/bin/gpg", "--define",
+              "_gpg_name " + uid, "--define", "_gpg_path " + gnupg.string(), "--addsign", a->rpm.string()});
+        run_command({"env", home, "gpgconf", "--kill", "gpg-agent"});
+        return a;
+    }();
+    return *made;
+}
+
+// The attack on a directory `bundle` (or a staged copy): the package added to the ovirt-4.3
+// repo, its metadata regenerated, the key appended to the bundle's key file. As a shell
+// command, for a package manager wrapper to run at the worst moment.
+std::string tamper_command(const fs::path& bundle) {
+    fs::path repo = bundle / "repos/ovirt-4.3";
+    return "cp '" + attack().rpm.string() + "' '" + (repo / "Packages").string() + "/' && cat '" +
+           attack().key.string() + "' >> '" + (bundle / "keys/RPM-GPG-KEY-airgap-world").string() +
+           "' && createrepo_c --quiet '" + repo.string() + "'";
+}
+
+void tamper(const fs::path& bundle) { must({"sh", "-c", tamper_command(bundle)}); }
+
+bool has_attacker_package(const fs::path& root) {
+    auto nevras = installed_nevras(root);
+    return std::any_of(nevras.begin(), nevras.end(),
+                       [](const std::string& n) { return n.rfind("ovirt-release43-99", 0) == 0; });
+}
+
+// What the Engine's host upgrade does on a staged host: the package manager with the host's own
+// repo configuration, the bundle's repos only (the upstream ones point where nothing answers).
+CommandResult host_repos_update(const fs::path& root) {
+    return run_command({(world_dir() / "bin/dnf").string(), "--installroot", root.string(),
+                        "--setopt=reposdir=" + (root / "etc/yum.repos.d").string(), "-y", "--disablerepo=*",
+                        "--enablerepo=ovirt-airgap-*", "update"});
+}
+
+// The root ends as a connected update of world root `name` leaves it: the attacker's package is
+// not there.
+void expect_connected_and_no_attack(const fs::path& root, const std::string& name) {
+    EXPECT_FALSE(has_attacker_package(root));
+    TempDir c;
+    EXPECT_EQ(installed_nevras(root), connected_upgrade(name, c.path()));
+}
+
+fs::path copy_of_world_bundle(const fs::path& dir) {
+    fs::path bundle = dir / "bundle";
+    fs::create_directories(dir);
+    fs::copy(world_bundle().bundle, bundle, fs::copy_options::recursive);
+    return bundle;
+}
+
+}  // namespace
+
+// A directory medium changed after verify, in the same run (here: just before the package
+// manager first runs): what the package manager reads is the copy hashed while staged.
+TEST(EngineE2E, AMediumChangedAfterVerifyIsNotWhatIsInstalled) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path bundle = copy_of_world_bundle(t.path());
+    fs::path pm = t.path() / "pm.sh";
+    write_file(pm, "#!/bin/sh\n[ -e '" + (t.path() / "done").string() + "' ] || { " + tamper_command(bundle) +
+                       " && touch '" + (t.path() / "done").string() + "'; } || exit 99\nexec '" +
+                       (world_dir() / "bin/dnf").string() + "' \"$@\"\n");
+    fs::permissions(pm, fs::perms::owner_all);
+    auto argv = engine_argv(root, state, {}, bundle);
+    argv.back() = pm.string();  // --package-manager
+    CommandResult r = run_command(argv);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    ASSERT_TRUE(fs::exists(t.path() / "done")) << "the medium was never changed";
+    expect_connected_and_no_attack(root, "engine-4.3.7");
+}
+
+// Between a failed run and its re-run the medium changes (new package, regenerated repodata, a
+// key appended): the re-run uses the staged copy, hashed again, and ends as an uninterrupted
+// run would. A staged copy changed meanwhile is staged again from the medium, hashed.
+TEST(EngineE2E, AResumedRunUsesTheStagedCopyCheckedAgainNeverTheChangedMedium) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path bundle = copy_of_world_bundle(t.path());
+    write_file(root / "var/lib/ovirt-airgap-test/engine-setup.exit", "1\n");
+    ASSERT_EQ(run_command(engine_argv(root, state, {}, bundle)).exit_code, 4);
+    std::string id = Journal::load(state)->bundle().id;
+    fs::path staged = state / "staged" / id;
+
+    // The staged copy changed: it is refused and staged again from the (still good) medium.
+    tamper(staged);
+    CommandResult again = run_command(engine_argv(root, state, {}, bundle));
+    EXPECT_EQ(again.exit_code, 4) << again.out << again.err;
+    EXPECT_NE(again.out.find("ovirt-applier: staged copy " + staged.string() +
+                             " does not match the signed manifest (staged copy " + staged.string() + " holds '"),
+              std::string::npos)
+        << again.out;
+    EXPECT_FALSE(fs::exists(staged / "repos/ovirt-4.3/Packages" / attack().rpm.filename()));
+
+    // The medium changed: the staged copy, checked again, is what the package manager reads.
+    tamper(bundle);
+    fs::remove(root / "var/lib/ovirt-airgap-test/engine-setup.exit");
+    CommandResult resumed = run_command(engine_argv(root, state, {}, bundle));
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+    expect_connected_and_no_attack(root, "engine-4.3.7");
+}
+
+// `host` without --update: the repo file the Engine's host upgrade reads points (baseurl and
+// gpgkey) only into the private staged copy; a medium changed afterwards changes nothing.
+TEST(EngineE2E, AStagedHostsRepoFilePointsOnlyIntoThePrivateCopy) {
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path bundle = copy_of_world_bundle(t.path());
+    CommandResult r = run_command(applier_argv("host", bundle, world_bundle().cert, root, state));
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    std::string id = Journal::load(state)->bundle().id;
+    std::string repofile = read_file(root / "etc/yum.repos.d" / ("ovirt-airgap-" + id + ".repo"));
+    const std::string staged = "file://" + (state / "staged" / id).string() + "/";
+    for (const auto& line : lines_of(repofile)) {
+        std::string value = line.substr(line.find_first_not_of(' '));
+        if (line.rfind("baseurl=", 0) == 0 || line.rfind("gpgkey=", 0) == 0) value = line.substr(line.find('=') + 1);
+        else if (line.rfind(" ", 0) != 0) continue;  // gpgkey's continuation lines start with spaces
+        EXPECT_EQ(value.rfind(staged, 0), 0u) << line;
+    }
+    EXPECT_EQ(repofile.find(bundle.string()), std::string::npos) << repofile;
+
+    // The Engine's host upgrade, later: yum with the host's own repo configuration.
+    tamper(bundle);
+    CommandResult update = host_repos_update(root);
+    ASSERT_EQ(update.exit_code, 0) << update.out << update.err;
+    expect_connected_and_no_attack(root, "host-4.3.7");
+}
+
+// An image is never mounted (the kernel would read the medium long after verify, and the mount
+// is gone after a reboot): it is copied, and the staged repo outlives the medium.
+TEST(EngineE2E, AnIsoIsCopiedNeverMountedAndTheStagingOutlivesIt) {
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path iso = t.path() / "bundle.iso";
+    write_iso(world_bundle().bundle, iso, "OVIRT_AIRGAP");
+    // A `mount` that would succeed (it copies the image's files to the mount point) and says so.
+    fs::path bin = t.path() / "bin";
+    // (mount -t iso9660 -o OPTIONS IMAGE DIR)
+    write_file(bin / "mount", "#!/bin/sh\necho \"$@\" >> '" + (t.path() / "mount.log").string() +
+                                  "'\nexec bsdtar -xf \"$5\" -C \"$6\"\n");
+    fs::permissions(bin / "mount", fs::perms::owner_all);
+    std::vector<std::string> argv{"env", "PATH=" + bin.string() + ":" + std::string(getenv("PATH"))};
+    for (const auto& a : applier_argv("host", iso, world_bundle().cert, root, state)) argv.push_back(a);
+    CommandResult r = run_command(argv);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_FALSE(fs::exists(t.path() / "mount.log")) << read_file(t.path() / "mount.log");
+    std::string id = Journal::load(state)->bundle().id;
+    struct stat staged {}, parent {};
+    ASSERT_EQ(stat((state / "staged" / id).c_str(), &staged), 0);
+    ASSERT_EQ(stat((state / "staged").c_str(), &parent), 0);
+    EXPECT_EQ(staged.st_dev, parent.st_dev) << "not a mount point";
+
+    fs::remove(iso);  // the medium goes back to the safe
+    CommandResult update = host_repos_update(root);
+    ASSERT_EQ(update.exit_code, 0) << update.out << update.err;
+    TempDir c;
+    EXPECT_EQ(installed_nevras(root), connected_upgrade("host-4.3.7", c.path()));
+}
+
+// kill -9 while the package manager finishes its transaction: the new bash is in, the old one
+// not yet erased (as yum leaves it when killed in its cleanup phase). The re-run finds the
+// duplicate, erases the older copy as package-cleanup --cleandupes does, and ends as an
+// uninterrupted run would, where a plain re-run saw "Nothing to do" and reported success.
+TEST(EngineE2E, AKillInTheTransactionLeavesNoDuplicatePackages) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path mark = t.path() / "killed", pm = t.path() / "pm.sh";
+    fs::path old_bash = world_dir() / "repos/centos-base/Packages/bash-4.2.46-33.el7.x86_64.rpm";
+    ASSERT_TRUE(fs::exists(old_bash));
+    write_file(pm, "#!/bin/sh\n'" + (world_dir() / "bin/dnf").string() +
+                       "' \"$@\" || exit $?\ncase \"$*\" in *' update') ;; *) exit 0;; esac\n[ -e '" + mark.string() +
+                       "' ] && exit 0\ntouch '" + mark.string() + "'\nrpm --root '" + root.string() +
+                       "' --dbpath /var/lib/rpm -i --justdb --nodeps --noscripts --notriggers --replacefiles "
+                       "--oldpackage '" + old_bash.string() + "' 2>/dev/null\nkill -9 $PPID\nsleep 60\n");
+    fs::permissions(pm, fs::perms::owner_all);
+    auto argv = engine_argv(root, state);
+    argv.back() = pm.string();  // --package-manager
+
+    CommandResult killed = run_command(argv);
+    ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.out << killed.err;
+    auto nevras = installed_nevras(root);
+    ASSERT_EQ(std::count_if(nevras.begin(), nevras.end(), [](const std::string& n) { return n.rfind("bash-", 0) == 0; }),
+              2);
+    CommandResult resumed = run_command(argv);
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+    EXPECT_NE(resumed.out.find("ovirt-applier: an interrupted transaction left packages installed twice; removing "
+                               "the older bash-4.2.46-33.el7.x86_64\n"),
+              std::string::npos)
+        << resumed.out;
+    TempDir c;
+    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
+}
+
+// A bundle that expires between a failed run and its re-run: the started run finishes with the
+// bundle it started with; a new run with it is refused.
+TEST(EngineE2E, AStartedRunFinishesWithTheBundleItStartedWithAfterItExpires) {
+    const auto valid_for = std::chrono::seconds(40);
+    auto started = std::chrono::system_clock::now();
+    std::unique_ptr<WorldBundle> soon = make_world_bundle({}, valid_for);
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    write_file(root / "var/lib/ovirt-airgap-test/engine-setup.exit", "1\n");
+    auto argv = applier_argv("engine", soon->bundle, soon->cert, root, state);
+    ASSERT_EQ(run_command(argv).exit_code, 4);
+    std::this_thread::sleep_until(started + valid_for + std::chrono::seconds(2));
+
+    fs::remove(root / "var/lib/ovirt-airgap-test/engine-setup.exit");
+    CommandResult resumed = run_command(argv);
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+    TempDir c;
+    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
+    EXPECT_EQ(tree(root / "etc/yum.repos.d"), tree(c.path() / "engine-4.3.7/etc/yum.repos.d"));
+
+    fs::path other = copy_world_root("engine-4.3.7", t.path() / "other");
+    CommandResult fresh = run_command(applier_argv("engine", soon->bundle, soon->cert, other, t.path() / "state2"));
+    EXPECT_EQ(fresh.exit_code, 2);
+    EXPECT_EQ(fresh.err.rfind("ovirt-applier: error: bundle expired on ", 0), 0u) << fresh.err;
+}
+
+// kill -9 while the upstream repos are disabled, then a damaged journal: the applier refuses
+// it (never starts over silently); moved aside as the error advises, the next run puts the
+// original repo files back from their copies beside it and ends as an uninterrupted run would.
+TEST(EngineE2E, ADamagedJournalMovedAsideDoesNotLoseTheOriginalRepoFiles) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path mark = t.path() / "killed", pm = t.path() / "pm.sh";
+    write_file(pm, "#!/bin/sh\ncase \"$*\" in *'ovirt*setup*'*) [ -e '" + mark.string() + "' ] || { touch '" +
+                       mark.string() + "'; kill -9 $PPID; sleep 60; };; esac\nexec '" +
+                       (world_dir() / "bin/dnf").string() + "' \"$@\"\n");
+    fs::permissions(pm, fs::perms::owner_all);
+    auto argv = engine_argv(root, state);
+    argv.back() = pm.string();  // --package-manager
+    ASSERT_EQ(run_command(argv).exit_code, 128 + SIGKILL);
+    EXPECT_TRUE(fs::exists(state / "original-repos/changes.json"));
+    EXPECT_NE(read_file(root / "etc/yum.repos.d/ovirt-4.3.repo").find("enabled=0"), std::string::npos);
+
+    write_file(state / "journal.json", "{\"state_version\": 1, \"steps\": [");
+    CommandResult damaged = run_command(argv);
+    EXPECT_EQ(damaged.exit_code, 1) << damaged.out << damaged.err;
+    EXPECT_NE(damaged.err.find("is damaged"), std::string::npos) << damaged.err;
+    fs::rename(state / "journal.json", t.path() / "journal.json.damaged");
+
+    CommandResult r = run_command(argv);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("ovirt-applier: an earlier run without a journal left repo files disabled; putting back "
+                         "the originals kept in " +
+                         (state / "original-repos").string() + "\n"),
+              std::string::npos)
+        << r.out;
+    EXPECT_FALSE(fs::exists(state / "original-repos"));
+    TempDir c;
+    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
+    EXPECT_EQ(tree(root / "etc/yum.repos.d"), tree(c.path() / "engine-4.3.7/etc/yum.repos.d"));
+}
+
+// A bundle refused at preflight (here: `engine` on a host) leaves no unfinished run behind:
+// the next, good run on the same state dir is not blocked, and nothing is left staged.
+TEST(EngineE2E, ARefusalAtPreflightDoesNotBlockTheNextRun) {
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    CommandResult refused = run_command(engine_argv(root, state));
+    ASSERT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+    EXPECT_EQ(refused.err, "ovirt-applier: error: this machine is not an engine: none of the bundle's engine packages "
+                           "is installed\n");
+    EXPECT_FALSE(Journal::load(state));
+    EXPECT_TRUE(fs::is_empty(state / "staged"));
+
+    auto argv = applier_argv("host", world_bundle().bundle, world_bundle().cert, root, state);
+    argv.push_back("--update");
+    CommandResult host = run_command(argv);
+    ASSERT_EQ(host.exit_code, 0) << host.out << host.err;
+    TempDir c;
+    EXPECT_EQ(installed_nevras(root), connected_upgrade("host-4.3.7", c.path()));
+}
+
+// A package manager that does not exist is found at preflight, before any repo file changes.
+TEST(EngineE2E, ABadPackageManagerIsRefusedBeforeAnyChange) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto etc = tree(root / "etc");
+    auto argv = engine_argv(root, state);
+    argv.back() = (t.path() / "no/dnf").string();  // --package-manager
+    CommandResult r = run_command(argv);
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_EQ(r.err, "ovirt-applier: error: --package-manager: cannot run " + (t.path() / "no/dnf").string() +
+                         ": no such program\n");
+    EXPECT_EQ(tree(root / "etc"), etc);
+    EXPECT_FALSE(fs::exists(root / "var/log/ovirt-airgap-test/calls.log"));
+}
+
+// Anti-rollback survives a careless `rm -rf` of the state dir: the last serial is also kept in
+// the system's /etc/ovirt-airgap.
+TEST(EngineE2E, RemovingTheStateDirDoesNotAllowARollback) {
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto argv = applier_argv("host", world_bundle().bundle, world_bundle().cert, root, state);
+    argv.push_back("--update");
+    ASSERT_EQ(run_command(argv).exit_code, 0);
+    fs::remove_all(state);
+    CommandResult again = run_command(argv);
+    EXPECT_EQ(again.exit_code, 2) << again.out << again.err;
+    EXPECT_EQ(again.err, "ovirt-applier: error: bundle serial 1000 is not newer than the last applied serial 1000 "
+                         "(rollback refused)\n");
+}
+
+// Two runs on one system with different state dirs: the second is refused while the first runs.
+TEST(EngineE2E, TwoRunsOnOneSystemAreLockedAgainstEachOther) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path pm = holding_package_manager(t.path());
+    write_file(t.path() / "HOLD", "");
+    auto argv = engine_argv(root, t.path() / "state");
+    argv.back() = pm.string();  // --package-manager
+    Started run = start(argv, t.path());
+    ASSERT_TRUE(wait_until([&] { return fs::exists(t.path() / "STARTED"); })) << "update-setup never started";
+    CommandResult second = run_command(engine_argv(root, t.path() / "other-state"));
+    EXPECT_EQ(second.exit_code, 1) << second.out << second.err;
+    EXPECT_EQ(second.err, "ovirt-applier: error: another ovirt-applier is running (lock " +
+                              (root / "run/ovirt-airgap.lock").string() + " held by pid " + std::to_string(run.pid) +
+                              ")\n");
+    kill(-run.pid, SIGINT);
+    EXPECT_EQ(run.wait().exit_code, 130);
+}
+
+// The journal cannot be written any more in the middle of a run (here: something is in its
+// place): the step fails, and the upstream repo files are still put back.
+TEST(EngineE2E, AnUnwritableJournalMidRunStillRestoresTheRepoFiles) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto repos_before = tree(root / "etc/yum.repos.d");
+    fs::path pm = t.path() / "pm.sh";
+    write_file(pm, "#!/bin/sh\nrm -f '" + (state / "journal.json").string() + "'\nmkdir -p '" +
+                       (state / "journal.json/blocked").string() + "'\nexit 1\n");
+    fs::permissions(pm, fs::perms::owner_all);
+    auto argv = engine_argv(root, state);
+    argv.back() = pm.string();  // --package-manager
+    CommandResult r = run_command(argv);
+    EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+    EXPECT_NE(r.out.find("ovirt-applier: could not journal the failure: "), std::string::npos) << r.out;
+    auto repos_now = tree(root / "etc/yum.repos.d");
+    for (auto it = repos_now.begin(); it != repos_now.end();)
+        it = it->first.rfind("ovirt-airgap-", 0) == 0 ? repos_now.erase(it) : std::next(it);
+    EXPECT_EQ(repos_now, repos_before);
+}
+
+// The journal's word on where the staged copy is is not believed: a resumed run uses (and at
+// the end removes) only its own staging directory, never one the journal points elsewhere.
+TEST(EngineE2E, AJournalNamingAnotherStagingDirIsNotBelieved) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    write_file(root / "var/lib/ovirt-airgap-test/engine-setup.exit", "1\n");
+    ASSERT_EQ(run_command(engine_argv(root, state)).exit_code, 4);
+    // Somewhere else with a tampered bundle in it, and the journal pointing there.
+    fs::path elsewhere = copy_of_world_bundle(t.path() / "elsewhere");  // .../elsewhere/bundle
+    tamper(elsewhere);
+    nlohmann::json j = nlohmann::json::parse(read_file(state / "journal.json"));
+    for (auto& step : j["steps"])
+        if (step["name"] == "stage") step["data"]["dir"] = elsewhere.string();
+    write_file(state / "journal.json", j.dump(2));
+
+    fs::remove(root / "var/lib/ovirt-airgap-test/engine-setup.exit");
+    CommandResult r = run_command(engine_argv(root, state));
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("ovirt-applier: the journal names " + elsewhere.string() + " as the staged copy; ignored"),
+              std::string::npos)
+        << r.out;
+    EXPECT_TRUE(fs::exists(elsewhere / "bundle.json")) << "an outside directory was removed at unstage";
+    expect_connected_and_no_attack(root, "engine-4.3.7");
+}
+
+// An ISO swapped between a failed run and its re-run (same signed bundle.json, other packages):
+// the re-run uses the staged copy, hashed again, never the new medium's content.
+TEST(EngineE2E, AnIsoSwappedOnResumeIsNotWhatIsInstalled) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path iso = t.path() / "bundle.iso";
+    write_iso(world_bundle().bundle, iso, "OVIRT_AIRGAP");
+    write_file(root / "var/lib/ovirt-airgap-test/engine-setup.exit", "1\n");
+    ASSERT_EQ(run_command(engine_argv(root, state, {}, iso)).exit_code, 4);
+
+    fs::path swapped = copy_of_world_bundle(t.path() / "swapped");
+    tamper(swapped);
+    fs::remove(iso);
+    write_iso(swapped, iso, "OVIRT_AIRGAP");
+    fs::remove(root / "var/lib/ovirt-airgap-test/engine-setup.exit");
+    CommandResult r = run_command(engine_argv(root, state, {}, iso));
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    expect_connected_and_no_attack(root, "engine-4.3.7");
+}
+
+// `host` staging has no preflight: a bundle made for engines only is refused before it is
+// staged or offered to the host's package manager.
+TEST(EngineE2E, AHostRefusesABundleNotMadeForHostsBeforeStaging) {
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path bundle = copy_of_world_bundle(t.path());
+    BundleManifest m = parse_bundle_manifest(read_file(bundle / "bundle.json"));
+    m.id = new_bundle_id();
+    m.roles = {"engine"};
+    m.target_versions.erase("host");
+    write_file(bundle / "bundle.json", serialize_bundle_manifest(m));
+    auto sig = sign_detached(bundle / "bundle.json", world_bundle().key, world_bundle().cert);
+    write_file(bundle / "bundle.json.p7s", std::string(sig.begin(), sig.end()));
+    auto etc = tree(root / "etc");
+
+    CommandResult r = run_command(applier_argv("host", bundle, world_bundle().cert, root, state));
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_EQ(r.err, "ovirt-applier: error: bundle " + m.id + " is not for role host (roles: engine)\n");
+    EXPECT_EQ(tree(root / "etc"), etc);
+    EXPECT_FALSE(fs::exists(state / "staged" / m.id));
 }

@@ -215,7 +215,7 @@ TEST_F(IncrementalE2E, HostAndEngineUpdateFromTheIncrementalBundleAndItsBase) {
     EXPECT_EQ(installed_nevras(host), connected_upgrade("host-4.3.7", t.path() / "hc"));
     std::string b_id = manifest_of(unpacked_b())["id"];
     EXPECT_TRUE(fs::is_empty(t.path() / "host-state/staged")) << "unstaged after the update";
-    EXPECT_NE(h.out.find("staged (extracted) at " + (t.path() / "host-state/staged" / b_id).string()),
+    EXPECT_NE(h.out.find("staged a verified copy at " + (t.path() / "host-state/staged" / b_id).string()),
               std::string::npos)
         << h.out;
 

@@ -50,6 +50,7 @@ fs::path make_bundle_dir(const fs::path& dir, const repo::KeyPairFiles& keys) {
     write(dir / "repos/a/Packages/y-1-1.noarch.rpm", std::string(50, 'y'));
     write(dir / "repos/b/Packages/z-2-1.x86_64.rpm", std::string(7, 'z'));
     write(dir / "repos/a/repodata/repomd.xml", "<repomd/>");
+    write(dir / "repos/b/repodata/repomd.xml", "<repomd/>");
     write(dir / "keys/KEY", "key");
     repo::BundleManifest m;
     m.id = repo::new_bundle_id();
@@ -61,7 +62,8 @@ fs::path make_bundle_dir(const fs::path& dir, const repo::KeyPairFiles& keys) {
     m.target_versions = {{"engine", {{"ovirt-engine", "4.3.10.4-1.el7"}}}};
     m.repos = {{"a", "Repo A", "repos/a", {"keys/KEY"}}, {"b", "Repo B", "repos/b", {}}};
     for (const char* f : {"repos/a/Packages/x-1-1.noarch.rpm", "repos/a/Packages/y-1-1.noarch.rpm",
-                          "repos/b/Packages/z-2-1.x86_64.rpm", "repos/a/repodata/repomd.xml", "keys/KEY"}) {
+                          "repos/b/Packages/z-2-1.x86_64.rpm", "repos/a/repodata/repomd.xml",
+                          "repos/b/repodata/repomd.xml", "keys/KEY"}) {
         auto d = repo::hash_file(dir / f);
         m.files.push_back({f, d.size, d.sha256});
     }
@@ -86,7 +88,7 @@ void expect_summary(const repo::BundleSummary& s) {
     EXPECT_EQ(s.repos[1].id, "b");
     EXPECT_EQ(s.repos[1].packages, 1u);
     EXPECT_EQ(s.repos[1].package_bytes, 7u);
-    EXPECT_EQ(s.total_bytes, 100u + 50u + 7u + 9u + 3u);
+    EXPECT_EQ(s.total_bytes, 100u + 50u + 7u + 9u + 9u + 3u);
 }
 
 }  // namespace
@@ -177,6 +179,15 @@ TEST(InspectBundle, ReadsADirectory) {
     auto keys = make_keys(tmp.path() / "keys", "bundle test signer");
     fs::path dir = make_bundle_dir(tmp.path() / "bundle", keys);
     expect_summary(repo::inspect_bundle(dir));
+}
+
+// A directory's bundle.json of 3 GiB is refused in one line, not read into memory.
+TEST(InspectBundle, AHugeBundleJsonIsRefusedUnread) {
+    test::TempDir t;
+    test::write_file(t.path() / "b/bundle.json", "{");
+    fs::resize_file(t.path() / "b/bundle.json", 3ull << 30);
+    EXPECT_EQ(test::error_of<BundleRefused>([&] { repo::read_bundle_json(t.path() / "b"); }),
+              "bundle.json in " + (t.path() / "b").string() + " is too large (3221225472 bytes, at most 67108864)");
 }
 
 TEST(InspectBundle, ReadsATarAndAnIso) {

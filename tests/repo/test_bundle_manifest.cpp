@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -32,6 +33,7 @@ BundleManifest sample() {
     m.files = {{"keys/RPM-GPG-KEY-CentOS-7", 1690, kSha},
                {"keys/RPM-GPG-ovirt-4.3", 1711, kSha},
                {"repos/centos-base/Packages/kernel-3.10.0-1160.el7.x86_64.rpm", 52000000, kSha},
+               {"repos/centos-base/repodata/repomd.xml", 3000, kSha},
                {"repos/ovirt-4.3/Packages/ovirt-engine-4.3.10.4-1.el7.noarch.rpm", 13000000, kSha},
                {"repos/ovirt-4.3/repodata/repomd.xml", 3000, kSha}};
     m.packages = {{"repos/centos-base/Packages/kernel-3.10.0-1160.el7.x86_64.rpm", "kernel-3.10.0-1160.el7.x86_64",
@@ -90,7 +92,7 @@ TEST(BundleManifest, OutputIsDeterministicSortedIndentedAndEndsWithNewline) {
     EXPECT_NE(bytes.find("\"ovirt-engine\": \"4.3.10.4-1.el7\""), std::string::npos);
     json j = json::parse(bytes);
     EXPECT_EQ(j["files"][0]["path"], "keys/RPM-GPG-KEY-CentOS-7");
-    EXPECT_EQ(j["files"][4]["path"], "repos/ovirt-4.3/repodata/repomd.xml");
+    EXPECT_EQ(j["files"][5]["path"], "repos/ovirt-4.3/repodata/repomd.xml");
 }
 
 TEST(BundleManifest, NotJsonOrNotAnObject) {
@@ -206,7 +208,7 @@ TEST(BundleManifest, UnsafeFilePathsAreRefusedWithTheirPlace) {
     json j = sample_json();
     j["files"].push_back(j["files"][0]);
     EXPECT_EQ(refusal(j),
-              "bad bundle manifest: files[5].path \"keys/RPM-GPG-KEY-CentOS-7\" is duplicated (also files[0])");
+              "bad bundle manifest: files[6].path \"keys/RPM-GPG-KEY-CentOS-7\" is duplicated (also files[0])");
     j = sample_json();
     j["repos"][0]["path"] = "/srv/repo";
     EXPECT_EQ(refusal(j), "bad bundle manifest: repos[0].path \"/srv/repo\" is absolute");
@@ -225,6 +227,41 @@ TEST(BundleManifest, UnsafePathReason) {
     EXPECT_EQ(unsafe_path_reason("a/.."), std::optional<std::string>("contains '..'"));
     EXPECT_EQ(unsafe_path_reason(std::string(256, 'a')),
               std::optional<std::string>("has a component longer than 255 bytes"));
+}
+
+// What could never be staged is refused when read, and so is a repo whose metadata would be
+// read unchecked (`files: []`).
+TEST(BundleManifest, EveryListedFileCanBeStagedAndEveryRepoHasItsMetadataListed) {
+    json j = sample_json();
+    j["files"].push_back({{"path", "keys/RPM-GPG-KEY-CentOS-7/x"}, {"size", 1}, {"sha256", kSha}});
+    EXPECT_EQ(refusal(j), "bad bundle manifest: path \"keys/RPM-GPG-KEY-CentOS-7/x\" is inside "
+                          "\"keys/RPM-GPG-KEY-CentOS-7\", which is listed as a file");
+    j = sample_json();
+    std::string deep;
+    for (int i = 0; i < 5; ++i) deep += std::string(250, 'd') + "/";
+    j["files"].push_back({{"path", deep + "x"}, {"size", 1}, {"sha256", kSha}});
+    EXPECT_EQ(refusal(j), "bad bundle manifest: path \"" + std::string(40, 'd') + "...\" is longer than 1024 bytes");
+    j = sample_json();
+    j["files"] = json::array();
+    j["packages"] = json::array();
+    j["repos"][0]["gpgkeys"] = json::array();
+    j["repos"][1]["gpgkeys"] = json::array();
+    EXPECT_EQ(refusal(j),
+              "bad bundle manifest: repos[0].path \"repos/centos-base\": its repodata/repomd.xml is not in files");
+}
+
+// A serial at the top of the range would freeze every later update; a bundle made in the future
+// means a wrong clock.
+TEST(BundleManifest, NoFreezingSerialAndNoCreationInTheFuture) {
+    json j = sample_json();
+    j["serial"] = std::numeric_limits<std::uint64_t>::max();
+    EXPECT_EQ(refusal(j), "bad bundle manifest: serial 18446744073709551615 is above 9007199254740991 (2^53-1): no "
+                          "later bundle could be newer");
+    BundleManifest m = sample();
+    auto created = *parse_rfc3339(m.created);
+    EXPECT_NO_THROW(check_not_expired(m, created - std::chrono::minutes(59)));
+    EXPECT_EQ(error_of<BundleRefused>([&] { check_not_expired(m, created - std::chrono::hours(2)); }),
+              "bundle created on 2026-11-25T14:00:00Z, in the future: check this machine's clock");
 }
 
 TEST(BundleManifest, IdsAndTimes) {

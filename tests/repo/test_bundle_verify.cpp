@@ -1,6 +1,9 @@
 #include "repo/bundle_verify.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -273,19 +276,108 @@ TEST(BundleVerify, StagesATarByExtractingOnlyListedFilesAndUnstages) {
     // What a killed extraction left: the temporary directory beside the staging.
     fs::path leftover = t.path() / "staged" / ("." + v.manifest.id + ".tmp-Ab12Cd");
     write_file(leftover / "repos/r1/Packages/a-1-1.noarch.rpm", "half");
-    StagedBundle s = stage_bundle(v, t.path() / "staged", true);
-    EXPECT_EQ(s.how, StagedBundle::How::extracted);
+    StagedBundle s = stage_bundle(v, t.path() / "staged");
     EXPECT_EQ(s.dir, t.path() / "staged" / v.manifest.id);
     EXPECT_FALSE(fs::exists(leftover));
     EXPECT_EQ(read_file(s.dir / "repos/r1/repodata/repomd.xml"), "<repomd/>\n");
     EXPECT_FALSE(fs::exists(s.dir / "unlisted.txt"));
     unstage_bundle(s);
     EXPECT_FALSE(fs::exists(s.dir));
-    // A directory is used where it is.
-    VerifiedBundle d = verify_bundle(dir, o);
-    StagedBundle in_place = stage_bundle(d, t.path() / "staged", true);
-    EXPECT_EQ(in_place.how, StagedBundle::How::in_place);
-    EXPECT_EQ(in_place.dir, fs::absolute(dir).lexically_normal());
+}
+
+// `dir` verified against the "good" signer.
+VerifiedBundle verified(const fs::path& dir) {
+    VerifyOptions o;
+    o.trust = signer("good").cert;
+    return verify_bundle(dir, o);
+}
+
+// A directory medium changed after verify, in the same run: the staged copy is what was signed,
+// or nothing is staged at all.
+TEST(BundleVerify, ADirectoryIsCopiedWhileHashedNeverUsedInPlace) {
+    TempDir t;
+    fs::path dir = make_bundle(t.path() / "b");
+    write_file(dir / "unlisted.txt", "never used");
+    VerifiedBundle v = verified(dir);
+    StagedBundle s = stage_bundle(v, t.path() / "staged");
+    EXPECT_EQ(s.dir, t.path() / "staged" / v.manifest.id);
+    EXPECT_EQ(read_file(s.dir / "repos/r1/Packages/a-1-1.noarch.rpm"), std::string(10000, 'a'));
+    EXPECT_FALSE(fs::exists(s.dir / "unlisted.txt"));
+    EXPECT_EQ(fs::status(t.path() / "staged").permissions(), fs::perms::owner_all) << "private to root";
+    // The medium changes now: the staged copy does not.
+    write_file(dir / "repos/r1/Packages/a-1-1.noarch.rpm", std::string(10000, 'x'));
+    EXPECT_EQ(read_file(s.dir / "repos/r1/Packages/a-1-1.noarch.rpm"), std::string(10000, 'a'));
+    unstage_bundle(s);
+    // Staging after the change: refused, nothing staged.
+    EXPECT_EQ(error_of<BundleRefused>([&] { stage_bundle(v, t.path() / "staged"); }),
+              "checksum mismatch for 'repos/r1/Packages/a-1-1.noarch.rpm'");
+    EXPECT_TRUE(fs::is_empty(t.path() / "staged"));
+}
+
+// A resumed run hashes the staged copy again: a changed file, an added one or a missing one is
+// refused before the copy is used.
+TEST(BundleVerify, TheStagedCopyIsCheckedAgainAgainstTheSignedManifest) {
+    TempDir t;
+    fs::path dir = make_bundle(t.path() / "b");
+    VerifiedBundle v = verified(dir);
+    StagedBundle s = stage_bundle(v, t.path() / "staged");
+    EXPECT_NO_THROW(check_staged(v, s.dir));
+    write_file(s.dir / "repos/r1/repodata/extra.xml.gz", "added");
+    EXPECT_EQ(error_of<BundleRefused>([&] { check_staged(v, s.dir); }),
+              "staged copy " + s.dir.string() + " holds 'repos/r1/repodata/extra.xml.gz', which the bundle does not list");
+    fs::remove(s.dir / "repos/r1/repodata/extra.xml.gz");
+    write_file(s.dir / "keys/RPM-GPG-KEY-test", "-----BEGIN PGP PUBLIC KEY BLOCK-----\nattacker\n");
+    EXPECT_THROW(check_staged(v, s.dir), BundleRefused);
+    fs::remove(s.dir / "keys/RPM-GPG-KEY-test");
+    EXPECT_EQ(error_of<BundleRefused>([&] { check_staged(v, s.dir); }), "missing from bundle: 'keys/RPM-GPG-KEY-test'");
+}
+
+// A listed file swapped for a FIFO, a symbolic link to /dev/zero or a file that keeps growing
+// after the path check: refused at once, never waited on or read without end.
+TEST(BundleVerify, AFifoASymlinkOrAnEndlessFileIsRefusedWithoutHanging) {
+    TempDir t;
+    fs::path dir = make_bundle(t.path() / "b");
+    VerifiedBundle v = verified(dir);
+    const fs::path rpm = dir / "repos/r1/Packages/a-1-1.noarch.rpm";
+    const std::string name = "repos/r1/Packages/a-1-1.noarch.rpm";
+    auto stage_within_seconds = [&] {
+        // Run in a child: a hang must fail the test, not block it.
+        pid_t pid = fork();
+        if (pid == 0) {
+            alarm(20);
+            try {
+                stage_bundle(v, t.path() / "staged");
+            } catch (const BundleRefused& e) {
+                std::ofstream(t.path() / "why") << e.what();
+                _exit(2);
+            } catch (...) {
+                _exit(3);
+            }
+            _exit(0);
+        }
+        int status = 0;
+        waitpid(pid, &status, 0);
+        return WIFEXITED(status) ? read_file(t.path() / "why") : std::string("killed by signal ") +
+                                                                       std::to_string(WTERMSIG(status));
+    };
+    fs::remove(rpm);
+    ASSERT_EQ(mkfifo(rpm.c_str(), 0644), 0);
+    EXPECT_EQ(stage_within_seconds(), "bundle file '" + name + "' is not a regular file");
+    fs::remove(rpm);
+    fs::create_symlink("/dev/zero", rpm);
+    EXPECT_EQ(stage_within_seconds(), "unsafe entry in bundle: '" + name + "': symbolic link");
+    fs::remove(rpm);
+    fs::rename(dir / "repos/r1/Packages", dir / "repos/r1/Packages.real");
+    fs::create_directory_symlink("Packages.real", dir / "repos/r1/Packages");
+    write_file(dir / "repos/r1/Packages.real/a-1-1.noarch.rpm", std::string(10000, 'a'));
+    EXPECT_EQ(stage_within_seconds(), "unsafe entry in bundle: '" + name + "': symbolic link");
+    // Longer than listed (a file still being written, or one that never ends): read one byte
+    // past its size, no further.
+    fs::remove(dir / "repos/r1/Packages");
+    fs::rename(dir / "repos/r1/Packages.real", dir / "repos/r1/Packages");
+    write_file(rpm, std::string(10000, 'a') + std::string(1 << 20, 'z'));
+    EXPECT_EQ(stage_within_seconds(), "size mismatch for '" + name + "': expected 10000, found more");
+    EXPECT_TRUE(fs::is_empty(t.path() / "staged"));
 }
 
 TEST(BundleVerify, StagingTheMetadataLeavesThePackagesOnTheMedium) {
@@ -296,14 +388,16 @@ TEST(BundleVerify, StagingTheMetadataLeavesThePackagesOnTheMedium) {
     o.trust = signer("good").cert;
     VerifiedBundle v = verify_bundle(t.path() / "b.tar", o);
     StagedBundle s = stage_metadata(v, t.path() / "staged");
-    EXPECT_EQ(s.how, StagedBundle::How::extracted);
     EXPECT_EQ(read_file(s.dir / "repos/r1/repodata/repomd.xml"), "<repomd/>\n");
     EXPECT_TRUE(fs::exists(s.dir / "keys/RPM-GPG-KEY-test"));
     EXPECT_FALSE(fs::exists(s.dir / "repos/r1/Packages/a-1-1.noarch.rpm"));
     unstage_bundle(s);
     EXPECT_FALSE(fs::exists(s.dir));
-    StagedBundle in_place = stage_metadata(verify_bundle(dir, o), t.path() / "staged");
-    EXPECT_EQ(in_place.how, StagedBundle::How::in_place);
+    // A directory's metadata are copied too: a dry run resolves against what was signed.
+    StagedBundle copied = stage_metadata(verify_bundle(dir, o), t.path() / "staged");
+    EXPECT_EQ(read_file(copied.dir / "repos/r1/repodata/repomd.xml"), "<repomd/>\n");
+    EXPECT_FALSE(fs::exists(copied.dir / "repos/r1/Packages/a-1-1.noarch.rpm"));
+    EXPECT_NE(copied.dir, fs::absolute(dir).lexically_normal());
 }
 
 TEST(BundleVerify, AnIncrementalBundleIsStagedWithWhatItsBaseLendsOrNotAtAll) {
@@ -320,8 +414,7 @@ TEST(BundleVerify, AnIncrementalBundleIsStagedWithWhatItsBaseLendsOrNotAtAll) {
         SCOPED_TRACE(bundle);
         VerifiedBundle v = verify_bundle(bundle, o);
         ASSERT_TRUE(v.base);
-        StagedBundle s = stage_bundle(v, t.path() / "staged", true);
-        EXPECT_EQ(s.how, StagedBundle::How::extracted) << "neither medium alone is the repo";
+        StagedBundle s = stage_bundle(v, t.path() / "staged");
         EXPECT_EQ(read_file(s.dir / "repos/r1/Packages/a-1-1.noarch.rpm"), std::string(10000, 'a'));
         EXPECT_EQ(read_file(s.dir / "repos/r1/Packages/b-1-1.noarch.rpm"), std::string(5000, 'b'));
         unstage_bundle(s);
@@ -333,7 +426,7 @@ TEST(BundleVerify, AnIncrementalBundleIsStagedWithWhatItsBaseLendsOrNotAtAll) {
     alone.base.clear();
     VerifiedBundle v = verify_bundle(inc, alone);
     EXPECT_FALSE(v.base);
-    EXPECT_THROW(stage_bundle(v, t.path() / "staged", true), ConfigError);
+    EXPECT_THROW(stage_bundle(v, t.path() / "staged"), ConfigError);
     alone.require_complete = true;
     EXPECT_THROW(verify_bundle(inc, alone), ConfigError);
     alone.base = t.path() / "nowhere";
@@ -344,7 +437,7 @@ TEST(BundleVerify, AnIncrementalBundleIsStagedWithWhatItsBaseLendsOrNotAtAll) {
     v = verify_bundle(inc, o);
     write_file(base / "repos/r1/Packages/a-1-1.noarch.rpm", std::string(9999, 'a') + "x");
     try {
-        stage_bundle(v, t.path() / "staged", true);
+        stage_bundle(v, t.path() / "staged");
         ADD_FAILURE() << "staged a tampered base";
     } catch (const BundleRefused& e) {
         EXPECT_EQ(std::string(e.what()),

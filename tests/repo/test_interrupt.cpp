@@ -1,4 +1,4 @@
-// The interrupt flag: a caught SIGINT/SIGTERM is recorded, not fatal, and ends waits early.
+// The interrupt flag: a caught SIGINT/SIGTERM/SIGHUP is recorded, not fatal, and ends waits early.
 #include "repo/interrupt.hpp"
 
 #include <gtest/gtest.h>
@@ -33,6 +33,10 @@ TEST(Interrupt, ASignalIsRecordedAndEndsAWaitEarly) {
     clear_interrupt();
     raise(SIGINT);
     EXPECT_EQ(interrupt_signal(), SIGINT);
+    clear_interrupt();
+    // A lost SSH session: stops like SIGTERM instead of ending the process between two writes.
+    raise(SIGHUP);
+    EXPECT_EQ(interrupt_signal(), SIGHUP);
     clear_interrupt();
 }
 

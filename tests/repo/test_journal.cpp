@@ -225,6 +225,20 @@ TEST(Journal, AppliedSerialIsKeptInItsOwnFile) {
                   "serial that protects against rollback; restore it, or remove it to accept any serial");
 }
 
+// A serial of -1 (read as 2^64-1 by an unsigned reader) would refuse every later bundle.
+TEST(Journal, ANegativeOrHugeAppliedSerialIsDamageNotAFreeze) {
+    test::TempDir dir;
+    for (const std::string serial : {"-1", "18446744073709551615"}) {
+        write_file_atomic(Journal::applied_file(dir.path()),
+                          "{\"state_version\": 1, \"bundle_id\": \"" + kBundle.id + "\", \"serial\": " + serial + "}");
+        EXPECT_EQ(error_of<ConfigError>([&] { last_applied_serial(dir.path()); }),
+                  "cannot read " + Journal::applied_file(dir.path()).string() + " (serial " + serial +
+                      " is not a bundle serial): it holds the last applied serial that protects against rollback; "
+                      "restore it, or remove it to accept any serial")
+            << serial;
+    }
+}
+
 TEST(Journal, StatusShowsTheRunTheLockHolderAndTheLastApplied) {
     test::TempDir dir;
     EXPECT_EQ(render_status(dir.path()), "no run recorded in " + dir.path().string() + "\nno bundle applied yet\n");

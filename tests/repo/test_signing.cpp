@@ -414,3 +414,50 @@ TEST_F(Signing, CaSignedSignerVerifiesWithTheCaAsTrust) {
 }
 
 }  // namespace
+
+namespace {
+
+// Signs `content` with the openssl CLI: `key`/`cert` as signer, `md` as digest.
+void cli_sign(const fs::path& content, const fs::path& key, const fs::path& cert, const std::string& md,
+              const fs::path& out) {
+    auto r = openssl({"cms", "-sign", "-binary", "-outform", "DER", "-in", content.string(), "-signer", cert.string(),
+                      "-inkey", key.string(), "-out", out.string(), "-md", md});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+}  // namespace
+
+// Chains to the trust anchor but is no bundle signer: a SHA-1 digest, an RSA-1024 key, a TLS
+// server certificate the site's CA issued.
+TEST_F(Signing, WeakDigestsSmallKeysAndTlsServerCertificatesAreRefused) {
+    auto [key, cert] = cli_self_signed("signer");
+    cli_sign(content, key, cert, "sha1", p7s);
+    EXPECT_EQ(test::error_of<BundleRefused>([&] { repo::verify_detached(content, p7s, cert); }),
+              "signature " + p7s.string() + " is refused: its digest SHA1 is too weak (SHA-256 or stronger needed)");
+    cli_sign(content, key, cert, "sha256", p7s);
+    EXPECT_NO_THROW(repo::verify_detached(content, p7s, cert));
+
+    fs::path weak_key = tmp.path() / "weak.key", weak = tmp.path() / "weak.pem";
+    auto r = openssl({"req", "-x509", "-new", "-newkey", "rsa:1024", "-nodes", "-keyout", weak_key.string(), "-out",
+                      weak.string(), "-subj", "/CN=weak", "-days", "3"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    cli_sign(content, weak_key, weak, "sha256", p7s);
+    EXPECT_EQ(test::error_of<BundleRefused>([&] { repo::verify_detached(content, p7s, weak); }),
+              "signature " + p7s.string() + " is refused: the signer's RSA key has 1024 bits (2048 or more needed)");
+
+    fs::path tls_key = tmp.path() / "tls.key", csr = tmp.path() / "tls.csr", tls = tmp.path() / "tls.pem";
+    r = openssl({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                 tls_key.string(), "-out", csr.string(), "-subj", "/CN=engine.example"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    fs::path ext = tmp.path() / "tls.ext";
+    write_file(ext, "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyAgreement\n"
+                    "extendedKeyUsage=serverAuth\n");
+    r = openssl({"x509", "-req", "-in", csr.string(), "-CA", cert.string(), "-CAkey", key.string(), "-set_serial",
+                 "77", "-days", "2", "-extfile", ext.string(), "-out", tls.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    cli_sign(content, tls_key, tls, "sha256", p7s);
+    EXPECT_EQ(test::error_of<BundleRefused>([&] { repo::verify_detached(content, p7s, cert); }),
+              "signature " + p7s.string() +
+                  " is refused: signer certificate 'CN=engine.example' is not for signing (its extended key usage is "
+                  "for TLS or another purpose)");
+}
