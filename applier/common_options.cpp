@@ -93,7 +93,9 @@ void check_can_apply(const repo::ApplyOptions& options, const std::string& comma
     if (this_system && !options.dry_run && ::geteuid() != 0)
         throw ConfigError("ovirt-applier " + command +
                           " changes this system: run it as root (or give --root DIR for a system installed in DIR)");
-    if (!uses_package_manager) return;
+    // A dry run only plans: it never starts the package manager, so a machine without one (the
+    // packaged applier in an otherwise empty root, say) can still show its plan.
+    if (!uses_package_manager || options.dry_run) return;
     std::istringstream words(options.package_manager);
     std::string program;
     words >> program;

@@ -85,7 +85,7 @@ TEST(Cli, AMisspeltOptionIsAnsweredWithTheClosestOne) {
 
 TEST(Cli, HelpShowsTheDefaults) {
     std::string hosts = run_binary("ovirt-applier", {"hosts", "--help"}).out;
-    EXPECT_NE(help_line(hosts, "--timeout-min").find("=60"), std::string::npos) << hosts;
+    EXPECT_NE(help_line(hosts, "--timeout-min").find("=120"), std::string::npos) << hosts;
     std::string engine = run_binary("ovirt-applier", {"engine", "--help"}).out;
     EXPECT_NE(help_line(engine, "--package-manager").find("=yum"), std::string::npos) << engine;
     EXPECT_NE(help_line(engine, "--engine-setup").find("=/usr/bin/engine-setup"), std::string::npos) << engine;
