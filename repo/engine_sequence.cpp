@@ -197,6 +197,7 @@ Preflight preflight_check(const std::string& role, const BundleManifest& m, cons
         throw ConfigError(
             "this is a hosted engine: put the cluster into global maintenance (hosted-engine --set-maintenance "
             "--mode=global on a host) and run again with --he-global-maintenance-confirmed");
+    if (role == "engine" && !o.answer_file.empty()) otopi_answer_file_keys(o.answer_file);  // readable?
 
     SolvPool pool;
     pool.set_installed_rpmdb(o.root.empty() ? fs::path("/") : o.root);
@@ -547,11 +548,15 @@ private:
     void engine_setup() {
         ensure_window("engine-setup");
         fs::path answers = state_dir_ / "engine-setup-answers.conf";
-        write_file_atomic(answers, engine_setup_answers(), 0600);
+        // Only what the administrator's file leaves unset, and that file last: otopi lets a
+        // later file's key replace an earlier one's, so the administrator's answers hold.
+        std::set<std::string> admin_keys;
+        if (!o_.answer_file.empty()) admin_keys = otopi_answer_file_keys(o_.answer_file);
+        write_file_atomic(answers, engine_setup_answers(admin_keys), 0600);
         fs::path tool = inside_root(o_.root, o_.engine_setup);
         std::vector<std::string> argv{tool.string(), "--accept-defaults"};
-        if (!o_.answer_file.empty()) argv.push_back("--config-append=" + fs::absolute(o_.answer_file).string());
         argv.push_back("--config-append=" + fs::absolute(answers).string());
+        if (!o_.answer_file.empty()) argv.push_back("--config-append=" + fs::absolute(o_.answer_file).string());
         r_.message("running " + join(argv) + " (signals held until it ends; log " + log_for("engine-setup").string() +
                    ")");
         int code = run_logged(argv, log_for("engine-setup"), r_, true);
@@ -693,15 +698,6 @@ std::vector<std::string> package_manager_argv(const ApplyOptions& options, const
     if (!options.root.empty() && options.root != "/") argv.insert(argv.end(), {"--installroot", options.root.string()});
     argv.insert(argv.end(), args.begin(), args.end());
     return argv;
-}
-
-std::string engine_setup_answers() {
-    return "# Written by ovirt-applier: an unattended engine-setup upgrade from the offline bundle.\n"
-           "[environment:default]\n"
-           "OVESETUP_CORE/engineStop=bool:True\n"
-           "OVESETUP_DIALOG/confirmSettings=bool:True\n"
-           "OSETUP_RPMDISTRO/enableUpgrade=bool:True\n"
-           "OSETUP_RPMDISTRO/requireRollback=bool:True\n";
 }
 
 void run_engine(const ApplyOptions& options, ApplyReporter& reporter) {

@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "repo/engine_setup_answers.hpp"
+
 namespace airgap::repo {
 
 /// Appendix C: how `host --update` reaches the Engine. ovirt-applier implements it over
@@ -101,10 +103,6 @@ std::vector<std::string> host_steps(bool update, bool engine = false);
 /// The package manager's argv for `args` (e.g. {"update"}): `package_manager` split on spaces,
 /// then -y, --disablerepo=*, --enablerepo=ovirt-airgap-*, and --installroot ROOT with a root.
 std::vector<std::string> package_manager_argv(const ApplyOptions& options, const std::vector<std::string>& args);
-
-/// The engine-setup answers the applier appends: unattended upgrade, engine stopped for it,
-/// rollback left enabled.
-std::string engine_setup_answers();
 
 /// `ovirt-applier engine`. Throws BundleRefused (2), ResolveProblem (3), StepFailed (4),
 /// ConfigError (1: usage, lock held, preflight on a machine that does not fit).

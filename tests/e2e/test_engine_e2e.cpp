@@ -203,6 +203,44 @@ TEST(EngineE2E, UpdatesTheEngineLikeAConnectedUpgrade) {
               "refused)\n");
 }
 
+// The administrator's --answer-file wins over the applier's answers: engine-setup (merging
+// the files as otopi does) ends with the administrator's values and the applier's others.
+TEST(EngineE2E, TheAdministratorsAnswersWin) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path admin = t.path() / "site-answers.conf";
+    write_file(admin,
+               "[environment:default]\n"
+               "OSETUP_RPMDISTRO/requireRollback=bool:False\n"
+               "OVESETUP_CONFIG/fqdn = str:engine.example\n");
+    CommandResult r = run_command(engine_argv(root, state, {"--answer-file", admin.string()}));
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    auto env = lines_of(read_file(root / "var/log/ovirt-airgap-test/engine-setup.env"));
+    auto has = [&](const std::string& line) { return std::find(env.begin(), env.end(), line) != env.end(); };
+    EXPECT_TRUE(has("OSETUP_RPMDISTRO/requireRollback=bool:False")) << read_file(root / "var/log/ovirt-airgap-test/engine-setup.env");
+    EXPECT_FALSE(has("OSETUP_RPMDISTRO/requireRollback=bool:True"));
+    EXPECT_TRUE(has("OVESETUP_CONFIG/fqdn=str:engine.example"));
+    EXPECT_TRUE(has("OVESETUP_CORE/engineStop=bool:True"));
+    EXPECT_TRUE(has("OSETUP_RPMDISTRO/enableUpgrade=bool:True"));
+    EXPECT_EQ(read_file(state / "engine-setup-answers.conf").find("requireRollback=bool:True"), std::string::npos);
+}
+
+// A missing answer file is a configuration error found before anything changes.
+TEST(EngineE2E, AMissingAnswerFileIsRefusedBeforeAnyChange) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto before = installed_nevras(root);
+    CommandResult r =
+        run_command(engine_argv(root, state, {"--answer-file", (t.path() / "no-such.conf").string()}));
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_EQ(line_count(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find("no-such.conf"), std::string::npos) << r.err;
+    EXPECT_EQ(installed_nevras(root), before);
+    EXPECT_FALSE(fs::exists(root / "var/log/ovirt-airgap-test/calls.log"));
+}
+
 TEST(EngineE2E, DryRunPrintsThePlanAndChangesNothing) {
     TempDir t;
     fs::path root = copy_world_root("engine-4.3.7", t.path());
