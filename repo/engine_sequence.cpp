@@ -153,6 +153,23 @@ std::optional<std::string> newest_kernel(const fs::path& root) {
     return evr + "." + best->arch;
 }
 
+// The role's packages installed below the bundle's target version, as "NAME VR (target VR)";
+// packages not installed are not counted (a host without, say, ovirt-hosted-engine-setup).
+std::vector<std::string> below_target(const fs::path& root, const std::map<std::string, std::string>& targets) {
+    SolvPool pool;
+    pool.set_installed_rpmdb(root.empty() ? fs::path("/") : root, false);
+    std::vector<std::string> below;
+    for (const auto& p : pool.installed_packages()) {
+        auto it = targets.find(p.name);
+        if (it == targets.end()) continue;
+        std::string have = p.evr;
+        if (auto colon = have.find(':'); colon != std::string::npos) have = have.substr(colon + 1);
+        if (pool_evrcmp_str(pool.get(), have.c_str(), it->second.c_str(), EVRCMP_COMPARE) < 0)
+            below.push_back(p.name + " " + have + " (target " + it->second + ")");
+    }
+    return below;
+}
+
 std::string running_kernel() {
     struct utsname u {};
     if (uname(&u) != 0) return {};
@@ -431,7 +448,7 @@ private:
         if (name == "update-setup") return package_manager(name, {"update", "ovirt*setup*"}), true;
         if (name == "engine-setup") return engine_setup(), true;
         if (name == "restore-repos") return restore_repos(), true;
-        if (name == "update") return package_manager(name, {"update"}), true;
+        if (name == "update") return package_manager(name, {"update"}), check_targets_reached(), true;
         if (name == "kernel-check") return kernel_check(), true;
         if (name == "unstage") {
             remove_bundle_repofile(o_.root, bundle_.manifest.id);
@@ -514,6 +531,16 @@ private:
             return true;
         }
         if (code == 1) {
+            // Exit 1 says only that the setup packages have no update. An engine still below the
+            // bundle's version needs engine-setup all the same: engine-setup is what upgrades
+            // it, and the engine stays version-locked at its old version until it has run.
+            auto below = below_target(o_.root, role_targets());
+            if (!below.empty()) {
+                r_.message("engine-upgrade-check found no setup update, but " + join(below, ", ") +
+                           ": running update-setup and engine-setup");
+                journal_->set_step_data("engine-upgrade-check", {{"exit", 1}, {"upgrade", true}, {"below", below}});
+                return true;
+            }
             journal_->set_step_data("engine-upgrade-check", {{"exit", 1}, {"upgrade", false}});
             journal_->finish_step("engine-upgrade-check");
             r_.message("engine-upgrade-check: no engine upgrade in the bundle; skipping update-setup and engine-setup");
@@ -537,6 +564,18 @@ private:
         if (code != 0)
             throw StepFailed(join(argv) + " exited with " + std::to_string(code) + " (see " + log_for(name).string() +
                              ")");
+    }
+
+    std::map<std::string, std::string> role_targets() const {
+        auto it = bundle_.manifest.target_versions.find(role_);
+        return it == bundle_.manifest.target_versions.end() ? std::map<std::string, std::string>{} : it->second;
+    }
+
+    // A run never reports success with the role's packages below the bundle's versions.
+    void check_targets_reached() {
+        auto below = below_target(o_.root, role_targets());
+        if (!below.empty())
+            throw StepFailed("after the update " + join(below, ", ") + " is still below the bundle's version");
     }
 
     HostMaintenance& require_maintenance() {

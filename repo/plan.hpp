@@ -36,7 +36,8 @@ struct Plan {
     std::vector<RepoMetadata> metadata;  // one per repo that could be fetched
     std::vector<TargetPlan> targets;
     /// The union, sorted by repo then nevra. Reasons: root, update, dependency, and rollback
-    /// (an engine's installed ovirt-engine*/setup packages that upstream still has).
+    /// (the installed versions, where upstream still has them, of an engine's ovirt-engine*/setup
+    /// packages and of every installed package engine-setup's own transaction changes).
     std::vector<ResolvedPackage> packages;
     std::vector<std::string> problems;  // every target's problems, each prefixed with its label
     bool ok() const noexcept { return problems.empty(); }

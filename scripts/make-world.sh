@@ -94,7 +94,7 @@ build_one() {  # spec version release repo target ship stream
         --define "_binary_payload w9.gzdio" --define "__os_install_post %{nil}" \
         --define "debug_package %{nil}" --define "_build_id_links none" \
         --define "ver $ver" --define "rel $rel" --define "stream $stream" \
-        --define "worldfiles $data/files" --define "worldkey $out/keys/RPM-GPG-KEY-airgap-world" \
+        --define "worldfiles $data/files" --define "worldkey $out/keys/RPM-GPG-KEY-airgap-world" --define "worlddnf $out/bin/dnf" \
         "$data/specs/$spec.spec" >"$rpmdir.log" 2>&1 || {
         cat "$rpmdir.log" >&2
         echo "world: rpmbuild of $spec $ver-$rel for $target failed" >&2

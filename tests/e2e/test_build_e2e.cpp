@@ -133,6 +133,9 @@ TEST_F(BuildE2E, DirectoryBundleIsSignedCompleteAndUpdatesTheEngineOffline) {
     // The rollback set: the installed engine and setup packages, still upstream.
     EXPECT_EQ(reasons["ovirt-engine-4.3.7.2-1.el7.noarch"], "rollback");
     EXPECT_EQ(reasons["ovirt-engine-setup-4.3.7.2-1.el7.noarch"], "rollback");
+    // ... and every installed package engine-setup's own upgrade changes (it upgrades
+    // ovirt-web-ui, which nothing requires and `yum update` would also take).
+    EXPECT_EQ(reasons["ovirt-web-ui-1.6.0-1.el7.noarch"], "rollback");
     EXPECT_EQ(reasons.count("ovirt-engine-4.3.10.4-1.el7.noarch"), 1u);
     // Traps: includepkgs and multilib.
     EXPECT_EQ(reasons.count("python-jinja2-2.10.1-2.el7.noarch"), 0u);

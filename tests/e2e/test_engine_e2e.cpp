@@ -81,7 +81,8 @@ struct WorldBundle {
     fs::path key;
 };
 
-// `leave_out`: package names not carried (to make a bundle whose update cannot resolve).
+// `leave_out`: package names, or "name-version-release", not carried (to make a bundle whose
+// update cannot resolve, or that lacks a rollback copy).
 std::unique_ptr<WorldBundle> make_world_bundle(const std::vector<std::string>& leave_out = {}) {
     auto made = std::make_unique<WorldBundle>();
     WorldBundle& w = *made;
@@ -114,7 +115,9 @@ std::unique_ptr<WorldBundle> make_world_bundle(const std::vector<std::string>& l
             bool ok = include.empty() || std::any_of(include.begin(), include.end(), [&](const std::string& g) {
                           return fnmatch(g.c_str(), name.c_str(), 0) == 0;
                       });
-            if (!ok || std::find(leave_out.begin(), leave_out.end(), name) != leave_out.end()) continue;
+            std::string nvr = rpm_query(e.path(), "%{name}-%{version}-%{release}");
+            auto left_out = [&](const std::string& what) { return what == name || what == nvr; };
+            if (!ok || std::any_of(leave_out.begin(), leave_out.end(), left_out)) continue;
             fs::copy_file(e.path(), to / "Packages" / e.path().filename());
             m.packages.push_back({"repos/" + id + "/Packages/" + e.path().filename().string(),
                                   rpm_query(e.path(), "%{nevra}"), id, "update"});
@@ -241,6 +244,23 @@ TEST(EngineE2E, AMissingAnswerFileIsRefusedBeforeAnyChange) {
     EXPECT_FALSE(fs::exists(root / "var/log/ovirt-airgap-test/calls.log"));
 }
 
+// engine-setup upgrades ovirt-web-ui itself and, with requireRollback, refuses when the
+// installed version is not in an enabled repo: a bundle without that copy fails at engine-setup.
+TEST(EngineE2E, EngineSetupRefusesABundleWithoutItsRollbackCopies) {
+    static std::unique_ptr<WorldBundle> lacking = make_world_bundle({"ovirt-web-ui-1.6.0-1.el7"});
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    CommandResult r = run_command(applier_argv("engine", lacking->bundle, lacking->cert, root, state));
+    EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+    EXPECT_NE(r.err.find("step engine-setup failed"), std::string::npos) << r.err;
+    EXPECT_NE(r.out.find("Package rollback information is unavailable"), std::string::npos) << r.out;
+    auto log = lines_of(read_file(root / "var/log/ovirt-airgap-test/calls.log"));
+    EXPECT_NE(std::find(log.begin(), log.end(), "rollback-refused ovirt-web-ui-1.6.0-1.el7.noarch"), log.end());
+    auto nevras = installed_nevras(root);
+    EXPECT_NE(std::find(nevras.begin(), nevras.end(), "ovirt-web-ui-1.6.0-1.el7.noarch"), nevras.end());
+}
+
 TEST(EngineE2E, DryRunPrintsThePlanAndChangesNothing) {
     TempDir t;
     fs::path root = copy_world_root("engine-4.3.7", t.path());
@@ -351,19 +371,72 @@ TEST(EngineE2E, CompletesAfterAKill9InTheMiddleOfEngineSetup) {
     EXPECT_EQ(tree(root / "etc/yum.repos.d"), tree(c.path() / "engine-4.3.7/etc/yum.repos.d"));
 }
 
+// engine-setup's versionlock (ovirt-engine 4.3.10 packaging/setup/ovirt_engine_setup/constants.py,
+// RPM_LOCK_LIST_SUFFIXES; applied by plugins/ovirt-engine-setup/ovirt-engine/distro-rpm/packages.py):
+// until engine-setup has run, `yum update` leaves these packages at their version.
+std::vector<std::string> versionlocked(std::vector<std::string> argv) {
+    auto it = std::find(argv.begin(), argv.end(), "--package-manager");
+    if (it == argv.end() || it + 1 == argv.end()) throw std::logic_error("no --package-manager to lock");
+    *(it + 1) += " --setopt=exclude=ovirt-engine,ovirt-engine-backend,ovirt-engine-dbscripts,ovirt-engine-restapi,"
+                 "ovirt-engine-tools,ovirt-engine-tools-backup,ovirt-engine-webadmin-portal,ovirt-engine-ui-extensions";
+    return argv;
+}
+
+// The engine's packages at the bundle's version already (engine-setup ran from an earlier
+// medium), the OS not yet updated.
+void upgrade_engine_packages(const fs::path& root) {
+    auto argv = world_dnf(root);
+    argv.insert(argv.end(), {"--setopt=reposdir=" + (world_dir() / "yum.repos.d").string(), "-y", "-q", "upgrade",
+                             "ovirt-engine*", "ovirt-engine-setup*"});
+    CommandResult r = run_command(argv);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
 TEST(EngineE2E, NoEngineUpgradeSkipsTheSetupStepsAndStillUpdatesTheOs) {
     TempDir t;
     fs::path root = copy_world_root("engine-4.3.7", t.path());
+    upgrade_engine_packages(root);
     fs::path state = t.path() / "state";
     write_file(root / "var/lib/ovirt-airgap-test/engine-upgrade-check.exit", "1\n");
     CommandResult r = run_command(engine_argv(root, state));
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-    EXPECT_EQ(calls(root), std::vector<std::string>{"engine-upgrade-check 4.3.7.2-1.el7"});
+    EXPECT_EQ(calls(root), std::vector<std::string>{"engine-upgrade-check 4.3.10.4-1.el7"});
     auto journal = Journal::load(state);
     ASSERT_TRUE(journal);
     EXPECT_EQ(journal->step("engine-setup").data.value("skipped", ""), "engine-upgrade-check found no upgrade");
     auto nevras = installed_nevras(root);
     EXPECT_NE(std::find(nevras.begin(), nevras.end(), "kernel-3.10.0-1160.el7.x86_64"), nevras.end());
+}
+
+// engine-upgrade-check's exit 1 says only that the setup packages have no update (they may
+// have been updated by hand): an engine below the bundle's version still gets engine-setup.
+TEST(EngineE2E, NoSetupUpdateButAnOldEngineStillRunsEngineSetup) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    write_file(root / "var/lib/ovirt-airgap-test/engine-upgrade-check.exit", "1\n");
+    auto argv = versionlocked(engine_argv(root, state));
+    CommandResult r = run_command(argv);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(steps_run(r.out), kSteps);
+    EXPECT_EQ(calls(root),
+              (std::vector<std::string>{"engine-upgrade-check 4.3.7.2-1.el7", "engine-setup 4.3.10.4-1.el7"}));
+}
+
+// engine-setup told not to touch packages (the administrator's offlinePackager answer) and the
+// engine versionlocked: the engine stays at 4.3.7, which is a failed step, never "done".
+TEST(EngineE2E, AnEngineLeftBelowTheTargetIsAFailedRun) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path admin = t.path() / "offline.conf";
+    write_file(admin, "[environment:default]\nOVESETUP_CORE/offlinePackager=bool:True\n");
+    auto argv = versionlocked(engine_argv(root, state, {"--answer-file", admin.string()}));
+    CommandResult r = run_command(argv);
+    EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+    EXPECT_NE(r.err.find("ovirt-engine 4.3.7.2-1.el7 (target 4.3.10.4-1.el7)"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out.find("(serial 1000) done"), std::string::npos) << r.out;
+    EXPECT_FALSE(last_applied_serial(state)) << "recorded as applied";
 }
 
 TEST(EngineE2E, AnEngineUpgradeCheckErrorFailsTheStepWithExit4) {
