@@ -74,6 +74,8 @@ void add_host_command(CLI::App& app) {
     add_apply_options(cmd, *args);
     cmd->add_flag("--update", o.host_update, "Update this host now (yum update from the bundle, reboot notice)");
     cmd->add_flag("--dry-run", o.dry_run, "Print the plan and change nothing");
+    cmd->add_flag("--host-in-maintenance", o.host_in_maintenance,
+                  "With --update and no --engine-url: the Engine has this host in Maintenance (its VMs are gone)");
     // With --update: the Engine moves this host into Maintenance and activates it (appendix C).
     add_engine_connection_options(cmd, c, false);
     cmd->add_option(

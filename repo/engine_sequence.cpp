@@ -198,6 +198,38 @@ private:
     std::string what_;
 };
 
+// The pids of the virtual machines running on this machine: EL7's qemu-kvm (/usr/libexec/qemu-kvm,
+// which vdsm starts through libvirt) or an upstream qemu-system-* binary.
+std::vector<std::string> running_vm_pids() {
+    std::vector<std::string> pids;
+    std::error_code ec;
+    for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+        std::string pid = it->path().filename().string();
+        if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream in(it->path() / "comm");
+        std::string comm;
+        if (!std::getline(in, comm)) continue;  // gone meanwhile
+        if (comm == "qemu-kvm" || comm.rfind("qemu-system-", 0) == 0) pids.push_back(pid);
+    }
+    std::sort(pids.begin(), pids.end(), [](const std::string& a, const std::string& b) {
+        return a.size() != b.size() ? a.size() < b.size() : a < b;
+    });
+    return pids;
+}
+
+// `yum update` on a hypervisor whose VMs still run replaces vdsm and qemu under them. Without the
+// Engine to move the host into Maintenance, the update goes on only when no VM runs here or the
+// administrator says the host is in Maintenance.
+void require_host_in_maintenance(const ApplyOptions& o) {
+    if (!o.host_update || o.maintenance || o.host_in_maintenance) return;
+    auto pids = running_vm_pids();
+    if (pids.empty()) return;
+    throw ConfigError(std::to_string(pids.size()) + " virtual machine(s) run on this host (qemu pid " +
+                      join(pids, ", ") +
+                      "): move the host to Maintenance in the Engine first (or give --engine-url), then run "
+                      "again with --host-in-maintenance");
+}
+
 struct Preflight {
     Resolution resolution;
     std::optional<std::string> kernel;
@@ -215,6 +247,7 @@ Preflight preflight_check(const std::string& role, const BundleManifest& m, cons
             "this is a hosted engine: put the cluster into global maintenance (hosted-engine --set-maintenance "
             "--mode=global on a host) and run again with --he-global-maintenance-confirmed");
     if (role == "engine" && !o.answer_file.empty()) otopi_answer_file_keys(o.answer_file);  // readable?
+    if (role == "host") require_host_in_maintenance(o);
 
     SolvPool pool;
     pool.set_installed_rpmdb(o.root.empty() ? fs::path("/") : o.root);
@@ -745,6 +778,8 @@ void run_engine(const ApplyOptions& options, ApplyReporter& reporter) {
 }
 
 void run_host(const ApplyOptions& options, ApplyReporter& reporter) {
+    if (options.host_in_maintenance && !options.host_update)
+        throw ConfigError("--host-in-maintenance goes with --update");
     if (options.maintenance && !options.host_update)
         throw ConfigError(
             "--engine-url is for --update (maintenance, update, activation); without --update the "

@@ -57,6 +57,9 @@ struct ApplyOptions {
     /// Hosted engine: the operator confirms the cluster is in global maintenance.
     bool he_global_maintenance_confirmed = false;
     bool host_update = false;  ///< `host --update`
+    /// `host --update --host-in-maintenance`: the administrator says the Engine has this host in
+    /// Maintenance. Without it (and without `maintenance`) a host running VMs is refused.
+    bool host_in_maintenance = false;
     /// `host --update --engine-url ...`: maintenance and activation through the Engine; not
     /// owned, outlives the run. Null: the host is in Maintenance already.
     HostMaintenance* maintenance = nullptr;

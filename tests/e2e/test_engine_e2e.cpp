@@ -451,6 +451,40 @@ TEST(EngineE2E, AnEngineUpgradeCheckErrorFailsTheStepWithExit4) {
     EXPECT_EQ(installed_nevras(root), before);
 }
 
+// `argv` in a pid namespace of its own where a "qemu-kvm" (a VM, as EL7 names the process)
+// runs: no other process on this machine sees that VM.
+CommandResult run_beside_a_vm(const fs::path& dir, const std::vector<std::string>& argv) {
+    fs::path qemu = dir / "qemu-kvm";
+    fs::copy_file("/bin/sleep", qemu, fs::copy_options::overwrite_existing);
+    std::vector<std::string> wrapped = {"unshare", "-r", "-p", "-f", "--mount-proc", "sh", "-c",
+                                        "'" + qemu.string() + "' 120 & sleep 0.2; exec \"$@\"", "sh"};
+    wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+    return run_command(wrapped);
+}
+
+// `host --update` without the Engine replaces vdsm and qemu under running VMs: refused while a
+// VM runs here, unless the administrator says the host is in Maintenance.
+TEST(EngineE2E, HostUpdateWithoutTheEngineRefusesWhileVmsRun) {
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto before = installed_nevras(root);
+    std::vector<std::string> argv = applier_argv("host", world_bundle().bundle, world_bundle().cert, root, state);
+    argv.push_back("--update");
+    CommandResult refused = run_beside_a_vm(t.path(), argv);
+    EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+    EXPECT_EQ(line_count(refused.err), 1u) << refused.err;
+    EXPECT_NE(refused.err.find("--host-in-maintenance"), std::string::npos) << refused.err;
+    EXPECT_EQ(installed_nevras(root), before);
+    EXPECT_FALSE(last_applied_serial(state));
+
+    argv.push_back("--host-in-maintenance");
+    CommandResult updated = run_beside_a_vm(t.path(), argv);
+    ASSERT_EQ(updated.exit_code, 0) << updated.out << updated.err;
+    auto nevras = installed_nevras(root);
+    EXPECT_NE(std::find(nevras.begin(), nevras.end(), "vdsm-4.30.46-1.el7.x86_64"), nevras.end());
+}
+
 TEST(EngineE2E, HostStagesTheBundleForTheEngineAndUpdatesWithUpdate) {
     TempDir t;
     fs::path root = copy_world_root("host-4.3.7", t.path());
