@@ -255,7 +255,7 @@ Preflight preflight_check(const std::string& role, const BundleManifest& m, cons
     MetadataFetcher fetcher(cache.path() / "metadata");
     for (const auto& r : m.repos) {
         RepoConfig config;
-        config.id = kAirgapRepoPrefix + r.id;
+        config.id = bundle_repo_id(m.id, r.id);
         config.name = r.name;
         config.baseurls = {"file://" + (staged / r.path).lexically_normal().string()};
         auto md = fetcher.fetch(config);
