@@ -28,6 +28,7 @@ struct BuildOptions {
     int expires_days = 90;
     std::string since;
     int jobs = 4;
+    std::vector<std::string> allow_missing_repos;
 };
 
 // Progress on stderr: a redrawn line on a terminal (rate-limited), plain log lines otherwise.
@@ -109,6 +110,7 @@ void run_build(const BuildOptions& opt) {
     request.expires_days = opt.expires_days;
     request.since = opt.since;
     request.jobs = opt.jobs;
+    request.allow_missing_repos = opt.allow_missing_repos;
     BuildProgress progress(std::cerr);
     // SIGINT/SIGTERM end the build at the next step or progress call, so that the temporary tree
     // and archive are removed (a default signal death would leave them beside the output).
@@ -146,6 +148,8 @@ void add_build_command(CLI::App& app) {
         "--since", opt->since,
         "A bundle built before: leave out the packages it carries (an incremental bundle, applied with --base)");
     cmd->add_option("--jobs", opt->jobs, "Parallel downloads")->capture_default_str();
+    cmd->add_option("--allow-missing-repo", opt->allow_missing_repos,
+                    "A repo (id) that may be left out of this bundle when it cannot be reached; repeatable");
     cmd->callback([opt] { run_build(*opt); });
 }
 

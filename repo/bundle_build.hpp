@@ -29,6 +29,9 @@ struct BuildRequest {
     /// are left out and listed in base_bundle (an incremental bundle); empty: a full bundle.
     std::filesystem::path since;
     int jobs = 4;  ///< parallel downloads, 1..64
+    /// Repo ids that may be missing from this build when they cannot be reached
+    /// (`--allow-missing-repo`); any other unreachable repo refuses the build.
+    std::vector<std::string> allow_missing_repos;
 };
 
 /// Progress of a build; the library never prints. Do-nothing defaults; returning false from a

@@ -133,8 +133,12 @@ Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
 
     fs::path cache_dir = request.cache_dir.empty() ? default_cache_dir() : request.cache_dir;
     MetadataFetcher fetcher(cache_dir, callbacks);
-    for (const auto& repo : plan.repos)
-        if (auto md = fetcher.fetch(repo)) plan.metadata.push_back(std::move(*md));
+    for (const auto& repo : plan.repos) {
+        if (auto md = fetcher.fetch(repo))
+            plan.metadata.push_back(std::move(*md));
+        else
+            plan.skipped_repos.emplace_back(repo.id, fetcher.skip_reason());
+    }
 
     ResolveOptions options;
     options.debug_dir = request.debug_dir;

@@ -34,6 +34,9 @@ struct Plan {
     Manifest manifest;
     std::vector<RepoConfig> repos;       // enabled repos, overrides applied, manifest order
     std::vector<RepoMetadata> metadata;  // one per repo that could be fetched
+    /// Repos skipped because they could not be reached (skip_if_unavailable): id -> why. A
+    /// bundle built without them lacks whatever they carry, so they are never left out quietly.
+    std::vector<std::pair<std::string, std::string>> skipped_repos;
     std::vector<TargetPlan> targets;
     /// The union, sorted by repo then nevra. Reasons: root, update, dependency, and rollback
     /// (the installed versions, where upstream still has them, of an engine's ovirt-engine*/setup

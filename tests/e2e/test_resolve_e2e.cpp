@@ -184,6 +184,22 @@ TEST_F(ResolveE2E, ShowsEngineSetupsRollbackSet) {
     EXPECT_TRUE(shown) << text.out;
 }
 
+// resolve names every repo it had to skip, in the table and in --json.
+TEST_F(ResolveE2E, NamesEverySkippedRepo) {
+    fs::path repofile = tmp_.path() / "extra.repo";
+    write_file(repofile,
+               "[extra-unreachable]\nname=nothing answers here\nbaseurl=http://127.0.0.1:1/extra/\n"
+               "skip_if_unavailable=1\ngpgcheck=0\n");
+    CommandResult r = resolve({"--role", "host", "--repofile", repofile.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(lines_of(r.out).at(0).rfind("skipped repo extra-unreachable (", 0), 0u) << r.out;
+    CommandResult j = resolve({"--role", "host", "--repofile", repofile.string(), "--json"});
+    ASSERT_EQ(j.exit_code, 0) << j.err;
+    nlohmann::json doc = nlohmann::json::parse(j.out);
+    ASSERT_EQ(doc["skipped_repos"].size(), 1u) << j.out;
+    EXPECT_EQ(doc["skipped_repos"][0]["id"], "extra-unreachable");
+}
+
 TEST_F(ResolveE2E, RolesWithoutInventoryResolveToWhatDnfInstallsOnAnEmptySystem) {
     for (const auto& [role, roots] : std::vector<std::pair<std::string, std::vector<std::string>>>{
              {"engine", {"ovirt-engine", "ovirt-engine-setup"}}, {"host", {"ovirt-host", "vdsm"}}}) {
