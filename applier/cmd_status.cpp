@@ -4,6 +4,7 @@
 #include <string>
 
 #include "applier/commands.hpp"
+#include "repo/held_repos.hpp"
 #include "repo/journal.hpp"
 
 namespace airgap::applier {
@@ -28,7 +29,10 @@ void add_status_command(CLI::App& app) {
             state = repo::Journal::default_state_dir();
             if (!args->root.empty()) state = std::filesystem::path(args->root) / state.relative_path();
         }
-        std::cout << repo::render_status(state) << std::flush;
+        std::cout << repo::render_status(state);
+        // A host staged for the Engine keeps its upstream repos disabled until unstaged.
+        for (const auto& line : repo::describe_held_repos(state)) std::cout << line << "\n";
+        std::cout << std::flush;
     });
 }
 

@@ -25,6 +25,7 @@
 #include "repo/bundle_verify.hpp"
 #include "repo/error.hpp"
 #include "repo/file_io.hpp"
+#include "repo/held_repos.hpp"
 #include "repo/interrupt.hpp"
 #include "repo/journal.hpp"
 #include "repo/metadata.hpp"
@@ -474,7 +475,13 @@ private:
             fs::path file = write_bundle_repofile(o_.root, bundle_.manifest, staged_.dir);
             r_.message("wrote " + file.string());
             retire_earlier_bundles();
-            if (command_ == "engine") disable_repos();
+            if (command_ == "engine")
+                disable_repos();
+            else if (o_.host_update)
+                release_held();  // the update runs with our repos only; rpm then sees theirs as they were
+            else
+                for (const auto& f : hold_repos(o_.root, state_dir_, bundle_.manifest.id))
+                    r_.message("disabled the repos of " + f.string() + " while the bundle is staged");
             return true;
         }
         if (name == "engine-upgrade-check") return upgrade_check();
@@ -545,6 +552,14 @@ private:
         if (!changes.empty()) r_.message("restored " + std::to_string(changes.size()) + " repo files");
         data["active"] = false;
         journal_->set_step_data("repos", data);
+    }
+
+    // The upstream repos a staged host held, given back as they were.
+    void release_held() {
+        auto held = load_held_repos(state_dir_);
+        for (const auto& f : release_held_repos(state_dir_))
+            r_.message("left " + f.string() + " as a package update rewrote it");
+        if (!held.changes.empty()) r_.message("gave back " + std::to_string(held.changes.size()) + " held repo files");
     }
 
     // Before each step that may ask yum about enabled repos: a resumed run disables them again.
@@ -789,6 +804,31 @@ void run_host(const ApplyOptions& options, ApplyReporter& reporter) {
     // applied yet, so its serial is not recorded.
     s.record_ = options.host_update;
     s.run();
+}
+
+void unstage_host(const ApplyOptions& options, ApplyReporter& reporter) {
+    fs::path state_dir = options.state_dir.empty() ? Journal::default_state_dir() : options.state_dir;
+    std::error_code ec;
+    if (!fs::is_directory(state_dir, ec)) {
+        reporter.message("nothing is staged (no state dir " + state_dir.string() + ")");
+        return;
+    }
+    FileLock lock(Journal::lock_file(state_dir));
+    // An unfinished run resumes from its staged bundle: taking it away under it loses the run.
+    if (auto j = Journal::load(state_dir); j && !j->complete())
+        throw ConfigError("a run of bundle " + j->bundle().id + " (" + j->command() +
+                          ") is not finished: run it again to the end first");
+    for (const auto& id : earlier_bundle_repofiles(options.root, "")) {
+        remove_bundle_repofile(options.root, id);
+        reporter.message("removed the repo file of bundle " + id);
+    }
+    for (const auto& id : unstage_earlier(state_dir / "staged", ""))
+        reporter.message("removed the staged copy of bundle " + id);
+    auto held = load_held_repos(state_dir);
+    for (const auto& f : release_held_repos(state_dir))
+        reporter.message("left " + f.string() + " as a package update rewrote it");
+    for (const auto& c : held.changes) reporter.message("gave back " + c.file.string());
+    reporter.message("unstaged");
 }
 
 }  // namespace airgap::repo

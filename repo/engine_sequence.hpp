@@ -111,7 +111,13 @@ std::vector<std::string> package_manager_argv(const ApplyOptions& options, const
 /// ConfigError (1: usage, lock held, preflight on a machine that does not fit).
 void run_engine(const ApplyOptions& options, ApplyReporter& reporter);
 
-/// `ovirt-applier host`. Same errors.
+/// `ovirt-applier host`. Same errors. Staging without --update also holds the host's upstream
+/// repos (repo/held_repos.hpp) until the bundle is unstaged.
 void run_host(const ApplyOptions& options, ApplyReporter& reporter);
+
+/// `ovirt-applier host --unstage`: removes every staged bundle (repo file and staged copy) and
+/// gives the held upstream repos back exactly as they were. Uses `root` and `state_dir` only.
+/// ConfigError while a run is unfinished or the lock is held.
+void unstage_host(const ApplyOptions& options, ApplyReporter& reporter);
 
 }  // namespace airgap::repo

@@ -485,6 +485,71 @@ TEST(EngineE2E, HostUpdateWithoutTheEngineRefusesWhileVmsRun) {
     EXPECT_NE(std::find(nevras.begin(), nevras.end(), "vdsm-4.30.46-1.el7.x86_64"), nevras.end());
 }
 
+// The Engine's host upgrade as the real one runs it: yum through ansible on the host, every
+// enabled repo of the host's own configuration, update_cache (ovirt-engine 4.3.10,
+// packaging/playbooks/roles/ovirt-host-upgrade/tasks/main.yml, "Update system"), with EL7's
+// skip_if_unavailable=False default (yum 3.4.3 yum/config.py, RepoConf).
+CommandResult engines_host_upgrade(const fs::path& root) {
+    return run_command({(world_dir() / "bin/dnf").string(), "--installroot", root.string(),
+                        "--setopt=reposdir=" + (root / "etc/yum.repos.d").string(),
+                        "--setopt=skip_if_unavailable=False", "-y", "upgrade"});
+}
+
+// A host staged for the Engine holds its upstream repos (unreachable offline) so that the
+// Engine's upgrade works from the bundle alone; --unstage gives them back byte for byte, and
+// status says what is held meanwhile.
+TEST(EngineE2E, AStagedHostHoldsItsUpstreamReposForTheEnginesUpgrade) {
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto repos_before = tree(root / "etc/yum.repos.d");
+
+    // Offline, the host's own repos fail the Engine's upgrade (what the Engine reports as event 839).
+    TempDir u;
+    fs::path unstaged = copy_world_root("host-4.3.7", u.path());
+    EXPECT_NE(engines_host_upgrade(unstaged).exit_code, 0) << "the simulated upgrade is not strict";
+
+    std::vector<std::string> argv = applier_argv("host", world_bundle().bundle, world_bundle().cert, root, state);
+    CommandResult staged = run_command(argv);
+    ASSERT_EQ(staged.exit_code, 0) << staged.out << staged.err;
+    CommandResult status = run_command({binary("ovirt-applier").string(), "status", "--state-dir", state.string()});
+    EXPECT_NE(status.out.find((root / "etc/yum.repos.d/CentOS-Base.repo").string() + " (base, updates, extras"),
+              std::string::npos)
+        << status.out;
+
+    // Staged twice (a newer bundle, or the same again): the originals held are still the first ones.
+    ASSERT_EQ(run_command(argv).exit_code, 0);
+    CommandResult upgrade = engines_host_upgrade(root);
+    ASSERT_EQ(upgrade.exit_code, 0) << upgrade.out << upgrade.err;
+    auto nevras = installed_nevras(root);
+    EXPECT_NE(std::find(nevras.begin(), nevras.end(), "vdsm-4.30.46-1.el7.x86_64"), nevras.end());
+
+    CommandResult unstage = run_command({binary("ovirt-applier").string(), "host", "--unstage", "--root",
+                                         root.string(), "--state-dir", state.string()});
+    ASSERT_EQ(unstage.exit_code, 0) << unstage.out << unstage.err;
+    auto repos_after = tree(root / "etc/yum.repos.d");
+    for (const auto& [file, content] : repos_before) EXPECT_EQ(repos_after[file], content) << file;
+    for (const auto& [file, content] : repos_after)
+        EXPECT_EQ(file.rfind("ovirt-airgap-", 0), std::string::npos) << file << " left behind";
+    EXPECT_FALSE(fs::exists(state / "staged") && !fs::is_empty(state / "staged"));
+    CommandResult after = run_command({binary("ovirt-applier").string(), "status", "--state-dir", state.string()});
+    EXPECT_EQ(after.out.find("held for bundle"), std::string::npos) << after.out;
+}
+
+// Staged and unstaged without anything else: every repo file exactly as before.
+TEST(EngineE2E, UnstagingGivesTheReposBackExactly) {
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto before = tree(root / "etc/yum.repos.d");
+    ASSERT_EQ(run_command(applier_argv("host", world_bundle().bundle, world_bundle().cert, root, state)).exit_code, 0);
+    EXPECT_NE(tree(root / "etc/yum.repos.d"), before);
+    CommandResult unstage = run_command({binary("ovirt-applier").string(), "host", "--unstage", "--root",
+                                         root.string(), "--state-dir", state.string()});
+    ASSERT_EQ(unstage.exit_code, 0) << unstage.out << unstage.err;
+    EXPECT_EQ(tree(root / "etc/yum.repos.d"), before);
+}
+
 TEST(EngineE2E, HostStagesTheBundleForTheEngineAndUpdatesWithUpdate) {
     TempDir t;
     fs::path root = copy_world_root("host-4.3.7", t.path());
