@@ -26,6 +26,7 @@
 #include "repo/error.hpp"
 #include "repo/file_io.hpp"
 #include "repo/held_repos.hpp"
+#include "repo/hosted_engine.hpp"
 #include "repo/interrupt.hpp"
 #include "repo/journal.hpp"
 #include "repo/metadata.hpp"
@@ -231,6 +232,52 @@ void require_host_in_maintenance(const ApplyOptions& o) {
                       "again with --host-in-maintenance");
 }
 
+// psql as engine-setup finds it on a 4.3 engine: the rh-postgresql10 collection's, else the system's.
+fs::path engine_psql(const fs::path& root) {
+    for (const char* candidate : {"/opt/rh/rh-postgresql10/root/usr/bin/psql", "/usr/bin/psql"})
+        if (fs::exists(inside_root(root, candidate))) return inside_root(root, candidate);
+    throw ConfigError("cannot ask the engine database whether this is a hosted engine: no psql in " +
+                      inside_root(root, "/opt/rh/rh-postgresql10/root/usr/bin").string() + " or " +
+                      inside_root(root, "/usr/bin").string());
+}
+
+// Collects a command's output (stdout and stderr together).
+class CapturingReporter : public ApplyReporter {
+public:
+    void output(const char* data, std::size_t size) override { text.append(data, size); }
+    std::string text;
+};
+
+// engine-setup refuses a hosted engine outside global maintenance, but only after it has been
+// updated: asked of the engine's database before anything changes, with the same queries.
+void require_no_hosted_engine_at_risk(const fs::path& root) {
+    auto db = engine_database(root);
+    if (!db) return;
+    ScratchDir scratch("ovirt-airgap-he");
+    // The password goes in a pgpass file, never on a command line (as engine-setup does it).
+    fs::path pgpass = scratch.path() / "pgpass";
+    write_file_atomic(pgpass, db->host + ":" + db->port + ":" + db->database + ":" + db->user + ":" + db->password + "\n",
+                      0600);
+    fs::path psql = engine_psql(root);
+    auto query = [&](const std::string& sql) {
+        CapturingReporter out;
+        std::vector<std::string> argv{"env", "PGPASSFILE=" + pgpass.string(), psql.string(), "-X", "-A", "-t",
+                                      "-v", "ON_ERROR_STOP=1", "-h", db->host, "-p", db->port, "-U", db->user,
+                                      "-d", db->database, "-c", sql};
+        int code = run_logged(argv, scratch.path() / "psql.log", out, false);
+        if (code != 0) {
+            std::string first = out.text.substr(0, out.text.find('\n'));
+            throw ConfigError("cannot ask the engine database whether this is a hosted engine: psql exited with " +
+                              std::to_string(code) + (first.empty() ? "" : ": " + first));
+        }
+        return out.text;
+    };
+    if (auto why = hosted_engine_refusal(query))
+        throw ConfigError("this is a hosted engine (" + *why +
+                          "): put the cluster into global maintenance (hosted-engine --set-maintenance "
+                          "--mode=global on a host) and run again");
+}
+
 struct Preflight {
     Resolution resolution;
     std::optional<std::string> kernel;
@@ -242,11 +289,7 @@ Preflight preflight_check(const std::string& role, const BundleManifest& m, cons
     if (std::find(m.roles.begin(), m.roles.end(), role) == m.roles.end() || !m.target_versions.count(role))
         throw BundleRefused("bundle " + m.id + " is not for role " + role + " (roles: " + join(m.roles, ", ") + ")");
 
-    if (role == "engine" && fs::exists(inside_root(o.root, "/etc/ovirt-hosted-engine/hosted-engine.conf")) &&
-        !o.he_global_maintenance_confirmed)
-        throw ConfigError(
-            "this is a hosted engine: put the cluster into global maintenance (hosted-engine --set-maintenance "
-            "--mode=global on a host) and run again with --he-global-maintenance-confirmed");
+    if (role == "engine" && !o.he_global_maintenance_confirmed) require_no_hosted_engine_at_risk(o.root);
     if (role == "engine" && !o.answer_file.empty()) otopi_answer_file_keys(o.answer_file);  // readable?
     if (role == "host") require_host_in_maintenance(o);
 

@@ -167,6 +167,13 @@ make_root() {  # name hostname
         return 1
     }
     echo "$hostname" >"$root/etc/hostname"
+    if [ "$name" = engine-4.3.7 ]; then
+        # What engine-setup wrote when it set up the engine's database (read by the psql stand-in).
+        mkdir -p "$root/etc/ovirt-engine/engine.conf.d"
+        printf '%s\n' 'ENGINE_DB_HOST="localhost"' 'ENGINE_DB_PORT="5432"' 'ENGINE_DB_USER="engine"' \
+            'ENGINE_DB_PASSWORD="airgap-world"' 'ENGINE_DB_DATABASE="engine"' 'ENGINE_DB_SECURED="False"' \
+            >"$root/etc/ovirt-engine/engine.conf.d/10-setup-database.conf"
+    fi
     rm -rf "$root/var/cache/dnf"
 }
 make_root engine-4.3.7 engine.airgap.invalid &

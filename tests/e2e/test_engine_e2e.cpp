@@ -662,19 +662,43 @@ TEST(EngineE2E, AnUpdateThatDoesNotResolveIsExit3WithNothingTouched) {
     EXPECT_EQ(tree(root / "etc"), etc);
 }
 
-TEST(EngineE2E, AHostedEngineNeedsGlobalMaintenanceConfirmed) {
+// A hosted engine is told by the engine's database, as engine-setup tells it (he.py): the
+// HostedEngine VM, the host it runs on, and that host's ha_global_maintenance. Refused before
+// anything changes while global maintenance is off; hosted-engine.conf (a host's file) says nothing.
+TEST(EngineE2E, AHostedEngineNeedsGlobalMaintenanceInTheEngineDatabase) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path db = root / "var/lib/ovirt-airgap-test/db";
+    write_file(db / "vdc_options", "HostedEngineVmName|general|he-vm\n");
+    write_file(db / "vms", "he-vm|6b0f1e2a-0000-4000-8000-000000000001|host-1-id\nother|x|host-2-id\n");
+    write_file(db / "vds_statistics", "host-1-id|f\nhost-2-id|t\n");
+    auto etc = tree(root / "etc");
+    auto before = installed_nevras(root);
+    CommandResult r = run_command(engine_argv(root, state));
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_EQ(line_count(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find("he-vm runs on host host-1-id"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("hosted-engine --set-maintenance --mode=global"), std::string::npos) << r.err;
+    EXPECT_EQ(tree(root / "etc"), etc);
+    EXPECT_EQ(installed_nevras(root), before);
+    EXPECT_FALSE(fs::exists(root / "var/log/ovirt-airgap-test/calls.log"));
+
+    write_file(db / "vds_statistics", "host-1-id|t\n");  // hosted-engine --set-maintenance --mode=global
+    CommandResult ok = run_command(engine_argv(root, state));
+    EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+}
+
+TEST(EngineE2E, HostedEngineConfOnTheEngineIsNotAHostedEngine) {
     TempDir t;
     fs::path root = copy_world_root("engine-4.3.7", t.path());
     fs::path state = t.path() / "state";
     write_file(root / "etc/ovirt-hosted-engine/hosted-engine.conf", "vm_disk_id=x\n");
-    auto etc = tree(root / "etc");
-    CommandResult r = run_command(engine_argv(root, state));
-    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-    EXPECT_NE(r.err.find("--he-global-maintenance-confirmed"), std::string::npos) << r.err;
-    EXPECT_EQ(tree(root / "etc"), etc);
-    CommandResult ok = run_command(engine_argv(root, state, {"--he-global-maintenance-confirmed"}));
-    EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
-    EXPECT_NE(ok.out.find("resuming at step preflight"), std::string::npos);
+    CommandResult r = run_command(engine_argv(root, state, {"--dry-run"}));
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    // The check asked the database, with the password from the engine's own configuration.
+    EXPECT_NE(read_file(root / "var/log/ovirt-airgap-test/psql.log").find("from vms where vm_name = 'HostedEngine'"),
+              std::string::npos);
 }
 
 TEST(EngineE2E, OneApplierAtATimePerStateDir) {
