@@ -24,6 +24,7 @@ namespace airgap::applier {
 namespace {
 
 struct HostArgs : ApplyArgs {
+    bool unstage = false;
     std::string host_name;
     repo::EngineConnection connection;
 };
@@ -74,15 +75,30 @@ void add_host_command(CLI::App& app) {
     add_apply_options(cmd, *args);
     cmd->add_flag("--update", o.host_update, "Update this host now (yum update from the bundle, reboot notice)");
     cmd->add_flag("--dry-run", o.dry_run, "Print the plan and change nothing");
+    bool* unstage = &args->unstage;
+    cmd->add_flag("--unstage", *unstage,
+                  "Remove the staged bundle and give the host's upstream repos back as they were");
+    // --unstage needs neither a bundle nor a trust anchor.
+    cmd->get_option("BUNDLE")->required(false);
+    cmd->get_option("--trust")->required(false);
+    cmd->add_flag("--host-in-maintenance", o.host_in_maintenance,
+                  "With --update and no --engine-url: the Engine has this host in Maintenance (its VMs are gone)");
     // With --update: the Engine moves this host into Maintenance and activates it (appendix C).
     add_engine_connection_options(cmd, c);
     cmd->add_option(
         "--host-name", args->host_name,
         "This host's name or address in the Engine (default: the hostname; under --root, its etc/hostname)");
     cmd->callback([args] {
-        repo::ApplyOptions options = args->resolved();
+        // --unstage needs no trust anchor: it only gives back what staging held.
+        repo::ApplyOptions options = args->resolved(!args->unstage);
         check_can_apply(options, "host", options.host_update);
         repo::StreamReporter reporter(std::cout, std::cerr, isatty(2) != 0);
+        if (args->unstage) {
+            if (!options.bundle.empty() || options.host_update || !args->connection.url.empty())
+                throw ConfigError("--unstage takes no BUNDLE, --update or --engine-url");
+            return repo::unstage_host(options, reporter);
+        }
+        if (options.bundle.empty()) throw ConfigError("host needs BUNDLE (or --unstage)");
         repo::EngineConnection c = args->connection;
         // Only an update goes through the Engine: staging must not reach out to it because the
         // site config names one.

@@ -5,6 +5,7 @@
 
 #include "applier/commands.hpp"
 #include "applier/common_options.hpp"
+#include "repo/held_repos.hpp"
 #include "repo/journal.hpp"
 
 namespace airgap::applier {
@@ -27,7 +28,10 @@ void add_status_command(CLI::App& app) {
     add_config_option(cmd, args->config);
     cmd->callback([args] {
         std::filesystem::path state = state_dir_for(args->state_dir, args->root, site_config(args->config, args->root));
-        std::cout << repo::render_status(state) << std::flush;
+        std::cout << repo::render_status(state);
+        // A host staged for the Engine keeps its upstream repos disabled until unstaged.
+        for (const auto& line : repo::describe_held_repos(state)) std::cout << line << "\n";
+        std::cout << std::flush;
     });
 }
 

@@ -20,12 +20,12 @@ std::string where(const repo::SiteConfig& site) {
 
 repo::SiteConfig ApplyArgs::site() const { return site_config(config, root); }
 
-repo::ApplyOptions ApplyArgs::resolved() const {
+repo::ApplyOptions ApplyArgs::resolved(bool need_trust) const {
     repo::ApplyOptions out = options;
     // Absolute: the root is handed to rpm, dnf and scripts that each have their own cwd rules.
     if (!root.empty()) out.root = std::filesystem::absolute(root).lexically_normal();
     repo::SiteConfig defaults = site();
-    require_trust(out.trust, defaults);
+    if (need_trust) require_trust(out.trust, defaults);
     out.state_dir = state_dir_for(state_dir, root, defaults);
     return out;
 }

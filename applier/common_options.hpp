@@ -24,7 +24,7 @@ struct ApplyArgs {
 
     /// `options` with --root, --state-dir and the site config applied: the state dir defaults
     /// to /var/lib/ovirt-airgap, inside --root when one is given.
-    repo::ApplyOptions resolved() const;
+    repo::ApplyOptions resolved(bool need_trust = true) const;
 };
 
 /// BUNDLE, --trust, --base, --root, --state-dir, --reboot, --package-manager, --config.

@@ -32,6 +32,7 @@ struct BuildOptions {
     std::string since;
     int jobs = 4;
     std::string with_applier;
+    std::vector<std::string> allow_missing_repos;
 };
 
 void run_build(const BuildOptions& opt) {
@@ -46,6 +47,7 @@ void run_build(const BuildOptions& opt) {
     request.since = opt.since;
     request.jobs = opt.jobs;
     request.with_applier = opt.with_applier;
+    request.allow_missing_repos = opt.allow_missing_repos;
     BuildProgress progress(std::cerr, isatty(STDERR_FILENO) == 1);
     // SIGINT/SIGTERM end the build at the next step or progress call, so that the temporary tree
     // and archive are removed (a default signal death would leave them beside the output).
@@ -88,6 +90,8 @@ void add_build_command(CLI::App& app) {
     cmd->add_option("--jobs", opt->jobs, "Parallel downloads")->capture_default_str();
     cmd->add_option("--with-applier", opt->with_applier,
                     "ovirt-applier's EL7 RPM (scripts/package-el7.sh) to carry as applier/NAME.rpm, hashed in bundle.json");
+    cmd->add_option("--allow-missing-repo", opt->allow_missing_repos,
+                    "A repo (id) that may be left out of this bundle when it cannot be reached; repeatable");
     cmd->callback([opt] { run_build(*opt); });
 }
 

@@ -126,11 +126,15 @@ void print_plan_json(const repo::Plan& plan, std::ostream& out) {
     nlohmann::json packages = nlohmann::json::array();
     for (const auto& p : plan.packages)
         packages.push_back({{"nevra", p.nevra}, {"repo", p.repo}, {"size", p.download_size}, {"reason", p.reason}});
-    nlohmann::json doc = {{"packages", packages}, {"problems", plan.problems}, {"locked", plan.locked}};
+    nlohmann::json skipped = nlohmann::json::array();
+    for (const auto& [id, why] : plan.skipped_repos) skipped.push_back({{"id", id}, {"reason", why}});
+    nlohmann::json doc = {{"packages", packages}, {"problems", plan.problems}, {"skipped_repos", skipped}, {"locked", plan.locked}};
     out << doc.dump(2) << "\n";
 }
 
 void print_plan_table(const repo::Plan& plan, std::ostream& out) {
+    for (const auto& [id, why] : plan.skipped_repos)
+        out << "skipped repo " << id << " (" << why << "): nothing from it is carried\n";
     // One table per machine: what dnf would show there, with its own old -> new versions.
     for (const auto& target : plan.targets) {
         out << target.label << "\n";

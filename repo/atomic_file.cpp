@@ -70,9 +70,27 @@ bool exchange_paths(const fs::path& a, const fs::path& b) {
 #endif
 }
 
+// rename(2) replaces whatever is at the target: a device node (as root, `-o /dev/null` would
+// become a regular file), a symlink (the file it names stays as it was), an empty directory.
+// Only a regular file, or nothing, may be replaced.
+void require_regular_or_absent(const fs::path& target) {
+    struct stat st {};
+    if (::lstat(target.c_str(), &st) != 0) {
+        if (errno == ENOENT) return;
+        fail(target, errno);
+    }
+    if (S_ISREG(st.st_mode)) return;
+    const char* what = S_ISLNK(st.st_mode)                         ? "a symbolic link"
+                       : S_ISDIR(st.st_mode)                       ? "a directory"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                    : "not a regular file";
+    throw ConfigError("cannot write " + target.string() + ": it is " + what + "; only regular files are written");
+}
+
 }  // namespace
 
 AtomicFile::AtomicFile(fs::path target, mode_t mode) : target_(std::move(target)) {
+    require_regular_or_absent(target_);
     std::string templ = temp_template(target_).string();
     fd_ = ::mkostemp(templ.data(), O_CLOEXEC);
     if (fd_ < 0) fail(target_, errno);
@@ -131,6 +149,12 @@ void AtomicFile::commit() {
         int err = errno;
         discard();
         fail(target_, err);
+    }
+    try {
+        require_regular_or_absent(target_);  // it may have appeared since the constructor
+    } catch (...) {
+        discard();
+        throw;
     }
     if (::rename(temp_.c_str(), target_.c_str()) != 0) {
         int err = errno;

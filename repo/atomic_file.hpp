@@ -14,7 +14,9 @@ namespace airgap::repo {
 
 /// A new file being written beside `target`; it becomes `target` on commit() only.
 /// The temp file (".NAME.tmp-XXXXXX" in the target's dir) is removed when the object dies
-/// uncommitted. Errors throw ConfigError "cannot write TARGET: reason".
+/// uncommitted. Errors throw ConfigError "cannot write TARGET: reason". Only a regular file
+/// (or nothing) at `target` is replaced: a device, a symlink or a directory there is refused,
+/// both when the object is made and again just before the rename, and left as it is.
 class AtomicFile {
 public:
     /// Creates the temp file now; `mode` is applied exactly (umask does not apply).

@@ -347,6 +347,13 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
     // 2. Plan.
     check_cancelled(cb);
     Plan plan = make_plan(request.plan, cb);
+    for (const auto& [id, why] : plan.skipped_repos) {
+        const auto& allowed = request.allow_missing_repos;
+        if (std::find(allowed.begin(), allowed.end(), id) == allowed.end())
+            throw ConfigError(why + "; nothing was built: point it at a reachable mirror (--repo-url " + id +
+                              "=URL), or build without it with --allow-missing-repo " + id);
+        say(cb, "repo " + id + " is missing from this bundle (--allow-missing-repo)");
+    }
     if (!plan.ok()) throw ResolveProblem("dependency problems; nothing was built", plan.problems);
     const std::vector<ResolvedPackage>& packages = plan.packages;
     if (auto rollback = std::count_if(packages.begin(), packages.end(),

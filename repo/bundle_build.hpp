@@ -32,6 +32,9 @@ struct BuildRequest {
     int jobs = 4;  ///< parallel downloads, 1..64
     /// The applier's EL7 package to carry as applier/NAME.rpm (repo/applier_rpm.hpp); empty: none.
     std::filesystem::path with_applier;
+    /// Repo ids that may be missing from this build when they cannot be reached
+    /// (`--allow-missing-repo`); any other unreachable repo refuses the build.
+    std::vector<std::string> allow_missing_repos;
 };
 
 /// Progress of a build; the library never prints. Do-nothing defaults; returning false from a

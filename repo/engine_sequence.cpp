@@ -25,6 +25,8 @@
 #include "repo/bundle_verify.hpp"
 #include "repo/error.hpp"
 #include "repo/file_io.hpp"
+#include "repo/held_repos.hpp"
+#include "repo/hosted_engine.hpp"
 #include "repo/interrupt.hpp"
 #include "repo/journal.hpp"
 #include "repo/metadata.hpp"
@@ -141,6 +143,23 @@ std::optional<std::string> newest_kernel(const fs::path& root) {
     return evr + "." + best->arch;
 }
 
+// The role's packages installed below the bundle's target version, as "NAME VR (target VR)";
+// packages not installed are not counted (a host without, say, ovirt-hosted-engine-setup).
+std::vector<std::string> below_target(const fs::path& root, const std::map<std::string, std::string>& targets) {
+    SolvPool pool;
+    pool.set_installed_rpmdb(root.empty() ? fs::path("/") : root, false);
+    std::vector<std::string> below;
+    for (const auto& p : pool.installed_packages()) {
+        auto it = targets.find(p.name);
+        if (it == targets.end()) continue;
+        std::string have = p.evr;
+        if (auto colon = have.find(':'); colon != std::string::npos) have = have.substr(colon + 1);
+        if (pool_evrcmp_str(pool.get(), have.c_str(), it->second.c_str(), EVRCMP_COMPARE) < 0)
+            below.push_back(p.name + " " + have + " (target " + it->second + ")");
+    }
+    return below;
+}
+
 std::string running_kernel() {
     struct utsname u {};
     if (uname(&u) != 0) return {};
@@ -169,6 +188,84 @@ private:
     std::string what_;
 };
 
+// The pids of the virtual machines running on this machine: EL7's qemu-kvm (/usr/libexec/qemu-kvm,
+// which vdsm starts through libvirt) or an upstream qemu-system-* binary.
+std::vector<std::string> running_vm_pids() {
+    std::vector<std::string> pids;
+    std::error_code ec;
+    for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+        std::string pid = it->path().filename().string();
+        if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream in(it->path() / "comm");
+        std::string comm;
+        if (!std::getline(in, comm)) continue;  // gone meanwhile
+        if (comm == "qemu-kvm" || comm.rfind("qemu-system-", 0) == 0) pids.push_back(pid);
+    }
+    std::sort(pids.begin(), pids.end(), [](const std::string& a, const std::string& b) {
+        return a.size() != b.size() ? a.size() < b.size() : a < b;
+    });
+    return pids;
+}
+
+// `yum update` on a hypervisor whose VMs still run replaces vdsm and qemu under them. Without the
+// Engine to move the host into Maintenance, the update goes on only when no VM runs here or the
+// administrator says the host is in Maintenance.
+void require_host_in_maintenance(const ApplyOptions& o) {
+    if (!o.host_update || o.maintenance || o.host_in_maintenance) return;
+    auto pids = running_vm_pids();
+    if (pids.empty()) return;
+    throw ConfigError(std::to_string(pids.size()) + " virtual machine(s) run on this host (qemu pid " +
+                      join(pids, ", ") +
+                      "): move the host to Maintenance in the Engine first (or give --engine-url), then run "
+                      "again with --host-in-maintenance");
+}
+
+// psql as engine-setup finds it on a 4.3 engine: the rh-postgresql10 collection's, else the system's.
+fs::path engine_psql(const fs::path& root) {
+    for (const char* candidate : {"/opt/rh/rh-postgresql10/root/usr/bin/psql", "/usr/bin/psql"})
+        if (fs::exists(inside_root(root, candidate))) return inside_root(root, candidate);
+    throw ConfigError("cannot ask the engine database whether this is a hosted engine: no psql in " +
+                      inside_root(root, "/opt/rh/rh-postgresql10/root/usr/bin").string() + " or " +
+                      inside_root(root, "/usr/bin").string());
+}
+
+// Collects a command's output (stdout and stderr together).
+class CapturingReporter : public ApplyReporter {
+public:
+    void output(const char* data, std::size_t size) override { text.append(data, size); }
+    std::string text;
+};
+
+// engine-setup refuses a hosted engine outside global maintenance, but only after it has been
+// updated: asked of the engine's database before anything changes, with the same queries.
+void require_no_hosted_engine_at_risk(const fs::path& root) {
+    auto db = engine_database(root);
+    if (!db) return;
+    ScratchDir scratch("ovirt-airgap-he");
+    // The password goes in a pgpass file, never on a command line (as engine-setup does it).
+    fs::path pgpass = scratch.path() / "pgpass";
+    write_file_atomic(pgpass, db->host + ":" + db->port + ":" + db->database + ":" + db->user + ":" + db->password + "\n",
+                      0600);
+    fs::path psql = engine_psql(root);
+    auto query = [&](const std::string& sql) {
+        CapturingReporter out;
+        std::vector<std::string> argv{"env", "PGPASSFILE=" + pgpass.string(), psql.string(), "-X", "-A", "-t",
+                                      "-v", "ON_ERROR_STOP=1", "-h", db->host, "-p", db->port, "-U", db->user,
+                                      "-d", db->database, "-c", sql};
+        int code = run_logged(argv, scratch.path() / "psql.log", out, false);
+        if (code != 0) {
+            std::string first = out.text.substr(0, out.text.find('\n'));
+            throw ConfigError("cannot ask the engine database whether this is a hosted engine: psql exited with " +
+                              std::to_string(code) + (first.empty() ? "" : ": " + first));
+        }
+        return out.text;
+    };
+    if (auto why = hosted_engine_refusal(query))
+        throw ConfigError("this is a hosted engine (" + *why +
+                          "): put the cluster into global maintenance (hosted-engine --set-maintenance "
+                          "--mode=global on a host) and run again");
+}
+
 struct Preflight {
     Resolution resolution;
     std::optional<std::string> kernel;
@@ -180,11 +277,9 @@ Preflight preflight_check(const std::string& role, const BundleManifest& m, cons
     if (std::find(m.roles.begin(), m.roles.end(), role) == m.roles.end() || !m.target_versions.count(role))
         throw BundleRefused("bundle " + m.id + " is not for role " + role + " (roles: " + join(m.roles, ", ") + ")");
 
-    if (role == "engine" && fs::exists(inside_root(o.root, "/etc/ovirt-hosted-engine/hosted-engine.conf")) &&
-        !o.he_global_maintenance_confirmed)
-        throw ConfigError(
-            "this is a hosted engine: put the cluster into global maintenance (hosted-engine --set-maintenance "
-            "--mode=global on a host) and run again with --he-global-maintenance-confirmed");
+    if (role == "engine" && !o.he_global_maintenance_confirmed) require_no_hosted_engine_at_risk(o.root);
+    if (role == "engine" && !o.answer_file.empty()) otopi_answer_file_keys(o.answer_file);  // readable?
+    if (role == "host") require_host_in_maintenance(o);
 
     SolvPool pool;
     pool.set_installed_rpmdb(o.root.empty() ? fs::path("/") : o.root);
@@ -192,7 +287,7 @@ Preflight preflight_check(const std::string& role, const BundleManifest& m, cons
     MetadataFetcher fetcher(cache.path() / "metadata");
     for (const auto& r : m.repos) {
         RepoConfig config;
-        config.id = kAirgapRepoPrefix + r.id;
+        config.id = bundle_repo_id(m.id, r.id);
         config.name = r.name;
         config.baseurls = {"file://" + (staged / r.path).lexically_normal().string()};
         auto md = fetcher.fetch(config);
@@ -483,14 +578,20 @@ private:
             fs::path file = write_bundle_repofile(o_.root, bundle_.manifest, staged_.dir);
             r_.message("wrote " + file.string());
             retire_earlier_bundles();
-            if (command_ == "engine") disable_repos();
+            if (command_ == "engine")
+                disable_repos();
+            else if (o_.host_update)
+                release_held();  // the update runs with our repos only; rpm then sees theirs as they were
+            else
+                for (const auto& f : hold_repos(o_.root, state_dir_, bundle_.manifest.id))
+                    r_.message("disabled the repos of " + f.string() + " while the bundle is staged");
             return true;
         }
         if (name == "engine-upgrade-check") return upgrade_check();
         if (name == "update-setup") return package_manager(name, {"update", "ovirt*setup*"}), true;
         if (name == "engine-setup") return engine_setup(), true;
         if (name == "restore-repos") return restore_repos(), true;
-        if (name == "update") return package_manager(name, {"update"}), true;
+        if (name == "update") return package_manager(name, {"update"}), check_targets_reached(), true;
         if (name == "kernel-check") return kernel_check(), true;
         if (name == "unstage") {
             remove_bundle_repofile(o_.root, bundle_.manifest.id);
@@ -597,6 +698,14 @@ private:
         forget_original_repos(state_dir_);
     }
 
+    // The upstream repos a staged host held, given back as they were.
+    void release_held() {
+        auto held = load_held_repos(state_dir_);
+        for (const auto& f : release_held_repos(state_dir_))
+            r_.message("left " + f.string() + " as a package update rewrote it");
+        if (!held.changes.empty()) r_.message("gave back " + std::to_string(held.changes.size()) + " held repo files");
+    }
+
     // Before each step that may ask yum about enabled repos: a resumed run disables them again.
     void ensure_window(const std::string& name) {
         if (command_ != "engine") return;
@@ -614,6 +723,16 @@ private:
             return true;
         }
         if (code == 1) {
+            // Exit 1 says only that the setup packages have no update. An engine still below the
+            // bundle's version needs engine-setup all the same: engine-setup is what upgrades
+            // it, and the engine stays version-locked at its old version until it has run.
+            auto below = below_target(o_.root, role_targets());
+            if (!below.empty()) {
+                r_.message("engine-upgrade-check found no setup update, but " + join(below, ", ") +
+                           ": running update-setup and engine-setup");
+                journal_->set_step_data("engine-upgrade-check", {{"exit", 1}, {"upgrade", true}, {"below", below}});
+                return true;
+            }
             journal_->set_step_data("engine-upgrade-check", {{"exit", 1}, {"upgrade", false}});
             journal_->finish_step("engine-upgrade-check");
             r_.message("engine-upgrade-check: no engine upgrade in the bundle; skipping update-setup and engine-setup");
@@ -674,6 +793,18 @@ private:
         for (const auto& f : unfinished_yum_transactions(o_.root)) fs::remove(f, ec);
     }
 
+    std::map<std::string, std::string> role_targets() const {
+        auto it = bundle_.manifest.target_versions.find(role_);
+        return it == bundle_.manifest.target_versions.end() ? std::map<std::string, std::string>{} : it->second;
+    }
+
+    // A run never reports success with the role's packages below the bundle's versions.
+    void check_targets_reached() {
+        auto below = below_target(o_.root, role_targets());
+        if (!below.empty())
+            throw StepFailed("after the update " + join(below, ", ") + " is still below the bundle's version");
+    }
+
     HostMaintenance& require_maintenance() {
         if (!o_.maintenance)
             throw ConfigError("this run has no --engine-url: run the same command with the Engine's connection");
@@ -683,11 +814,15 @@ private:
     void engine_setup() {
         ensure_window("engine-setup");
         fs::path answers = state_dir_ / "engine-setup-answers.conf";
-        write_file_atomic(answers, engine_setup_answers(), 0600);
+        // Only what the administrator's file leaves unset, and that file last: otopi lets a
+        // later file's key replace an earlier one's, so the administrator's answers hold.
+        std::set<std::string> admin_keys;
+        if (!o_.answer_file.empty()) admin_keys = otopi_answer_file_keys(o_.answer_file);
+        write_file_atomic(answers, engine_setup_answers(admin_keys), 0600);
         fs::path tool = inside_root(o_.root, o_.engine_setup);
         std::vector<std::string> argv{tool.string(), "--accept-defaults"};
-        if (!o_.answer_file.empty()) argv.push_back("--config-append=" + fs::absolute(o_.answer_file).string());
         argv.push_back("--config-append=" + fs::absolute(answers).string());
+        if (!o_.answer_file.empty()) argv.push_back("--config-append=" + fs::absolute(o_.answer_file).string());
         r_.message("running " + join(argv) + " (not stopped by Ctrl-C: the run stops when it ends; log " +
                    log_for("engine-setup").string() + ")");
         int code = run_logged(argv, log_for("engine-setup"), r_, true);
@@ -832,21 +967,14 @@ std::vector<std::string> package_manager_argv(const ApplyOptions& options, const
     return argv;
 }
 
-std::string engine_setup_answers() {
-    return "# Written by ovirt-applier: an unattended engine-setup upgrade from the offline bundle.\n"
-           "[environment:default]\n"
-           "OVESETUP_CORE/engineStop=bool:True\n"
-           "OVESETUP_DIALOG/confirmSettings=bool:True\n"
-           "OSETUP_RPMDISTRO/enableUpgrade=bool:True\n"
-           "OSETUP_RPMDISTRO/requireRollback=bool:True\n";
-}
-
 void run_engine(const ApplyOptions& options, ApplyReporter& reporter) {
     Sequence s("engine", engine_steps(), options, reporter);
     s.run();
 }
 
 void run_host(const ApplyOptions& options, ApplyReporter& reporter) {
+    if (options.host_in_maintenance && !options.host_update)
+        throw ConfigError("--host-in-maintenance goes with --update");
     if (options.maintenance && !options.host_update)
         throw ConfigError(
             "--engine-url is for --update (maintenance, update, activation); without --update the "
@@ -856,6 +984,31 @@ void run_host(const ApplyOptions& options, ApplyReporter& reporter) {
     // applied yet, so its serial is not recorded.
     s.record_ = options.host_update;
     s.run();
+}
+
+void unstage_host(const ApplyOptions& options, ApplyReporter& reporter) {
+    fs::path state_dir = options.state_dir.empty() ? Journal::default_state_dir() : options.state_dir;
+    std::error_code ec;
+    if (!fs::is_directory(state_dir, ec)) {
+        reporter.message("nothing is staged (no state dir " + state_dir.string() + ")");
+        return;
+    }
+    FileLock lock(Journal::lock_file(state_dir));
+    // An unfinished run resumes from its staged bundle: taking it away under it loses the run.
+    if (auto j = Journal::load(state_dir); j && !j->complete())
+        throw ConfigError("a run of bundle " + j->bundle().id + " (" + j->command() +
+                          ") is not finished: run it again to the end first");
+    for (const auto& id : earlier_bundle_repofiles(options.root, "")) {
+        remove_bundle_repofile(options.root, id);
+        reporter.message("removed the repo file of bundle " + id);
+    }
+    for (const auto& id : unstage_earlier(state_dir / "staged", ""))
+        reporter.message("removed the staged copy of bundle " + id);
+    auto held = load_held_repos(state_dir);
+    for (const auto& f : release_held_repos(state_dir))
+        reporter.message("left " + f.string() + " as a package update rewrote it");
+    for (const auto& c : held.changes) reporter.message("gave back " + c.file.string());
+    reporter.message("unstaged");
 }
 
 }  // namespace airgap::repo

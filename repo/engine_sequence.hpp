@@ -26,6 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "repo/engine_setup_answers.hpp"
+
 namespace airgap::repo {
 
 /// Appendix C: how `host --update` reaches the Engine. ovirt-applier implements it over
@@ -58,6 +60,9 @@ struct ApplyOptions {
     /// Hosted engine: the operator confirms the cluster is in global maintenance.
     bool he_global_maintenance_confirmed = false;
     bool host_update = false;  ///< `host --update`
+    /// `host --update --host-in-maintenance`: the administrator says the Engine has this host in
+    /// Maintenance. Without it (and without `maintenance`) a host running VMs is refused.
+    bool host_in_maintenance = false;
     /// `host --update --engine-url ...`: maintenance and activation through the Engine; not
     /// owned, outlives the run. Null: the host is in Maintenance already.
     HostMaintenance* maintenance = nullptr;
@@ -105,15 +110,17 @@ std::vector<std::string> host_steps(bool update, bool engine = false);
 /// then -y, --disablerepo=*, --enablerepo=ovirt-airgap-*, and --installroot ROOT with a root.
 std::vector<std::string> package_manager_argv(const ApplyOptions& options, const std::vector<std::string>& args);
 
-/// The engine-setup answers the applier appends: unattended upgrade, engine stopped for it,
-/// rollback left enabled.
-std::string engine_setup_answers();
-
 /// `ovirt-applier engine`. Throws BundleRefused (2), ResolveProblem (3), StepFailed (4),
 /// ConfigError (1: usage, lock held, preflight on a machine that does not fit).
 void run_engine(const ApplyOptions& options, ApplyReporter& reporter);
 
-/// `ovirt-applier host`. Same errors.
+/// `ovirt-applier host`. Same errors. Staging without --update also holds the host's upstream
+/// repos (repo/held_repos.hpp) until the bundle is unstaged.
 void run_host(const ApplyOptions& options, ApplyReporter& reporter);
+
+/// `ovirt-applier host --unstage`: removes every staged bundle (repo file and staged copy) and
+/// gives the held upstream repos back exactly as they were. Uses `root` and `state_dir` only.
+/// ConfigError while a run is unfinished or the lock is held.
+void unstage_host(const ApplyOptions& options, ApplyReporter& reporter);
 
 }  // namespace airgap::repo

@@ -185,6 +185,7 @@ std::optional<RepoMetadata> MetadataFetcher::fetch(const RepoConfig& repo) {
     FetchCallbacks& cb = callbacks_ ? *callbacks_ : quiet;
     const std::string source = source_of(repo);
     if (!repo.enabled) {
+        skip_reason_ = "repo " + repo.id + ": disabled";
         cb.message("repo " + repo.id + ": disabled, skipped");
         return std::nullopt;
     }
@@ -247,6 +248,7 @@ std::optional<RepoMetadata> MetadataFetcher::fetch(const RepoConfig& repo) {
                                  (is_corruption(e) ? "corrupt metadata from " : "cannot download metadata from ") +
                                  source + ": " + e.what();
         if (repo.skip_if_unavailable) {
+            skip_reason_ = what;
             cb.message(what + " (skip_if_unavailable: repo skipped)");
             return std::nullopt;
         }

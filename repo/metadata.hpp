@@ -37,7 +37,11 @@ public:
     /// the repo has skip_if_unavailable: then returns nullopt (and reports a message).
     std::optional<RepoMetadata> fetch(const RepoConfig& repo);
 
+    /// Why the last fetch() that returned nullopt skipped its repo ("cannot download ...").
+    const std::string& skip_reason() const noexcept { return skip_reason_; }
+
 private:
+    std::string skip_reason_;
     std::filesystem::path cache_dir_;
     FetchCallbacks* callbacks_;
 };

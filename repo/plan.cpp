@@ -26,9 +26,35 @@ int reason_rank(const std::string& reason) {
     return 3;  // rollback: already installed, carried only so engine-setup can roll back
 }
 
-// engine-setup upgrades these itself and, by default, refuses to go on when yum cannot find
-// the installed versions it would roll back to (DESIGN.md "Resolution").
+// engine-setup upgrades its product packages itself: ovirt-engine and the default additional
+// packages (ovirt-engine 4.3.10, packaging/setup/ovirt_engine_setup/engine/constants.py,
+// DEFAULT_ADDITIONAL_PACKAGES; plugins/ovirt-engine-setup/ovirt-engine/distro-rpm/packages.py)
+// and its setup packages, with whatever their new versions require. With requireRollback it
+// refuses to go on ("Package rollback information is unavailable",
+// ovirt-engine-common/distro-rpm/packages.py) unless every installed package of that transaction
+// is available at its installed version in an enabled repo: the bundle carries them all.
+const std::vector<std::string> kEngineSetupPackages = {"ovirt-engine",       "ovirt-host-deploy",
+                                                       "ovirt-iso-uploader", "ovirt-engine-ui-extensions",
+                                                       "ovirt-web-ui",       "ovirt-engine-setup"};
+// The engine's and setup's own packages, carried whether or not the transaction names them.
 const std::vector<std::string> kRollbackPatterns = {"ovirt-engine*", "*-setup*"};
+
+// The installed copies engine-setup's transaction needs on this engine.
+std::vector<ResolvedPackage> engine_setup_rollback(SolvPool& pool) {
+    std::vector<std::string> patterns = kRollbackPatterns;
+    Resolution transaction = resolve_install_update(pool, kEngineSetupPackages);
+    for (const auto& nevra : transaction.replaced) {
+        // "name-[epoch:]version-release.arch": the name is what precedes the last two dashes.
+        auto dash = nevra.rfind('-', nevra.rfind('-') - 1);
+        patterns.push_back(nevra.substr(0, dash));
+    }
+    std::vector<ResolvedPackage> out;
+    for (auto& pkg : find_installed_copies(pool, patterns).packages) {
+        pkg.reason = "rollback";
+        out.push_back(std::move(pkg));
+    }
+    return out;
+}
 
 // Every target resolves against the same repos; the .solv cache makes re-loading cheap.
 SolvPool make_pool(const Plan& plan, const std::string& arch, const fs::path& cache_dir) {
@@ -141,8 +167,12 @@ Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
 
     fs::path cache_dir = request.cache_dir.empty() ? default_cache_dir() : request.cache_dir;
     MetadataFetcher fetcher(cache_dir, callbacks);
-    for (const auto& repo : plan.repos)
-        if (auto md = fetcher.fetch(repo)) plan.metadata.push_back(std::move(*md));
+    for (const auto& repo : plan.repos) {
+        if (auto md = fetcher.fetch(repo))
+            plan.metadata.push_back(std::move(*md));
+        else
+            plan.skipped_repos.emplace_back(repo.id, fetcher.skip_reason());
+    }
 
     ResolveOptions options;
     options.debug_dir = request.debug_dir;
@@ -155,10 +185,7 @@ Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
                        headers[i].hostname + ")";
         target.resolution = resolve_inventory(pool, request.inventories[i], request, options);
         if (target.role == "engine")
-            for (auto& pkg : find_installed_copies(pool, kRollbackPatterns).packages) {
-                pkg.reason = "rollback";
-                rollback.push_back(std::move(pkg));
-            }
+            for (auto& pkg : engine_setup_rollback(pool)) rollback.push_back(std::move(pkg));
         add_target(plan, std::move(target));
     }
     for (const auto& role : roles) {

@@ -35,9 +35,13 @@ struct Plan {
     Manifest manifest;
     std::vector<RepoConfig> repos;       // enabled repos, overrides applied, manifest order
     std::vector<RepoMetadata> metadata;  // one per repo that could be fetched
+    /// Repos skipped because they could not be reached (skip_if_unavailable): id -> why. A
+    /// bundle built without them lacks whatever they carry, so they are never left out quietly.
+    std::vector<std::pair<std::string, std::string>> skipped_repos;
     std::vector<TargetPlan> targets;
     /// The union, sorted by repo then nevra. Reasons: root, update, dependency, and rollback
-    /// (an engine's installed ovirt-engine*/setup packages that upstream still has).
+    /// (the installed versions, where upstream still has them, of an engine's ovirt-engine*/setup
+    /// packages and of every installed package engine-setup's own transaction changes).
     std::vector<ResolvedPackage> packages;
     std::vector<std::string> problems;  // every target's problems, each prefixed with its label
     std::vector<std::string> locked;    // every Node's held-back packages, each prefixed with its label

@@ -302,6 +302,30 @@ Resolution resolve_install(SolvPool& spool, const std::vector<std::string>& root
     return solve(spool, job, root_ids, options);
 }
 
+Resolution resolve_install_update(SolvPool& spool, const std::vector<std::string>& names,
+                                  const ResolveOptions& options) {
+    if (!spool.installed()) throw std::logic_error("resolve_install_update: no installed system loaded");
+    spool.prepare();
+    Pool* pool = spool.get();
+    IdQueue job;
+    for (const auto& name : names) {
+        Id id = pool_str2id(pool, name.c_str(), 0);
+        if (!id) continue;
+        bool installed = false, available = false;
+        Id p, pp;
+        FOR_PROVIDES(p, pp, id) {
+            Solvable* s = pool_id2solvable(pool, p);
+            if (s->name != id) continue;
+            (s->repo == pool->installed ? installed : available) = true;
+        }
+        if (installed)
+            job.push2(SOLVER_UPDATE | SOLVER_SOLVABLE_NAME, id);
+        else if (available)
+            job.push2(SOLVER_INSTALL | SOLVER_SOLVABLE_NAME, id);
+    }
+    return solve(spool, job, {}, options);
+}
+
 InstalledCopies find_installed_copies(SolvPool& spool, const std::vector<std::string>& patterns) {
     spool.prepare();
     Pool* pool = spool.get();

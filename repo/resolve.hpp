@@ -78,6 +78,12 @@ Resolution resolve_node_update(SolvPool& pool, const std::vector<std::string>& u
 /// X"), not an exception. Ignores any installed repo in `pool`. Prepares the pool.
 Resolution resolve_install(SolvPool& pool, const std::vector<std::string>& roots, const ResolveOptions& options = {});
 
+/// What `names` (package names) would change if a package manager ran "install if missing,
+/// update if installed" on just them, with everything their new versions require: engine-setup's
+/// own package transaction. Names no repo has are left out. Prepares the pool.
+Resolution resolve_install_update(SolvPool& pool, const std::vector<std::string>& names,
+                                  const ResolveOptions& options = {});
+
 /// Repo copies of the installed packages whose names match `patterns` (fnmatch globs), e.g.
 /// the versions engine-setup needs for rollback ("ovirt-engine*"). Same name, epoch, version,
 /// release and arch, from a repo whose filters let it through; reason "installed".

@@ -54,6 +54,10 @@ mode_t file_mode(const fs::path& file) {
 
 }  // namespace
 
+std::string bundle_repo_id(const std::string& bundle_id, const std::string& repo_id) {
+    return kAirgapRepoPrefix + bundle_id + "-" + repo_id;
+}
+
 fs::path yum_repos_dir(const fs::path& root) { return (root.empty() ? fs::path("/") : root) / "etc" / "yum.repos.d"; }
 
 fs::path bundle_repofile(const fs::path& root, const std::string& bundle_id) {
@@ -65,7 +69,7 @@ std::string render_bundle_repofile(const BundleManifest& manifest, const fs::pat
     out << "# Written by ovirt-applier for bundle " << manifest.id << " (serial " << manifest.serial
         << "); removed again when the bundle is unstaged.\n";
     for (const auto& r : manifest.repos) {
-        out << "\n[" << kAirgapRepoPrefix << r.id << "]\n";
+        out << "\n[" << bundle_repo_id(manifest.id, r.id) << "]\n";
         out << "name=ovirt-airgap bundle " << manifest.serial << ": " << (r.name.empty() ? r.id : r.name) << "\n";
         out << "baseurl=file://" << (staged_dir / r.path).lexically_normal().string() << "\n";
         out << "enabled=1\n";

@@ -17,6 +17,12 @@ namespace airgap::repo {
 /// `--disablerepo=* --enablerepo=ovirt-airgap-*`.
 inline constexpr const char* kAirgapRepoPrefix = "ovirt-airgap-";
 
+/// The yum repo id of a bundle's repo: "ovirt-airgap-<bundle id>-<repo id>". EL7's yum keeps
+/// each repo's metadata in /var/cache/yum/<basearch>/7/<repo id> and, with metadata_expire=never,
+/// trusts it for ever: ids shared between bundles would read a later bundle through an earlier
+/// one's metadata. One id per bundle and repo makes that impossible.
+std::string bundle_repo_id(const std::string& bundle_id, const std::string& repo_id);
+
 /// ROOT/etc/yum.repos.d ("/" or empty root: /etc/yum.repos.d).
 std::filesystem::path yum_repos_dir(const std::filesystem::path& root);
 
@@ -24,7 +30,7 @@ std::filesystem::path yum_repos_dir(const std::filesystem::path& root);
 std::filesystem::path bundle_repofile(const std::filesystem::path& root, const std::string& bundle_id);
 
 /// The .repo text for a bundle staged at `staged_dir` (absolute): one section
-/// "ovirt-airgap-<repo id>" per bundle repo, baseurl=file://STAGED/<path>, enabled=1,
+/// bundle_repo_id() per bundle repo, baseurl=file://STAGED/<path>, enabled=1,
 /// gpgcheck=1, gpgkey=file://STAGED/<key> for each of the repo's keys.
 std::string render_bundle_repofile(const BundleManifest& manifest, const std::filesystem::path& staged_dir);
 

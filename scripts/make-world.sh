@@ -94,7 +94,7 @@ build_one() {  # spec version release repo target ship stream
         --define "_binary_payload w9.gzdio" --define "__os_install_post %{nil}" \
         --define "debug_package %{nil}" --define "_build_id_links none" \
         --define "ver $ver" --define "rel $rel" --define "stream $stream" \
-        --define "worldfiles $data/files" --define "worldkey $out/keys/RPM-GPG-KEY-airgap-world" \
+        --define "worldfiles $data/files" --define "worldkey $out/keys/RPM-GPG-KEY-airgap-world" --define "worlddnf $out/bin/dnf" \
         "$data/specs/$spec.spec" >"$rpmdir.log" 2>&1 || {
         cat "$rpmdir.log" >&2
         echo "world: rpmbuild of $spec $ver-$rel for $target failed" >&2
@@ -167,6 +167,13 @@ make_root() {  # name hostname
         return 1
     }
     echo "$hostname" >"$root/etc/hostname"
+    if [ "$name" = engine-4.3.7 ]; then
+        # What engine-setup wrote when it set up the engine's database (read by the psql stand-in).
+        mkdir -p "$root/etc/ovirt-engine/engine.conf.d"
+        printf '%s\n' 'ENGINE_DB_HOST="localhost"' 'ENGINE_DB_PORT="5432"' 'ENGINE_DB_USER="engine"' \
+            'ENGINE_DB_PASSWORD="airgap-world"' 'ENGINE_DB_DATABASE="engine"' 'ENGINE_DB_SECURED="False"' \
+            >"$root/etc/ovirt-engine/engine.conf.d/10-setup-database.conf"
+    fi
     rm -rf "$root/var/cache/dnf"
 }
 make_root engine-4.3.7 engine.airgap.invalid &

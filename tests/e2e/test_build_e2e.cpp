@@ -133,6 +133,9 @@ TEST_F(BuildE2E, DirectoryBundleIsSignedCompleteAndUpdatesTheEngineOffline) {
     // The rollback set: the installed engine and setup packages, still upstream.
     EXPECT_EQ(reasons["ovirt-engine-4.3.7.2-1.el7.noarch"], "rollback");
     EXPECT_EQ(reasons["ovirt-engine-setup-4.3.7.2-1.el7.noarch"], "rollback");
+    // ... and every installed package engine-setup's own upgrade changes (it upgrades
+    // ovirt-web-ui, which nothing requires and `yum update` would also take).
+    EXPECT_EQ(reasons["ovirt-web-ui-1.6.0-1.el7.noarch"], "rollback");
     EXPECT_EQ(reasons.count("ovirt-engine-4.3.10.4-1.el7.noarch"), 1u);
     // Traps: includepkgs and multilib.
     EXPECT_EQ(reasons.count("python-jinja2-2.10.1-2.el7.noarch"), 0u);
@@ -185,6 +188,28 @@ TEST_F(BuildE2E, DirectoryBundleIsSignedCompleteAndUpdatesTheEngineOffline) {
     std::size_t counted = 0;
     for (const auto& repo : summary["repos"]) counted += repo["packages"].get<std::size_t>();
     EXPECT_EQ(counted, j["packages"].size());
+}
+
+// A repo that cannot be reached is never left out quietly, even with skip_if_unavailable
+// (ovirt-release43 sets it on ovirt-4.3): build refuses in one line unless this build allows
+// that repo to be missing.
+TEST_F(BuildE2E, AnUnreachableRepoRefusesTheBuildUnlessAllowedMissing) {
+    fs::path repofile = tmp_.path() / "extra.repo";
+    write_file(repofile,
+               "[extra-unreachable]\nname=nothing answers here\nbaseurl=http://127.0.0.1:1/extra/\n"
+               "skip_if_unavailable=1\ngpgcheck=0\n");
+    fs::path out = tmp_.path() / "refused";
+    CommandResult refused = build(out, {"--repofile", repofile.string()});
+    EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+    EXPECT_NE(last_line(refused.err).find("--allow-missing-repo extra-unreachable"), std::string::npos)
+        << refused.err;
+    expect_nothing_at(out);
+
+    fs::path allowed = tmp_.path() / "allowed";
+    CommandResult r = build(allowed, {"--repofile", repofile.string(), "--allow-missing-repo", "extra-unreachable"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.err.find("repo extra-unreachable is missing from this bundle"), std::string::npos) << r.err;
+    check_unpacked(allowed, cert());
 }
 
 TEST_F(BuildE2E, IsoIsReadByXorrisoAndBsdtarAndVerifies) {

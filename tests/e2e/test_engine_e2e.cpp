@@ -83,8 +83,8 @@ struct WorldBundle {
     fs::path key;
 };
 
-// `leave_out`: package names not carried (to make a bundle whose update cannot resolve);
-// `valid_for`: from now until it expires.
+// `leave_out`: package names, or "name-version-release", not carried (to make a bundle whose
+// update cannot resolve, or that lacks a rollback copy); `valid_for`: from now until it expires.
 std::unique_ptr<WorldBundle> make_world_bundle(const std::vector<std::string>& leave_out = {},
                                                std::chrono::seconds valid_for = std::chrono::hours(24 * 30)) {
     auto made = std::make_unique<WorldBundle>();
@@ -118,7 +118,9 @@ std::unique_ptr<WorldBundle> make_world_bundle(const std::vector<std::string>& l
             bool ok = include.empty() || std::any_of(include.begin(), include.end(), [&](const std::string& g) {
                           return fnmatch(g.c_str(), name.c_str(), 0) == 0;
                       });
-            if (!ok || std::find(leave_out.begin(), leave_out.end(), name) != leave_out.end()) continue;
+            std::string nvr = rpm_query(e.path(), "%{name}-%{version}-%{release}");
+            auto left_out = [&](const std::string& what) { return what == name || what == nvr; };
+            if (!ok || std::any_of(leave_out.begin(), leave_out.end(), left_out)) continue;
             fs::copy_file(e.path(), to / "Packages" / e.path().filename());
             m.packages.push_back({"repos/" + id + "/Packages/" + e.path().filename().string(),
                                   rpm_query(e.path(), "%{nevra}"), id, "update"});
@@ -205,6 +207,61 @@ TEST(EngineE2E, UpdatesTheEngineLikeAConnectedUpgrade) {
     EXPECT_EQ(again.err,
               "ovirt-applier: error: bundle serial 1000 is not newer than the last applied serial 1000 (rollback "
               "refused)\n");
+}
+
+// The administrator's --answer-file wins over the applier's answers: engine-setup (merging
+// the files as otopi does) ends with the administrator's values and the applier's others.
+TEST(EngineE2E, TheAdministratorsAnswersWin) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path admin = t.path() / "site-answers.conf";
+    write_file(admin,
+               "[environment:default]\n"
+               "OSETUP_RPMDISTRO/requireRollback=bool:False\n"
+               "OVESETUP_CONFIG/fqdn = str:engine.example\n");
+    CommandResult r = run_command(engine_argv(root, state, {"--answer-file", admin.string()}));
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    auto env = lines_of(read_file(root / "var/log/ovirt-airgap-test/engine-setup.env"));
+    auto has = [&](const std::string& line) { return std::find(env.begin(), env.end(), line) != env.end(); };
+    EXPECT_TRUE(has("OSETUP_RPMDISTRO/requireRollback=bool:False")) << read_file(root / "var/log/ovirt-airgap-test/engine-setup.env");
+    EXPECT_FALSE(has("OSETUP_RPMDISTRO/requireRollback=bool:True"));
+    EXPECT_TRUE(has("OVESETUP_CONFIG/fqdn=str:engine.example"));
+    EXPECT_TRUE(has("OVESETUP_CORE/engineStop=bool:True"));
+    EXPECT_TRUE(has("OSETUP_RPMDISTRO/enableUpgrade=bool:True"));
+    EXPECT_EQ(read_file(state / "engine-setup-answers.conf").find("requireRollback=bool:True"), std::string::npos);
+}
+
+// A missing answer file is a configuration error found before anything changes.
+TEST(EngineE2E, AMissingAnswerFileIsRefusedBeforeAnyChange) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto before = installed_nevras(root);
+    CommandResult r =
+        run_command(engine_argv(root, state, {"--answer-file", (t.path() / "no-such.conf").string()}));
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_EQ(line_count(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find("no-such.conf"), std::string::npos) << r.err;
+    EXPECT_EQ(installed_nevras(root), before);
+    EXPECT_FALSE(fs::exists(root / "var/log/ovirt-airgap-test/calls.log"));
+}
+
+// engine-setup upgrades ovirt-web-ui itself and, with requireRollback, refuses when the
+// installed version is not in an enabled repo: a bundle without that copy fails at engine-setup.
+TEST(EngineE2E, EngineSetupRefusesABundleWithoutItsRollbackCopies) {
+    static std::unique_ptr<WorldBundle> lacking = make_world_bundle({"ovirt-web-ui-1.6.0-1.el7"});
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    CommandResult r = run_command(applier_argv("engine", lacking->bundle, lacking->cert, root, state));
+    EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+    EXPECT_NE(r.err.find("step engine-setup failed"), std::string::npos) << r.err;
+    EXPECT_NE(r.out.find("Package rollback information is unavailable"), std::string::npos) << r.out;
+    auto log = lines_of(read_file(root / "var/log/ovirt-airgap-test/calls.log"));
+    EXPECT_NE(std::find(log.begin(), log.end(), "rollback-refused ovirt-web-ui-1.6.0-1.el7.noarch"), log.end());
+    auto nevras = installed_nevras(root);
+    EXPECT_NE(std::find(nevras.begin(), nevras.end(), "ovirt-web-ui-1.6.0-1.el7.noarch"), nevras.end());
 }
 
 TEST(EngineE2E, DryRunPrintsThePlanAndChangesNothing) {
@@ -335,19 +392,72 @@ TEST(EngineE2E, CompletesAfterAKill9InTheMiddleOfEngineSetup) {
     EXPECT_EQ(tree(root / "etc/yum.repos.d"), tree(c.path() / "engine-4.3.7/etc/yum.repos.d"));
 }
 
+// engine-setup's versionlock (ovirt-engine 4.3.10 packaging/setup/ovirt_engine_setup/constants.py,
+// RPM_LOCK_LIST_SUFFIXES; applied by plugins/ovirt-engine-setup/ovirt-engine/distro-rpm/packages.py):
+// until engine-setup has run, `yum update` leaves these packages at their version.
+std::vector<std::string> versionlocked(std::vector<std::string> argv) {
+    auto it = std::find(argv.begin(), argv.end(), "--package-manager");
+    if (it == argv.end() || it + 1 == argv.end()) throw std::logic_error("no --package-manager to lock");
+    *(it + 1) += " --setopt=exclude=ovirt-engine,ovirt-engine-backend,ovirt-engine-dbscripts,ovirt-engine-restapi,"
+                 "ovirt-engine-tools,ovirt-engine-tools-backup,ovirt-engine-webadmin-portal,ovirt-engine-ui-extensions";
+    return argv;
+}
+
+// The engine's packages at the bundle's version already (engine-setup ran from an earlier
+// medium), the OS not yet updated.
+void upgrade_engine_packages(const fs::path& root) {
+    auto argv = world_dnf(root);
+    argv.insert(argv.end(), {"--setopt=reposdir=" + (world_dir() / "yum.repos.d").string(), "-y", "-q", "upgrade",
+                             "ovirt-engine*", "ovirt-engine-setup*"});
+    CommandResult r = run_command(argv);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
 TEST(EngineE2E, NoEngineUpgradeSkipsTheSetupStepsAndStillUpdatesTheOs) {
     TempDir t;
     fs::path root = copy_world_root("engine-4.3.7", t.path());
+    upgrade_engine_packages(root);
     fs::path state = t.path() / "state";
     write_file(root / "var/lib/ovirt-airgap-test/engine-upgrade-check.exit", "1\n");
     CommandResult r = run_command(engine_argv(root, state));
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-    EXPECT_EQ(calls(root), std::vector<std::string>{"engine-upgrade-check 4.3.7.2-1.el7"});
+    EXPECT_EQ(calls(root), std::vector<std::string>{"engine-upgrade-check 4.3.10.4-1.el7"});
     auto journal = Journal::load(state);
     ASSERT_TRUE(journal);
     EXPECT_EQ(journal->step("engine-setup").data.value("skipped", ""), "engine-upgrade-check found no upgrade");
     auto nevras = installed_nevras(root);
     EXPECT_NE(std::find(nevras.begin(), nevras.end(), "kernel-3.10.0-1160.el7.x86_64"), nevras.end());
+}
+
+// engine-upgrade-check's exit 1 says only that the setup packages have no update (they may
+// have been updated by hand): an engine below the bundle's version still gets engine-setup.
+TEST(EngineE2E, NoSetupUpdateButAnOldEngineStillRunsEngineSetup) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    write_file(root / "var/lib/ovirt-airgap-test/engine-upgrade-check.exit", "1\n");
+    auto argv = versionlocked(engine_argv(root, state));
+    CommandResult r = run_command(argv);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(steps_run(r.out), kSteps);
+    EXPECT_EQ(calls(root),
+              (std::vector<std::string>{"engine-upgrade-check 4.3.7.2-1.el7", "engine-setup 4.3.10.4-1.el7"}));
+}
+
+// engine-setup told not to touch packages (the administrator's offlinePackager answer) and the
+// engine versionlocked: the engine stays at 4.3.7, which is a failed step, never "done".
+TEST(EngineE2E, AnEngineLeftBelowTheTargetIsAFailedRun) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path admin = t.path() / "offline.conf";
+    write_file(admin, "[environment:default]\nOVESETUP_CORE/offlinePackager=bool:True\n");
+    auto argv = versionlocked(engine_argv(root, state, {"--answer-file", admin.string()}));
+    CommandResult r = run_command(argv);
+    EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+    EXPECT_NE(r.err.find("ovirt-engine 4.3.7.2-1.el7 (target 4.3.10.4-1.el7)"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out.find("(serial 1000) done"), std::string::npos) << r.out;
+    EXPECT_FALSE(last_applied_serial(state)) << "recorded as applied";
 }
 
 TEST(EngineE2E, AnEngineUpgradeCheckErrorFailsTheStepWithExit4) {
@@ -360,6 +470,105 @@ TEST(EngineE2E, AnEngineUpgradeCheckErrorFailsTheStepWithExit4) {
     EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
     EXPECT_NE(r.err.find("step engine-upgrade-check failed"), std::string::npos) << r.err;
     EXPECT_EQ(installed_nevras(root), before);
+}
+
+// `argv` in a pid namespace of its own where a "qemu-kvm" (a VM, as EL7 names the process)
+// runs: no other process on this machine sees that VM.
+CommandResult run_beside_a_vm(const fs::path& dir, const std::vector<std::string>& argv) {
+    fs::path qemu = dir / "qemu-kvm";
+    fs::copy_file("/bin/sleep", qemu, fs::copy_options::overwrite_existing);
+    std::vector<std::string> wrapped = {"unshare", "-r", "-p", "-f", "--mount-proc", "sh", "-c",
+                                        "'" + qemu.string() + "' 120 & sleep 0.2; exec \"$@\"", "sh"};
+    wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+    return run_command(wrapped);
+}
+
+// `host --update` without the Engine replaces vdsm and qemu under running VMs: refused while a
+// VM runs here, unless the administrator says the host is in Maintenance.
+TEST(EngineE2E, HostUpdateWithoutTheEngineRefusesWhileVmsRun) {
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto before = installed_nevras(root);
+    std::vector<std::string> argv = applier_argv("host", world_bundle().bundle, world_bundle().cert, root, state);
+    argv.push_back("--update");
+    CommandResult refused = run_beside_a_vm(t.path(), argv);
+    EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+    EXPECT_EQ(line_count(refused.err), 1u) << refused.err;
+    EXPECT_NE(refused.err.find("--host-in-maintenance"), std::string::npos) << refused.err;
+    EXPECT_EQ(installed_nevras(root), before);
+    EXPECT_FALSE(last_applied_serial(state));
+
+    argv.push_back("--host-in-maintenance");
+    CommandResult updated = run_beside_a_vm(t.path(), argv);
+    ASSERT_EQ(updated.exit_code, 0) << updated.out << updated.err;
+    auto nevras = installed_nevras(root);
+    EXPECT_NE(std::find(nevras.begin(), nevras.end(), "vdsm-4.30.46-1.el7.x86_64"), nevras.end());
+}
+
+// The Engine's host upgrade as the real one runs it: yum through ansible on the host, every
+// enabled repo of the host's own configuration, update_cache (ovirt-engine 4.3.10,
+// packaging/playbooks/roles/ovirt-host-upgrade/tasks/main.yml, "Update system"), with EL7's
+// skip_if_unavailable=False default (yum 3.4.3 yum/config.py, RepoConf).
+CommandResult engines_host_upgrade(const fs::path& root) {
+    return run_command({(world_dir() / "bin/dnf").string(), "--installroot", root.string(),
+                        "--setopt=reposdir=" + (root / "etc/yum.repos.d").string(),
+                        "--setopt=skip_if_unavailable=False", "-y", "upgrade"});
+}
+
+// A host staged for the Engine holds its upstream repos (unreachable offline) so that the
+// Engine's upgrade works from the bundle alone; --unstage gives them back byte for byte, and
+// status says what is held meanwhile.
+TEST(EngineE2E, AStagedHostHoldsItsUpstreamReposForTheEnginesUpgrade) {
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto repos_before = tree(root / "etc/yum.repos.d");
+
+    // Offline, the host's own repos fail the Engine's upgrade (what the Engine reports as event 839).
+    TempDir u;
+    fs::path unstaged = copy_world_root("host-4.3.7", u.path());
+    EXPECT_NE(engines_host_upgrade(unstaged).exit_code, 0) << "the simulated upgrade is not strict";
+
+    std::vector<std::string> argv = applier_argv("host", world_bundle().bundle, world_bundle().cert, root, state);
+    CommandResult staged = run_command(argv);
+    ASSERT_EQ(staged.exit_code, 0) << staged.out << staged.err;
+    CommandResult status = run_command({binary("ovirt-applier").string(), "status", "--state-dir", state.string()});
+    EXPECT_NE(status.out.find((root / "etc/yum.repos.d/CentOS-Base.repo").string() + " (base, updates, extras"),
+              std::string::npos)
+        << status.out;
+
+    // Staged twice (a newer bundle, or the same again): the originals held are still the first ones.
+    ASSERT_EQ(run_command(argv).exit_code, 0);
+    CommandResult upgrade = engines_host_upgrade(root);
+    ASSERT_EQ(upgrade.exit_code, 0) << upgrade.out << upgrade.err;
+    auto nevras = installed_nevras(root);
+    EXPECT_NE(std::find(nevras.begin(), nevras.end(), "vdsm-4.30.46-1.el7.x86_64"), nevras.end());
+
+    CommandResult unstage = run_command({binary("ovirt-applier").string(), "host", "--unstage", "--root",
+                                         root.string(), "--state-dir", state.string()});
+    ASSERT_EQ(unstage.exit_code, 0) << unstage.out << unstage.err;
+    auto repos_after = tree(root / "etc/yum.repos.d");
+    for (const auto& [file, content] : repos_before) EXPECT_EQ(repos_after[file], content) << file;
+    for (const auto& [file, content] : repos_after)
+        EXPECT_EQ(file.rfind("ovirt-airgap-", 0), std::string::npos) << file << " left behind";
+    EXPECT_FALSE(fs::exists(state / "staged") && !fs::is_empty(state / "staged"));
+    CommandResult after = run_command({binary("ovirt-applier").string(), "status", "--state-dir", state.string()});
+    EXPECT_EQ(after.out.find("held for bundle"), std::string::npos) << after.out;
+}
+
+// Staged and unstaged without anything else: every repo file exactly as before.
+TEST(EngineE2E, UnstagingGivesTheReposBackExactly) {
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    auto before = tree(root / "etc/yum.repos.d");
+    ASSERT_EQ(run_command(applier_argv("host", world_bundle().bundle, world_bundle().cert, root, state)).exit_code, 0);
+    EXPECT_NE(tree(root / "etc/yum.repos.d"), before);
+    CommandResult unstage = run_command({binary("ovirt-applier").string(), "host", "--unstage", "--root",
+                                         root.string(), "--state-dir", state.string()});
+    ASSERT_EQ(unstage.exit_code, 0) << unstage.out << unstage.err;
+    EXPECT_EQ(tree(root / "etc/yum.repos.d"), before);
 }
 
 TEST(EngineE2E, HostStagesTheBundleForTheEngineAndUpdatesWithUpdate) {
@@ -476,19 +685,43 @@ TEST(EngineE2E, AnUpdateThatDoesNotResolveIsExit3WithNothingTouched) {
     EXPECT_EQ(tree(root / "etc"), etc);
 }
 
-TEST(EngineE2E, AHostedEngineNeedsGlobalMaintenanceConfirmed) {
+// A hosted engine is told by the engine's database, as engine-setup tells it (he.py): the
+// HostedEngine VM, the host it runs on, and that host's ha_global_maintenance. Refused before
+// anything changes while global maintenance is off; hosted-engine.conf (a host's file) says nothing.
+TEST(EngineE2E, AHostedEngineNeedsGlobalMaintenanceInTheEngineDatabase) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path db = root / "var/lib/ovirt-airgap-test/db";
+    write_file(db / "vdc_options", "HostedEngineVmName|general|he-vm\n");
+    write_file(db / "vms", "he-vm|6b0f1e2a-0000-4000-8000-000000000001|host-1-id\nother|x|host-2-id\n");
+    write_file(db / "vds_statistics", "host-1-id|f\nhost-2-id|t\n");
+    auto etc = tree(root / "etc");
+    auto before = installed_nevras(root);
+    CommandResult r = run_command(engine_argv(root, state));
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_EQ(line_count(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find("he-vm runs on host host-1-id"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("hosted-engine --set-maintenance --mode=global"), std::string::npos) << r.err;
+    EXPECT_EQ(tree(root / "etc"), etc);
+    EXPECT_EQ(installed_nevras(root), before);
+    EXPECT_FALSE(fs::exists(root / "var/log/ovirt-airgap-test/calls.log"));
+
+    write_file(db / "vds_statistics", "host-1-id|t\n");  // hosted-engine --set-maintenance --mode=global
+    CommandResult ok = run_command(engine_argv(root, state));
+    EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+}
+
+TEST(EngineE2E, HostedEngineConfOnTheEngineIsNotAHostedEngine) {
     TempDir t;
     fs::path root = copy_world_root("engine-4.3.7", t.path());
     fs::path state = t.path() / "state";
     write_file(root / "etc/ovirt-hosted-engine/hosted-engine.conf", "vm_disk_id=x\n");
-    auto etc = tree(root / "etc");
-    CommandResult r = run_command(engine_argv(root, state));
-    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-    EXPECT_NE(r.err.find("--he-global-maintenance-confirmed"), std::string::npos) << r.err;
-    EXPECT_EQ(tree(root / "etc"), etc);
-    CommandResult ok = run_command(engine_argv(root, state, {"--he-global-maintenance-confirmed"}));
-    EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
-    EXPECT_EQ(steps_run(ok.out), kSteps) << "a refusal before any change leaves no run to resume";
+    CommandResult r = run_command(engine_argv(root, state, {"--dry-run"}));
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    // The check asked the database, with the password from the engine's own configuration.
+    EXPECT_NE(read_file(root / "var/log/ovirt-airgap-test/psql.log").find("from vms where vm_name = 'HostedEngine'"),
+              std::string::npos);
 }
 
 TEST(EngineE2E, OneApplierAtATimePerStateDir) {

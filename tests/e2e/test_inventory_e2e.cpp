@@ -1,6 +1,8 @@
 // End to end: `ovirt-applier inventory` on the test world's 4.3.7 roots, read the way a
 // security officer reviews what leaves the site.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -90,12 +92,12 @@ TEST_F(InventoryE2E, EngineRootIsDescribedWithEveryInstalledPackage) {
     // Every installed package, with its dependency data.
     auto lines = token_lines(text);
     std::vector<Installed> installed = rpm_query(root);
-    ASSERT_EQ(installed.size(), 25u);
+    ASSERT_EQ(installed.size(), 27u);  // roots/engine-4.3.7.list
     for (const auto& p : installed)
         EXPECT_TRUE(lists_package(lines, p)) << p.name << " " << p.epoch_version << " " << p.release << " " << p.arch;
     for (const char* dep : {"/bin/sh", "libc.so.6()(64bit)", "python-ovirt-engine-sdk4", "installonlypkg(kernel)"})
         EXPECT_NE(text.find(dep), std::string::npos) << dep;
-    EXPECT_NE(text.find("#packages: 25\n"), std::string::npos);
+    EXPECT_NE(text.find("#packages: 27\n"), std::string::npos);
 
     // Plain, reviewable text, and the machine was only read.
     for (unsigned char c : text) EXPECT_TRUE(c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f)) << int(c);
@@ -164,6 +166,38 @@ TEST_F(InventoryE2E, UnwritableOutputIsAUsageError) {
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_EQ(line_count(r.err), 1u) << r.err;
     EXPECT_FALSE(fs::exists(file));
+}
+
+// `-o` names the file to write; a device, a symlink or a directory there is refused in one
+// line and left exactly as it was (as root, a rename over /dev/null would replace the device).
+TEST_F(InventoryE2E, OutputThatIsNotARegularFileIsRefusedAndKept) {
+    const std::string root = (world_dir() / "roots/engine-4.3.7").string();
+    fs::path target = tmp_.path() / "kept.txt";
+    write_file(target, "the admin's file\n");
+    fs::path link = tmp_.path() / "link.inventory";
+    fs::create_symlink(target, link);
+    fs::path dir = tmp_.path() / "dir.inventory";
+    fs::create_directory(dir);
+    fs::path device = tmp_.path() / "null.inventory";
+    bool have_device = ::mknod(device.c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0;
+
+    for (const fs::path& out : {link, dir, device}) {
+        if (out == device && !have_device) continue;
+        CommandResult r = inventory({"--role", "engine", "--root", root, "-o", out.string()});
+        EXPECT_EQ(r.exit_code, 1) << out;
+        EXPECT_EQ(line_count(r.err), 1u) << r.err;
+        EXPECT_NE(r.err.find("only regular files"), std::string::npos) << r.err;
+    }
+    EXPECT_TRUE(fs::is_symlink(link));
+    EXPECT_EQ(read_file(target), "the admin's file\n");
+    EXPECT_TRUE(fs::is_directory(dir));
+    EXPECT_TRUE(fs::is_empty(dir));
+    if (have_device) {
+        EXPECT_TRUE(fs::is_character_file(device));
+    }
+    std::vector<std::string> left;
+    for (const auto& e : fs::directory_iterator(tmp_.path())) left.push_back(e.path().filename().string());
+    EXPECT_EQ(left.size(), have_device ? 4u : 3u) << "a temp file was left behind";
 }
 
 }  // namespace

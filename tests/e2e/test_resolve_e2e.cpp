@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -95,15 +96,17 @@ std::vector<std::string> dnf_install_on_empty(const fs::path& root, const std::v
     return dnf_transaction_packages(r.out);
 }
 
-// resolve may also carry installed engine packages (the rollback set engine-setup needs):
-// split those off and check they are only that.
+// resolve may also carry installed engine packages (the rollback set engine-setup needs: its
+// own packages and those its product upgrade changes, ovirt-web-ui here): split those off and
+// check they are only that.
 std::vector<std::string> without_installed(const std::vector<std::string>& resolved,
                                            const std::vector<std::string>& installed) {
     std::vector<std::string> fresh, carried;
     for (const auto& nevra : resolved)
         (std::binary_search(installed.begin(), installed.end(), nevra) ? carried : fresh).push_back(nevra);
     for (const auto& nevra : carried)
-        EXPECT_EQ(nevra.rfind("ovirt-engine", 0), 0u) << "carried but installed: " << nevra;
+        EXPECT_TRUE(nevra.rfind("ovirt-engine", 0) == 0 || nevra.rfind("ovirt-web-ui", 0) == 0)
+            << "carried but installed: " << nevra;
     return fresh;
 }
 
@@ -158,6 +161,43 @@ TEST_F(ResolveE2E, TrapsAreAvoided) {
     EXPECT_TRUE(has("ovirt-engine-wildfly-overlay-17.0.1-1.el7.noarch")) << "filelists-only requirement";
     EXPECT_TRUE(has("python2-ovirt-engine-sdk4-4.3.4-1.el7.x86_64")) << "obsoletes";
     EXPECT_TRUE(has("kernel-3.10.0-1160.el7.x86_64")) << "installonly";
+}
+
+// engine-setup's own transaction (its product packages and what they require) needs each
+// installed version it changes: resolve shows them as rollback, ovirt-web-ui among them.
+TEST_F(ResolveE2E, ShowsEngineSetupsRollbackSet) {
+    fs::path root = copy_world_root("engine-4.3.7", tmp_.path());
+    CommandResult r = resolve({"--inventory", inventory("engine", root).string(), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    std::map<std::string, std::string> reasons;
+    nlohmann::json doc = nlohmann::json::parse(r.out);
+    for (const auto& p : doc["packages"]) reasons[p["nevra"]] = p["reason"];
+    EXPECT_EQ(reasons["ovirt-web-ui-1.6.0-1.el7.noarch"], "rollback") << r.out;
+    EXPECT_EQ(reasons["ovirt-engine-4.3.7.2-1.el7.noarch"], "rollback");
+    EXPECT_EQ(reasons["ovirt-web-ui-1.6.3-1.el7.noarch"], "update");
+    CommandResult text = resolve({"--inventory", inventory("engine", root).string()});
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+    bool shown = false;
+    for (const auto& line : lines_of(text.out))
+        shown = shown || (line.find("ovirt-web-ui") != std::string::npos && line.find("1.6.0") != std::string::npos &&
+                          line.find("rollback") != std::string::npos);
+    EXPECT_TRUE(shown) << text.out;
+}
+
+// resolve names every repo it had to skip, in the table and in --json.
+TEST_F(ResolveE2E, NamesEverySkippedRepo) {
+    fs::path repofile = tmp_.path() / "extra.repo";
+    write_file(repofile,
+               "[extra-unreachable]\nname=nothing answers here\nbaseurl=http://127.0.0.1:1/extra/\n"
+               "skip_if_unavailable=1\ngpgcheck=0\n");
+    CommandResult r = resolve({"--role", "host", "--repofile", repofile.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(lines_of(r.out).at(0).rfind("skipped repo extra-unreachable (", 0), 0u) << r.out;
+    CommandResult j = resolve({"--role", "host", "--repofile", repofile.string(), "--json"});
+    ASSERT_EQ(j.exit_code, 0) << j.err;
+    nlohmann::json doc = nlohmann::json::parse(j.out);
+    ASSERT_EQ(doc["skipped_repos"].size(), 1u) << j.out;
+    EXPECT_EQ(doc["skipped_repos"][0]["id"], "extra-unreachable");
 }
 
 TEST_F(ResolveE2E, RolesWithoutInventoryResolveToWhatDnfInstallsOnAnEmptySystem) {

@@ -217,6 +217,7 @@ TEST_F(World, DnfUpgradeOfTheEngineRootTakesWhatTheTrapsAllow) {
         "ovirt-engine-webadmin-portal-4.3.10.4-1.el7.noarch",
         "ovirt-engine-wildfly-overlay-17.0.1-1.el7.noarch",
         "ovirt-release43-4.3.10-1.el7.noarch",
+        "ovirt-web-ui-1.6.3-1.el7.noarch",
         "python-2.7.5-90.el7.x86_64",
         "python-libs-2.7.5-90.el7.x86_64",
         "python2-ovirt-engine-sdk4-4.3.4-1.el7.x86_64",

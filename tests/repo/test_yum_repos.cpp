@@ -100,18 +100,36 @@ TEST(YumRepos, WritesTheBundleRepoFileThatYumReads) {
     EXPECT_EQ(file, t.path() / "root/etc/yum.repos.d/ovirt-airgap-0b9d6a3e-4f1c-4c2a-9e77-2f6d1b8c5a10.repo");
     auto repos = parse_repofile(file, {});
     ASSERT_EQ(repos.size(), 2u);
-    EXPECT_EQ(repos[0].id, "ovirt-airgap-centos-base");
+    EXPECT_EQ(repos[0].id, "ovirt-airgap-0b9d6a3e-4f1c-4c2a-9e77-2f6d1b8c5a10-centos-base");
     EXPECT_EQ(repos[0].baseurls, std::vector<std::string>{"file:///var/lib/ovirt-airgap/staged/x/repos/centos-base"});
     EXPECT_TRUE(repos[0].gpgcheck);
     EXPECT_TRUE(repos[0].enabled);
     EXPECT_EQ(repos[0].gpgkeys, (std::vector<std::string>{"file:///var/lib/ovirt-airgap/staged/x/keys/K1",
                                                           "file:///var/lib/ovirt-airgap/staged/x/keys/K2"}));
-    EXPECT_EQ(repos[1].id, "ovirt-airgap-ovirt-4.3");
+    EXPECT_EQ(repos[1].id, "ovirt-airgap-0b9d6a3e-4f1c-4c2a-9e77-2f6d1b8c5a10-ovirt-4.3");
     EXPECT_TRUE(repos[1].gpgcheck);
     // The bundle's own file is never among the repos disabled for the run.
     EXPECT_TRUE(plan_disable_other_repos(file.parent_path()).empty());
     remove_bundle_repofile(t.path() / "root", m.id);
     EXPECT_FALSE(fs::exists(file));
+}
+
+// EL7's yum caches a repo's metadata by repo id alone and trusts it for ever with
+// metadata_expire=never: two bundles must never share a repo id.
+TEST(YumRepos, TwoBundlesShareNoRepoId) {
+    TempDir t;
+    BundleManifest first, second;
+    first.id = "0b9d6a3e-4f1c-4c2a-9e77-2f6d1b8c5a10";
+    second.id = "11111111-2222-4333-8444-555555555555";
+    first.repos = second.repos = {{"centos-base", "Base", "repos/centos-base", {}},
+                                  {"ovirt-4.3", "oVirt", "repos/ovirt-4.3", {}}};
+    auto a = parse_repofile(write_bundle_repofile(t.path() / "a", first, "/staged"), {});
+    auto b = parse_repofile(write_bundle_repofile(t.path() / "b", second, "/staged"), {});
+    ASSERT_EQ(a.size(), 2u);
+    ASSERT_EQ(b.size(), 2u);
+    for (const auto& x : a)
+        for (const auto& y : b) EXPECT_NE(x.id, y.id);
+    for (const auto& x : a) EXPECT_EQ(x.id.rfind("ovirt-airgap-", 0), 0u) << "not enabled by --enablerepo=ovirt-airgap-*";
 }
 
 TEST(YumRepos, EarlierBundlesAreFoundByTheirRepoFilesAndNothingElse) {
