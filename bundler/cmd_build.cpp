@@ -29,6 +29,7 @@ struct BuildOptions {
     std::string since;
     int jobs = 4;
     std::string with_applier;
+    std::string sign_repodata;
 };
 
 // Progress on stderr: a redrawn line on a terminal (rate-limited), plain log lines otherwise.
@@ -111,6 +112,7 @@ void run_build(const BuildOptions& opt) {
     request.since = opt.since;
     request.jobs = opt.jobs;
     request.with_applier = opt.with_applier;
+    request.sign_repodata = opt.sign_repodata;
     BuildProgress progress(std::cerr);
     // SIGINT/SIGTERM end the build at the next step or progress call, so that the temporary tree
     // and archive are removed (a default signal death would leave them beside the output).
@@ -150,6 +152,9 @@ void add_build_command(CLI::App& app) {
     cmd->add_option("--jobs", opt->jobs, "Parallel downloads")->capture_default_str();
     cmd->add_option("--with-applier", opt->with_applier,
                     "ovirt-applier's EL7 RPM (scripts/package-el7.sh) to carry as applier/NAME.rpm, hashed in bundle.json");
+    cmd->add_option("--sign-repodata", opt->sign_repodata,
+                    "Exported GnuPG secret key file (gpg --export-secret-keys) that signs each repo's repomd.xml "
+                    "(repomd.xml.asc), so hosts can set repo_gpgcheck=1");
     cmd->callback([opt] { run_build(*opt); });
 }
 
