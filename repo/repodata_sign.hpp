@@ -1,9 +1,11 @@
 #pragma once
 // Signing the bundle repos' metadata with GnuPG (`ovirt-bundler build --sign-repodata KEYFILE`):
 // repodata/repomd.xml.asc beside each repomd.xml, an armored detached signature, which is what
-// yum's repo_gpgcheck fetches and checks against the keys of the repo's gpgkey list. A host that
-// reaches the bundle over a network (a web server on the engine) then trusts the metadata
-// without trusting the server.
+// yum's repo_gpgcheck fetches and checks against the keys of the repo's gpgkey list (yum 3.4.3,
+// yum/yumRepo.py _checkRepoXML: <baseurl>/repodata/repomd.xml.asc, at most 100 KiB, checked in
+// the repo's own keyring that getKeyForRepo fills from `gpgkey`). A host that reaches the
+// bundle over a network (a web server on the engine) then trusts the metadata without trusting
+// the server.
 //
 // The key comes as an exported secret key file (`gpg --export-secret-keys`), not as a key id in
 // a GnuPG home: a site that keeps its signing key offline carries that one file to the build
