@@ -214,6 +214,50 @@ TEST_F(RepodataSignE2E, DnfWithRepoGpgcheckAcceptsTheServedBundleAndRefusesTampe
     EXPECT_EQ(installed_nevras(last_root_), installed_nevras(inputs_.root));
 }
 
+// The applier's own runs: the engine sequence's package manager reads the staged repos with
+// repo_gpgcheck on and updates; a host's staged repo file keeps it on, so metadata changed on
+// the medium after verification are refused.
+TEST_F(RepodataSignE2E, TheApplierTurnsRepoGpgcheckOnAndTheUpdateStillGoesThrough) {
+    fs::path bundle = tmp_.path() / "bundle";
+    CommandResult b = build(bundle, {"--sign-repodata", secret_key().string()});
+    ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
+
+    fs::path engine = copy_world_root("engine-4.3.7", tmp_.path() / "engine");
+    CommandResult e = run_command(applier_argv("engine", bundle, inputs_.cert, engine, tmp_.path() / "engine-state"));
+    ASSERT_EQ(e.exit_code, 0) << e.out << e.err;
+    // dnf imported the carried key to check the metadata.
+    EXPECT_NE((e.out + e.err).find("RPM-GPG-KEY-ovirt-airgap-repodata"), std::string::npos) << e.out << e.err;
+    auto installed = installed_nevras(engine);
+    EXPECT_NE(std::find(installed.begin(), installed.end(), "ovirt-engine-4.3.10.4-1.el7.noarch"), installed.end());
+
+    fs::path host = copy_world_root("host-4.3.7", tmp_.path() / "host");
+    CommandResult h = run_command(applier_argv("host", bundle, inputs_.cert, host, tmp_.path() / "host-state"));
+    ASSERT_EQ(h.exit_code, 0) << h.out << h.err;
+    fs::path reposdir = host / "etc/yum.repos.d";
+    std::string repofile;
+    for (const auto& f : fs::directory_iterator(reposdir))
+        if (f.path().filename().string().rfind("ovirt-airgap-", 0) == 0) repofile = read_file(f.path());
+    std::size_t sections = 0;
+    for (auto at = repofile.find("\nrepo_gpgcheck=1\n"); at != std::string::npos;
+         at = repofile.find("\nrepo_gpgcheck=1\n", at + 1))
+        ++sections;
+    EXPECT_EQ(sections, world_repos().size()) << repofile;
+    auto makecache = [&](const std::string& name) {
+        return run_command({(world_dir() / "bin" / "dnf").string(), "--installroot", host.string(),
+                            "--setopt=reposdir=" + reposdir.string(),
+                            "--setopt=cachedir=" + (tmp_.path() / ("cache-" + name)).string(), "--disablerepo=*",
+                            "--enablerepo=ovirt-airgap-*", "-y", "makecache"});
+    };
+    CommandResult good = makecache("good");
+    EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
+    // The staged repo's metadata changed after verification (a directory bundle is staged in place).
+    fs::path repomd = bundle / "repos/ovirt-4.3/repodata/repomd.xml";
+    write_file(repomd, read_file(repomd) + "<!-- changed -->\n");
+    CommandResult bad = makecache("changed");
+    EXPECT_NE(bad.exit_code, 0) << bad.out << bad.err;
+    EXPECT_TRUE(mentions(bad.err, "signature")) << bad.err;
+}
+
 TEST_F(RepodataSignE2E, AKeyThatCannotSignIsRefusedInOneLineBeforeAnyDownload) {
     fs::path home = tmp_.path() / "other-gnupg";
     fs::create_directories(home);
