@@ -33,6 +33,7 @@ struct BuildOptions {
     int jobs = 4;
     std::string with_applier;
     std::vector<std::string> allow_missing_repos;
+    std::string sign_repodata;
 };
 
 void run_build(const BuildOptions& opt) {
@@ -48,6 +49,7 @@ void run_build(const BuildOptions& opt) {
     request.jobs = opt.jobs;
     request.with_applier = opt.with_applier;
     request.allow_missing_repos = opt.allow_missing_repos;
+    request.sign_repodata = opt.sign_repodata;
     BuildProgress progress(std::cerr, isatty(STDERR_FILENO) == 1);
     // SIGINT/SIGTERM end the build at the next step or progress call, so that the temporary tree
     // and archive are removed (a default signal death would leave them beside the output).
@@ -92,6 +94,9 @@ void add_build_command(CLI::App& app) {
                     "ovirt-applier's EL7 RPM (scripts/package-el7.sh) to carry as applier/NAME.rpm, hashed in bundle.json");
     cmd->add_option("--allow-missing-repo", opt->allow_missing_repos,
                     "A repo (id) that may be left out of this bundle when it cannot be reached; repeatable");
+    cmd->add_option("--sign-repodata", opt->sign_repodata,
+                    "Exported GnuPG secret key file (gpg --export-secret-keys) that signs each repo's repomd.xml "
+                    "(repomd.xml.asc), so hosts can set repo_gpgcheck=1");
     cmd->callback([opt] { run_build(*opt); });
 }
 

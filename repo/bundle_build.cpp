@@ -26,6 +26,7 @@
 #include "repo/error.hpp"
 #include "repo/inventory.hpp"
 #include "repo/package_fetch.hpp"
+#include "repo/repodata_sign.hpp"
 #include "repo/rpm_signature.hpp"
 #include "repo/scratch_dir.hpp"
 #include "repo/sha256.hpp"
@@ -343,6 +344,8 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
         write_file_atomic(probe, "ovirt-airgap signing probe\n");
         sign_detached(probe, request.sign_key, request.sign_cert, request.sign_passphrase);
     }
+    std::optional<RepodataSigner> repodata_signer;
+    if (!request.sign_repodata.empty()) repodata_signer.emplace(request.sign_repodata, scratch.path() / "gnupg");
 
     // 2. Plan.
     check_cancelled(cb);
@@ -399,6 +402,7 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
         const RepoConfig* cfg = find_repo(plan.repos, md.repo_id);
         if (!cfg) continue;
         AssembledRepo repo{cfg->id, cfg->name.empty() ? cfg->id : cfg->name, {}};
+        if (repodata_signer) repo_keys[cfg->id].push_back(repodata_signer->public_key_file());
         for (const auto& key : repo_keys[cfg->id]) {
             std::string path = keys.add(cfg->id, key);
             if (std::find(repo.gpgkeys.begin(), repo.gpgkeys.end(), path) == repo.gpgkeys.end())
@@ -429,6 +433,7 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
             run_tool({"modifyrepo_c", "--mdtype=updateinfo", "--compress-type=gz", md.updateinfo.string(),
                       (dir / "repodata").string()},
                      scratch.path() / "modifyrepo.log", "repo " + md.repo_id + " updateinfo");
+        if (repodata_signer) repodata_signer->sign_repo(dir);
     }
     if (!request.with_applier.empty())
         say(cb, "carrying the applier as " + carry_applier_rpm(request.with_applier, root));

@@ -35,6 +35,9 @@ struct BuildRequest {
     /// Repo ids that may be missing from this build when they cannot be reached
     /// (`--allow-missing-repo`); any other unreachable repo refuses the build.
     std::vector<std::string> allow_missing_repos;
+    /// An exported GnuPG secret key file (repo/repodata_sign.hpp) that signs each bundle repo's
+    /// repomd.xml; its public key is carried and listed among every repo's gpgkeys. Empty: none.
+    std::filesystem::path sign_repodata;
 };
 
 /// Progress of a build; the library never prints. Do-nothing defaults; returning false from a
@@ -61,7 +64,7 @@ struct BuildResult {
 };
 
 /// Builds the bundle. Order: refuse early (existing output, unusable signing key or
-/// certificate: ConfigError, nothing written or downloaded), plan (problems: ResolveProblem),
+/// certificate or --sign-repodata key: ConfigError, nothing written or downloaded), plan (problems: ResolveProblem),
 /// download and check (ConfigError naming the package), assemble beside the output, prove
 /// (ResolveProblem when the bundle alone does not reach the plan), sign, put in place. On any
 /// failure nothing is left at `request.output` and the temporary tree is removed.

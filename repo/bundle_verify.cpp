@@ -236,21 +236,6 @@ VerifiedBase identify_base(const fs::path& path, const BundleManifest& m) {
     return base;
 }
 
-// Runs argv quietly; its exit status (127 when it cannot start).
-int run_quiet(const std::vector<std::string>& argv) {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    pid_t pid = 0;
-    int rc = spawn_child(argv, fa, pid);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) return 127;
-    int status = wait_child(pid);
-    return status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
 }  // namespace
 
 std::string to_string(BundleKind kind) {

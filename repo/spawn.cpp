@@ -1,5 +1,6 @@
 #include "repo/spawn.hpp"
 
+#include <fcntl.h>
 #include <sys/wait.h>
 
 #include <cerrno>
@@ -21,6 +22,20 @@ int wait_child(pid_t pid) {
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) return -1;
     return status;
+}
+
+int run_quiet(const std::vector<std::string>& argv) {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid = 0;
+    int rc = spawn_child(argv, fa, pid);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) return 127;
+    int status = wait_child(pid);
+    return status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
 }  // namespace airgap::repo

@@ -20,4 +20,9 @@ int spawn_child(const std::vector<std::string>& argv, const posix_spawn_file_act
 /// with errno set when waiting fails.
 int wait_child(pid_t pid);
 
+/// Runs argv with its streams on /dev/null, for a program whose output says nothing the caller
+/// needs (umount, stopping a gpg-agent): its exit status, 127 when it cannot start, 128 when it
+/// did not exit normally.
+int run_quiet(const std::vector<std::string>& argv);
+
 }  // namespace airgap::repo

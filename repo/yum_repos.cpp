@@ -74,6 +74,13 @@ std::string render_bundle_repofile(const BundleManifest& manifest, const fs::pat
         out << "baseurl=file://" << (staged_dir / r.path).lexically_normal().string() << "\n";
         out << "enabled=1\n";
         out << "gpgcheck=1\n";
+        // A bundle built with signed repodata lists repomd.xml.asc under the repo's own path
+        // (and the signing key among its gpgkeys): yum then checks the metadata too, wherever
+        // the repo is served from.
+        const std::string asc = r.path + "/repodata/repomd.xml.asc";
+        if (std::any_of(manifest.files.begin(), manifest.files.end(),
+                        [&](const BundleFile& f) { return f.path == asc; }))
+            out << "repo_gpgcheck=1\n";
         if (!r.gpgkeys.empty()) {
             out << "gpgkey=";
             for (std::size_t i = 0; i < r.gpgkeys.size(); ++i)

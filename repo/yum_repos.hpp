@@ -31,7 +31,8 @@ std::filesystem::path bundle_repofile(const std::filesystem::path& root, const s
 
 /// The .repo text for a bundle staged at `staged_dir` (absolute): one section
 /// bundle_repo_id() per bundle repo, baseurl=file://STAGED/<path>, enabled=1,
-/// gpgcheck=1, gpgkey=file://STAGED/<key> for each of the repo's keys.
+/// gpgcheck=1, gpgkey=file://STAGED/<key> for each of the repo's keys, and repo_gpgcheck=1
+/// when the bundle lists the repo's repodata/repomd.xml.asc (built with --sign-repodata).
 std::string render_bundle_repofile(const BundleManifest& manifest, const std::filesystem::path& staged_dir);
 
 /// Writes render_bundle_repofile() atomically to bundle_repofile(); returns the path.

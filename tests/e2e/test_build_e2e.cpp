@@ -42,13 +42,9 @@ public:
     void SetUp() override {
         ASSERT_TRUE(world_is_built());
         server_ = std::make_unique<HttpServer>(world_dir() / "repos");
-        CommandResult k = run_binary("ovirt-bundler", {"keygen", "--out", (tmp_.path() / "keys").string()});
-        ASSERT_EQ(k.exit_code, 0) << k.out << k.err;
-        root_ = copy_world_root("engine-4.3.7", tmp_.path());
-        inventory_ = tmp_.path() / "engine.inventory";
-        CommandResult i = run_binary(
-            "ovirt-applier", {"inventory", "--role", "engine", "--root", root_.string(), "-o", inventory_.string()});
-        ASSERT_EQ(i.exit_code, 0) << i.out << i.err;
+        EngineBuildInputs in = engine_build_inputs(tmp_.path());
+        root_ = in.root;
+        inventory_ = in.inventory;
     }
 
     fs::path key() const { return tmp_.path() / "keys" / "signing-key.pem"; }

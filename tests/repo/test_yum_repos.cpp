@@ -132,6 +132,27 @@ TEST(YumRepos, TwoBundlesShareNoRepoId) {
     for (const auto& x : a) EXPECT_EQ(x.id.rfind("ovirt-airgap-", 0), 0u) << "not enabled by --enablerepo=ovirt-airgap-*";
 }
 
+TEST(YumRepos, ReposWithSignedRepodataGetRepoGpgcheck) {
+    BundleManifest m;
+    m.id = "0b9d6a3e-4f1c-4c2a-9e77-2f6d1b8c5a10";
+    m.serial = 7;
+    m.repos = {{"centos-base", "CentOS-7 - Base", "repos/centos-base", {"keys/K1"}},
+               {"ovirt-4.3", "oVirt", "repos/ovirt-4.3", {"keys/K1"}}};
+    const std::string digest(64, 'a');
+    m.files = {{"repos/centos-base/repodata/repomd.xml", 10, digest},
+               {"repos/ovirt-4.3/repodata/repomd.xml", 10, digest},
+               {"repos/ovirt-4.3/Packages/repomd.xml.asc", 10, digest}};
+    // Without signatures (or with a file of that name elsewhere) nothing asks for them.
+    EXPECT_EQ(render_bundle_repofile(m, "/s").find("repo_gpgcheck"), std::string::npos);
+
+    m.files.push_back({"repos/centos-base/repodata/repomd.xml.asc", 10, digest});
+    std::string text = render_bundle_repofile(m, "/s");
+    auto second = text.find("-ovirt-4.3]");
+    ASSERT_NE(second, std::string::npos);
+    EXPECT_NE(text.substr(0, second).find("\nrepo_gpgcheck=1\n"), std::string::npos) << text;
+    EXPECT_EQ(text.substr(second).find("repo_gpgcheck"), std::string::npos) << text;
+}
+
 TEST(YumRepos, EarlierBundlesAreFoundByTheirRepoFilesAndNothingElse) {
     TempDir root;
     const std::string old_id = "0b9d6a3e-4f1c-4c2a-9e77-2f6d1b8c5a10", new_id = "11111111-2222-4333-8444-555555555555";

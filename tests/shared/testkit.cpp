@@ -222,6 +222,17 @@ std::vector<std::string> connected_upgrade(const std::string& name, const fs::pa
     return installed_nevras(root);
 }
 
+EngineBuildInputs engine_build_inputs(const fs::path& dir) {
+    EngineBuildInputs in{dir / "keys" / "signing-key.pem", dir / "keys" / "signing-cert.pem",
+                         copy_world_root("engine-4.3.7", dir), dir / "engine.inventory"};
+    CommandResult k = run_binary("ovirt-bundler", {"keygen", "--out", (dir / "keys").string()});
+    if (k.exit_code != 0) throw std::runtime_error("ovirt-bundler keygen failed: " + k.out + k.err);
+    CommandResult i = run_binary(
+        "ovirt-applier", {"inventory", "--role", "engine", "--root", in.root.string(), "-o", in.inventory.string()});
+    if (i.exit_code != 0) throw std::runtime_error("ovirt-applier inventory failed: " + i.out + i.err);
+    return in;
+}
+
 std::vector<std::string> installed_nevras(const fs::path& root) {
     CommandResult r =
         run_command({"rpm", "--root", root.string(), "--define", "_dbpath /var/lib/rpm", "-qa", "--qf", "%{nevra}\\n"});

@@ -131,6 +131,14 @@ std::vector<std::string> applier_argv(const std::string& command, const std::fil
 /// `dnf upgrade -y` from the world's repos; its installed_nevras(). Throws when dnf fails.
 std::vector<std::string> connected_upgrade(const std::string& name, const std::filesystem::path& dir);
 
+/// What a bundler end-to-end test starts from, made in `dir`: a signing key pair from
+/// `ovirt-bundler keygen` in dir/keys, a copy of the world's 4.3.7 engine root and its inventory
+/// from `ovirt-applier inventory` (dir/engine.inventory). Throws when a command fails.
+struct EngineBuildInputs {
+    std::filesystem::path key, cert, root, inventory;
+};
+EngineBuildInputs engine_build_inputs(const std::filesystem::path& dir);
+
 /// The packages a dnf transaction table (dnf's output before "Is this ok" / --assumeno)
 /// installs, upgrades, reinstalls or downgrades, as sorted NEVRAs; removals and the
 /// "replacing" lines left out. Copes with rows dnf wraps when a name is long.
