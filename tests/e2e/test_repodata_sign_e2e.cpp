@@ -69,13 +69,14 @@ public:
 
     fs::path secret_key() const { return tmp_.path() / "repodata-secret.asc"; }
 
+    // Every bundle here is a directory: its name ends in '/', as the bundler asks.
     CommandResult build(const fs::path& out, const std::vector<std::string>& extra = {}) {
         std::vector<std::string> argv = {binary("ovirt-bundler").string(), "build", "-m",
                                          (world_dir() / "manifest.yaml").string()};
         for (const auto& arg : world_repo_url_args(server_->url())) argv.push_back(arg);
         argv.insert(argv.end(), {"--cache", (tmp_.path() / "cache").string(), "--inventory", inputs_.inventory.string(),
                                  "--sign-key", inputs_.key.string(), "--sign-cert", inputs_.cert.string(), "-o",
-                                 out.string()});
+                                 out.string() + "/"});
         argv.insert(argv.end(), extra.begin(), extra.end());
         return run_command(argv);
     }
@@ -218,8 +219,14 @@ TEST_F(RepodataSignE2E, DnfWithRepoGpgcheckAcceptsTheServedBundleAndRefusesTampe
 // repo_gpgcheck on and updates; a host's staged repo file keeps it on, so metadata changed on
 // the medium after verification are refused.
 TEST_F(RepodataSignE2E, TheApplierTurnsRepoGpgcheckOnAndTheUpdateStillGoesThrough) {
+    // A bundle for the engine and a host: the applier stages a bundle only for its own roles.
+    fs::path host_inventory = tmp_.path() / "host.inventory";
+    CommandResult inv = run_command({binary("ovirt-applier").string(), "inventory", "--role", "host", "--root",
+                                     (world_dir() / "roots/host-4.3.7").string(), "-o", host_inventory.string()});
+    ASSERT_EQ(inv.exit_code, 0) << inv.err;
     fs::path bundle = tmp_.path() / "bundle";
-    CommandResult b = build(bundle, {"--sign-repodata", secret_key().string()});
+    CommandResult b =
+        build(bundle, {"--sign-repodata", secret_key().string(), "--inventory", host_inventory.string()});
     ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
 
     fs::path engine = copy_world_root("engine-4.3.7", tmp_.path() / "engine");
@@ -250,8 +257,13 @@ TEST_F(RepodataSignE2E, TheApplierTurnsRepoGpgcheckOnAndTheUpdateStillGoesThroug
     };
     CommandResult good = makecache("good");
     EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
-    // The staged repo's metadata changed after verification (a directory bundle is staged in place).
-    fs::path repomd = bundle / "repos/ovirt-4.3/repodata/repomd.xml";
+    // The staged copy's metadata changed after staging (what a host reading them from a web
+    // server would see if the server were not to be trusted).
+    fs::path repomd;
+    for (const auto& d : fs::directory_iterator(tmp_.path() / "host-state/staged"))
+        if (fs::exists(d.path() / "repos/ovirt-4.3/repodata/repomd.xml")) repomd = d.path() / "repos/ovirt-4.3/repodata/repomd.xml";
+    ASSERT_FALSE(repomd.empty());
+    fs::permissions(repomd, fs::perms::owner_write, fs::perm_options::add);
     write_file(repomd, read_file(repomd) + "<!-- changed -->\n");
     CommandResult bad = makecache("changed");
     EXPECT_NE(bad.exit_code, 0) << bad.out << bad.err;
