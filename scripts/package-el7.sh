@@ -107,7 +107,7 @@ for lib in "$stage$libdir"/*; do
 done
 
 mans=()
-for m in "$top"/man/ovirt-applier*.[1-8] "$top"/docs/ovirt-applier*.[1-8]; do
+for m in "$top"/docs/man/ovirt-applier*.[1-8]; do
     [ -f "$m" ] && mans+=("$m")
 done
 mkdir -p "$stage/usr/share/doc/ovirt-airgap-applier"

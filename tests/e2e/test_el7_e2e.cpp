@@ -178,6 +178,8 @@ TEST_F(El7Root, CarriesTheApplierWithItsLoaderAndNoBundlerLibrary) {
         EXPECT_TRUE(name.rfind("libisofs", 0) != 0 && name.rfind("libyaml-cpp", 0) != 0) << "carries " << name;
     }
     EXPECT_TRUE(fs::is_regular_file(root_ / "usr/share/doc/ovirt-airgap-applier/README.md"));
+    // The man page an administrator reads on the engine, compressed as EL7 keeps them.
+    EXPECT_TRUE(fs::is_regular_file(root_ / "usr/share/man/man8/ovirt-applier.8.gz"));
 }
 
 TEST_F(El7Root, PrintsItsVersion) {
