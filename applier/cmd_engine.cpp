@@ -1,5 +1,5 @@
-// `ovirt-applier engine`: the chapter-9 update of the engine from a bundle (DESIGN.md
-// "Applier: the engine sequence"); the steps live in repo/engine_sequence.
+// `ovirt-applier engine`: the chapter-9 update of the engine from a bundle (docs/journal.md lists
+// its steps); the steps live in repo/engine_sequence.
 #include <unistd.h>
 
 #include <iostream>

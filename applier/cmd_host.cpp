@@ -1,5 +1,5 @@
 // `ovirt-applier host`: stage a bundle for the Engine's host upgrade manager, or (--update)
-// update this host from it (DESIGN.md "Applier: hosts"); with --engine-url, appendix C:
+// update this host from it; with --engine-url, appendix C:
 // Maintenance through the Engine, the update, the reboot, activation.
 #include <unistd.h>
 

@@ -1,5 +1,5 @@
 // `ovirt-applier hosts`: the rolling upgrade of a cluster's hosts through the Engine's REST
-// API (DESIGN.md "Applier: hosts"); the rules and the journal live in repo/host_rollout.
+// API; the rules and the journal live in repo/host_rollout.
 #include <cstdlib>
 #include <iostream>
 #include <memory>

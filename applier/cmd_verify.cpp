@@ -1,5 +1,5 @@
 // `ovirt-applier verify`: the signature, the manifest, expiry, rollback and every file, nothing
-// written (DESIGN.md "Applier", step 1).
+// written.
 #include <unistd.h>
 
 #include <iostream>

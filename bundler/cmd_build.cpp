@@ -1,4 +1,4 @@
-// ovirt-bundler build: resolve, fetch, check, assemble, prove, sign, pack (DESIGN.md "Bundle").
+// ovirt-bundler build: resolve, fetch, check, assemble, prove, sign, pack (docs/bundle-format.md).
 // Thin: the work is repo::build_bundle, the progress bundler/build_progress; this file parses options.
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-// ovirt-bundler keygen: a signing key and its self-signed certificate (DESIGN.md, "Bundle").
+// ovirt-bundler keygen: a signing key and its self-signed certificate (docs/bundle-format.md).
 #include <iostream>
 #include <memory>
 

@@ -1,5 +1,5 @@
 #pragma once
-// The options `resolve` and `build` share (DESIGN.md: "build -m MANIFEST [same as resolve]").
+// The options `resolve` and `build` share.
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <string>

@@ -1,5 +1,5 @@
 #pragma once
-// Archive I/O of bundles (DESIGN.md "Bundle", issue 3 "Output", issue 4 "verify"/"stage").
+// Archive I/O of bundles (docs/bundle-format.md).
 // Writing: ISO 9660 + Rock Ridge + Joliet through libisofs (libarchive's ISO writer is about
 // 5x slower than xorriso), pax tar through libarchive. Reading: libarchive, tar or ISO 9660
 // autodetected, every entry checked before anything is written.

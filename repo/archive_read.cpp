@@ -1,5 +1,5 @@
 // Reading bundles: ArchiveReader (libarchive, tar or ISO 9660), the safety checks of every
-// entry, and verification/extraction in one streaming pass (issue 4, "verify" and "stage").
+// entry, and verification/extraction in one streaming pass.
 #include <archive.h>
 #include <archive_entry.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 #pragma once
-// Atomic writes and the applier lock (STYLE.md 8): a temp file or directory beside the
+// Atomic writes and the applier lock: a temp file or directory beside the
 // target, fsync, rename, fsync the directory. A crash at any point leaves either the old
 // content or the new one, never a mix; a failure leaves the target untouched and no temp.
 #include <sys/types.h>

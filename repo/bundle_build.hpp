@@ -1,5 +1,5 @@
 #pragma once
-// Building and reading bundles (DESIGN.md "Bundle", issue 3): resolve, fetch, check RPM
+// Building and reading bundles (docs/bundle-format.md): resolve, fetch, check RPM
 // signatures, assemble one local yum repo per upstream repo, prove the bundle resolves on its
 // own, sign bundle.json and put the result in place atomically. `ovirt-bundler build` is a
 // thin front of this; reading bundles back (`inspect`, `--since`) is bundle_inspect.hpp.

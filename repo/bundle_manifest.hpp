@@ -1,7 +1,7 @@
 #pragma once
-// bundle.json (DESIGN.md, "Bundle"): what a bundle holds, signed by the bundler and checked
+// bundle.json (docs/bundle-format.md): what a bundle holds, signed by the bundler and checked
 // by the applier. The signature is verified over the exact bytes first (elsewhere); this
-// parser then validates the shape strictly, before anything uses a single field (STYLE.md 7).
+// parser then validates the shape strictly, before anything uses a single field.
 #include <chrono>
 #include <cstdint>
 #include <map>

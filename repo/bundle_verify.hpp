@@ -1,6 +1,6 @@
 #pragma once
-// Verifying and staging a bundle on the isolated side (DESIGN.md "Applier", steps 1 and 2).
-// Order matters (STYLE.md 7): the signature over bundle.json's exact bytes first, nothing else
+// Verifying and staging a bundle on the isolated side.
+// Order matters: the signature over bundle.json's exact bytes first, nothing else
 // read before; then the manifest, expiry, the serial against the last one applied here, and
 // every listed file's size and SHA-256 in one streaming pass. Files the signed manifest does not
 // list are never used.
@@ -71,8 +71,8 @@ std::string missing_base_message(const BundleManifest& m);
 /// Expected size and digest of each file bundle.json lists.
 ExpectedFiles expected_files(const BundleManifest& manifest);
 
-/// Verifies BUNDLE (directory, .iso or .tar) in DESIGN.md's order. BundleRefused with one line
-/// naming what is wrong: unsigned, bad signature or untrusted signer, bad manifest, expired,
+/// Verifies BUNDLE (directory, .iso or .tar) in the order docs/bundle-format.md gives.
+/// BundleRefused with one line naming what is wrong: unsigned, bad signature or untrusted signer, bad manifest, expired,
 /// rollback, a missing, tampered or wrongly sized file, an unsafe entry (absolute, `..`, any
 /// symbolic link, hard link, device node). Writes nothing except a temporary copy of
 /// bundle.json and its signature for an archive (removed before returning).

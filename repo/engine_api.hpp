@@ -1,5 +1,5 @@
 #pragma once
-// A small client of the oVirt Engine REST API v4 (DESIGN.md "Applier: hosts"): SSO password
+// A small client of the oVirt Engine REST API v4: SSO password
 // grant, bearer token, JSON, TLS verified against the Engine's CA only. libcurl stays inside
 // engine_api.cpp.
 #include <chrono>

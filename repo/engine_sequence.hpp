@@ -1,5 +1,5 @@
 #pragma once
-// The applier's update sequences (DESIGN.md "Applier: the engine sequence", "Applier: hosts"):
+// The applier's update sequences (docs/journal.md):
 // a list of named steps run through the Journal, each journaled before and after it runs, so
 // that a re-run resumes at the first step not done and never repeats a finished one.
 //
@@ -68,7 +68,7 @@ struct ApplyOptions {
     HostMaintenance* maintenance = nullptr;
 };
 
-/// Where a run reports; the library never prints (STYLE.md 6). Defaults do nothing.
+/// Where a run reports; the library never prints. Defaults do nothing.
 class ApplyReporter {
 public:
     virtual ~ApplyReporter() = default;

@@ -1,6 +1,6 @@
 #pragma once
-// Error families of ovirt-airgap (STYLE.md 5). Bugs are asserts; everything a user can cause
-// is one of these, and each maps to one documented exit code (DESIGN.md, "Exit codes").
+// Error families of ovirt-airgap. Bugs are asserts; everything a user can cause
+// is one of these, and each maps to one documented exit code.
 #include <exception>
 #include <stdexcept>
 #include <string>

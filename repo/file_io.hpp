@@ -1,5 +1,5 @@
 #pragma once
-// Plain POSIX file reading for the archive area: an owned descriptor (STYLE.md 4) and the
+// Plain POSIX file reading for the archive area: an owned descriptor and the
 // open / read calls every streaming pass over a file makes. C errors become std::system_error.
 #include <fcntl.h>
 #include <unistd.h>

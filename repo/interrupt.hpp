@@ -1,5 +1,5 @@
 #pragma once
-// SIGINT/SIGTERM/SIGHUP as a request to stop at the next safe point (DESIGN.md exit code 130): the
+// SIGINT/SIGTERM/SIGHUP as a request to stop at the next safe point (exit code 130): the
 // executables install a handler that only records the signal; the library checks it between
 // steps and in its progress callbacks and polling loops, so journals and temporary files are
 // left consistent. A child process started meanwhile gets a terminal's Ctrl-C itself (same

@@ -1,5 +1,5 @@
 #pragma once
-// The inventory a secured site carries out (DESIGN.md "Inventory"): plain, reviewable text.
+// The inventory a secured site carries out (docs/inventory-format.md): plain, reviewable text.
 // A header of `#key: value` lines, then the installed packages in libsolv's testtags format
 // (=Pkg:, +Req:/-Req:, +Prv:/-Prv:, ...). testtags readers skip the `#` lines.
 #include <filesystem>

@@ -1,5 +1,5 @@
 // The ISO 9660 writer, on libisofs: the library xorriso is built on, and several times faster
-// than libarchive's ISO writer (issue 3, "Benchmark").
+// than libarchive's ISO writer (scripts/bench.sh).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,7 +42,7 @@ void init_libisofs() {
     static int status = 0;
     std::call_once(once, [] {
         status = iso_init();
-        // The library never prints (STYLE.md 6): problems are queued and read back by us.
+        // The library never prints: problems are queued and read back by us.
         char queue[] = "SORRY", print[] = "NEVER", id[] = "libisofs";
         if (status >= 0) iso_set_msgs_severities(queue, print, id);
     });
@@ -75,7 +75,7 @@ std::string iso_error(int code) {
     return queued.empty() ? iso_error_to_msg(code) : queued;
 }
 
-// Owners of libisofs handles (STYLE.md 4).
+// Owners of libisofs handles.
 struct ImageDeleter {
     void operator()(IsoImage* image) const { iso_image_unref(image); }
 };

@@ -1,7 +1,7 @@
 #pragma once
-// The applier's journal (DESIGN.md, "Applier: the engine sequence"): which bundle, which
+// The applier's journal (docs/journal.md): which bundle, which
 // command, and each step's status, written atomically before and after every step so that
-// a re-run resumes at the first step not done, also after a kill -9 (STYLE.md 7, 8).
+// a re-run resumes at the first step not done, also after a kill -9.
 #include <sys/types.h>
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// Move-only owners of libarchive handles (STYLE.md 4). Internal to repo/: callers use archive.hpp.
+// Move-only owners of libarchive handles. Internal to repo/: callers use archive.hpp.
 #include <archive.h>
 #include <archive_entry.h>
 #include <sys/types.h>

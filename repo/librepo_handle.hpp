@@ -1,5 +1,5 @@
 #pragma once
-// Move-only RAII wrappers of librepo's C handles (STYLE.md 4). Private to repo/: librepo and
+// Move-only RAII wrappers of librepo's C handles. Private to repo/: librepo and
 // glib headers stay out of the public headers. A GError becomes a LibrepoError here, so
 // callers only add context (repo id, URL) when turning it into an airgap error.
 #include <glib.h>
@@ -38,7 +38,7 @@ inline std::string one_line(std::string msg) {
 }
 
 /// Routes librepo's glib log messages (domain "librepo") to `sink` while alive: the library
-/// never prints (STYLE.md 6). Debug and info are dropped. Routes of concurrent fetches
+/// never prints. Debug and info are dropped. Routes of concurrent fetches
 /// may receive each other's lines (glib's handlers are per process), never a dangling one.
 class LogRoute {
 public:

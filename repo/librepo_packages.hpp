@@ -1,5 +1,5 @@
 #pragma once
-// Move-only RAII owner of librepo's package download targets (STYLE.md 4). Private to repo/;
+// Move-only RAII owner of librepo's package download targets. Private to repo/;
 // complements repo/librepo_handle.hpp, whose Handle each target refers to.
 #include <glib.h>
 #include <librepo/librepo.h>

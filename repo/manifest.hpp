@@ -1,5 +1,5 @@
 #pragma once
-// The bundle manifest (DESIGN.md, "Bundle manifest"): YAML describing repos and roles.
+// The bundle manifest (manifests/ovirt-4.3-el7.yaml is one): YAML describing repos and roles.
 #include <filesystem>
 #include <map>
 #include <string>

@@ -21,7 +21,7 @@ struct RepoMetadata {
     std::string base_url;              // the URL packages are downloaded from (first working mirror)
 };
 
-/// Progress and log lines from fetching; the library never prints (STYLE.md 6).
+/// Progress and log lines from fetching; the library never prints.
 struct FetchCallbacks {
     virtual ~FetchCallbacks() = default;
     virtual void message(const std::string& /*line*/) {}

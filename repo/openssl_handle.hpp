@@ -1,5 +1,5 @@
 #pragma once
-// Move-only owners of OpenSSL handles (STYLE.md 4) and the one place where OpenSSL's error
+// Move-only owners of OpenSSL handles and the one place where OpenSSL's error
 // queue becomes an exception. Private to the library's .cpp files: it pulls OpenSSL headers.
 // OpenSSL 1.1.1 API only, so that the applier builds on EL7.
 #include <openssl/bio.h>

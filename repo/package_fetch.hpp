@@ -27,7 +27,7 @@ struct FetchedPackage {
     std::filesystem::path path;  // in the cache: cache_dir/packages/<repo id>/<basename of location>
 };
 
-/// Progress and log lines of a download; the library never prints (STYLE.md 6). Do-nothing defaults.
+/// Progress and log lines of a download; the library never prints. Do-nothing defaults.
 class DownloadCallbacks {
 public:
     virtual ~DownloadCallbacks() = default;

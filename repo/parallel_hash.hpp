@@ -1,5 +1,5 @@
 #pragma once
-// Verifying a bundle at more than one core's SHA-256 speed (issue 4, "Benchmark"). One core
+// Verifying a bundle at more than one core's SHA-256 speed (scripts/bench.sh). One core
 // hashes SHA-256 at about 2 GB/s while reading from the page cache copies at about 10 GB/s:
 // hashing is the bottleneck, and a single file's SHA-256 cannot be split. So whole files are
 // spread over threads, each reading and hashing its own files: every byte is still read once,

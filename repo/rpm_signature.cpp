@@ -26,7 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Move-only owners of librpm's handles (STYLE.md 4).
+// Move-only owners of librpm's handles.
 class Ts {
 public:
     Ts() : ts_(rpmtsCreate()) {}

@@ -1,5 +1,5 @@
 #pragma once
-// Streaming SHA-256 (DESIGN.md "Quality bars": hashing at disk speed, memory flat). OpenSSL's
+// Streaming SHA-256 (hashing at disk speed, memory flat). OpenSSL's
 // EVP interface does the hashing; files are read in large sequential blocks.
 #include <cstddef>
 #include <cstdint>

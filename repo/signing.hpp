@@ -1,5 +1,5 @@
 #pragma once
-// Signing and verification of bundles (DESIGN.md, "Bundle"): a detached CMS SignedData in DER
+// Signing and verification of bundles (docs/bundle-format.md): a detached CMS SignedData in DER
 // with the signer's certificate inside, the same thing `openssl cms -sign -binary -outform DER`
 // makes, so that a security officer can check a bundle by hand with `openssl cms -verify`.
 // OpenSSL stays behind this header; only OpenSSL 1.1.1 APIs are used (EL7).

@@ -1,7 +1,7 @@
 #pragma once
 // The libsolv pool of one target machine: rpm semantics, the target's arch policy, the
 // repos it may update from (with their includepkgs/excludepkgs) and what is installed on it.
-// libsolv's headers stay out of here (STYLE.md "What not to copy": pimpl only for C headers).
+// libsolv's headers stay out of here.
 #include <cstddef>
 #include <filesystem>
 #include <map>

@@ -1,5 +1,5 @@
 #pragma once
-// libsolv's Queue owned by one object (STYLE.md 4), for the solver area's .cpp files only:
+// libsolv's Queue owned by one object, for the solver area's .cpp files only:
 // it pulls in libsolv's headers, which public headers keep out.
 extern "C" {
 #include <solv/queue.h>

@@ -1,5 +1,5 @@
 #pragma once
-// The target's yum configuration during an update (DESIGN.md "Applier", step 4): the bundle's
+// The target's yum configuration during an update: the bundle's
 // repos as one ovirt-airgap-<id>.repo with file:// URLs, and every other repo disabled for the
 // run (upstream's mirrorlists cannot be reached offline, and engine-setup asks yum about
 // enabled repos). Originals are kept by the caller in the journal before anything changes, so

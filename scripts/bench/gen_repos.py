@@ -4,7 +4,7 @@
 Layout of OUT (reused by scripts/bench.sh while the stamp matches this file and the arguments):
   repos/{base,updates,epel}/   repodata; Packages/ holds real RPMs of the installed set (all: --all-rpms)
   root/                        installroot with a real rpmdb (/var/lib/rpm, ~/.rpmdb links to it)
-  manifest.yaml                DESIGN.md manifest with file:// baseurls (epel limited by includepkgs)
+  manifest.yaml                bundle manifest with file:// baseurls (epel limited by includepkgs)
   yum.repos.d/bench.repo       the same repos for dnf; dnf.conf: dnf's settings for the run
   summary.txt                  sizes; stamp: what built it
 

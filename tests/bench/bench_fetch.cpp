@@ -1,6 +1,6 @@
 // Downloads every package of one rpm-md repo the way `ovirt-bundler build` does (MetadataFetcher,
 // then fetch_packages with parallel librepo downloads) and reports the time taken, for comparison
-// with `dnf download` (issue 3, "Benchmark"). Not a test.
+// with `dnf download` (scripts/bench.sh). Not a test.
 //   bench_fetch BASEURL CACHE_DIR [JOBS]
 extern "C" {
 #include <solv/chksum.h>

@@ -1,5 +1,5 @@
 // Packs a tree into an .iso or .tar with the bundler's writer and reports the time taken, for
-// comparison with `xorriso -as mkisofs -R -J` (issue 3, "Benchmark"). Not a test.
+// comparison with `xorriso -as mkisofs -R -J` (scripts/bench.sh). Not a test.
 // --hash first hashes every file of the tree with hash_file(), as `ovirt-bundler build` hashes
 // what it carries (there while copying into the bundle tree, here in a pass of its own).
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-// Incremental bundles end to end (issue 3, `build --since`; DESIGN.md's base_bundle). A site
+// Incremental bundles end to end (`build --since`; base_bundle in docs/bundle-format.md). A site
 // first carries a bundle for its engine (A), later one for engine and hosts built --since A (B):
 // B's medium holds only what A lacks, its signed bundle.json pins the rest by SHA-256, and the
 // applier, given both media, updates a host and an engine root with real dnf to what a connected

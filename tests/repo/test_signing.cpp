@@ -29,7 +29,7 @@ void write_bytes(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
-// The check a security officer runs by hand (DESIGN.md, "Bundle").
+// The check a security officer runs by hand (docs/bundle-format.md).
 test::CommandResult openssl_verify(const fs::path& content, const fs::path& p7s, const fs::path& ca) {
     return openssl({"cms", "-verify", "-binary", "-inform", "DER", "-content", content.string(), "-in", p7s.string(),
                     "-CAfile", ca.string(), "-purpose", "any", "-out", "/dev/null"});
@@ -319,7 +319,7 @@ TEST_F(Signing, UnreadableOrUnusableKeysAreConfigErrors) {
                 StartsWith("signing key " + encrypted.string() +
                            " cannot be read with the passphrase given (or is no PEM private key): "));
 
-    // RSA below 3072 bits is refused (DESIGN.md: RSA 3072+).
+    // RSA below 3072 bits is refused.
     auto weak_key = tmp.path() / "weak.key", weak_cert = tmp.path() / "weak.pem";
     r = openssl({"req", "-x509", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", weak_key.string(), "-out",
                  weak_cert.string(), "-subj", "/CN=weak", "-days", "3"});
