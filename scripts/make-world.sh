@@ -84,7 +84,7 @@ step "signing key $key_id (RSA 3072) in gnupg/, keys/RPM-GPG-KEY-airgap-world"
 top="$out/rpmbuild"
 # The parents of every build's own directories exist before the parallel builds start: rpmbuild
 # creates a missing parent itself, and two doing so at once fail with "File exists".
-mkdir -p "$top/tmp" "$top/out" "$top/build" "$top/buildroot"
+mkdir -p "$top/tmp" "$top/out" "$top/build" "$top/buildroot" "$top/SRPMS"
 build_one() {  # spec version release repo target ship stream
     local spec=$1 ver=$2 rel=$3 repo=$4 target=$5 ship=$6 stream=$7
     local rpmdir="$top/out/$spec-$ver-$rel-$target"
