@@ -31,9 +31,16 @@ std::string join(const std::vector<std::string>& items, const std::string& sep) 
 ClusterSnapshot snapshot(EngineClient& engine, const std::string& cluster) {
     ClusterSnapshot s;
     auto clusters = list_clusters(engine, cluster);
-    if (clusters.empty())
-        throw ConfigError(cluster.empty() ? "the Engine " + engine.engine_name() + " has no cluster"
-                                          : "the Engine " + engine.engine_name() + " has no cluster named " + cluster);
+    if (clusters.empty() && cluster.empty())
+        throw ConfigError("the Engine " + engine.engine_name() + " has no cluster");
+    if (clusters.empty()) {
+        // A misspelt --cluster: name the ones there are, so the next try is the right one.
+        std::vector<std::string> names;
+        for (const auto& c : list_clusters(engine, "")) names.push_back(c.name);
+        throw ConfigError(
+            "the Engine " + engine.engine_name() + " has no cluster named " + cluster +
+            (names.empty() ? std::string(" (it has none)") : " (its clusters: " + join(names, ", ") + ")"));
+    }
     if (clusters.size() > 1) {
         std::vector<std::string> names;
         for (const auto& c : clusters) names.push_back(c.name);

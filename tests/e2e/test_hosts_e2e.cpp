@@ -364,6 +364,19 @@ TEST(HostsE2e, DroppedConnectionsAndAnExpiredTokenAreRidden) {
     EXPECT_EQ(engine.state()["hosts"]["host1"]["upgraded"], 1);
 }
 
+// A misspelt --cluster is answered with the clusters the Engine has, and nothing is changed.
+TEST(HostsE2e, AnUnknownClusterNamesTheClustersTheEngineHas) {
+    json scenario = three_host_scenario();
+    scenario["clusters"] = json::array({{{"name", "Default"}}, {{"name", "Production"}}});
+    FakeEngine engine(scenario);
+    TempDir state;
+    CommandResult r = run_hosts(engine, state.path(), {"--cluster", "Prodution"});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_EQ(r.err, "ovirt-applier: error: the Engine " + engine.engine() +
+                         " has no cluster named Prodution (its clusters: Default, Production)\n");
+    EXPECT_TRUE(posts(engine, "").empty()) << "nothing may be posted";
+}
+
 TEST(HostsE2e, EngineGoneMidRolloutFailsAndTheRerunResumes) {
     json scenario = three_host_scenario();
     scenario["hosts"][2]["hold"] = true;  // host3 stays mid-upgrade until released: the applier only polls it
@@ -377,8 +390,7 @@ TEST(HostsE2e, EngineGoneMidRolloutFailsAndTheRerunResumes) {
     // The host's status or its events: whichever poll comes first after the Engine went away.
     EXPECT_EQ(r.err.rfind("ovirt-applier: error: cannot reach the Engine " + engine.engine() + " (GET ", 0), 0u)
         << r.err;
-    EXPECT_TRUE(r.err.find("(GET hosts/") != std::string::npos ||
-                r.err.find("(GET events?from=") != std::string::npos)
+    EXPECT_TRUE(r.err.find("(GET hosts/") != std::string::npos || r.err.find("(GET events?from=") != std::string::npos)
         << r.err;
     engine.control({{"drop_all", false}});
     engine.control({{"hosts", {{"host3", {{"hold", false}}}}}});
