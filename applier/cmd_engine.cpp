@@ -19,7 +19,8 @@ void add_engine_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("engine", "Update the engine from a bundle (upgrade guide, chapter 9)");
     add_apply_options(cmd, *args);
     cmd->add_flag("--dry-run", o.dry_run, "Print the plan (steps, packages, versions) and change nothing");
-    cmd->add_option("--answer-file", o.answer_file, "The administrator's engine-setup answers; they win over the applier's");
+    cmd->add_option("--answer-file", o.answer_file,
+                    "The administrator's engine-setup answers; they win over the applier's");
     cmd->add_flag("--he-global-maintenance-confirmed", o.he_global_maintenance_confirmed,
                   "Hosted engine: skip the applier's check of the engine database for global maintenance");
     cmd->add_option("--engine-upgrade-check", o.engine_upgrade_check, "engine-upgrade-check, inside --root");

@@ -90,8 +90,9 @@ void add_build_command(CLI::App& app) {
         "--since", opt->since,
         "A bundle built before: leave out the packages it carries (an incremental bundle, applied with --base)");
     cmd->add_option("--jobs", opt->jobs, "Parallel downloads")->capture_default_str();
-    cmd->add_option("--with-applier", opt->with_applier,
-                    "ovirt-applier's EL7 RPM (scripts/package-el7.sh) to carry as applier/NAME.rpm, hashed in bundle.json");
+    cmd->add_option(
+        "--with-applier", opt->with_applier,
+        "ovirt-applier's EL7 RPM (scripts/package-el7.sh) to carry as applier/NAME.rpm, hashed in bundle.json");
     cmd->add_option("--allow-missing-repo", opt->allow_missing_repos,
                     "A repo (id) that may be left out of this bundle when it cannot be reached; repeatable");
     cmd->add_option("--sign-repodata", opt->sign_repodata,

@@ -128,7 +128,8 @@ void print_plan_json(const repo::Plan& plan, std::ostream& out) {
         packages.push_back({{"nevra", p.nevra}, {"repo", p.repo}, {"size", p.download_size}, {"reason", p.reason}});
     nlohmann::json skipped = nlohmann::json::array();
     for (const auto& [id, why] : plan.skipped_repos) skipped.push_back({{"id", id}, {"reason", why}});
-    nlohmann::json doc = {{"packages", packages}, {"problems", plan.problems}, {"skipped_repos", skipped}, {"locked", plan.locked}};
+    nlohmann::json doc = {
+        {"packages", packages}, {"problems", plan.problems}, {"skipped_repos", skipped}, {"locked", plan.locked}};
     out << doc.dump(2) << "\n";
 }
 

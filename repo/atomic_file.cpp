@@ -80,8 +80,8 @@ void require_regular_or_absent(const fs::path& target) {
         fail(target, errno);
     }
     if (S_ISREG(st.st_mode)) return;
-    const char* what = S_ISLNK(st.st_mode)                         ? "a symbolic link"
-                       : S_ISDIR(st.st_mode)                       ? "a directory"
+    const char* what = S_ISLNK(st.st_mode)                          ? "a symbolic link"
+                       : S_ISDIR(st.st_mode)                        ? "a directory"
                        : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
                                                                     : "not a regular file";
     throw ConfigError("cannot write " + target.string() + ": it is " + what + "; only regular files are written");

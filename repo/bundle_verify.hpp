@@ -72,10 +72,10 @@ std::string missing_base_message(const BundleManifest& m);
 ExpectedFiles expected_files(const BundleManifest& manifest);
 
 /// Verifies BUNDLE (directory, .iso or .tar) in the order docs/bundle-format.md gives.
-/// BundleRefused with one line naming what is wrong: unsigned, bad signature or untrusted signer, bad manifest, expired,
-/// rollback, a missing, tampered or wrongly sized file, an unsafe entry (absolute, `..`, any
-/// symbolic link, hard link, device node). Writes nothing except a temporary copy of
-/// bundle.json and its signature for an archive (removed before returning).
+/// BundleRefused with one line naming what is wrong: unsigned, bad signature or untrusted signer, bad manifest,
+/// expired, rollback, a missing, tampered or wrongly sized file, an unsafe entry (absolute, `..`, any symbolic link,
+/// hard link, device node). Writes nothing except a temporary copy of bundle.json and its signature for an archive
+/// (removed before returning).
 VerifiedBundle verify_bundle(const std::filesystem::path& bundle, const VerifyOptions& options,
                              ArchiveCallbacks* callbacks = nullptr);
 

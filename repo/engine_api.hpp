@@ -76,7 +76,6 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-
 // --- Typed calls: what the rollout reads and does, parsed here once ---
 
 /// A host's status as the API names it ("up", "install_failed", ...), parsed once.

@@ -244,14 +244,20 @@ void require_no_hosted_engine_at_risk(const fs::path& root) {
     ScratchDir scratch("ovirt-airgap-he");
     // The password goes in a pgpass file, never on a command line (as engine-setup does it).
     fs::path pgpass = scratch.path() / "pgpass";
-    write_file_atomic(pgpass, db->host + ":" + db->port + ":" + db->database + ":" + db->user + ":" + db->password + "\n",
-                      0600);
+    write_file_atomic(
+        pgpass, db->host + ":" + db->port + ":" + db->database + ":" + db->user + ":" + db->password + "\n", 0600);
     fs::path psql = engine_psql(root);
     auto query = [&](const std::string& sql) {
         CapturingReporter out;
-        std::vector<std::string> argv{"env", "PGPASSFILE=" + pgpass.string(), psql.string(), "-X", "-A", "-t",
-                                      "-v", "ON_ERROR_STOP=1", "-h", db->host, "-p", db->port, "-U", db->user,
-                                      "-d", db->database, "-c", sql};
+        std::vector<std::string> argv{"env",         "PGPASSFILE=" + pgpass.string(),
+                                      psql.string(), "-X",
+                                      "-A",          "-t",
+                                      "-v",          "ON_ERROR_STOP=1",
+                                      "-h",          db->host,
+                                      "-p",          db->port,
+                                      "-U",          db->user,
+                                      "-d",          db->database,
+                                      "-c",          sql};
         int code = run_logged(argv, scratch.path() / "psql.log", out, false);
         if (code != 0) {
             std::string first = out.text.substr(0, out.text.find('\n'));
@@ -415,8 +421,8 @@ private:
         // A bundle for other machines is refused before it is staged, also where no preflight runs.
         const auto& roles = bundle_.manifest.roles;
         if (std::find(roles.begin(), roles.end(), role_) == roles.end())
-            throw BundleRefused("bundle " + bundle_.manifest.id + " is not for role " + role_ + " (roles: " +
-                                join(roles, ", ") + ")");
+            throw BundleRefused("bundle " + bundle_.manifest.id + " is not for role " + role_ +
+                                " (roles: " + join(roles, ", ") + ")");
         // A resumed run checks the signature only: the staged copy is hashed again before use.
         auto existing = Journal::load(state_dir_);
         bool resuming = existing && !existing->complete() && existing->command() == command_ &&
@@ -427,8 +433,8 @@ private:
         std::string started_with = verified_before ? existing->step("verify").data.value("manifest_sha256", "") : "";
         if (!started_with.empty() && started_with != bundle_.manifest_sha256)
             throw BundleRefused(o_.bundle.string() + " is not the medium this run started with: bundle " +
-                                bundle_.manifest.id + " has another bundle.json (SHA-256 " +
-                                bundle_.manifest_sha256 + ", the run began with " + started_with + ")");
+                                bundle_.manifest.id + " has another bundle.json (SHA-256 " + bundle_.manifest_sha256 +
+                                ", the run began with " + started_with + ")");
         if (!verified_before) {
             r_.message("verifying " + std::to_string(bundle_.manifest.files.size()) + " files of bundle " +
                        bundle_.manifest.id + " (serial " + std::to_string(bundle_.manifest.serial) + ")" +
@@ -785,8 +791,8 @@ private:
             argv.insert(argv.end(), older.begin(), older.end());
             int code = run_logged(argv, log_for("cleandupes"), r_, false);
             if (code != 0 || !older_duplicates(o_.root).empty())
-                throw StepFailed("could not remove the older duplicate packages (see " + log_for("cleandupes").string() +
-                                 ")");
+                throw StepFailed("could not remove the older duplicate packages (see " +
+                                 log_for("cleandupes").string() + ")");
         }
         // What yum-complete-transaction --cleanup-only does: the record of a finished transaction.
         std::error_code ec;
