@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "repo/engine_sequence.hpp"
 #include "repo/error.hpp"
 #include "repo/journal.hpp"
 
@@ -70,24 +71,6 @@ void require_engine_connection(const repo::EngineConnection& c, const repo::Site
             throw ConfigError(std::string("--") + key + " is required (or '" + key + " = ...' in " + where(site) + ")");
 }
 
-namespace {
-
-// `name` as execvp() finds it: a path when it has a '/', else the first executable on PATH.
-bool is_runnable(const std::string& name) {
-    auto runnable = [](const std::filesystem::path& p) {
-        std::error_code ec;
-        return std::filesystem::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
-    };
-    if (name.find('/') != std::string::npos) return runnable(name);
-    const char* path = std::getenv("PATH");
-    std::istringstream dirs(path ? path : "/usr/bin:/bin");
-    for (std::string dir; std::getline(dirs, dir, ':');)
-        if (runnable(std::filesystem::path(dir.empty() ? "." : dir) / name)) return true;
-    return false;
-}
-
-}  // namespace
-
 void check_can_apply(const repo::ApplyOptions& options, const std::string& command, bool uses_package_manager) {
     bool this_system = options.root.empty() || options.root == "/";
     if (this_system && !options.dry_run && ::geteuid() != 0)
@@ -96,12 +79,7 @@ void check_can_apply(const repo::ApplyOptions& options, const std::string& comma
     // A dry run only plans: it never starts the package manager, so a machine without one (the
     // packaged applier in an otherwise empty root, say) can still show its plan.
     if (!uses_package_manager || options.dry_run) return;
-    std::istringstream words(options.package_manager);
-    std::string program;
-    words >> program;
-    if (program.empty()) throw ConfigError("--package-manager is empty");
-    if (!is_runnable(program))
-        throw ConfigError("--package-manager: '" + program + "' is neither an executable file nor a command on PATH");
+    repo::require_package_manager(options);
 }
 
 void add_config_option(CLI::App* cmd, std::string& config) {

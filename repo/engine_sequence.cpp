@@ -503,16 +503,7 @@ private:
     // A package manager that cannot be started is found before anything changes.
     void check_package_manager() const {
         if (std::none_of(steps_.begin(), steps_.end(), [](const std::string& s) { return s == "update"; })) return;
-        const std::string tool = package_manager_argv(o_, {}).front();
-        bool found = false;
-        if (tool.find('/') != std::string::npos) {
-            found = access(tool.c_str(), X_OK) == 0;
-        } else if (const char* path = getenv("PATH")) {
-            std::istringstream dirs(path);
-            for (std::string dir; !found && std::getline(dirs, dir, ':');)
-                found = access((fs::path(dir.empty() ? "." : dir) / tool).c_str(), X_OK) == 0;
-        }
-        if (!found) throw ConfigError("--package-manager: cannot run " + tool + ": no such program");
+        require_package_manager(o_);
     }
 
     // The state a done step left, for the steps after it.
@@ -962,6 +953,12 @@ std::vector<std::string> host_steps(bool update, bool engine) {
         return {"verify", "stage",        "preflight", "repos",   "maintenance",
                 "update", "kernel-check", "unstage",   "activate"};
     return {"verify", "stage", "preflight", "repos", "update", "kernel-check", "unstage"};
+}
+
+void require_package_manager(const ApplyOptions& options) {
+    const std::string program = package_manager_argv(options, {}).front();
+    if (!is_runnable(program))
+        throw ConfigError("--package-manager: '" + program + "' is neither an executable file nor a command on PATH");
 }
 
 std::vector<std::string> package_manager_argv(const ApplyOptions& options, const std::vector<std::string>& args) {

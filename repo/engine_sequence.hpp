@@ -110,6 +110,10 @@ std::vector<std::string> host_steps(bool update, bool engine = false);
 /// then -y, --disablerepo=*, --enablerepo=ovirt-airgap-*, and --installroot ROOT with a root.
 std::vector<std::string> package_manager_argv(const ApplyOptions& options, const std::vector<std::string>& args);
 
+/// ConfigError "--package-manager: 'X' is neither an executable file nor a command on PATH"
+/// when the package manager's program is not what execvp() would start; changes nothing.
+void require_package_manager(const ApplyOptions& options);
+
 /// `ovirt-applier engine`. Throws BundleRefused (2), ResolveProblem (3), StepFailed (4),
 /// ConfigError (1: usage, lock held, preflight on a machine that does not fit).
 void run_engine(const ApplyOptions& options, ApplyReporter& reporter);

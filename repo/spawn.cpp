@@ -2,8 +2,12 @@
 
 #include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
 
 extern char** environ;
 
@@ -36,6 +40,19 @@ int run_quiet(const std::vector<std::string>& argv) {
     if (rc != 0) return 127;
     int status = wait_child(pid);
     return status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+bool is_runnable(const std::string& name) {
+    auto runnable = [](const std::filesystem::path& p) {
+        std::error_code ec;
+        return std::filesystem::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
+    };
+    if (name.find('/') != std::string::npos) return runnable(name);
+    const char* path = std::getenv("PATH");
+    std::istringstream dirs(path ? path : "/usr/bin:/bin");
+    for (std::string dir; std::getline(dirs, dir, ':');)
+        if (runnable(std::filesystem::path(dir.empty() ? "." : dir) / name)) return true;
+    return false;
 }
 
 }  // namespace airgap::repo

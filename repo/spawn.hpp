@@ -20,6 +20,10 @@ int spawn_child(const std::vector<std::string>& argv, const posix_spawn_file_act
 /// with errno set when waiting fails.
 int wait_child(pid_t pid);
 
+/// Whether `name` is what execvp() would start: a path when it has a '/', else the first
+/// executable regular file of that name on PATH.
+bool is_runnable(const std::string& name);
+
 /// Runs argv with its streams on /dev/null, for a program whose output says nothing the caller
 /// needs (umount, stopping a gpg-agent): its exit status, 127 when it cannot start, 128 when it
 /// did not exit normally.
