@@ -8,6 +8,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
+#include <stdexcept>
+#include <system_error>
+
+#include "repo/error.hpp"
+#include "repo/file_io.hpp"
 
 extern char** environ;
 
@@ -53,6 +58,119 @@ bool is_runnable(const std::string& name) {
     for (std::string dir; std::getline(dirs, dir, ':');)
         if (runnable(std::filesystem::path(dir.empty() ? "." : dir) / name)) return true;
     return false;
+}
+
+namespace {
+
+// This process's environment with `extra` (NAME=VALUE) added, replacing a variable of the same name.
+std::vector<std::string> environment_with(const std::vector<std::string>& extra) {
+    std::vector<std::string> out;
+    auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
+    for (char** e = environ; e && *e; ++e) {
+        std::string entry = *e;
+        bool replaced = false;
+        for (const auto& x : extra) replaced = replaced || name_of(x) == name_of(entry);
+        if (!replaced) out.push_back(std::move(entry));
+    }
+    out.insert(out.end(), extra.begin(), extra.end());
+    return out;
+}
+
+// The file actions and attributes of one spawn, released however the spawn ends.
+struct SpawnSetup {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    SpawnSetup() {
+        posix_spawn_file_actions_init(&actions);
+        posix_spawnattr_init(&attr);
+    }
+    ~SpawnSetup() {
+        posix_spawn_file_actions_destroy(&actions);
+        posix_spawnattr_destroy(&attr);
+    }
+    SpawnSetup(const SpawnSetup&) = delete;
+    SpawnSetup& operator=(const SpawnSetup&) = delete;
+};
+
+}  // namespace
+
+Command Command::from_argv(std::vector<std::string> argv) {
+    if (argv.empty()) throw std::invalid_argument("an empty command line");
+    Command c(argv.front());
+    c.argv_ = std::move(argv);
+    return c;
+}
+
+Command& Command::arg(std::string value) {
+    argv_.push_back(std::move(value));
+    return *this;
+}
+
+Command& Command::args(const std::vector<std::string>& values) {
+    argv_.insert(argv_.end(), values.begin(), values.end());
+    return *this;
+}
+
+Command& Command::env(const std::string& name, const std::string& value) {
+    env_.push_back(name + "=" + value);
+    return *this;
+}
+
+Command& Command::own_process_group() {
+    own_group_ = true;
+    return *this;
+}
+
+std::string Command::line() const {
+    std::string out;
+    for (const auto& a : argv_) out += (out.empty() ? "" : " ") + a;
+    return out;
+}
+
+int Command::run_logged(const std::filesystem::path& log, const OutputSink& output) const {
+    std::error_code ec;
+    std::filesystem::create_directories(log.parent_path(), ec);
+    Fd log_fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    if (log_fd.get() < 0) throw ConfigError("cannot open log " + log.string());
+    std::string header = "# " + line() + "\n";
+    if (::write(log_fd.get(), header.data(), header.size()) < 0) throw ConfigError("cannot write log " + log.string());
+
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw ConfigError("pipe failed");
+    Fd read_end(fds[0]), write_end(fds[1]);
+    SpawnSetup setup;
+    posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&setup.actions, write_end.get(), 1);
+    posix_spawn_file_actions_adddup2(&setup.actions, write_end.get(), 2);
+    if (own_group_) {
+        posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETPGROUP);
+        posix_spawnattr_setpgroup(&setup.attr, 0);
+    }
+    std::vector<char*> args;
+    for (const auto& a : argv_) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    std::vector<std::string> environment = environment_with(env_);
+    std::vector<char*> envp;
+    for (auto& e : environment) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    pid_t pid = 0;
+    int rc = posix_spawnp(&pid, args[0], &setup.actions, &setup.attr, args.data(), envp.data());
+    if (rc != 0)
+        throw ConfigError("cannot run " + argv_[0] + ": " + std::error_code(rc, std::generic_category()).message());
+    write_end = Fd();  // the child has its copy: our read sees EOF once it exits
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(read_end.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        if (output) output(buf, static_cast<std::size_t>(n));
+        if (::write(log_fd.get(), buf, static_cast<std::size_t>(n)) < 0) {
+            // A full disk must not stop engine-setup's output: the terminal still gets it.
+        }
+    }
+    int status = wait_child(pid);
+    if (status < 0) return 128;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 }  // namespace airgap::repo

@@ -1,11 +1,15 @@
 #pragma once
 // Starting the programs the tools run (createrepo_c, mount, the package manager, engine-setup):
-// posix_spawnp with the caller's file actions, and a wait that outlasts signals. What the
-// child's streams are and what its exit means stay with each caller.
+// posix_spawnp with the caller's file actions, and a wait that outlasts signals; and Command,
+// which builds a command line and runs it with its output passed on and logged.
 #include <spawn.h>
 #include <sys/types.h>
 
+#include <cstddef>
+#include <filesystem>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace airgap::repo {
@@ -28,5 +32,46 @@ bool is_runnable(const std::string& name);
 /// needs (umount, stopping a gpg-agent): its exit status, 127 when it cannot start, 128 when it
 /// did not exit normally.
 int run_quiet(const std::vector<std::string>& argv);
+
+/// Where a logged command's output goes as it comes (the terminal, a capture for an error line).
+using OutputSink = std::function<void(const char* data, std::size_t size)>;
+
+/// One child process, built up and then run: the program and its arguments, variables added to
+/// its environment, whether it gets a process group of its own. Every program the applier's
+/// sequences start (the package manager, rpm, engine-upgrade-check, engine-setup, psql) is run
+/// through it, so that each gets the same streams, log and exit-code rules.
+class Command {
+public:
+    /// `program` is looked up on PATH unless it names a path.
+    explicit Command(std::string program) { argv_.push_back(std::move(program)); }
+    /// A command line given whole; argv[0] is the program. std::invalid_argument when empty.
+    static Command from_argv(std::vector<std::string> argv);
+
+    Command& arg(std::string value);
+    Command& args(const std::vector<std::string>& values);
+    /// NAME=VALUE in the child's environment, besides this process's: for what must never be on a
+    /// command line that `ps` shows (a password file's name is fine, a password is not).
+    Command& env(const std::string& name, const std::string& value);
+    /// The child runs in a process group of its own, so that the terminal's Ctrl-C (or a lost
+    /// session's SIGHUP) reaches only this process, which notes it and lets the child finish.
+    Command& own_process_group();
+
+    const std::vector<std::string>& argv() const noexcept { return argv_; }
+    const std::string& program() const noexcept { return argv_.front(); }
+    /// The command line joined with spaces, as messages and logs show it.
+    std::string line() const;
+
+    /// Runs it with stdin from /dev/null; stdout and stderr, together, go to `output` as they come
+    /// and are appended to `log` (created with its directory, mode 0600) after a line "# COMMAND".
+    /// Returns the exit code, 128+N when signal N killed it, 128 when it cannot be waited for.
+    /// ConfigError "cannot run PROGRAM: REASON" when it cannot start, "cannot open log FILE" when
+    /// the log cannot be written. A log that fills up later does not stop the output.
+    int run_logged(const std::filesystem::path& log, const OutputSink& output = {}) const;
+
+private:
+    std::vector<std::string> argv_;
+    std::vector<std::string> env_;  // NAME=VALUE
+    bool own_group_ = false;
+};
 
 }  // namespace airgap::repo
