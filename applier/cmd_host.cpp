@@ -3,9 +3,7 @@
 // Maintenance through the Engine, the update, the reboot, activation.
 #include <unistd.h>
 
-#include <climits>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -18,6 +16,7 @@
 #include "repo/error.hpp"
 #include "repo/host_rollout.hpp"
 #include "repo/interrupt.hpp"
+#include "repo/target.hpp"
 
 namespace airgap::applier {
 
@@ -31,15 +30,9 @@ struct HostArgs : ApplyArgs {
 
 // The name this machine goes by: the target's /etc/hostname under --root, else the kernel's.
 std::string own_hostname(const std::string& root) {
-    if (!root.empty() && root != "/") {
-        std::ifstream in(std::filesystem::path(root) / "etc/hostname");
-        std::string name;
-        if (std::getline(in, name) && !name.empty()) return name;
-    }
-    char buf[HOST_NAME_MAX + 1] = {};
-    if (gethostname(buf, sizeof buf - 1) != 0 || !buf[0])
-        throw ConfigError("cannot tell this machine's hostname: give --host-name");
-    return buf;
+    std::string name = repo::Target(root).hostname();
+    if (name.empty()) throw ConfigError("cannot tell this machine's hostname: give --host-name");
+    return name;
 }
 
 // The Engine's lines go where the sequence's own lines go.

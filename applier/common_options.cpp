@@ -7,7 +7,7 @@
 
 #include "repo/engine_sequence.hpp"
 #include "repo/error.hpp"
-#include "repo/journal.hpp"
+#include "repo/target.hpp"
 
 namespace airgap::applier {
 
@@ -42,10 +42,7 @@ std::filesystem::path state_dir_for(const std::string& state_dir, const std::str
                                     const repo::SiteConfig& site) {
     std::filesystem::path out = state_dir;
     site.fill(out, "state-dir");
-    if (out.empty()) {
-        out = repo::Journal::default_state_dir();
-        if (!root.empty()) out = std::filesystem::path(root) / out.relative_path();
-    }
+    if (out.empty()) out = repo::Target(root).state_dir();
     return out;
 }
 
@@ -72,8 +69,7 @@ void require_engine_connection(const repo::EngineConnection& c, const repo::Site
 }
 
 void check_can_apply(const repo::ApplyOptions& options, const std::string& command, bool uses_package_manager) {
-    bool this_system = options.root.empty() || options.root == "/";
-    if (this_system && !options.dry_run && ::geteuid() != 0)
+    if (repo::Target(options.root).is_this_system() && !options.dry_run && ::geteuid() != 0)
         throw ConfigError("ovirt-applier " + command +
                           " changes this system: run it as root (or give --root DIR for a system installed in DIR)");
     // A dry run only plans: it never starts the package manager, so a machine without one (the

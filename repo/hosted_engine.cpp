@@ -6,6 +6,8 @@
 #include <sstream>
 #include <vector>
 
+#include "repo/target.hpp"
+
 namespace airgap::repo {
 
 namespace fs = std::filesystem;
@@ -57,10 +59,10 @@ std::vector<std::vector<std::string>> rows(const std::string& output) {
 }  // namespace
 
 std::optional<EngineDatabase> engine_database(const fs::path& root) {
-    fs::path base = root.empty() ? fs::path("/") : root;
+    const Target target(root);
     std::map<std::string, std::string> config;
-    read_config_with_dir(base / "usr/share/ovirt-engine/services/ovirt-engine/ovirt-engine.conf", config);
-    read_config_with_dir(base / "etc/ovirt-engine/engine.conf", config);
+    read_config_with_dir(target.path("/usr/share/ovirt-engine/services/ovirt-engine/ovirt-engine.conf"), config);
+    read_config_with_dir(target.path("/etc/ovirt-engine/engine.conf"), config);
     if (config["ENGINE_DB_PASSWORD"].empty()) return std::nullopt;
     return EngineDatabase{config["ENGINE_DB_HOST"], config["ENGINE_DB_PORT"], config["ENGINE_DB_USER"],
                           config["ENGINE_DB_PASSWORD"], config["ENGINE_DB_DATABASE"]};
@@ -83,8 +85,8 @@ std::optional<std::string> hosted_engine_refusal(const std::function<std::string
     if (vm.empty() || vm[0][0].empty()) return std::nullopt;  // no hosted engine VM
     std::string host = vm[0].size() > 1 ? vm[0][1] : "";
     if (!host.empty()) {
-        auto stats = rows(
-            query("select ha_global_maintenance from vds_statistics where vds_id = " + sql_literal(host) + ";"));
+        auto stats =
+            rows(query("select ha_global_maintenance from vds_statistics where vds_id = " + sql_literal(host) + ";"));
         if (!stats.empty() && stats[0][0] == "t") return std::nullopt;  // in global maintenance
     }
     // As in he.py: a hosted engine VM that runs nowhere known, or whose host is not in global

@@ -14,6 +14,7 @@
 
 #include "repo/error.hpp"
 #include "repo/repo_config.hpp"
+#include "repo/target.hpp"
 
 extern "C" {
 #include <solv/pool.h>
@@ -65,23 +66,6 @@ std::string os_release_value(const fs::path& root, const std::string& key) {
         return "";
     }
     return "";
-}
-
-std::string read_first_line(const fs::path& file) {
-    std::ifstream in(file);
-    std::string line;
-    if (in) std::getline(in, line);
-    return trim(line);
-}
-
-std::string hostname_of(const fs::path& root) {
-    if (!root.empty()) {
-        std::string h = read_first_line(root / "etc/hostname");
-        if (!h.empty()) return h;
-    }
-    char buf[256] = {};
-    if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-    return buf;
 }
 
 // yum's $releasever: the system-release(releasever) provide, else the version of the
@@ -180,7 +164,7 @@ std::string running_layer(const fs::path& root) {
 
 std::vector<std::string> enabled_repos(const fs::path& root, const Vars& vars) {
     std::vector<std::string> ids;
-    fs::path dir = (root.empty() ? fs::path("/") : root) / "etc/yum.repos.d";
+    fs::path dir = Target(root).path("/etc/yum.repos.d");
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) return ids;
     std::vector<fs::path> files;
@@ -227,7 +211,8 @@ const std::vector<std::string>& inventory_roles() {
 }
 
 std::string make_inventory(const InventoryOptions& options) {
-    fs::path root = options.root.empty() ? fs::path("/") : options.root;
+    const Target target(options.root);
+    const fs::path& root = target.root();
     InventoryHeader h;
     h.role = options.role;
     if (is_ovirt_node(root)) {
@@ -236,7 +221,8 @@ std::string make_inventory(const InventoryOptions& options) {
         // A Node only ever updates as a Node (its image-update package); it never runs the Engine.
         if (h.role.empty()) h.role = "node";
         if (h.role == "engine")
-            throw ConfigError(root.string() + " is an oVirt Node (VARIANT_ID=\"ovirt-node\", imgbased): it cannot "
+            throw ConfigError(root.string() +
+                              " is an oVirt Node (VARIANT_ID=\"ovirt-node\", imgbased): it cannot "
                               "have role engine");
     } else if (h.role.empty()) {
         throw ConfigError("--role is required: " + root.string() +
@@ -248,7 +234,8 @@ std::string make_inventory(const InventoryOptions& options) {
     h.arch = uts.machine;
     h.kernel = uts.release;
     if (!options.root.empty()) h.root = fs::absolute(options.root).lexically_normal().string();
-    h.hostname = hostname_of(options.root);
+    h.hostname = target.hostname();
+    if (h.hostname.empty()) h.hostname = "unknown";
     h.os_name = os_release_value(root, "PRETTY_NAME");
     h.os_version_id = os_release_value(root, "VERSION_ID");
 

@@ -9,6 +9,7 @@
 #include "repo/atomic_file.hpp"
 #include "repo/bundle_manifest.hpp"
 #include "repo/error.hpp"
+#include "repo/target.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -75,7 +76,7 @@ std::string_view to_string(StepStatus status) {
     return "unknown";
 }
 
-fs::path Journal::default_state_dir() { return "/var/lib/ovirt-airgap"; }
+fs::path Journal::default_state_dir() { return Target::default_state_dir(); }
 fs::path Journal::journal_file(const fs::path& state_dir) { return state_dir / "journal.json"; }
 fs::path Journal::lock_file(const fs::path& state_dir) { return state_dir / "applier.lock"; }
 fs::path Journal::applied_file(const fs::path& state_dir) { return state_dir / "applied.json"; }

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "repo/solv_pool.hpp"
+#include "repo/target.hpp"
 
 extern "C" {
 #include <solv/evr.h>
@@ -31,7 +32,7 @@ bool replace_each_other(const std::string& a, const std::string& b) {
 
 std::vector<std::string> older_duplicates(const fs::path& root) {
     SolvPool pool;
-    pool.set_installed_rpmdb(root.empty() ? fs::path("/") : root, false);
+    pool.set_installed_rpmdb(Target(root).root(), false);
     std::map<std::string, std::vector<PoolPackage>> by_name;
     for (const auto& p : pool.installed_packages())
         if (p.name.rfind("kernel", 0) != 0 && p.name != "gpg-pubkey") by_name[p.name].push_back(p);
@@ -55,7 +56,7 @@ std::vector<std::string> older_duplicates(const fs::path& root) {
 
 std::vector<fs::path> unfinished_yum_transactions(const fs::path& root) {
     std::vector<fs::path> files;
-    fs::path dir = (root.empty() ? fs::path("/") : root) / "var/lib/yum";
+    fs::path dir = Target(root).path("/var/lib/yum");
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
         std::string name = e.path().filename().string();

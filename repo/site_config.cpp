@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "repo/error.hpp"
+#include "repo/target.hpp"
 
 namespace fs = std::filesystem;
 
@@ -24,7 +25,7 @@ std::string trimmed(const std::string& s) {
 
 fs::path SiteConfig::default_file(const fs::path& root) {
     const fs::path file = "/etc/ovirt-airgap/applier.conf";
-    return root.empty() ? file : root / file.relative_path();
+    return Target(root).path(file);
 }
 
 SiteConfig SiteConfig::load(const fs::path& file, const fs::path& root, bool required) {

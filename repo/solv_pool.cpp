@@ -16,6 +16,7 @@
 #include "repo/error.hpp"
 #include "repo/rpm_log_filter.hpp"
 #include "repo/solv_queue.hpp"
+#include "repo/target.hpp"
 
 extern "C" {
 #include <solv/bitmap.h>
@@ -325,7 +326,8 @@ void SolvPool::set_installed_testtags(const fs::path& file) {
 void SolvPool::set_installed_rpmdb(const fs::path& root, bool all_files) {
     check_open("set_installed_rpmdb");
     // rpm opens its database relative to an absolute root only ("--root e" would read nothing).
-    fs::path r = root.empty() ? fs::path("/") : fs::absolute(root).lexically_normal();
+    const Target target(root);
+    fs::path r = target.is_this_system() ? target.root() : fs::absolute(root).lexically_normal();
     fs::path dbdir = r / "var/lib/rpm";
     std::error_code ec;
     if (!fs::is_directory(dbdir, ec)) throw ConfigError("no rpm database in " + dbdir.string());

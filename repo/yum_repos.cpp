@@ -8,6 +8,7 @@
 
 #include "repo/atomic_file.hpp"
 #include "repo/error.hpp"
+#include "repo/target.hpp"
 
 namespace airgap::repo {
 
@@ -58,7 +59,7 @@ std::string bundle_repo_id(const std::string& bundle_id, const std::string& repo
     return kAirgapRepoPrefix + bundle_id + "-" + repo_id;
 }
 
-fs::path yum_repos_dir(const fs::path& root) { return (root.empty() ? fs::path("/") : root) / "etc" / "yum.repos.d"; }
+fs::path yum_repos_dir(const fs::path& root) { return Target(root).path("/etc/yum.repos.d"); }
 
 fs::path bundle_repofile(const fs::path& root, const std::string& bundle_id) {
     return yum_repos_dir(root) / (std::string(kAirgapRepoPrefix) + bundle_id + ".repo");
