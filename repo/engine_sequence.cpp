@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/statvfs.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,13 +28,14 @@
 #include "repo/hosted_engine.hpp"
 #include "repo/interrupt.hpp"
 #include "repo/journal.hpp"
-#include "repo/metadata.hpp"
+#include "repo/preflight.hpp"
 #include "repo/repo_originals.hpp"
 #include "repo/resolve.hpp"
 #include "repo/rpmdb_duplicates.hpp"
 #include "repo/scratch_dir.hpp"
 #include "repo/solv_pool.hpp"
 #include "repo/spawn.hpp"
+#include "repo/target.hpp"
 #include "repo/yum_repos.hpp"
 
 extern "C" {
@@ -52,58 +52,9 @@ namespace {
 
 // --- running commands ----------------------------------------------------------------------
 
-std::string join(const std::vector<std::string>& parts, const std::string& sep = " ") {
-    std::string out;
-    for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
-    return out;
-}
-
-// Runs argv with stdin from /dev/null; stdout and stderr go to the reporter and are appended to
-// `log`. Returns the exit code (128+signal when killed). ConfigError when it cannot start.
-// `own_group`: the child runs in a process group of its own, so that the terminal's Ctrl-C (or a
-// lost session's SIGHUP) reaches only us: we note it and stop once the child has finished.
-int run_logged(const std::vector<std::string>& argv, const fs::path& log, ApplyReporter& reporter, bool own_group) {
-    std::error_code ec;
-    fs::create_directories(log.parent_path(), ec);
-    Fd log_fd(open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-    if (log_fd.get() < 0) throw ConfigError("cannot open log " + log.string());
-    std::string header = "# " + join(argv) + "\n";
-    if (write(log_fd.get(), header.data(), header.size()) < 0) throw ConfigError("cannot write log " + log.string());
-
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) throw ConfigError("pipe failed");
-    Fd read_end(fds[0]), write_end(fds[1]);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, write_end.get(), 1);
-    posix_spawn_file_actions_adddup2(&fa, write_end.get(), 2);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    if (own_group) {
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-        posix_spawnattr_setpgroup(&attr, 0);
-    }
-    pid_t pid = 0;
-    int rc = spawn_child(argv, fa, pid, &attr);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0)
-        throw ConfigError("cannot run " + argv[0] + ": " + std::error_code(rc, std::generic_category()).message());
-    write_end = Fd();  // the child has its copy: our read sees EOF once it exits
-    char buf[65536];
-    for (;;) {
-        ssize_t n = read(read_end.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        reporter.output(buf, static_cast<std::size_t>(n));
-        if (write(log_fd.get(), buf, static_cast<std::size_t>(n)) < 0) {
-            // A full disk must not stop engine-setup's output: the terminal still gets it.
-        }
-    }
-    int status = wait_child(pid);
-    if (status < 0) return 128;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+// A command's output goes to the reporter as it comes.
+OutputSink to(ApplyReporter& reporter) {
+    return [&reporter](const char* data, std::size_t size) { reporter.output(data, size); };
 }
 
 std::vector<std::string> split_spaces(const std::string& text) {
@@ -114,57 +65,6 @@ std::vector<std::string> split_spaces(const std::string& text) {
 }
 
 // --- the target ----------------------------------------------------------------------------
-
-fs::path inside_root(const fs::path& root, const fs::path& path) {
-    if (root.empty() || root == "/") return path;
-    return root / path.relative_path();
-}
-
-std::uint64_t free_bytes(const fs::path& path) {
-    struct statvfs st {};
-    if (statvfs(path.c_str(), &st) != 0) return UINT64_MAX;  // cannot tell: do not block on it
-    return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
-}
-
-std::string mib(std::uint64_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
-
-// Newest installed kernel as `uname -r` prints it ("3.10.0-1160.el7.x86_64"), if any.
-std::optional<std::string> newest_kernel(const fs::path& root) {
-    SolvPool pool;
-    pool.set_installed_rpmdb(root.empty() ? fs::path("/") : root, false);
-    std::optional<PoolPackage> best;
-    for (const auto& p : pool.installed_packages()) {
-        if (p.name != "kernel") continue;
-        if (!best || pool_evrcmp_str(pool.get(), p.evr.c_str(), best->evr.c_str(), EVRCMP_COMPARE) > 0) best = p;
-    }
-    if (!best) return std::nullopt;
-    std::string evr = best->evr;
-    if (auto colon = evr.find(':'); colon != std::string::npos) evr = evr.substr(colon + 1);
-    return evr + "." + best->arch;
-}
-
-// The role's packages installed below the bundle's target version, as "NAME VR (target VR)";
-// packages not installed are not counted (a host without, say, ovirt-hosted-engine-setup).
-std::vector<std::string> below_target(const fs::path& root, const std::map<std::string, std::string>& targets) {
-    SolvPool pool;
-    pool.set_installed_rpmdb(root.empty() ? fs::path("/") : root, false);
-    std::vector<std::string> below;
-    for (const auto& p : pool.installed_packages()) {
-        auto it = targets.find(p.name);
-        if (it == targets.end()) continue;
-        std::string have = p.evr;
-        if (auto colon = have.find(':'); colon != std::string::npos) have = have.substr(colon + 1);
-        if (pool_evrcmp_str(pool.get(), have.c_str(), it->second.c_str(), EVRCMP_COMPARE) < 0)
-            below.push_back(p.name + " " + have + " (target " + it->second + ")");
-    }
-    return below;
-}
-
-std::string running_kernel() {
-    struct utsname u {};
-    if (uname(&u) != 0) return {};
-    return u.release;
-}
 
 // Changes with every boot: tells a re-run whether the reboot a new kernel needs has happened.
 std::string boot_id() {
@@ -188,167 +88,13 @@ private:
     std::string what_;
 };
 
-// The pids of the virtual machines running on this machine: EL7's qemu-kvm (/usr/libexec/qemu-kvm,
-// which vdsm starts through libvirt) or an upstream qemu-system-* binary.
-std::vector<std::string> running_vm_pids() {
-    std::vector<std::string> pids;
-    std::error_code ec;
-    for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
-        std::string pid = it->path().filename().string();
-        if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-        std::ifstream in(it->path() / "comm");
-        std::string comm;
-        if (!std::getline(in, comm)) continue;  // gone meanwhile
-        if (comm == "qemu-kvm" || comm.rfind("qemu-system-", 0) == 0) pids.push_back(pid);
-    }
-    std::sort(pids.begin(), pids.end(), [](const std::string& a, const std::string& b) {
-        return a.size() != b.size() ? a.size() < b.size() : a < b;
-    });
-    return pids;
-}
-
-// `yum update` on a hypervisor whose VMs still run replaces vdsm and qemu under them. Without the
-// Engine to move the host into Maintenance, the update goes on only when no VM runs here or the
-// administrator says the host is in Maintenance.
-void require_host_in_maintenance(const ApplyOptions& o) {
-    if (!o.host_update || o.maintenance || o.host_in_maintenance) return;
-    auto pids = running_vm_pids();
-    if (pids.empty()) return;
-    throw ConfigError(std::to_string(pids.size()) + " virtual machine(s) run on this host (qemu pid " +
-                      join(pids, ", ") +
-                      "): move the host to Maintenance in the Engine first (or give --engine-url), then run "
-                      "again with --host-in-maintenance");
-}
-
-// psql as engine-setup finds it on a 4.3 engine: the rh-postgresql10 collection's, else the system's.
-fs::path engine_psql(const fs::path& root) {
-    for (const char* candidate : {"/opt/rh/rh-postgresql10/root/usr/bin/psql", "/usr/bin/psql"})
-        if (fs::exists(inside_root(root, candidate))) return inside_root(root, candidate);
-    throw ConfigError("cannot ask the engine database whether this is a hosted engine: no psql in " +
-                      inside_root(root, "/opt/rh/rh-postgresql10/root/usr/bin").string() + " or " +
-                      inside_root(root, "/usr/bin").string());
-}
-
-// Collects a command's output (stdout and stderr together).
-class CapturingReporter : public ApplyReporter {
-public:
-    void output(const char* data, std::size_t size) override { text.append(data, size); }
-    std::string text;
-};
-
-// engine-setup refuses a hosted engine outside global maintenance, but only after it has been
-// updated: asked of the engine's database before anything changes, with the same queries.
-void require_no_hosted_engine_at_risk(const fs::path& root) {
-    auto db = engine_database(root);
-    if (!db) return;
-    ScratchDir scratch("ovirt-airgap-he");
-    // The password goes in a pgpass file, never on a command line (as engine-setup does it).
-    fs::path pgpass = scratch.path() / "pgpass";
-    write_file_atomic(
-        pgpass, db->host + ":" + db->port + ":" + db->database + ":" + db->user + ":" + db->password + "\n", 0600);
-    fs::path psql = engine_psql(root);
-    auto query = [&](const std::string& sql) {
-        CapturingReporter out;
-        std::vector<std::string> argv{"env",         "PGPASSFILE=" + pgpass.string(),
-                                      psql.string(), "-X",
-                                      "-A",          "-t",
-                                      "-v",          "ON_ERROR_STOP=1",
-                                      "-h",          db->host,
-                                      "-p",          db->port,
-                                      "-U",          db->user,
-                                      "-d",          db->database,
-                                      "-c",          sql};
-        int code = run_logged(argv, scratch.path() / "psql.log", out, false);
-        if (code != 0) {
-            std::string first = out.text.substr(0, out.text.find('\n'));
-            throw ConfigError("cannot ask the engine database whether this is a hosted engine: psql exited with " +
-                              std::to_string(code) + (first.empty() ? "" : ": " + first));
-        }
-        return out.text;
-    };
-    if (auto why = hosted_engine_refusal(query))
-        throw ConfigError("this is a hosted engine (" + *why +
-                          "): put the cluster into global maintenance (hosted-engine --set-maintenance "
-                          "--mode=global on a host) and run again");
-}
-
-struct Preflight {
-    Resolution resolution;
-    std::optional<std::string> kernel;
-};
-
-// Role, versions, hosted engine, free space and the libsolv check. Changes nothing.
-Preflight preflight_check(const std::string& role, const BundleManifest& m, const fs::path& staged,
-                          const ApplyOptions& o, const fs::path& state_dir, ApplyReporter& reporter) {
-    if (std::find(m.roles.begin(), m.roles.end(), role) == m.roles.end() || !m.target_versions.count(role))
-        throw BundleRefused("bundle " + m.id + " is not for role " + role + " (roles: " + join(m.roles, ", ") + ")");
-
-    if (role == "engine" && !o.he_global_maintenance_confirmed) require_no_hosted_engine_at_risk(o.root);
-    if (role == "engine" && !o.answer_file.empty()) otopi_answer_file_keys(o.answer_file);  // readable?
-    if (role == "host") require_host_in_maintenance(o);
-
-    SolvPool pool;
-    pool.set_installed_rpmdb(o.root.empty() ? fs::path("/") : o.root);
-    ScratchDir cache("ovirt-airgap-apply");
-    MetadataFetcher fetcher(cache.path() / "metadata");
-    for (const auto& r : m.repos) {
-        RepoConfig config;
-        config.id = bundle_repo_id(m.id, r.id);
-        config.name = r.name;
-        config.baseurls = {"file://" + (staged / r.path).lexically_normal().string()};
-        auto md = fetcher.fetch(config);
-        if (!md) throw ConfigError("bundle repo " + r.id + " has no metadata");
-        pool.add_repo(*md, config);
-    }
-
-    // Versions: the machine has the role's packages, none newer than the bundle's.
-    std::map<std::string, std::string> installed;
-    for (const auto& p : pool.installed_packages()) installed[p.name] = p.evr;
-    const auto& targets = m.target_versions.at(role);
-    bool any = false;
-    for (const auto& [name, vr] : targets) {
-        auto it = installed.find(name);
-        if (it == installed.end()) continue;
-        any = true;
-        std::string have = it->second;
-        if (auto colon = have.find(':'); colon != std::string::npos) have = have.substr(colon + 1);
-        if (pool_evrcmp_str(pool.get(), have.c_str(), vr.c_str(), EVRCMP_COMPARE) > 0)
-            throw ConfigError("installed " + name + "-" + have + " is newer than the bundle's " + vr);
-    }
-    if (!targets.empty() && !any)
-        throw ConfigError("this machine is not an " + role + ": none of the bundle's " + role +
-                          " packages is installed");
-
-    Preflight p;
-    p.resolution = resolve_update(pool);
-    if (!p.resolution.ok())
-        throw ResolveProblem("the update does not resolve from the bundle's repos; nothing was changed",
-                             p.resolution.problems);
-
-    // Free space: the packages' size twice over (download-free, but unpacked and kept by rpm)
-    // on the root, and some room for logs and the answer file in the state dir.
-    std::uint64_t need = 0;
-    for (const auto& pkg : p.resolution.packages) need += pkg.download_size * 2;
-    need += 64u << 20;
-    fs::path root_dir = o.root.empty() ? fs::path("/") : o.root;
-    if (free_bytes(root_dir) < need)
-        throw ConfigError("not enough free space on " + root_dir.string() + ": " + mib(free_bytes(root_dir)) +
-                          " free, " + mib(need) + " needed");
-    if (free_bytes(state_dir) < (64u << 20))
-        throw ConfigError("not enough free space in " + state_dir.string() + ": 64 MiB needed");
-    p.kernel = newest_kernel(o.root);
-    reporter.message("preflight: " + std::to_string(p.resolution.packages.size()) +
-                     " packages to install or update, the update resolves");
-    return p;
-}
-
 // --- the sequence --------------------------------------------------------------------------
 
 class Sequence {
 public:
     Sequence(std::string command, std::vector<std::string> steps, const ApplyOptions& o, ApplyReporter& r)
-        : command_(std::move(command)), steps_(std::move(steps)), o_(o), r_(r) {
-        state_dir_ = o_.state_dir.empty() ? Journal::default_state_dir() : o_.state_dir;
+        : command_(std::move(command)), steps_(std::move(steps)), o_(o), r_(r), target_(o.root, o.state_dir) {
+        state_dir_ = target_.state_dir();
         role_ = command_ == "engine" ? "engine" : "host";
     }
 
@@ -401,8 +147,8 @@ public:
     }
 
 private:
-    fs::path root_lock_file() const { return inside_root(o_.root, "/run/ovirt-airgap.lock"); }
-    fs::path serial_copy_dir() const { return inside_root(o_.root, "/etc/ovirt-airgap"); }
+    fs::path root_lock_file() const { return target_.path("/run/ovirt-airgap.lock"); }
+    fs::path serial_copy_dir() const { return target_.path("/etc/ovirt-airgap"); }
 
     // The last serial applied on this system: the state dir's record or its copy in /etc,
     // whichever is higher (either may be gone).
@@ -422,7 +168,7 @@ private:
         const auto& roles = bundle_.manifest.roles;
         if (std::find(roles.begin(), roles.end(), role_) == roles.end())
             throw BundleRefused("bundle " + bundle_.manifest.id + " is not for role " + role_ +
-                                " (roles: " + join(roles, ", ") + ")");
+                                " (roles: " + joined(roles, ", ") + ")");
         // A resumed run checks the signature only: the staged copy is hashed again before use.
         auto existing = Journal::load(state_dir_);
         bool resuming = existing && !existing->complete() && existing->command() == command_ &&
@@ -529,7 +275,7 @@ private:
         return journal_->step(name).status == StepStatus::done;
     }
 
-    bool own_machine() const { return o_.root.empty() || o_.root == "/"; }
+    bool own_machine() const { return target_.is_this_system(); }
 
     // Appendix C: a host updated to a new kernel is activated only after its reboot. True when
     // this run stops here (after rebooting with --reboot). A re-run on this machine knows the
@@ -713,8 +459,8 @@ private:
 
     bool upgrade_check() {
         ensure_window("engine-upgrade-check");
-        fs::path tool = inside_root(o_.root, o_.engine_upgrade_check);
-        int code = run_logged({tool.string()}, log_for("engine-upgrade-check"), r_, false);
+        fs::path tool = target_.path(o_.engine_upgrade_check);
+        int code = Command(tool.string()).run_logged(log_for("engine-upgrade-check"), to(r_));
         if (code == 0) {
             journal_->set_step_data("engine-upgrade-check", {{"exit", 0}, {"upgrade", true}});
             return true;
@@ -725,7 +471,7 @@ private:
             // it, and the engine stays version-locked at its old version until it has run.
             auto below = below_target(o_.root, role_targets());
             if (!below.empty()) {
-                r_.message("engine-upgrade-check found no setup update, but " + join(below, ", ") +
+                r_.message("engine-upgrade-check found no setup update, but " + joined(below, ", ") +
                            ": running update-setup and engine-setup");
                 journal_->set_step_data("engine-upgrade-check", {{"exit", 1}, {"upgrade", true}, {"below", below}});
                 return true;
@@ -747,16 +493,16 @@ private:
         ensure_window(name);
         if (resuming_step_) finish_cut_short_transaction();
         auto argv = package_manager_argv(o_, args);
-        r_.message("running " + join(argv));
-        int code = run_logged(argv, log_for(name), r_, false);
+        r_.message("running " + joined(argv));
+        int code = Command::from_argv(argv).run_logged(log_for(name), to(r_));
         if (code != 0 && interrupted())
             throw Interrupted(argv[0] + " ended with " + std::to_string(code) + " on the signal");
         if (code != 0)
-            throw StepFailed(join(argv) + " exited with " + std::to_string(code) + " (see " + log_for(name).string() +
+            throw StepFailed(joined(argv) + " exited with " + std::to_string(code) + " (see " + log_for(name).string() +
                              ")");
         // Success is never reported over a half-done rpmdb; the re-run cleans it up.
         if (auto left = older_duplicates(o_.root); !left.empty())
-            throw StepFailed("packages are installed twice after " + join(argv) + ": " + join(left, ", "));
+            throw StepFailed("packages are installed twice after " + joined(argv) + ": " + joined(left, ", "));
     }
 
     // A package-manager step cut short (kill -9, power loss) may have left its transaction half
@@ -767,7 +513,7 @@ private:
         fs::path complete = "/usr/sbin/yum-complete-transaction";
         if (own_machine() && !unfinished_yum_transactions(o_.root).empty() && fs::exists(complete)) {
             r_.message("finishing the interrupted yum transaction with " + complete.string());
-            int code = run_logged({complete.string(), "-y"}, log_for("complete-transaction"), r_, false);
+            int code = Command(complete.string()).arg("-y").run_logged(log_for("complete-transaction"), to(r_));
             if (code != 0)
                 throw StepFailed(complete.string() + " exited with " + std::to_string(code) + " (see " +
                                  log_for("complete-transaction").string() + ")");
@@ -775,12 +521,13 @@ private:
         auto older = older_duplicates(o_.root);
         if (!older.empty()) {
             r_.message("an interrupted transaction left packages installed twice; removing the older " +
-                       join(older, ", "));
+                       joined(older, ", "));
             std::vector<std::string> argv{"rpm", "--dbpath", "/var/lib/rpm"};
-            if (!own_machine()) argv.insert(argv.end(), {"--root", o_.root.string()});
+            auto root_args = target_.rpm_args();
+            argv.insert(argv.end(), root_args.begin(), root_args.end());
             argv.push_back("-e");
             argv.insert(argv.end(), older.begin(), older.end());
-            int code = run_logged(argv, log_for("cleandupes"), r_, false);
+            int code = Command::from_argv(argv).run_logged(log_for("cleandupes"), to(r_));
             if (code != 0 || !older_duplicates(o_.root).empty())
                 throw StepFailed("could not remove the older duplicate packages (see " +
                                  log_for("cleandupes").string() + ")");
@@ -799,7 +546,7 @@ private:
     void check_targets_reached() {
         auto below = below_target(o_.root, role_targets());
         if (!below.empty())
-            throw StepFailed("after the update " + join(below, ", ") + " is still below the bundle's version");
+            throw StepFailed("after the update " + joined(below, ", ") + " is still below the bundle's version");
     }
 
     HostMaintenance& require_maintenance() {
@@ -816,13 +563,13 @@ private:
         std::set<std::string> admin_keys;
         if (!o_.answer_file.empty()) admin_keys = otopi_answer_file_keys(o_.answer_file);
         write_file_atomic(answers, engine_setup_answers(admin_keys), 0600);
-        fs::path tool = inside_root(o_.root, o_.engine_setup);
+        fs::path tool = target_.path(o_.engine_setup);
         std::vector<std::string> argv{tool.string(), "--accept-defaults"};
         argv.push_back("--config-append=" + fs::absolute(answers).string());
         if (!o_.answer_file.empty()) argv.push_back("--config-append=" + fs::absolute(o_.answer_file).string());
-        r_.message("running " + join(argv) + " (not stopped by Ctrl-C: the run stops when it ends; log " +
+        r_.message("running " + joined(argv) + " (not stopped by Ctrl-C: the run stops when it ends; log " +
                    log_for("engine-setup").string() + ")");
-        int code = run_logged(argv, log_for("engine-setup"), r_, true);
+        int code = Command::from_argv(argv).own_process_group().run_logged(log_for("engine-setup"), to(r_));
         if (code != 0)
             throw StepFailed("engine-setup exited with " + std::to_string(code) + " (see " +
                              log_for("engine-setup").string() + ")");
@@ -831,8 +578,7 @@ private:
     void kernel_check() {
         std::string newest = newest_kernel(o_.root).value_or("");
         // Under --root the running kernel is the host's: compare with the root's at the start.
-        bool own_machine = o_.root.empty() || o_.root == "/";
-        std::string running = own_machine ? running_kernel() : kernel_before_;
+        std::string running = own_machine() ? target_.running_kernel() : kernel_before_;
         reboot_needed_ = !newest.empty() && !running.empty() && newest != running;
         boot_id_at_check_ = boot_id();
         checked_this_run_ = true;
@@ -845,13 +591,12 @@ private:
 
     void maybe_reboot() {
         if (!reboot_needed_ || !o_.reboot) return;
-        if (!(o_.root.empty() || o_.root == "/")) {
+        if (!own_machine()) {
             r_.message("not rebooting: --root names another system");
             return;
         }
         r_.message("rebooting");
-        ApplyReporter quiet;
-        run_logged({"systemctl", "reboot"}, log_for("reboot"), quiet, false);
+        Command("systemctl").arg("reboot").run_logged(log_for("reboot"));
     }
 
     VerifyOptions verify_options() const {
@@ -869,7 +614,7 @@ private:
         r_.message("dry run: nothing is changed");
         r_.message("bundle " + m.id + " (serial " + std::to_string(m.serial) + ", expires " + m.expires +
                    "), signed by " + bundle_.signer.subject);
-        r_.message("steps of `" + command_ + "`: " + join(steps_, ", "));
+        r_.message("steps of `" + command_ + "`: " + joined(steps_, ", "));
         if (auto it = m.target_versions.find(role_); it != m.target_versions.end())
             for (const auto& [name, vr] : it->second) r_.message("target version: " + name + " " + vr);
         if (o_.maintenance) r_.message("the Engine knows this host as " + o_.maintenance->find_host());
@@ -886,6 +631,7 @@ private:
     std::vector<std::string> steps_;
     const ApplyOptions& o_;
     ApplyReporter& r_;
+    Target target_;
     fs::path state_dir_;
     std::string role_;
     VerifiedBundle bundle_;
@@ -965,7 +711,8 @@ std::vector<std::string> package_manager_argv(const ApplyOptions& options, const
     std::vector<std::string> argv = split_spaces(options.package_manager);
     if (argv.empty()) throw ConfigError("--package-manager is empty");
     argv.insert(argv.end(), {"-y", "--disablerepo=*", std::string("--enablerepo=") + kAirgapRepoPrefix + "*"});
-    if (!options.root.empty() && options.root != "/") argv.insert(argv.end(), {"--installroot", options.root.string()});
+    auto root_args = Target(options.root).package_manager_args();
+    argv.insert(argv.end(), root_args.begin(), root_args.end());
     argv.insert(argv.end(), args.begin(), args.end());
     return argv;
 }
@@ -990,7 +737,7 @@ void run_host(const ApplyOptions& options, ApplyReporter& reporter) {
 }
 
 void unstage_host(const ApplyOptions& options, ApplyReporter& reporter) {
-    fs::path state_dir = options.state_dir.empty() ? Journal::default_state_dir() : options.state_dir;
+    fs::path state_dir = Target(options.root, options.state_dir).state_dir();
     std::error_code ec;
     if (!fs::is_directory(state_dir, ec)) {
         reporter.message("nothing is staged (no state dir " + state_dir.string() + ")");

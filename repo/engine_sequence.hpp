@@ -49,8 +49,8 @@ struct ApplyOptions {
     std::filesystem::path bundle;
     std::filesystem::path trust;
     std::filesystem::path base;       ///< the base of an incremental bundle (`--base`)
-    std::filesystem::path root;       ///< the target system; empty: this machine
-    std::filesystem::path state_dir;  ///< empty: Journal::default_state_dir()
+    std::filesystem::path root;       ///< the target system; empty: this machine (repo/target.hpp)
+    std::filesystem::path state_dir;  ///< empty: /var/lib/ovirt-airgap inside `root`
     std::string package_manager = "yum";
     std::filesystem::path engine_upgrade_check = "/usr/bin/engine-upgrade-check";  ///< inside root
     std::filesystem::path engine_setup = "/usr/bin/engine-setup";                  ///< inside root
