@@ -19,6 +19,9 @@
 // not reach it: it finishes, its step is journaled done, and then the run stops with 130.
 // The package manager only ever reads the bundle's private staged copy (bundle_verify.hpp);
 // a resumed run hashes that copy again before using it and never reads the medium unhashed.
+// Each sequence is a table of steps (repo/step_table.hpp) over the state in repo/sequence.hpp:
+// engine_sequence.cpp holds the engine's table, host_sequence.cpp the host's, preflight.hpp the
+// checks before anything changes, step_data.hpp what each step journals.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>

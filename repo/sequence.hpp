@@ -1,0 +1,130 @@
+#pragma once
+// The state and the shared steps of the engine and host sequences (repo/engine_sequence.hpp
+// says what they do; docs/journal.md how they are journaled). A Sequence runs its table of steps
+// through the Journal; the steps only one sequence has live with its table, in
+// engine_sequence.cpp and host_sequence.cpp, and reach the state through the accessors here.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "repo/bundle_verify.hpp"
+#include "repo/engine_sequence.hpp"
+#include "repo/journal.hpp"
+#include "repo/spawn.hpp"
+#include "repo/step_data.hpp"
+#include "repo/step_table.hpp"
+#include "repo/target.hpp"
+
+namespace airgap::repo {
+
+class Sequence;
+
+/// The row of a step both sequences run alike: verify, stage, preflight, update, kernel-check,
+/// unstage (std::logic_error for another).
+Step<Sequence> shared_step(StepName name);
+
+class Sequence : public StepHooks {
+public:
+    /// `command` is "engine" or "host", the journal's command and the role the bundle must name.
+    Sequence(std::string command, StepTable<Sequence> table, const ApplyOptions& o, ApplyReporter& r);
+
+    /// The whole run: verify, lock, journal, the steps, the record of the applied bundle, the
+    /// reboot. A dry run verifies and shows the plan only.
+    void run();
+    /// False: a finished run records no applied serial (a host staged for the Engine, not updated).
+    bool record = true;
+
+    // What the loop asks (StepHooks).
+    void message(const std::string& line) override { r_.message(line); }
+    void give_back() override { restore_repos(); }
+    void abandon() override;
+
+    // --- steps both sequences have ---
+    StepEnd record_verify();
+    StepEnd stage();
+    void reload_stage();
+    StepEnd preflight();
+    void reload_preflight();
+    /// The bundle's repo file, in place of any earlier bundle's.
+    void write_repo_file();
+    void reload_repos();
+    /// `yum update` from the bundle, then the role's packages must have reached its versions.
+    StepEnd update(bool again);
+    /// Runs the package manager with `args` for step `step` (its log is the step's); `again`:
+    /// finish a transaction a cut-short earlier attempt left first.
+    void package_manager(StepName step, const std::vector<std::string>& args, bool again);
+    StepEnd kernel_check();
+    void reload_kernel_check();
+    StepEnd unstage();
+    /// A host updated to a new kernel is activated only after its reboot: true when this run
+    /// stops before `activate` (after rebooting with --reboot).
+    bool stop_for_reboot();
+
+    /// The other repos disabled for the run (engine-upgrade-check and engine-setup ask yum about
+    /// every enabled repo), journaled before they change; restore_repos() puts them back.
+    void disable_repos();
+    void restore_repos();
+
+    // --- for the steps of one sequence ---
+    const ApplyOptions& options() const noexcept { return o_; }
+    ApplyReporter& reporter() noexcept { return r_; }
+    const Target& target() const noexcept { return target_; }
+    const std::filesystem::path& state_dir() const noexcept { return target_.state_dir(); }
+    Journal& journal() { return *journal_; }
+    const VerifiedBundle& bundle() const noexcept { return bundle_; }
+    /// The Engine's name of this host, found by the preflight (`host --update` with the Engine).
+    const std::string& host_name() const noexcept { return host_name_; }
+    /// STATE/logs/NAME.log: where a step's programs write.
+    std::filesystem::path log_for(const std::string& name) const;
+    /// The bundle's versions for this role: package name -> version-release.
+    std::map<std::string, std::string> role_targets() const;
+    /// A command's output goes to the reporter as it comes.
+    OutputSink output_to_reporter();
+
+    template <class Data>
+    Data data(StepName step) const {
+        return journal_->step(std::string(to_string(step))).data.template get<Data>();
+    }
+    /// Journals `data` for `step`: call before changing what the data restores.
+    template <class Data>
+    void set_data(StepName step, const Data& data) {
+        journal_->set_step_data(std::string(to_string(step)), nlohmann::json(data));
+    }
+
+private:
+    std::filesystem::path root_lock_file() const;
+    std::filesystem::path serial_copy_dir() const;
+    std::filesystem::path staging_root() const;
+    std::optional<std::uint64_t> last_serial() const;
+    VerifyOptions verify_options() const;
+    void verify();
+    void dry_run();
+    void record_applied();
+    bool has_step(StepName step) const;
+    bool step_done(StepName step) const;
+    void stage_copy();
+    void retire_earlier_bundles();
+    void put_back_repos(const std::vector<RepoFileChange>& changes);
+    void restore_orphaned_repos();
+    void finish_cut_short_transaction();
+    void check_targets_reached();
+    void maybe_reboot();
+
+    std::string command_;
+    StepTable<Sequence> table_;
+    const ApplyOptions& o_;
+    ApplyReporter& r_;
+    Target target_;
+    VerifiedBundle bundle_;
+    std::optional<Journal> journal_;
+    StagedBundle staged_;
+    std::string kernel_before_;  // the newest installed kernel at the preflight
+    std::string host_name_;
+    KernelCheckData kernel_;         // the kernel check, this run's or reloaded
+    bool checked_this_run_ = false;  // the kernel check ran in this run (no reboot can have happened)
+};
+
+}  // namespace airgap::repo

@@ -1,0 +1,101 @@
+#include "repo/step_table.hpp"
+
+#include <array>
+#include <exception>
+#include <utility>
+
+#include "repo/error.hpp"
+#include "repo/interrupt.hpp"
+
+namespace airgap::repo {
+
+namespace {
+
+// The journal's spelling of each step; the journal format on disk depends on it.
+constexpr std::array<std::pair<StepName, std::string_view>, 13> kNames{{
+    {StepName::verify, "verify"},
+    {StepName::stage, "stage"},
+    {StepName::preflight, "preflight"},
+    {StepName::repos, "repos"},
+    {StepName::maintenance, "maintenance"},
+    {StepName::engine_upgrade_check, "engine-upgrade-check"},
+    {StepName::update_setup, "update-setup"},
+    {StepName::engine_setup, "engine-setup"},
+    {StepName::restore_repos, "restore-repos"},
+    {StepName::update, "update"},
+    {StepName::kernel_check, "kernel-check"},
+    {StepName::unstage, "unstage"},
+    {StepName::activate, "activate"},
+}};
+
+// Runs one step that is not done yet; throws as run_steps() says.
+void run_one(Journal& j, const BoundStep& step, StepHooks& hooks) {
+    const std::string name(to_string(step.name));
+    hooks.message("step " + name + ": running");
+    const bool again = j.step(name).status != StepStatus::pending;
+    j.begin_step(name);
+    try {
+        throw_if_interrupted("interrupted before it started");
+        if (step.run(again) == StepEnd::journaled) return;
+        j.finish_step(name);
+        hooks.message("step " + name + ": done");
+    } catch (const std::exception& e) {
+        bool stopped = dynamic_cast<const Interrupted*>(&e) != nullptr || interrupted();
+        std::string what = stopped ? "interrupted (" + describe(e) + ")" : describe(e);
+        try {
+            j.fail_step(name, what);
+        } catch (const std::exception& journal_error) {
+            // A journal that cannot be written (full disk) must not keep the repos disabled.
+            hooks.message("could not journal the failure: " + describe(journal_error));
+        }
+        hooks.message("step " + name + ": failed: " + what);
+        try {
+            hooks.give_back();
+        } catch (const std::exception& restore_error) {
+            hooks.message("could not restore the repo files: " + describe(restore_error));
+        }
+        if (stopped) throw Interrupted("interrupted during step " + name + "; run the same command again to resume");
+        // Refusals, dependency problems and a machine that does not fit are found before any
+        // change to the target: they keep their own exit codes.
+        if (step.changes_nothing && (dynamic_cast<const BundleRefused*>(&e) ||
+                                     dynamic_cast<const ResolveProblem*>(&e) || dynamic_cast<const ConfigError*>(&e))) {
+            hooks.abandon();
+            throw;
+        }
+        std::throw_with_nested(StepFailed("step " + name + " failed; run the same command again to resume"));
+    }
+}
+
+}  // namespace
+
+std::string_view to_string(StepName step) {
+    for (const auto& [value, name] : kNames)
+        if (value == step) return name;
+    return "?";
+}
+
+std::optional<StepName> step_name_from_string(std::string_view name) {
+    for (const auto& [value, spelled] : kNames)
+        if (spelled == name) return value;
+    return std::nullopt;
+}
+
+bool run_steps(Journal& journal, const std::vector<BoundStep>& steps, StepHooks& hooks) {
+    for (const auto& step : steps) {
+        const std::string name(to_string(step.name));
+        if (journal.step(name).status == StepStatus::done) {
+            if (step.reload) step.reload();
+            continue;
+        }
+        if (step.stop_before && step.stop_before()) return false;
+        run_one(journal, step, hooks);
+        // A signal during a step that is not stopped (engine-setup) ends the run right after it.
+        if (interrupted()) {
+            hooks.give_back();
+            throw Interrupted("interrupted after step " + name + "; run the same command again to resume");
+        }
+    }
+    return true;
+}
+
+}  // namespace airgap::repo
