@@ -35,7 +35,7 @@ std::vector<std::string> split_spaces(const std::string& text) {
 // setup packages have no update. An engine still below the bundle's version needs engine-setup
 // all the same: engine-setup is what upgrades it, and the engine stays version-locked at its old
 // version until it has run. Otherwise update-setup and engine-setup are journaled as skipped.
-StepEnd upgrade_check(Sequence& s) {
+StepEnd upgrade_check(Sequence& s, bool /*again*/) {
     s.disable_repos();  // a resumed run disables them again
     fs::path tool = s.target().path(s.options().engine_upgrade_check);
     const std::string log = s.log_for("engine-upgrade-check").string();
@@ -71,7 +71,7 @@ StepEnd update_setup(Sequence& s, bool again) {
 
 // engine-setup runs in a process group of its own: Ctrl-C does not reach it, it finishes, and
 // the run stops after it.
-StepEnd engine_setup(Sequence& s) {
+StepEnd engine_setup(Sequence& s, bool /*again*/) {
     s.disable_repos();
     const ApplyOptions& o = s.options();
     fs::path answers = s.state_dir() / "engine-setup-answers.conf";
@@ -91,13 +91,13 @@ StepEnd engine_setup(Sequence& s) {
     return StepEnd::done;
 }
 
-StepEnd engine_repos(Sequence& s) {
+StepEnd engine_repos(Sequence& s, bool /*again*/) {
     s.write_repo_file();
     s.disable_repos();
     return StepEnd::done;
 }
 
-StepEnd restore_repos_step(Sequence& s) {
+StepEnd restore_repos_step(Sequence& s, bool /*again*/) {
     s.restore_repos();
     return StepEnd::done;
 }
@@ -107,17 +107,15 @@ StepEnd restore_repos_step(Sequence& s) {
 // ovirt-release43's .repo files as the administrator left them.
 const StepTable<Sequence>& engine_table() {
     using N = StepName;
-    using S = Sequence;
-    // name, run, reload, changes nothing, stop before
     static const StepTable<Sequence> table{
         shared_step(N::verify),
         shared_step(N::stage),
         shared_step(N::preflight),
-        {N::repos, [](S& s, bool) { return engine_repos(s); }, [](S& s) { s.reload_repos(); }, false, nullptr},
-        {N::engine_upgrade_check, [](S& s, bool) { return upgrade_check(s); }, nullptr, false, nullptr},
-        {N::update_setup, update_setup, nullptr, false, nullptr},
-        {N::engine_setup, [](S& s, bool) { return engine_setup(s); }, nullptr, false, nullptr},
-        {N::restore_repos, [](S& s, bool) { return restore_repos_step(s); }, nullptr, false, nullptr},
+        repos_step(engine_repos),
+        {N::engine_upgrade_check, upgrade_check},
+        {N::update_setup, update_setup},
+        {N::engine_setup, engine_setup},
+        {N::restore_repos, restore_repos_step},
         shared_step(N::update),
         shared_step(N::kernel_check),
         shared_step(N::unstage),

@@ -31,7 +31,7 @@ void release_held(Sequence& s) {
 // Staged for the Engine's host upgrade: the host's upstream repos are held disabled, so that the
 // Engine's yum run works offline. Updated by us: the update runs with our repos only, and rpm
 // then sees theirs as they were.
-StepEnd host_repos(Sequence& s) {
+StepEnd host_repos(Sequence& s, bool /*again*/) {
     s.write_repo_file();
     if (s.options().host_update) {
         release_held(s);
@@ -48,48 +48,31 @@ HostMaintenance& require_maintenance(const Sequence& s) {
     return *s.options().maintenance;
 }
 
-StepEnd maintenance(Sequence& s) {
+StepEnd maintenance(Sequence& s, bool /*again*/) {
     require_maintenance(s).deactivate(s.host_name());
     return StepEnd::done;
 }
 
-StepEnd activate(Sequence& s) {
+StepEnd activate(Sequence& s, bool /*again*/) {
     require_maintenance(s).activate(s.host_name());
     return StepEnd::done;
 }
 
-// Every step a host can have, in order; host_table() keeps those of one command line.
-const StepTable<Sequence>& all_host_steps() {
-    using N = StepName;
-    using S = Sequence;
-    // name, run, reload, changes nothing, stop before
-    static const StepTable<Sequence> table{
-        shared_step(N::verify),
-        shared_step(N::stage),
-        shared_step(N::preflight),
-        {N::repos, [](S& s, bool) { return host_repos(s); }, [](S& s) { s.reload_repos(); }, false, nullptr},
-        {N::maintenance, [](S& s, bool) { return maintenance(s); }, nullptr, false, nullptr},
-        shared_step(N::update),
-        shared_step(N::kernel_check),
-        shared_step(N::unstage),
-        // Appendix C: a host updated to a new kernel is activated only after its reboot.
-        {N::activate, [](S& s, bool) { return activate(s); }, nullptr, false, [](S& s) { return s.stop_for_reboot(); }},
-    };
-    return table;
-}
+bool stop_for_reboot(Sequence& s) { return s.stop_for_reboot(); }
 
-// Without --update: verify, stage, repos. With it also preflight, update, kernel-check, unstage;
-// with the Engine also maintenance before the update and activate last.
+// Without --update: verify, stage, repos (the bundle staged for the Engine's host upgrade). With
+// it also preflight, update, kernel-check, unstage; with the Engine also maintenance before the
+// update and activate last.
 StepTable<Sequence> host_table(bool update, bool engine) {
-    StepTable<Sequence> table;
-    for (const auto& row : all_host_steps()) {
-        bool wanted = row.name == StepName::verify || row.name == StepName::stage || row.name == StepName::repos;
-        if (row.name == StepName::maintenance || row.name == StepName::activate)
-            wanted = update && engine;
-        else if (!wanted)
-            wanted = update;
-        if (wanted) table.push_back(row);
-    }
+    using N = StepName;
+    StepTable<Sequence> table{shared_step(N::verify), shared_step(N::stage)};
+    if (update) table.push_back(shared_step(N::preflight));
+    table.push_back(repos_step(host_repos));
+    if (!update) return table;
+    if (engine) table.push_back({N::maintenance, maintenance});
+    for (N step : {N::update, N::kernel_check, N::unstage}) table.push_back(shared_step(step));
+    // Appendix C: a host updated to a new kernel is activated only after its reboot.
+    if (engine) table.push_back({N::activate, activate, nullptr, false, stop_for_reboot});
     return table;
 }
 

@@ -63,6 +63,10 @@ Step<Sequence> shared_step(StepName name) {
     throw std::logic_error("no shared step " + std::string(to_string(name)));
 }
 
+Step<Sequence> repos_step(StepEnd (*run)(Sequence&, bool)) {
+    return {StepName::repos, run, [](Sequence& s) { s.reload_repos(); }, false, nullptr};
+}
+
 Sequence::Sequence(std::string command, StepTable<Sequence> table, const ApplyOptions& o, ApplyReporter& r)
     : command_(std::move(command)), table_(std::move(table)), o_(o), r_(r), target_(o.root, o.state_dir) {}
 

@@ -25,6 +25,9 @@ class Sequence;
 /// The row of a step both sequences run alike: verify, stage, preflight, update, kernel-check,
 /// unstage (std::logic_error for another).
 Step<Sequence> shared_step(StepName name);
+/// The `repos` row: `run` is the sequence's own (what it does with the other repos); a done
+/// step's reload writes the bundle's repo file again.
+Step<Sequence> repos_step(StepEnd (*run)(Sequence& sequence, bool again));
 
 class Sequence : public StepHooks {
 public:

@@ -16,11 +16,15 @@ namespace airgap::repo {
 struct VerifyData {
     std::string manifest_sha256;
 };
+void to_json(nlohmann::json& j, const VerifyData& d);
+void from_json(const nlohmann::json& j, VerifyData& d);
 
 /// stage: where the staged copy was made (only reported: the place is always the state dir's).
 struct StageData {
     std::string dir;
 };
+void to_json(nlohmann::json& j, const StageData& d);
+void from_json(const nlohmann::json& j, StageData& d);
 
 /// preflight: what later steps compare with.
 struct PreflightData {
@@ -28,12 +32,16 @@ struct PreflightData {
     std::size_t packages = 0;  ///< packages the update installs or updates
     std::string host;          ///< the Engine's name of this host (`host --update` with the Engine)
 };
+void to_json(nlohmann::json& j, const PreflightData& d);
+void from_json(const nlohmann::json& j, PreflightData& d);
 
 /// repos (engine): the other repo files disabled for the run, and whether they are disabled now.
 struct ReposData {
     bool active = false;
     std::vector<RepoFileChange> changes;
 };
+void to_json(nlohmann::json& j, const ReposData& d);
+void from_json(const nlohmann::json& j, ReposData& d);
 
 /// engine-upgrade-check: its exit code and whether engine-setup is to run.
 struct UpgradeCheckData {
@@ -41,11 +49,15 @@ struct UpgradeCheckData {
     bool upgrade = false;
     std::vector<std::string> below;  ///< exit 1 with the engine below the bundle's version
 };
+void to_json(nlohmann::json& j, const UpgradeCheckData& d);
+void from_json(const nlohmann::json& j, UpgradeCheckData& d);
 
 /// update-setup and engine-setup when engine-upgrade-check found nothing to upgrade.
 struct SkippedData {
     std::string skipped;  ///< why
 };
+void to_json(nlohmann::json& j, const SkippedData& d);
+void from_json(const nlohmann::json& j, SkippedData& d);
 
 /// kernel-check: whether a reboot is needed, and the boot it was found in.
 struct KernelCheckData {
@@ -54,19 +66,6 @@ struct KernelCheckData {
     bool reboot_needed = false;
     std::string boot_id;  ///< /proc/sys/kernel/random/boot_id when the check ran
 };
-
-void to_json(nlohmann::json& j, const VerifyData& d);
-void from_json(const nlohmann::json& j, VerifyData& d);
-void to_json(nlohmann::json& j, const StageData& d);
-void from_json(const nlohmann::json& j, StageData& d);
-void to_json(nlohmann::json& j, const PreflightData& d);
-void from_json(const nlohmann::json& j, PreflightData& d);
-void to_json(nlohmann::json& j, const ReposData& d);
-void from_json(const nlohmann::json& j, ReposData& d);
-void to_json(nlohmann::json& j, const UpgradeCheckData& d);
-void from_json(const nlohmann::json& j, UpgradeCheckData& d);
-void to_json(nlohmann::json& j, const SkippedData& d);
-void from_json(const nlohmann::json& j, SkippedData& d);
 void to_json(nlohmann::json& j, const KernelCheckData& d);
 void from_json(const nlohmann::json& j, KernelCheckData& d);
 

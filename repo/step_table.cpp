@@ -2,7 +2,6 @@
 
 #include <array>
 #include <exception>
-#include <utility>
 
 #include "repo/error.hpp"
 #include "repo/interrupt.hpp"
@@ -11,22 +10,12 @@ namespace airgap::repo {
 
 namespace {
 
-// The journal's spelling of each step; the journal format on disk depends on it.
-constexpr std::array<std::pair<StepName, std::string_view>, 13> kNames{{
-    {StepName::verify, "verify"},
-    {StepName::stage, "stage"},
-    {StepName::preflight, "preflight"},
-    {StepName::repos, "repos"},
-    {StepName::maintenance, "maintenance"},
-    {StepName::engine_upgrade_check, "engine-upgrade-check"},
-    {StepName::update_setup, "update-setup"},
-    {StepName::engine_setup, "engine-setup"},
-    {StepName::restore_repos, "restore-repos"},
-    {StepName::update, "update"},
-    {StepName::kernel_check, "kernel-check"},
-    {StepName::unstage, "unstage"},
-    {StepName::activate, "activate"},
-}};
+// The journal's spelling of each step, in StepName's order; the journal format on disk depends on it.
+constexpr std::array<std::string_view, 13> kNames{
+    "verify",       "stage",        "preflight",     "repos",  "maintenance",  "engine-upgrade-check",
+    "update-setup", "engine-setup", "restore-repos", "update", "kernel-check", "unstage",
+    "activate"};
+static_assert(kNames.size() == static_cast<std::size_t>(StepName::activate) + 1, "a name for every step");
 
 // Runs one step that is not done yet; throws as run_steps() says.
 void run_one(Journal& j, const BoundStep& step, StepHooks& hooks) {
@@ -69,14 +58,13 @@ void run_one(Journal& j, const BoundStep& step, StepHooks& hooks) {
 }  // namespace
 
 std::string_view to_string(StepName step) {
-    for (const auto& [value, name] : kNames)
-        if (value == step) return name;
-    return "?";
+    const auto i = static_cast<std::size_t>(step);
+    return i < kNames.size() ? kNames[i] : "?";
 }
 
 std::optional<StepName> step_name_from_string(std::string_view name) {
-    for (const auto& [value, spelled] : kNames)
-        if (spelled == name) return value;
+    for (std::size_t i = 0; i < kNames.size(); ++i)
+        if (kNames[i] == name) return static_cast<StepName>(i);
     return std::nullopt;
 }
 

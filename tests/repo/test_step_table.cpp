@@ -30,25 +30,15 @@ const JournalBundle kBundle{"0b9d6a3e-4f1c-4c2a-9e77-2f6d1b8c5a10", 42, "/media/
 // --- names ---------------------------------------------------------------------------------
 
 TEST(StepTable, EveryStepNameRoundTripsThroughItsJournalSpelling) {
-    const std::vector<std::pair<StepName, std::string>> all = {
-        {StepName::verify, "verify"},
-        {StepName::stage, "stage"},
-        {StepName::preflight, "preflight"},
-        {StepName::repos, "repos"},
-        {StepName::maintenance, "maintenance"},
-        {StepName::engine_upgrade_check, "engine-upgrade-check"},
-        {StepName::update_setup, "update-setup"},
-        {StepName::engine_setup, "engine-setup"},
-        {StepName::restore_repos, "restore-repos"},
-        {StepName::update, "update"},
-        {StepName::kernel_check, "kernel-check"},
-        {StepName::unstage, "unstage"},
-        {StepName::activate, "activate"},
-    };
-    for (const auto& [step, spelled] : all) {
-        EXPECT_EQ(to_string(step), spelled);
-        EXPECT_EQ(step_name_from_string(spelled), step) << spelled;
+    for (int i = 0; i <= static_cast<int>(StepName::activate); ++i) {
+        const auto step = static_cast<StepName>(i);
+        EXPECT_NE(to_string(step), "?");
+        EXPECT_EQ(step_name_from_string(to_string(step)), step) << to_string(step);
     }
+    // Words joined by '-', as the journal has always spelt them.
+    EXPECT_EQ(to_string(StepName::engine_upgrade_check), "engine-upgrade-check");
+    EXPECT_EQ(to_string(StepName::kernel_check), "kernel-check");
+    EXPECT_EQ(step_name_from_string("restore-repos"), StepName::restore_repos);
     EXPECT_EQ(step_name_from_string("yum-update"), std::nullopt);
     EXPECT_EQ(step_name_from_string("Verify"), std::nullopt);
 }
