@@ -253,6 +253,11 @@ void unenrol_host(const fs::path& state_dir_in, ApplyReporter& reporter) {
         if (fs::exists(f, ec)) reporter.message("removed " + f.string());
     remove_files(e.repo_files);
     remove_files(e.keys);
+    // The key directory and its parent, when the enrolment made them and nothing else is there.
+    for (const auto& k : e.keys) {
+        fs::remove(k.parent_path(), ec);
+        fs::remove(k.parent_path().parent_path(), ec);
+    }
     auto held = load_held_repos(state_dir);
     for (const auto& f : release_held_repos(state_dir))
         reporter.message("left " + f.string() + " as a package update rewrote it");
