@@ -142,6 +142,12 @@ fs::path publish_dir(const fs::path& root) {
     return (root.empty() ? fs::path("/") : root) / "var" / "www" / "html" / "ovirt-airgap";
 }
 
+std::optional<BundleManifest> current_manifest(const fs::path& root) {
+    std::string id = current_published(root);
+    if (id.empty()) return std::nullopt;
+    return published_manifest(publish_dir(root) / id);
+}
+
 std::string current_published(const fs::path& root) {
     std::error_code ec;
     fs::path target = fs::read_symlink(publish_dir(root) / kCurrent, ec);

@@ -6,9 +6,11 @@
 // bundle, replaced in one rename: a host sees the old tree or the new one, never half of one.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "repo/bundle_manifest.hpp"
 #include "repo/engine_sequence.hpp"
 
 namespace airgap::repo {
@@ -38,6 +40,10 @@ struct PublishedBundle {
 /// The published bundles, highest serial first (a directory whose bundle.json cannot be read
 /// is listed with serial 0).
 std::vector<PublishedBundle> list_published(const std::filesystem::path& root);
+
+/// The bundle.json `current` points at, parsed (not verified again: for reports); nullopt when
+/// nothing is published or it cannot be read.
+std::optional<BundleManifest> current_manifest(const std::filesystem::path& root);
 
 /// The id `current` points at; empty when there is none.
 std::string current_published(const std::filesystem::path& root);
