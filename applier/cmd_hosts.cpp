@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "applier/commands.hpp"
@@ -34,9 +35,7 @@ struct HostsArgs {
 
 // On an engine that publishes bundles, every host to upgrade must see the current one first.
 void require_hosts_see_published(repo::EngineClient& engine, const repo::RolloutOptions& options,
-                                 const std::string& root, repo::RolloutReporter& reporter) {
-    std::filesystem::path engine_root = root.empty() ? std::filesystem::path() : std::filesystem::absolute(root);
-    auto m = repo::current_manifest(engine_root);
+                                 const std::optional<repo::BundleManifest>& m, repo::RolloutReporter& reporter) {
     if (!m || !m->target_versions.count("host")) return;
     repo::PublishedForHosts bundle{m->id, m->serial, m->target_versions.at("host")};
     auto missing = repo::hosts_not_seeing(engine, options, bundle, reporter);
@@ -80,8 +79,14 @@ void add_hosts_command(CLI::App& app) {
         repo::EngineClient engine(connection);
         StdoutReporter reporter;
         repo::catch_interrupts();  // Ctrl-C ends a wait at once: exit 130, resumable
-        require_hosts_see_published(engine, options, args->root, reporter);
+        std::filesystem::path engine_root =
+            args->root.empty() ? std::filesystem::path() : std::filesystem::absolute(args->root);
+        auto published = repo::current_manifest(engine_root);
+        require_hosts_see_published(engine, options, published, reporter);
         repo::run_host_rollout(engine, options, reporter);
+        // The hosts run the published bundle now: publish may remove what is older.
+        if (published && !options.check_only)
+            repo::record_rolled_out(options.state_dir, published->id, published->serial);
     });
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <system_error>
 
@@ -122,11 +123,28 @@ fs::path prepare_tree(const VerifiedBundle& v, const fs::path& staging, const Pu
     return tree.dir;
 }
 
-void prune(const fs::path& root, unsigned keep, const std::string& current, ApplyReporter& reporter) {
+// The serial of the bundle the hosts were last rolled out to, when `hosts` recorded one.
+std::optional<std::uint64_t> rolled_out_serial(const fs::path& state_dir) {
+    try {
+        auto j = nlohmann::json::parse(read_text(rolled_out_file(state_dir)));
+        return j.at("serial").get<std::uint64_t>();
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+void prune(const fs::path& root, const fs::path& state_dir, unsigned keep, const std::string& current,
+           ApplyReporter& reporter) {
     const fs::path dir = publish_dir(root);
+    const auto needed_from = rolled_out_serial(state_dir);
     unsigned kept = 0;
     for (const auto& b : list_published(root)) {
         if (b.id == current) continue;
+        if (needed_from && b.serial >= *needed_from) {
+            reporter.message("kept " + b.id + " (serial " + std::to_string(b.serial) +
+                             "): the hosts run it until a newer bundle is rolled out");
+            continue;
+        }
         if (kept < keep) {
             ++kept;
             continue;
@@ -223,8 +241,15 @@ fs::path publish_bundle(const PublishOptions& o, ApplyReporter& reporter) {
     switch_current(dir, m.id);
     reporter.message("published bundle " + m.id + " (serial " + std::to_string(m.serial) + ") at " +
                      final_dir.string() + "; " + (dir / kCurrent).string() + " -> " + m.id);
-    prune(o.root, o.keep, m.id, reporter);
+    prune(o.root, state_dir, o.keep, m.id, reporter);
     return final_dir;
+}
+
+fs::path rolled_out_file(const fs::path& state_dir) { return state_dir / "rolled-out.json"; }
+
+void record_rolled_out(const fs::path& state_dir, const std::string& id, std::uint64_t serial) {
+    nlohmann::json j{{"id", id}, {"serial", serial}};
+    write_file_atomic(rolled_out_file(state_dir), j.dump(2) + "\n", 0644);
 }
 
 std::vector<std::string> describe_published(const fs::path& root) {

@@ -51,11 +51,20 @@ std::string current_published(const std::filesystem::path& root);
 /// Verifies BUNDLE in full (signature, manifest, expiry, every file), copies it hashed while
 /// written into publish_dir()/.staging, makes it read-only (files 0444, directories 0555 under
 /// a 0755 top), puts it in place with one rename, switches `current` to it with another, and
-/// removes older bundles beyond `keep`. Never removes the bundle `current` points at. Refuses
+/// removes older bundles beyond `keep`. Never removes the bundle `current` points at, nor the
+/// one the hosts were last rolled out to (rolled_out_file()) or anything newer. Refuses
 /// (BundleRefused) what does not verify and a bundle whose serial is below the current one's
 /// (a rollback of every enrolled host); publishing the current bundle again replaces it in
 /// one step. Returns the published directory.
 std::filesystem::path publish_bundle(const PublishOptions& options, ApplyReporter& reporter);
+
+/// STATE/rolled-out.json: the published bundle the last finished `hosts` rollout brought the
+/// hosts to. Until a newer one is rolled out, that bundle is what the hosts run, and
+/// publish_bundle() never removes it (nor anything newer).
+std::filesystem::path rolled_out_file(const std::filesystem::path& state_dir);
+
+/// Records `id` (serial `serial`) in rolled_out_file(), atomically.
+void record_rolled_out(const std::filesystem::path& state_dir, const std::string& id, std::uint64_t serial);
 
 /// For `status`: "published: ID (serial N, expires E)" per bundle, "(current)" marked, or
 /// nothing when nothing is published.

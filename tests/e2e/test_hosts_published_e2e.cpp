@@ -93,5 +93,17 @@ TEST(HostsPublishedE2e, HostsThatSeeItOrAreAtItsVersionAlreadyGoOnToTheRollout) 
     EXPECT_TRUE(lines_with(plain.out, "see the published bundle").empty()) << plain.out;
 }
 
+TEST(HostsPublishedE2e, AFinishedRolloutRecordsThePublishedBundleTheHostsNowRun) {
+    FakeEngine engine(three_host_scenario());
+    TempDir root, state;
+    std::string id = publish_stub(root.path());
+    CommandResult r = run_hosts(engine, state.path(), root.path());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(upgrades_posted(engine), 3u);
+    json rolled = json::parse(read_file(state.path() / "rolled-out.json"));
+    EXPECT_EQ(rolled["id"], id);
+    EXPECT_EQ(rolled["serial"], 300);
+}
+
 }  // namespace
 }  // namespace airgap::test

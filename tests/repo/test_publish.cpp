@@ -114,6 +114,20 @@ TEST_F(PublishTest, KeepNLeavesTheNewestOlderBundlesAndNeverTheCurrentOne) {
     EXPECT_EQ(fs::read_symlink(pub() / "current"), fs::path(id_of(b3)));
 }
 
+TEST_F(PublishTest, TheBundleTheHostsWereLastRolledOutToAndNewerOnesAreNeverRemoved) {
+    fs::path b1 = make_bundle(tmp.path() / "b1", 100), b2 = make_bundle(tmp.path() / "b2", 200),
+             b3 = make_bundle(tmp.path() / "b3", 300);
+    publish(b1);
+    publish(b2);
+    record_rolled_out(tmp.path() / "state", id_of(b1), 100);  // b2 is published, not rolled out yet
+    publish(b3, 0);
+    EXPECT_EQ(published_ids(), (std::vector<std::string>{id_of(b3), id_of(b2), id_of(b1)}));
+    record_rolled_out(tmp.path() / "state", id_of(b3), 300);
+    fs::path b4 = make_bundle(tmp.path() / "b4", 400);
+    publish(b4, 0);
+    EXPECT_EQ(published_ids(), (std::vector<std::string>{id_of(b4), id_of(b3)}));
+}
+
 TEST_F(PublishTest, ATamperedBundleARollbackAndABundleWithoutHostsChangeNothing) {
     fs::path b1 = make_bundle(tmp.path() / "b1", 100), b2 = make_bundle(tmp.path() / "b2", 200);
     publish(b2);
