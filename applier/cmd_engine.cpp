@@ -10,11 +10,14 @@
 #include "applier/common_options.hpp"
 #include "repo/engine_sequence.hpp"
 #include "repo/interrupt.hpp"
+#include "repo/publish.hpp"
 
 namespace airgap::applier {
 
 void add_engine_command(CLI::App& app) {
     auto args = std::make_shared<ApplyArgs>();
+    auto publish = std::make_shared<bool>(false);
+    auto keep = std::make_shared<unsigned>(1);
     repo::ApplyOptions& o = args->options;
     auto* cmd = app.add_subcommand("engine", "Update the engine from a bundle (upgrade guide, chapter 9)");
     add_apply_options(cmd, *args);
@@ -25,12 +28,20 @@ void add_engine_command(CLI::App& app) {
                   "Hosted engine: skip the applier's check of the engine database for global maintenance");
     cmd->add_option("--engine-upgrade-check", o.engine_upgrade_check, "engine-upgrade-check, inside --root");
     cmd->add_option("--engine-setup", o.engine_setup, "engine-setup, inside --root");
-    cmd->callback([args] {
+    cmd->add_flag("--publish", *publish,
+                  "Then publish the bundle for the enrolled hosts under /var/www/html/ovirt-airgap (see publish)");
+    add_keep_option(cmd, *keep);
+    cmd->callback([args, publish, keep] {
         repo::ApplyOptions options = args->resolved();
         check_can_apply(options, "engine", true);
         repo::StreamReporter reporter(std::cout, std::cerr, isatty(2) != 0);
         repo::catch_interrupts();  // Ctrl-C stops at the next safe point: exit 130, resumable
         repo::run_engine(options, reporter);
+        // Only after the engine's own update succeeded: the hosts follow the engine.
+        if (*publish && options.dry_run)
+            reporter.message("dry run: would publish the bundle at " + repo::publish_dir(options.root).string());
+        else if (*publish)
+            repo::publish_bundle(publish_options(options, *keep), reporter);
     });
 }
 

@@ -13,6 +13,7 @@
 #include "applier/common_options.hpp"
 #include "repo/engine_api.hpp"
 #include "repo/engine_sequence.hpp"
+#include "repo/enrol.hpp"
 #include "repo/error.hpp"
 #include "repo/host_rollout.hpp"
 #include "repo/interrupt.hpp"
@@ -24,6 +25,8 @@ namespace {
 
 struct HostArgs : ApplyArgs {
     bool unstage = false;
+    bool unenrol = false;
+    std::string from_engine;
     std::string host_name;
     repo::EngineConnection connection;
 };
@@ -58,6 +61,23 @@ private:
     ReporterBridge bridge_;
 };
 
+// --from-engine URL and --unenrol: the host follows what the engine publishes.
+void enrol(const HostArgs& args, const repo::ApplyOptions& options, repo::ApplyReporter& reporter) {
+    if (!args.from_engine.empty() && args.unenrol) throw ConfigError("--from-engine and --unenrol exclude each other");
+    if (!options.bundle.empty() || options.host_update || args.unstage || !args.connection.url.empty())
+        throw ConfigError(std::string(args.unenrol ? "--unenrol" : "--from-engine") +
+                          " takes no BUNDLE, --update, --unstage or --engine-url");
+    if (args.unenrol) return repo::unenrol_host(options.state_dir, reporter);
+    repo::EnrolOptions e;
+    e.url = args.from_engine;
+    e.ca_file = args.connection.ca_file;
+    args.site().fill(e.ca_file, "ca-file");
+    e.trust = options.trust;
+    e.root = options.root;
+    e.state_dir = options.state_dir;
+    repo::enrol_host(e, reporter);
+}
+
 }  // namespace
 
 void add_host_command(CLI::App& app) {
@@ -71,6 +91,11 @@ void add_host_command(CLI::App& app) {
     bool* unstage = &args->unstage;
     cmd->add_flag("--unstage", *unstage,
                   "Remove the staged bundle and give the host's upstream repos back as they were");
+    cmd->add_option("--from-engine", args->from_engine,
+                    "Enrol this host with the bundles the engine publishes: https://ENGINE/ovirt-airgap/ (with "
+                    "--ca-file, the engine's CA, and --trust)");
+    cmd->add_flag("--unenrol", args->unenrol,
+                  "Remove the enrolment's repo files and give the host's upstream repos back as they were");
     // --unstage needs neither a bundle nor a trust anchor.
     cmd->get_option("BUNDLE")->required(false);
     cmd->get_option("--trust")->required(false);
@@ -82,10 +107,11 @@ void add_host_command(CLI::App& app) {
         "--host-name", args->host_name,
         "This host's name or address in the Engine (default: the hostname; under --root, its etc/hostname)");
     cmd->callback([args] {
-        // --unstage needs no trust anchor: it only gives back what staging held.
-        repo::ApplyOptions options = args->resolved(!args->unstage);
+        // --unstage and --unenrol need no trust anchor: they only give back what was held.
+        repo::ApplyOptions options = args->resolved(!args->unstage && !args->unenrol);
         check_can_apply(options, "host", options.host_update);
         repo::StreamReporter reporter(std::cout, std::cerr, isatty(2) != 0);
+        if (!args->from_engine.empty() || args->unenrol) return enrol(*args, options, reporter);
         if (args->unstage) {
             if (!options.bundle.empty() || options.host_update || !args->connection.url.empty())
                 throw ConfigError("--unstage takes no BUNDLE, --update or --engine-url");

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "applier/commands.hpp"
@@ -12,6 +13,8 @@
 #include "repo/host_rollout.hpp"
 #include "repo/interrupt.hpp"
 #include "repo/journal.hpp"
+#include "repo/publish.hpp"
+#include "repo/published_check.hpp"
 
 namespace airgap::applier {
 
@@ -26,8 +29,22 @@ struct HostsArgs {
     repo::RolloutOptions options;
     std::string state_dir;
     std::string config;
+    std::string root;
     double timeout_min = 120;  // the Engine's own default for the host upgrade playbook
 };
+
+// On an engine that publishes bundles, every host to upgrade must see the current one first.
+void require_hosts_see_published(repo::EngineClient& engine, const repo::RolloutOptions& options,
+                                 const std::optional<repo::BundleManifest>& m, repo::RolloutReporter& reporter) {
+    if (!m || !m->target_versions.count("host")) return;
+    repo::PublishedForHosts bundle{m->id, m->serial, m->target_versions.at("host")};
+    auto missing = repo::hosts_not_seeing(engine, options, bundle, reporter);
+    if (missing.empty()) return;
+    std::string names;
+    for (const auto& h : missing) names += (names.empty() ? "" : "; ") + h;
+    throw ConfigError("not every host sees the published bundle " + m->id + " (serial " + std::to_string(m->serial) +
+                      "): " + names + "; enrol them (ovirt-applier host --from-engine https://ENGINE/ovirt-airgap/)");
+}
 
 }  // namespace
 
@@ -47,6 +64,9 @@ void add_hosts_command(CLI::App& app) {
     cmd->add_flag("--check-only", o.check_only, "Run the preflight and the upgrade checks, print the plan");
     cmd->add_option("--state-dir", args->state_dir, "State directory (default /var/lib/ovirt-airgap)");
     add_config_option(cmd, args->config);
+    cmd->add_option("--root", args->root,
+                    "The engine's root: with bundles published under ROOT/var/www/html/ovirt-airgap, every host to "
+                    "upgrade must see the current one first (default /)");
     cmd->callback([args] {
         repo::RolloutOptions options = args->options;
         repo::SiteConfig site = site_config(args->config, "");
@@ -59,7 +79,14 @@ void add_hosts_command(CLI::App& app) {
         repo::EngineClient engine(connection);
         StdoutReporter reporter;
         repo::catch_interrupts();  // Ctrl-C ends a wait at once: exit 130, resumable
+        std::filesystem::path engine_root =
+            args->root.empty() ? std::filesystem::path() : std::filesystem::absolute(args->root);
+        auto published = repo::current_manifest(engine_root);
+        require_hosts_see_published(engine, options, published, reporter);
         repo::run_host_rollout(engine, options, reporter);
+        // The hosts run the published bundle now: publish may remove what is older.
+        if (published && !options.check_only)
+            repo::record_rolled_out(options.state_dir, published->id, published->serial);
     });
 }
 

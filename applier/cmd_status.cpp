@@ -5,8 +5,10 @@
 
 #include "applier/commands.hpp"
 #include "applier/common_options.hpp"
+#include "repo/enrol.hpp"
 #include "repo/held_repos.hpp"
 #include "repo/journal.hpp"
+#include "repo/publish.hpp"
 
 namespace airgap::applier {
 
@@ -31,6 +33,11 @@ void add_status_command(CLI::App& app) {
         std::cout << repo::render_status(state);
         // A host staged for the Engine keeps its upstream repos disabled until unstaged.
         for (const auto& line : repo::describe_held_repos(state)) std::cout << line << "\n";
+        // The engine's published bundles, and a host's enrolment with them.
+        std::filesystem::path root =
+            args->root.empty() ? std::filesystem::path() : std::filesystem::absolute(args->root);
+        for (const auto& line : repo::describe_published(root)) std::cout << line << "\n";
+        for (const auto& line : repo::describe_enrolment(state)) std::cout << line << "\n";
         std::cout << std::flush;
     });
 }

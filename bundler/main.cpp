@@ -15,6 +15,6 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("ovirt-bundler ") + airgap::version_text());
     // Commands of the other program, answered with where they live when typed here.
     const airgap::cli::OtherProgram applier{"ovirt-applier",
-                                            {"inventory", "verify", "engine", "host", "status", "hosts"}};
+                                            {"inventory", "verify", "engine", "host", "status", "hosts", "publish"}};
     return airgap::cli::run(app, argc, argv, std::cerr, applier);
 }

@@ -16,6 +16,10 @@
 #             the applier stages)  vs  cp -r of the same tree + sha256sum of the copy
 #   download  bench_fetch (MetadataFetcher + fetch_packages, 4 parallel)  vs  dnf download
 #             (4 parallel), both from one python3 -m http.server on 127.0.0.1, caches emptied
+#   serve     20 hosts downloading a published 1 GB bundle (--quick: 200 MB) at once over HTTPS
+#             from the engine's Apache stand-in (tests/shared/apache_standin.py, a test CA made
+#             with openssl), each with its own curl as a host's yum reads it, one file after the
+#             other: the aggregate throughput and the server's peak memory (VmHWM)
 #   el7       the EL7 package (scripts/package-el7.sh --from-build BUILD): its size, and the
 #             start-up (`ovirt-applier --version`, 20 runs) of the packaged applier chroot'ed in
 #             an EL7-like root (the RPM unpacked alone) vs the native binary; needs root
@@ -35,7 +39,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 
-all_benches=(resolve pack verify stage download el7)
+all_benches=(resolve pack verify stage download serve el7)
 only=""
 quick=0
 runs=3
@@ -64,11 +68,11 @@ build=$(realpath -m "$build")
 if [ "$quick" = 1 ]; then
     scale=0.1 installed=200
     data=${data:-$build/bench-data-quick}
-    payload_small=50 payload_large=200 rpm_count=30 rpm_mb=2
+    payload_small=50 payload_large=200 rpm_count=30 rpm_mb=2 serve_mb=200
 else
     scale=1.0 installed=1500
     data=${data:-$build/bench-data}
-    payload_small=100 payload_large=1100 rpm_count=200 rpm_mb=3
+    payload_small=100 payload_large=1100 rpm_count=200 rpm_mb=3 serve_mb=1024
 fi
 data=$(realpath -m "$data")
 results="$build/bench-results.txt"
@@ -571,6 +575,66 @@ bench_download() {
     say "ours: median $med s = $(mbps "$bytes" "$med") MB/s (runs: $all; fetch_packages alone $fetch_s s =" \
         "$(mbps "$bytes" "$fetch_s") MB/s, the rest is metadata and start), peak RSS $rss MB"
     say "ratio (throughput ours/dnf): $(ratio "$peer_med" "$med")"
+}
+
+# --- serve: the engine's Apache stand-in serving a published bundle to 20 hosts at once --------
+
+bench_serve() {
+    say ""
+    say "== serve: 20 hosts download a published ${serve_mb} MB bundle at once over HTTPS from the engine's Apache stand-in =="
+    need_tools openssl curl || return 0
+    local dir="$files/serve" hosts=20 i
+    local tree="$dir/docroot/ovirt-airgap/00000000-0000-4000-8000-000000000000"
+    # Sparse RPM-sized files (10 MB each): made at once, and the page cache serves them as the
+    # engine's would serve a bundle read a moment before.
+    if [ ! -e "$dir/.ready-$serve_mb" ]; then
+        rm -rf "$dir"
+        mkdir -p "$tree/repos/ovirt-4.3/Packages"
+        for ((i = 0; i < serve_mb / 10; i++)); do
+            truncate -s 10M "$tree/repos/ovirt-4.3/Packages/pkg-$i.rpm"
+        done
+        ln -s "$(basename "$tree")" "$dir/docroot/ovirt-airgap/current"
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/ca.key" -out "$dir/ca.pem" -days 30 \
+            -subj "/CN=bench engine CA" 2>/dev/null
+        openssl req -newkey rsa:2048 -nodes -keyout "$dir/server.key" -out "$dir/server.csr" -subj "/CN=127.0.0.1" 2>/dev/null
+        printf 'subjectAltName=IP:127.0.0.1\n' >"$dir/ext"
+        openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
+            -out "$dir/server.pem" -days 30 -extfile "$dir/ext" 2>/dev/null
+        : >"$dir/.ready-$serve_mb"
+    fi
+    local bytes count
+    bytes=$(find "$tree" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }')
+    count=$(tree_files "$tree")
+    rm -f "$work/serve.port"
+    python3 tests/shared/apache_standin.py --docroot "$dir/docroot" --cert "$dir/server.pem" \
+        --key "$dir/server.key" --port-file "$work/serve.port" >"$work/serve.log" 2>&1 &
+    http_pid=$!
+    for ((i = 0; i < 100; i++)); do
+        [ ! -s "$work/serve.port" ] || break
+        sleep 0.1
+    done
+    [ -s "$work/serve.port" ] || { say "skipped: the Apache stand-in did not start: $(tail -n 1 "$work/serve.log")"; stop_http; return 0; }
+    local url="https://127.0.0.1:$(cat "$work/serve.port")/ovirt-airgap/current/repos/ovirt-4.3/Packages"
+    local args=()
+    for ((i = 0; i < count; i++)); do args+=(-o /dev/null "$url/pkg-$i.rpm"); done
+    say "server: tests/shared/apache_standin.py (python3 ssl, a thread per connection); $count files, $bytes bytes"
+    say "hosts: $hosts x curl --cacert CA, the files one after the other on one connection"
+    local t0 t1 pids=() failed=0
+    t0=$(date +%s.%N)
+    for ((i = 0; i < hosts; i++)); do
+        curl -sS --fail --cacert "$dir/ca.pem" "${args[@]}" 2>"$work/serve-host-$i.err" &
+        pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i" || failed=$((failed + 1)); done
+    t1=$(date +%s.%N)
+    local hwm
+    hwm=$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$http_pid/status" 2>/dev/null || echo "?")
+    stop_http
+    [ "$failed" -eq 0 ] || { say "FAILED: $failed of $hosts hosts: $(cat "$work"/serve-host-*.err | head -n 1)"; return 0; }
+    local secs
+    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+    say "all $hosts hosts done in $secs s: aggregate $(mbps $((bytes * hosts)) "$secs") MB/s," \
+        "$(mbps "$bytes" "$secs") MB/s per host; server peak RSS $hwm MB"
 }
 
 # --- el7: the self-contained EL7 package, its size and start-up -------------------------------

@@ -111,6 +111,9 @@ def render_host(h):
         "spm": {"priority": "5", "status": "spm" if h.get("spm") else "none"},
         "cluster": {"href": f"{API}/clusters/{c['id']}", "id": c["id"]},
         "link": [{"href": f"{API}/hosts/{h['id']}/nics", "rel": "nics"}],
+        # The model's Host.version is VDSM's (vds_dynamic.software_version as the monitoring
+        # reads it from vdsm's getCapabilities); only given when the scenario says one.
+        **({"version": {"full_version": f"vdsm-{h['vdsm']}"}} if h.get("vdsm") else {}),
     }
 
 
@@ -368,7 +371,8 @@ def update_check(h):
                       "with message 'no updates found.'.", h)
         else:
             add_event(885, f"Check for available updates on host {h['name']} was completed successfully "
-                      "with message 'found updates for packages vdsm, vdsm-client'.", h)
+                      f"with message 'found updates for packages {h.get('update_packages', 'vdsm, vdsm-client')}'.",
+                      h)
             later(STATE.get("flag_delay_ms", 2 * ms), lambda: h.update(update_available=True))
     later(h.get("check_ms", ms), done)
 
