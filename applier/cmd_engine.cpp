@@ -28,7 +28,7 @@ void add_engine_command(CLI::App& app) {
     cmd->callback([args] {
         repo::ApplyOptions options = args->resolved();
         check_can_apply(options, "engine", true);
-        repo::StreamReporter reporter(std::cout, std::cerr, isatty(2) != 0);
+        cli::ProgressView reporter = applier_view();
         repo::catch_interrupts();  // Ctrl-C stops at the next safe point: exit 130, resumable
         repo::run_engine(options, reporter);
     });

@@ -42,27 +42,21 @@ std::string own_hostname(const std::string& root) {
     return buf;
 }
 
-// The Engine's lines go where the sequence's own lines go.
-struct ReporterBridge : repo::RolloutReporter {
-    explicit ReporterBridge(repo::ApplyReporter& r) : r_(r) {}
-    void message(const std::string& line) override { r_.message(line); }
-    repo::ApplyReporter& r_;
-};
-
 class EngineMaintenance : public repo::HostMaintenance {
 public:
     EngineMaintenance(repo::EngineConnection connection, std::string host, repo::RolloutOptions options,
-                      repo::ApplyReporter& reporter)
-        : engine_(std::move(connection)), host_(std::move(host)), options_(std::move(options)), bridge_(reporter) {}
+                      repo::Reporter& reporter)
+        : engine_(std::move(connection)), host_(std::move(host)), options_(std::move(options)), reporter_(reporter) {}
     std::string find_host() override { return repo::engine_host_name(engine_, host_); }
-    void deactivate(const std::string& name) override { repo::deactivate_host(engine_, name, options_, bridge_); }
-    void activate(const std::string& name) override { repo::activate_host(engine_, name, options_, bridge_); }
+    void deactivate(const std::string& name) override { repo::deactivate_host(engine_, name, options_, reporter_); }
+    void activate(const std::string& name) override { repo::activate_host(engine_, name, options_, reporter_); }
 
 private:
     repo::EngineClient engine_;
     std::string host_;
     repo::RolloutOptions options_;
-    ReporterBridge bridge_;
+    // The Engine's lines go where the sequence's own lines go.
+    repo::Reporter& reporter_;
 };
 
 }  // namespace
@@ -92,7 +86,7 @@ void add_host_command(CLI::App& app) {
         // --unstage needs no trust anchor: it only gives back what staging held.
         repo::ApplyOptions options = args->resolved(!args->unstage);
         check_can_apply(options, "host", options.host_update);
-        repo::StreamReporter reporter(std::cout, std::cerr, isatty(2) != 0);
+        cli::ProgressView reporter = applier_view();
         if (args->unstage) {
             if (!options.bundle.empty() || options.host_update || !args->connection.url.empty())
                 throw ConfigError("--unstage takes no BUNDLE, --update or --engine-url");

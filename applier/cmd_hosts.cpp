@@ -17,10 +17,6 @@ namespace airgap::applier {
 
 namespace {
 
-struct StdoutReporter : repo::RolloutReporter {
-    void message(const std::string& line) override { std::cout << "ovirt-applier: " << line << "\n" << std::flush; }
-};
-
 struct HostsArgs {
     repo::EngineConnection connection;
     repo::RolloutOptions options;
@@ -57,7 +53,7 @@ void add_hosts_command(CLI::App& app) {
         require_engine_connection(connection, site);
         apply_poll_override(options, connection);
         repo::EngineClient engine(connection);
-        StdoutReporter reporter;
+        cli::ProgressView reporter = applier_view();
         repo::catch_interrupts();  // Ctrl-C ends a wait at once: exit 130, resumable
         repo::run_host_rollout(engine, options, reporter);
     });

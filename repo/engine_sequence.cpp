@@ -62,7 +62,7 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep =
 // `log`. Returns the exit code (128+signal when killed). ConfigError when it cannot start.
 // `own_group`: the child runs in a process group of its own, so that the terminal's Ctrl-C (or a
 // lost session's SIGHUP) reaches only us: we note it and stop once the child has finished.
-int run_logged(const std::vector<std::string>& argv, const fs::path& log, ApplyReporter& reporter, bool own_group) {
+int run_logged(const std::vector<std::string>& argv, const fs::path& log, Reporter& reporter, bool own_group) {
     std::error_code ec;
     fs::create_directories(log.parent_path(), ec);
     Fd log_fd(open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
@@ -174,18 +174,12 @@ std::string boot_id() {
     return id;
 }
 
-// Archive and hashing progress, passed on to the reporter.
-class ProgressAdapter : public ArchiveCallbacks {
+// Archive and hashing progress, passed on to the reporter under the step's name; a signal
+// stops it whatever the reporter says.
+class ProgressAdapter : public RenamedReporter {
 public:
-    ProgressAdapter(ApplyReporter& r, std::string what) : r_(r), what_(std::move(what)) {}
-    bool bytes(std::uint64_t done, std::uint64_t total) override {
-        r_.progress(what_, done, total);
-        return !interrupted();
-    }
-
-private:
-    ApplyReporter& r_;
-    std::string what_;
+    using RenamedReporter::RenamedReporter;
+    bool cancelled() override { return interrupted() || RenamedReporter::cancelled(); }
 };
 
 // The pids of the virtual machines running on this machine: EL7's qemu-kvm (/usr/libexec/qemu-kvm,
@@ -230,7 +224,7 @@ fs::path engine_psql(const fs::path& root) {
 }
 
 // Collects a command's output (stdout and stderr together).
-class CapturingReporter : public ApplyReporter {
+class CapturingReporter : public Reporter {
 public:
     void output(const char* data, std::size_t size) override { text.append(data, size); }
     std::string text;
@@ -279,7 +273,7 @@ struct Preflight {
 
 // Role, versions, hosted engine, free space and the libsolv check. Changes nothing.
 Preflight preflight_check(const std::string& role, const BundleManifest& m, const fs::path& staged,
-                          const ApplyOptions& o, const fs::path& state_dir, ApplyReporter& reporter) {
+                          const ApplyOptions& o, const fs::path& state_dir, Reporter& reporter) {
     if (std::find(m.roles.begin(), m.roles.end(), role) == m.roles.end() || !m.target_versions.count(role))
         throw BundleRefused("bundle " + m.id + " is not for role " + role + " (roles: " + join(m.roles, ", ") + ")");
 
@@ -346,7 +340,7 @@ Preflight preflight_check(const std::string& role, const BundleManifest& m, cons
 
 class Sequence {
 public:
-    Sequence(std::string command, std::vector<std::string> steps, const ApplyOptions& o, ApplyReporter& r)
+    Sequence(std::string command, std::vector<std::string> steps, const ApplyOptions& o, Reporter& r)
         : command_(std::move(command)), steps_(std::move(steps)), o_(o), r_(r) {
         state_dir_ = o_.state_dir.empty() ? Journal::default_state_dir() : o_.state_dir;
         role_ = command_ == "engine" ? "engine" : "host";
@@ -850,7 +844,7 @@ private:
             return;
         }
         r_.message("rebooting");
-        ApplyReporter quiet;
+        Reporter quiet;
         run_logged({"systemctl", "reboot"}, log_for("reboot"), quiet, false);
     }
 
@@ -875,7 +869,7 @@ private:
         if (o_.maintenance) r_.message("the Engine knows this host as " + o_.maintenance->find_host());
         ScratchDir scratch("ovirt-airgap-apply");
         StagedBundle staged = stage_metadata(bundle_, scratch.path());
-        ApplyReporter quiet;
+        Reporter quiet;
         Preflight p = preflight_check(role_, m, staged.dir, o_, state_dir_, quiet);
         for (const auto& pkg : p.resolution.packages)
             r_.message("package: " + pkg.nevra + " (" + pkg.reason + ", from " + pkg.repo + ")");
@@ -885,7 +879,7 @@ private:
     std::string command_;
     std::vector<std::string> steps_;
     const ApplyOptions& o_;
-    ApplyReporter& r_;
+    Reporter& r_;
     fs::path state_dir_;
     std::string role_;
     VerifiedBundle bundle_;
@@ -903,44 +897,6 @@ public:
 };
 
 }  // namespace
-
-void StreamReporter::end_progress() {
-    if (!progress_shown_) return;
-    progress_ << "\r\033[K" << std::flush;
-    progress_shown_ = false;
-}
-
-void StreamReporter::message(const std::string& line) {
-    end_progress();
-    out_ << "ovirt-applier: " << line << "\n" << std::flush;
-}
-
-void StreamReporter::output(const char* data, std::size_t size) {
-    end_progress();
-    out_.write(data, static_cast<std::streamsize>(size));
-    out_.flush();
-}
-
-void StreamReporter::progress(const std::string& what, std::uint64_t done, std::uint64_t total) {
-    if (!terminal_) return;
-    auto now =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-            .count();
-    if (!progress_shown_ && start_ms_ == 0) start_ms_ = now;
-    if (done < total && now - last_ms_ < 200) return;
-    last_ms_ = now;
-    double secs = static_cast<double>(std::max<std::int64_t>(now - start_ms_, 1)) / 1000.0;
-    char line[160];
-    std::snprintf(line, sizeof line, "\r%s: %llu / %llu MiB (%.0f MiB/s)\033[K", what.c_str(),
-                  static_cast<unsigned long long>(done >> 20), static_cast<unsigned long long>(total >> 20),
-                  static_cast<double>(done >> 20) / secs);
-    progress_ << line << std::flush;
-    progress_shown_ = true;
-    if (done >= total) {
-        end_progress();
-        start_ms_ = 0;
-    }
-}
 
 std::vector<std::string> engine_steps() {
     return {"verify",        "stage",  "preflight",    "repos",  "engine-upgrade-check", "update-setup", "engine-setup",
@@ -970,12 +926,12 @@ std::vector<std::string> package_manager_argv(const ApplyOptions& options, const
     return argv;
 }
 
-void run_engine(const ApplyOptions& options, ApplyReporter& reporter) {
+void run_engine(const ApplyOptions& options, Reporter& reporter) {
     Sequence s("engine", engine_steps(), options, reporter);
     s.run();
 }
 
-void run_host(const ApplyOptions& options, ApplyReporter& reporter) {
+void run_host(const ApplyOptions& options, Reporter& reporter) {
     if (options.host_in_maintenance && !options.host_update)
         throw ConfigError("--host-in-maintenance goes with --update");
     if (options.maintenance && !options.host_update)
@@ -989,7 +945,7 @@ void run_host(const ApplyOptions& options, ApplyReporter& reporter) {
     s.run();
 }
 
-void unstage_host(const ApplyOptions& options, ApplyReporter& reporter) {
+void unstage_host(const ApplyOptions& options, Reporter& reporter) {
     fs::path state_dir = options.state_dir.empty() ? Journal::default_state_dir() : options.state_dir;
     std::error_code ec;
     if (!fs::is_directory(state_dir, ec)) {
