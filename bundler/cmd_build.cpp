@@ -99,7 +99,8 @@ void add_build_command(CLI::App& app) {
                     "Seconds a download may stall (under 1 KiB/s) or take to connect before it is tried again")
         ->capture_default_str();
     cmd->add_option("--retries", opt->transfer.retries,
-                    "Further tries of a failed download on each mirror (other mirrors are tried as well)")
+                    "Failed downloads a mirror may have beyond the first before it is given up (other mirrors are "
+                    "tried as well)")
         ->capture_default_str();
     cmd->add_option(
         "--with-applier", opt->with_applier,

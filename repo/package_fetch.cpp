@@ -46,7 +46,6 @@ struct Batch {
     double in_flight = 0;          // bytes of transfers still running
     std::size_t total_files = 0;
     std::size_t done_files = 0;
-    int retries = 0;
     bool aborted = false;
 
     int report() {
@@ -91,14 +90,15 @@ int on_mirror_failure(void* data, const char* msg, const char* url) {
     job->corrupt = m.find("hecksum") != std::string::npos || m.find("size") != std::string::npos ||
                    m.find("Content-Length") != std::string::npos;
     // One line per failed try, so that a slow or broken mirror shows while it happens and not
-    // only in the final error. librepo tries each mirror retries + 1 times (and every mirror).
+    // only in the final error. Whether librepo tries again is its own decision (it also gives
+    // up a mirror that failed too often across all packages): the line does not promise it.
     ++job->failures;
     Batch& batch = *job->batch;
     const std::string where = url ? url : job->base_url;
     std::string why = m;  // librepo names the URL again: once is enough
     if (auto at = why.find(" for " + where); !where.empty() && at != std::string::npos) why.erase(at, 5 + where.size());
     batch.callbacks->message("package " + job->request->nevra + ": attempt " + std::to_string(job->failures) +
-                             " failed at " + where + ": " + why + (job->failures <= batch.retries ? "; retrying" : ""));
+                             " failed at " + where + ": " + why);
     return LR_CB_OK;
 }
 
@@ -174,7 +174,6 @@ std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& pa
 
     Batch batch;
     batch.callbacks = &cb;
-    batch.retries = limits.retries;
 
     // One job per cache file; `index` maps each request to it.
     std::map<fs::path, std::size_t> by_dest;

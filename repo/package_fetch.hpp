@@ -34,8 +34,10 @@ struct TransferLimits {
     /// A transfer that moves less than 1 KiB/s for this long, or a connection not made within
     /// it, is given up and tried again (librepo's LRO_LOWSPEEDTIME and LRO_CONNECTTIMEOUT).
     int timeout_s = 30;
-    /// Further tries of a failed transfer on each mirror (librepo's LRO_ALLOWEDMIRRORFAILURES is
-    /// this + 1); other mirrors of the repo are tried as well.
+    /// Failed transfers a mirror may have beyond the first while it has had no success, before it
+    /// is given up (librepo's LRO_ALLOWEDMIRRORFAILURES is this + 1): a package alone on a broken
+    /// mirror is tried retries + 1 times; many packages on a dead one give it up sooner. The
+    /// repo's other mirrors are tried as well.
     int retries = 3;
 };
 
@@ -48,7 +50,7 @@ struct TransferLimits {
 /// packages in the order of `packages`. Throws ConfigError (exit 1: the build fails, nothing is packed) naming package
 /// and URL on a checksum mismatch ("corrupt package X from URL: checksum mismatch") or when a package cannot be
 /// downloaded; Interrupted when the reporter asked to stop. Each failed try is one message
-/// ("package X: attempt 1 failed at URL: ...; retrying").
+/// ("package X: attempt 1 failed at URL: why").
 std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& packages,
                                            const std::vector<RepoConfig>& repos,
                                            const std::vector<RepoMetadata>& metadata,

@@ -293,10 +293,9 @@ TEST(PackageFetch, RetriesAreHonouredAndEachFailedTryIsOneLine) {
         const std::string first = "package pkga-1.0-1.noarch: attempt 1 failed at " + f.url_of("pkga") +
                                   ": Curl error (18): Transferred a partial file [transfer closed with ";
         EXPECT_EQ(tries.front().rfind(first, 0), 0u) << tries.front();
-        EXPECT_EQ(tries.front().size() > 10 && tries.front().substr(tries.front().size() - 10) == "; retrying",
-                  retries > 0)
-            << tries.front();
-        EXPECT_EQ(tries.back().find("retrying"), std::string::npos) << tries.back();
+        EXPECT_EQ(
+            tries.back().rfind("package pkga-1.0-1.noarch: attempt " + std::to_string(retries + 1) + " failed", 0), 0u)
+            << tries.back();
     }
 }
 
