@@ -466,8 +466,8 @@ bench_verify() {
 # --- progress: the cost of showing progress ----------------------------------------------------
 
 # Progress must cost next to nothing: the same verify of the large bundle with no reporter, with
-# its progress drawn as on a terminal and written as a log, one after the other in each round so
-# that the machine's drift hits all three alike. bench_progress times the verification itself.
+# its progress drawn as on a terminal and written as a log, one after the other in each round
+# (each round in another order) so that the machine's drift hits all three alike. bench_progress times the verification itself.
 bench_progress() {
     say ""
     say "== progress: verify of the $payload_large MB bundle with progress (terminal, log) vs without (warm cache, median of $runs) =="
@@ -476,8 +476,10 @@ bench_progress() {
     say "ours: $bench_progress_bin BUNDLE.tar CERT STATE none|terminal|log"
     rm -f "$work"/progress-*.times "$work"/progress-first-*.ms
     local i mode secs first
+    local -a order=(none terminal log)
     for ((i = 0; i <= runs; i++)); do
-        for mode in none terminal log; do
+        # Each round starts with another mode: no mode always runs first, on the coldest cache.
+        for mode in "${order[@]:i%3}" "${order[@]:0:i%3}"; do
             rm -rf "$state" && mkdir -p "$state"
             "$bench_progress_bin" "$bundle" "$key/signing-cert.pem" "$state" "$mode" >"$work/progress.log" \
                 2>"$work/progress.log.err" </dev/null ||
@@ -496,11 +498,20 @@ bench_progress() {
     read -r first_t rss all < <(median_of progress-first-terminal)
     read -r first_l rss all < <(median_of progress-first-log)
     say "without progress: median $none_med s (runs: $none_all)"
+    # On a busy machine the spread of the runs is larger than the cost measured; the best run of
+    # each mode (the one the machine disturbed least) is compared too.
+    local best_none best_t best_l
+    best_none=$(sort -n "$work/progress-none.times" | head -n 1 | cut -d' ' -f1)
+    best_t=$(sort -n "$work/progress-terminal.times" | head -n 1 | cut -d' ' -f1)
+    best_l=$(sort -n "$work/progress-log.times" | head -n 1 | cut -d' ' -f1)
+    say "best runs: without $best_none s, terminal $best_t s" \
+        "($(awk -v a="$best_t" -v b="$best_none" 'BEGIN { printf("%+.1f%%", (b > 0 ? (a / b - 1) * 100 : 0)) }')), log $best_l s" \
+        "($(awk -v a="$best_l" -v b="$best_none" 'BEGIN { printf("%+.1f%%", (b > 0 ? (a / b - 1) * 100 : 0)) }'))"
     say "terminal: median $t_med s (runs: $t_all): overhead" \
-        "$(awk -v a="$t_med" -v b="$none_med" 'BEGIN { printf "%+.1f%%", b > 0 ? (a / b - 1) * 100 : 0 }') (target: under 2%);" \
+        "$(awk -v a="$t_med" -v b="$none_med" 'BEGIN { printf("%+.1f%%", (b > 0 ? (a / b - 1) * 100 : 0)) }') (target: under 2%);" \
         "first progress line after $first_t ms"
     say "log: median $l_med s (runs: $l_all): overhead" \
-        "$(awk -v a="$l_med" -v b="$none_med" 'BEGIN { printf "%+.1f%%", b > 0 ? (a / b - 1) * 100 : 0 }') (target: under 2%);" \
+        "$(awk -v a="$l_med" -v b="$none_med" 'BEGIN { printf("%+.1f%%", (b > 0 ? (a / b - 1) * 100 : 0)) }') (target: under 2%);" \
         "first progress line after $first_l ms (a line every 5 s; -1: done before the first)"
 }
 
