@@ -96,7 +96,7 @@ void add_build_command(CLI::App& app) {
         "A bundle built before: leave out the packages it carries (an incremental bundle, applied with --base)");
     cmd->add_option("--jobs", opt->jobs, "Parallel downloads")->capture_default_str();
     cmd->add_option("--timeout", opt->transfer.timeout_s,
-                    "Seconds a download may stall (under 1 KiB/s) or take to connect before it is tried again")
+                    "Seconds a download may stall (under 1000 bytes/s) or take to connect before it is tried again")
         ->capture_default_str();
     cmd->add_option("--retries", opt->transfer.retries,
                     "Failed downloads a mirror may have beyond the first before it is given up (other mirrors are "

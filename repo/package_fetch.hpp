@@ -31,7 +31,7 @@ struct FetchedPackage {
 /// How long a transfer may stall and how often a failed one is tried again (`build --timeout`,
 /// `--retries`).
 struct TransferLimits {
-    /// A transfer that moves less than 1 KiB/s for this long, or a connection not made within
+    /// A transfer that moves less than 1000 bytes/s for this long, or a connection not made within
     /// it, is given up and tried again (librepo's LRO_LOWSPEEDTIME and LRO_CONNECTTIMEOUT).
     int timeout_s = 30;
     /// Failed transfers a mirror may have beyond the first while it has had no success, before it
