@@ -14,6 +14,7 @@ namespace {
 // The rate needs at least this much time between two samples: a rate over a near-zero
 // interval (the first two callbacks of a transfer) would be noise, not a measure.
 constexpr auto kShortestMeasure = std::chrono::milliseconds(500);
+constexpr auto kSampleEvery = std::chrono::milliseconds(100);
 
 std::string time_left(double seconds) {
     auto s = static_cast<long long>(seconds + 0.5);
@@ -115,7 +116,13 @@ void ProgressView::progress(const repo::Progress& p) {
     if (p.total_items && p.total_items == work_.base_items) return;
 
     auto& samples = work_.samples;
-    samples.emplace_back(now, p.done > work_.base_bytes ? p.done - work_.base_bytes : 0);
+    const std::uint64_t bytes = p.done > work_.base_bytes ? p.done - work_.base_bytes : 0;
+    // Transfers report many times a second: samples closer than this replace the newest, so that
+    // the window holds a few dozen of them however often progress comes.
+    if (samples.size() > 1 && now - samples[samples.size() - 2].first < kSampleEvery)
+        samples.back() = {now, bytes};
+    else
+        samples.emplace_back(now, bytes);
     while (samples.size() > 2 && now - samples[1].first >= o_.window) samples.pop_front();
     if (p.done > work_.last_done) work_.last_moved = now;
     work_.last_done = p.done;

@@ -82,6 +82,20 @@ TEST(ProgressView, TheFirstRateIsMeasuredOverARealInterval) {
     EXPECT_EQ(drawn(f.out.str()), "verifying 4.0 MiB of 100.0 MiB, 4.0 MiB/s, 24 s left");
 }
 
+TEST(ProgressView, FrequentReportsKeepTheRateCurrent) {
+    Fixture f;
+    // A transfer reporting every 10 ms: 10 s at 8 MiB/s, then 10 s at 2 MiB/s.
+    std::uint64_t done = 0;
+    f.verify(0, 1024 * MiB);
+    for (int i = 1; i <= 2000; ++i) {
+        f.now += milliseconds(10);
+        done += (i <= 1000 ? 8 : 2) * MiB / 100;
+        f.verify(done, 1024 * MiB);
+    }
+    const std::string line = drawn(f.out.str());
+    EXPECT_NE(line.find(", 2.0 MiB/s, "), std::string::npos) << line;
+}
+
 TEST(ProgressView, TimeLeftIsInMinutesForLongWork) {
     Fixture f;
     f.verify(0, 1024 * MiB);
