@@ -34,7 +34,7 @@ void add_engine_command(CLI::App& app) {
     cmd->callback([args, publish, keep] {
         repo::ApplyOptions options = args->resolved();
         check_can_apply(options, "engine", true);
-        repo::StreamReporter reporter(std::cout, std::cerr, isatty(2) != 0);
+        cli::ProgressView reporter = applier_view();
         repo::catch_interrupts();  // Ctrl-C stops at the next safe point: exit 130, resumable
         repo::run_engine(options, reporter);
         // Only after the engine's own update succeeded: the hosts follow the engine.

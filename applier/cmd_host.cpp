@@ -38,31 +38,25 @@ std::string own_hostname(const std::string& root) {
     return name;
 }
 
-// The Engine's lines go where the sequence's own lines go.
-struct ReporterBridge : repo::RolloutReporter {
-    explicit ReporterBridge(repo::ApplyReporter& r) : r_(r) {}
-    void message(const std::string& line) override { r_.message(line); }
-    repo::ApplyReporter& r_;
-};
-
 class EngineMaintenance : public repo::HostMaintenance {
 public:
     EngineMaintenance(repo::EngineConnection connection, std::string host, repo::RolloutOptions options,
-                      repo::ApplyReporter& reporter)
-        : engine_(std::move(connection)), host_(std::move(host)), options_(std::move(options)), bridge_(reporter) {}
+                      repo::Reporter& reporter)
+        : engine_(std::move(connection)), host_(std::move(host)), options_(std::move(options)), reporter_(reporter) {}
     std::string find_host() override { return repo::engine_host_name(engine_, host_); }
-    void deactivate(const std::string& name) override { repo::deactivate_host(engine_, name, options_, bridge_); }
-    void activate(const std::string& name) override { repo::activate_host(engine_, name, options_, bridge_); }
+    void deactivate(const std::string& name) override { repo::deactivate_host(engine_, name, options_, reporter_); }
+    void activate(const std::string& name) override { repo::activate_host(engine_, name, options_, reporter_); }
 
 private:
     repo::EngineClient engine_;
     std::string host_;
     repo::RolloutOptions options_;
-    ReporterBridge bridge_;
+    // The Engine's lines go where the sequence's own lines go.
+    repo::Reporter& reporter_;
 };
 
 // --from-engine URL and --unenrol: the host follows what the engine publishes.
-void enrol(const HostArgs& args, const repo::ApplyOptions& options, repo::ApplyReporter& reporter) {
+void enrol(const HostArgs& args, const repo::ApplyOptions& options, repo::Reporter& reporter) {
     if (!args.from_engine.empty() && args.unenrol) throw ConfigError("--from-engine and --unenrol exclude each other");
     if (!options.bundle.empty() || options.host_update || args.unstage || !args.connection.url.empty())
         throw ConfigError(std::string(args.unenrol ? "--unenrol" : "--from-engine") +
@@ -110,7 +104,7 @@ void add_host_command(CLI::App& app) {
         // --unstage and --unenrol need no trust anchor: they only give back what was held.
         repo::ApplyOptions options = args->resolved(!args->unstage && !args->unenrol);
         check_can_apply(options, "host", options.host_update);
-        repo::StreamReporter reporter(std::cout, std::cerr, isatty(2) != 0);
+        cli::ProgressView reporter = applier_view();
         if (!args->from_engine.empty() || args->unenrol) return enrol(*args, options, reporter);
         if (args->unstage) {
             if (!options.bundle.empty() || options.host_update || !args->connection.url.empty())

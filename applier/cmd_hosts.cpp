@@ -20,10 +20,6 @@ namespace airgap::applier {
 
 namespace {
 
-struct StdoutReporter : repo::RolloutReporter {
-    void message(const std::string& line) override { std::cout << "ovirt-applier: " << line << "\n" << std::flush; }
-};
-
 struct HostsArgs {
     repo::EngineConnection connection;
     repo::RolloutOptions options;
@@ -35,7 +31,7 @@ struct HostsArgs {
 
 // On an engine that publishes bundles, every host to upgrade must see the current one first.
 void require_hosts_see_published(repo::EngineClient& engine, const repo::RolloutOptions& options,
-                                 const std::optional<repo::BundleManifest>& m, repo::RolloutReporter& reporter) {
+                                 const std::optional<repo::BundleManifest>& m, repo::Reporter& reporter) {
     if (!m || !m->target_versions.count("host")) return;
     repo::PublishedForHosts bundle{m->id, m->serial, m->target_versions.at("host")};
     auto missing = repo::hosts_not_seeing(engine, options, bundle, reporter);
@@ -77,7 +73,7 @@ void add_hosts_command(CLI::App& app) {
         require_engine_connection(connection, site);
         apply_poll_override(options, connection);
         repo::EngineClient engine(connection);
-        StdoutReporter reporter;
+        cli::ProgressView reporter = applier_view();
         repo::catch_interrupts();  // Ctrl-C ends a wait at once: exit 130, resumable
         std::filesystem::path engine_root =
             args->root.empty() ? std::filesystem::path() : std::filesystem::absolute(args->root);

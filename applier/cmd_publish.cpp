@@ -43,7 +43,7 @@ void add_publish_command(CLI::App& app) {
     cmd->callback([args, keep] {
         repo::ApplyOptions options = args->resolved();
         check_can_apply(options, "publish", false);
-        repo::StreamReporter reporter(std::cout, std::cerr, isatty(2) != 0);
+        cli::ProgressView reporter = applier_view();
         repo::publish_bundle(publish_options(options, *keep), reporter);
     });
 }

@@ -10,6 +10,7 @@
 #include "applier/common_options.hpp"
 #include "repo/bundle_verify.hpp"
 #include "repo/engine_sequence.hpp"
+#include "repo/interrupt.hpp"
 #include "repo/journal.hpp"
 
 namespace airgap::applier {
@@ -32,15 +33,8 @@ void run_verify(const VerifyArgs& args) {
     require_trust(options.trust, site);
     options.base = args.base;
     options.state_dir = state_dir_for(args.state_dir, args.root, site);
-    repo::StreamReporter reporter(std::cout, std::cerr, isatty(2) != 0);
-    struct Progress : repo::ArchiveCallbacks {
-        explicit Progress(repo::ApplyReporter& r) : r(r) {}
-        bool bytes(std::uint64_t done, std::uint64_t total) override {
-            r.progress("verifying", done, total);
-            return true;
-        }
-        repo::ApplyReporter& r;
-    } progress(reporter);
+    cli::ProgressView progress = applier_view();
+    repo::catch_interrupts();  // Ctrl-C stops the hashing at once: exit 130, nothing changed
     repo::VerifiedBundle v = repo::verify_bundle(args.bundle, options, &progress);
     std::uint64_t bytes = 0;
     for (const auto& f : v.manifest.files) bytes += f.size;

@@ -3,10 +3,13 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <iostream>
 #include <sstream>
 
 #include "repo/engine_sequence.hpp"
 #include "repo/error.hpp"
+#include "repo/interrupt.hpp"
+#include "repo/journal.hpp"
 #include "repo/target.hpp"
 
 namespace airgap::applier {
@@ -120,6 +123,13 @@ void apply_poll_override(repo::RolloutOptions& rollout, repo::EngineConnection& 
         rollout.poll_interval = std::chrono::milliseconds(std::atol(poll));
         connection.retry_delay = rollout.poll_interval;
     }
+}
+
+cli::ProgressView applier_view() {
+    cli::ProgressView::Options o;
+    o.prefix = "ovirt-applier: ";
+    o.cancelled = repo::interrupted;
+    return cli::ProgressView(std::cout, std::cerr, cli::ProgressView::mode_of(STDERR_FILENO), o);
 }
 
 }  // namespace airgap::applier

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 
+#include "cli/progress_view.hpp"
 #include "repo/engine_api.hpp"
 #include "repo/engine_sequence.hpp"
 #include "repo/host_rollout.hpp"
@@ -29,6 +30,11 @@ struct ApplyArgs {
 
 /// BUNDLE, --trust, --base, --root, --state-dir, --reboot, --package-manager, --config.
 void add_apply_options(CLI::App* cmd, ApplyArgs& args);
+
+/// Where a command reports: the applier's lines ("ovirt-applier: ...") and the output of the
+/// programs it runs on stdout; the progress of verifying and staging on stderr, redrawn on a
+/// terminal, a clean line every few seconds in a log. SIGINT asks long work to stop.
+cli::ProgressView applier_view();
 
 /// --config FILE: the site's defaults for --trust, the Engine connection and --state-dir.
 void add_config_option(CLI::App* cmd, std::string& config);

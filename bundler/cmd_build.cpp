@@ -1,5 +1,5 @@
 // ovirt-bundler build: resolve, fetch, check, assemble, prove, sign, pack (docs/bundle-format.md).
-// Thin: the work is repo::build_bundle, the progress bundler/build_progress; this file parses options.
+// Thin: the work is repo::build_bundle, the progress cli/progress_view; this file parses options.
 #include <unistd.h>
 
 #include <chrono>
@@ -8,10 +8,10 @@
 #include <memory>
 #include <sstream>
 
-#include "bundler/build_progress.hpp"
 #include "bundler/commands.hpp"
 #include "bundler/plan_options.hpp"
 #include "bundler/report.hpp"
+#include "cli/progress_view.hpp"
 #include "repo/bundle_build.hpp"
 #include "repo/interrupt.hpp"
 #include "repo/secret_file.hpp"
@@ -31,6 +31,7 @@ struct BuildOptions {
     int expires_days = 90;
     std::string since;
     int jobs = 4;
+    repo::TransferLimits transfer;
     std::string with_applier;
     std::vector<std::string> allow_missing_repos;
     std::string sign_repodata;
@@ -47,12 +48,16 @@ void run_build(const BuildOptions& opt) {
     request.expires_days = opt.expires_days;
     request.since = opt.since;
     request.jobs = opt.jobs;
+    request.transfer = opt.transfer;
     request.with_applier = opt.with_applier;
     request.allow_missing_repos = opt.allow_missing_repos;
     request.sign_repodata = opt.sign_repodata;
-    BuildProgress progress(std::cerr, isatty(STDERR_FILENO) == 1);
     // SIGINT/SIGTERM end the build at the next step or progress call, so that the temporary tree
-    // and archive are removed (a default signal death would leave them beside the output).
+    // and archive are removed (a default signal death would leave them beside the output); the
+    // packages downloaded so far stay in the cache and partial ones are resumed by the next run.
+    cli::ProgressView::Options view;
+    view.cancelled = repo::interrupted;
+    cli::ProgressView progress(std::cerr, std::cerr, cli::ProgressView::mode_of(STDERR_FILENO), view);
     repo::catch_interrupts();
     repo::BuildResult result = repo::build_bundle(request, &progress);
     const auto& m = result.manifest;
@@ -90,6 +95,13 @@ void add_build_command(CLI::App& app) {
         "--since", opt->since,
         "A bundle built before: leave out the packages it carries (an incremental bundle, applied with --base)");
     cmd->add_option("--jobs", opt->jobs, "Parallel downloads")->capture_default_str();
+    cmd->add_option("--timeout", opt->transfer.timeout_s,
+                    "Seconds a download may stall (under 1000 bytes/s) or take to connect before it is tried again")
+        ->capture_default_str();
+    cmd->add_option("--retries", opt->transfer.retries,
+                    "Failed downloads a mirror may have beyond the first before it is given up (other mirrors are "
+                    "tried as well)")
+        ->capture_default_str();
     cmd->add_option(
         "--with-applier", opt->with_applier,
         "ovirt-applier's EL7 RPM (scripts/package-el7.sh) to carry as applier/NAME.rpm, hashed in bundle.json");

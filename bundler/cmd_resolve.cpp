@@ -1,9 +1,12 @@
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
 
 #include "bundler/commands.hpp"
 #include "bundler/plan_options.hpp"
 #include "bundler/report.hpp"
+#include "cli/progress_view.hpp"
 #include "repo/error.hpp"
 
 namespace airgap::bundler {
@@ -15,7 +18,8 @@ void add_resolve_command(CLI::App& app) {
     add_plan_options(cmd, *options);
     cmd->add_flag("--json", *json, "Print JSON: {\"packages\": [...], \"problems\": [...], \"locked\": [...]}");
     cmd->callback([options, json] {
-        StderrFetchLog log;
+        // Log lines from fetching go to stderr, so that stdout stays the result (--json).
+        cli::ProgressView log(std::cerr, std::cerr, cli::ProgressView::mode_of(STDERR_FILENO));
         repo::Plan plan = repo::make_plan(options->request(), &log);
         if (*json)
             print_plan_json(plan, std::cout);

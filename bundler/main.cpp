@@ -3,7 +3,7 @@
 #include <string>
 
 #include "bundler/commands.hpp"
-#include "repo/cli.hpp"
+#include "cli/cli.hpp"
 #include "repo/version.hpp"
 
 int main(int argc, char** argv) {

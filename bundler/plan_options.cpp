@@ -2,7 +2,7 @@
 
 #include <iostream>
 
-#include "repo/cli.hpp"
+#include "cli/cli.hpp"
 
 namespace airgap::bundler {
 
@@ -31,7 +31,5 @@ void add_plan_options(CLI::App* cmd, PlanOptions& o) {
                     "NAME: on oVirt Nodes, update this package the admin installed (kept by imgbased) despite "
                     "the Node's version lock (repeatable)");
 }
-
-void StderrFetchLog::message(const std::string& line) { std::cerr << line << "\n"; }
 
 }  // namespace airgap::bundler

@@ -27,10 +27,4 @@ struct PlanOptions {
 /// to `cmd`.
 void add_plan_options(CLI::App* cmd, PlanOptions& options);
 
-/// Log lines from fetching go to stderr, so that stdout stays the result (--json).
-class StderrFetchLog : public repo::FetchCallbacks {
-public:
-    void message(const std::string& line) override;
-};
-
 }  // namespace airgap::bundler

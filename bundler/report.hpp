@@ -2,6 +2,7 @@
 // How a plan is shown: dnf-like tables, one per machine, or JSON.
 #include <iosfwd>
 
+#include "cli/format.hpp"
 #include "repo/plan.hpp"
 
 namespace airgap::bundler {
@@ -16,7 +17,6 @@ void print_plan_json(const repo::Plan& plan, std::ostream& out);
 /// rollback packages and the total to carry.
 void print_plan_table(const repo::Plan& plan, std::ostream& out);
 
-/// 1536 -> "1.5 KiB".
-std::string human_size(std::uint64_t bytes);
+using cli::human_size;
 
 }  // namespace airgap::bundler

@@ -18,20 +18,15 @@
 #include <string_view>
 #include <vector>
 
+#include "repo/reporter.hpp"
 #include "repo/sha256.hpp"
 
 namespace airgap::repo {
 
-/// Progress of packing, verifying or extracting. The defaults do nothing; returning false from
-/// either aborts the work with airgap::Interrupted (partial output removed).
-class ArchiveCallbacks {
-public:
-    virtual ~ArchiveCallbacks() = default;
-    /// A member is about to be written, verified or extracted.
-    virtual bool file(const std::string& /*path*/, std::uint64_t /*size*/) { return true; }
-    /// `done` of `total` bytes (file payload for tar and extraction; image bytes for ISO).
-    virtual bool bytes(std::uint64_t /*done*/, std::uint64_t /*total*/) { return true; }
-};
+// Progress of packing ("packing"), verifying ("verifying") or extracting ("extracting") goes to a
+// Reporter: `done` of `total` bytes (file payload for tar and extraction; image bytes for ISO),
+// with `item` set when a member is about to be written or extracted. When its cancelled() says
+// so the work stops with airgap::Interrupted (partial output removed).
 
 /// One member of a tree or an archive; `path` is relative, '/'-separated, never "./"-prefixed.
 struct ArchiveEntry {
@@ -56,20 +51,19 @@ std::string iso_volume_label(std::string_view wanted);
 std::vector<ArchiveEntry> scan_tree(const std::filesystem::path& tree);
 
 /// Writes `tree` as an ISO 9660 image (level 3, Rock Ridge, Joliet) to `out`, file data
-/// streamed from disk. Owners are root, modes 0755/0644. Progress: file() once, with the image's
-/// name and size, then bytes() of the image. `out` is created or truncated and is
+/// streamed from disk. Owners are root, modes 0755/0644. Progress: first with the image's name as
+/// `item`, then the bytes of the image. `out` is created or truncated and is
 /// removed again on failure; atomic placement (temp + rename) is the caller's job.
 void write_iso(const std::filesystem::path& tree, const std::filesystem::path& out, const std::string& volume_label,
-               ArchiveCallbacks* callbacks = nullptr);
+               Reporter* callbacks = nullptr);
 
 /// Writes `tree` as an uncompressed pax tar (ustar headers unless a name needs pax) to `out`,
 /// in scan_tree() order, owners root, modes 0755/0644. Same output rules as write_iso().
-void write_tar(const std::filesystem::path& tree, const std::filesystem::path& out,
-               ArchiveCallbacks* callbacks = nullptr);
+void write_tar(const std::filesystem::path& tree, const std::filesystem::path& out, Reporter* callbacks = nullptr);
 
 /// write_iso() or write_tar() by the extension of `out` (see archive_format_for()).
 void pack(const std::filesystem::path& tree, const std::filesystem::path& out, const std::string& volume_label,
-          ArchiveCallbacks* callbacks = nullptr);
+          Reporter* callbacks = nullptr);
 
 /// What a signed bundle.json says each file must be: relative path -> {size, sha256}.
 using ExpectedFiles = std::map<std::string, FileDigest>;
@@ -108,15 +102,14 @@ std::string read_member(const std::filesystem::path& archive, const std::string&
 /// Checks, in one streaming pass and without writing anything, that every file of `expected`
 /// is in the archive with its size and SHA-256. Unlisted members are ignored; a missing,
 /// duplicated or mismatching one is BundleRefused.
-void verify_archive(const std::filesystem::path& archive, const ExpectedFiles& expected,
-                    ArchiveCallbacks* callbacks = nullptr);
+void verify_archive(const std::filesystem::path& archive, const ExpectedFiles& expected, Reporter* callbacks = nullptr);
 
 /// The two passes of extract_verified() into the existing directory `dest`, which other sources
 /// may fill too (an incremental bundle and its base): no temporary directory, no rename; on
 /// failure what was written stays for the caller to remove with `dest`. Existing files are not
 /// replaced (an entry that would is refused).
 void extract_verified_into(const std::filesystem::path& archive, const std::filesystem::path& dest,
-                           const ExpectedFiles& expected, ArchiveCallbacks* callbacks = nullptr);
+                           const ExpectedFiles& expected, Reporter* callbacks = nullptr);
 
 /// Extracts the files of `expected` (only those; unlisted members are never written) into the
 /// new directory `dest`, hashing each while writing it. First a pass over the headers refuses
@@ -125,6 +118,6 @@ void extract_verified_into(const std::filesystem::path& archive, const std::file
 /// matched. On any failure `dest` does not exist afterwards. `dest` must not exist before.
 /// Files get mode 0644, directories 0755.
 void extract_verified(const std::filesystem::path& archive, const std::filesystem::path& dest,
-                      const ExpectedFiles& expected, ArchiveCallbacks* callbacks = nullptr);
+                      const ExpectedFiles& expected, Reporter* callbacks = nullptr);
 
 }  // namespace airgap::repo

@@ -285,7 +285,7 @@ std::vector<ArchiveEntry> check_headers(const fs::path& archive, const ExpectedF
 // each thread with its own reader that skips (seeks over) the others' files. `files` are the
 // listed files in archive order, as the header pass found them.
 void hash_pass(const fs::path& archive, const ExpectedFiles& expected, const std::vector<ArchiveEntry>& files,
-               ArchiveCallbacks& cb) {
+               Reporter& cb) {
     std::uint64_t total = 0;
     for (const auto& f : files) total += f.size;
     // In archive order, each file to the thread with the fewest bytes so far: all threads
@@ -323,8 +323,7 @@ void hash_pass(const fs::path& archive, const ExpectedFiles& expected, const std
 
 // The data pass of extract_verified(): every listed file written under `staging` and hashed
 // while written.
-void extract_pass(const fs::path& archive, const ExpectedFiles& expected, ArchiveCallbacks& cb,
-                  const fs::path& staging) {
+void extract_pass(const fs::path& archive, const ExpectedFiles& expected, Reporter& cb, const fs::path& staging) {
     std::uint64_t total = 0, done = 0;
     for (const auto& [path, digest] : expected) total += digest.size;
     ArchiveReader reader(archive);
@@ -332,7 +331,8 @@ void extract_pass(const fs::path& archive, const ExpectedFiles& expected, Archiv
     while (reader.next(e)) {
         auto it = expected.find(e.path);
         if (it == expected.end()) continue;  // unlisted: never used, never written
-        if (!cb.file(e.path, e.size)) throw Interrupted("interrupted while verifying " + archive.string());
+        if (!report(cb, {"extracting", done, total, 0, 0, "files", e.path}))
+            throw Interrupted("interrupted while verifying " + archive.string());
         fs::path target = staging / e.path;
         fs::create_directories(target.parent_path());
         HashingWriter writer(target);
@@ -341,7 +341,8 @@ void extract_pass(const fs::path& archive, const ExpectedFiles& expected, Archiv
         while (reader.read_block(data, size)) {
             writer.write(data, size);
             done += size;
-            if (!cb.bytes(done, total)) throw Interrupted("interrupted while verifying " + archive.string());
+            if (!report(cb, {"extracting", done, total}))
+                throw Interrupted("interrupted while verifying " + archive.string());
         }
         if (writer.finish() != it->second) throw BundleRefused("checksum mismatch for '" + printable(e.path) + "'");
     }
@@ -349,15 +350,15 @@ void extract_pass(const fs::path& archive, const ExpectedFiles& expected, Archiv
 
 }  // namespace
 
-void verify_archive(const fs::path& archive, const ExpectedFiles& expected, ArchiveCallbacks* callbacks) {
-    ArchiveCallbacks defaults;
+void verify_archive(const fs::path& archive, const ExpectedFiles& expected, Reporter* callbacks) {
+    Reporter defaults;
     std::vector<ArchiveEntry> files = check_headers(archive, expected);
     hash_pass(archive, expected, files, callbacks ? *callbacks : defaults);
 }
 
 void extract_verified(const fs::path& archive, const fs::path& dest, const ExpectedFiles& expected,
-                      ArchiveCallbacks* callbacks) {
-    ArchiveCallbacks defaults;
+                      Reporter* callbacks) {
+    Reporter defaults;
     std::error_code ec;
     if (fs::exists(fs::symlink_status(dest, ec)))
         throw ConfigError("cannot stage " + archive.string() + " into " + dest.string() + ": it already exists");
@@ -368,8 +369,8 @@ void extract_verified(const fs::path& archive, const fs::path& dest, const Expec
 }
 
 void extract_verified_into(const fs::path& archive, const fs::path& dest, const ExpectedFiles& expected,
-                           ArchiveCallbacks* callbacks) {
-    ArchiveCallbacks defaults;
+                           Reporter* callbacks) {
+    Reporter defaults;
     check_headers(archive, expected);
     extract_pass(archive, expected, callbacks ? *callbacks : defaults, dest);
 }

@@ -92,9 +92,9 @@ std::vector<ArchiveEntry> scan_tree(const fs::path& tree) {
     return out;
 }
 
-void write_tar(const fs::path& tree, const fs::path& out, ArchiveCallbacks* callbacks) {
-    ArchiveCallbacks defaults;
-    ArchiveCallbacks& cb = callbacks ? *callbacks : defaults;
+void write_tar(const fs::path& tree, const fs::path& out, Reporter* callbacks) {
+    Reporter defaults;
+    Reporter& cb = callbacks ? *callbacks : defaults;
     std::vector<ArchiveEntry> entries = scan_tree(tree);
     std::uint64_t total = 0;
     for (const auto& e : entries) total += e.size;
@@ -120,7 +120,8 @@ void write_tar(const fs::path& tree, const fs::path& out, ArchiveCallbacks* call
         bool is_dir = e.type == ArchiveEntry::Type::directory;
         if (is_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) != e.size)
             throw std::runtime_error(src.string() + " changed while packing");
-        if (!cb.file(e.path, e.size)) throw Interrupted("interrupted while writing " + out.string());
+        if (!report(cb, {"packing", done, total, 0, 0, "files", e.path}))
+            throw Interrupted("interrupted while writing " + out.string());
 
         ArchiveEntryHandle entry;
         archive_entry_set_pathname(entry.get(), e.path.c_str());
@@ -148,7 +149,7 @@ void write_tar(const fs::path& tree, const fs::path& out, ArchiveCallbacks* call
                 throw std::runtime_error("cannot write " + out.string() + ": " + a.error());
             left -= n;
             done += n;
-            if (!cb.bytes(done, total)) throw Interrupted("interrupted while writing " + out.string());
+            if (!report(cb, {"packing", done, total})) throw Interrupted("interrupted while writing " + out.string());
         }
     }
     if (archive_write_close(a.get()) != ARCHIVE_OK)
@@ -156,7 +157,7 @@ void write_tar(const fs::path& tree, const fs::path& out, ArchiveCallbacks* call
     guard.done();
 }
 
-void pack(const fs::path& tree, const fs::path& out, const std::string& volume_label, ArchiveCallbacks* callbacks) {
+void pack(const fs::path& tree, const fs::path& out, const std::string& volume_label, Reporter* callbacks) {
     switch (archive_format_for(out)) {
         case ArchiveFormat::iso:
             write_iso(tree, out, volume_label, callbacks);

@@ -134,38 +134,12 @@ std::string volume_label(const Plan& plan, const TargetVersions& versions) {
     return iso_volume_label(version.empty() ? plan.manifest.name : plan.manifest.name + "-" + version);
 }
 
-class DownloadAdapter : public DownloadCallbacks {
-public:
-    explicit DownloadAdapter(BuildCallbacks* cb) : cb_(cb) {}
-    bool progress(std::uint64_t done_bytes, std::uint64_t total_bytes, std::size_t done_files,
-                  std::size_t total_files) override {
-        return !cb_ || (!cb_->cancelled() && cb_->download(done_bytes, total_bytes, done_files, total_files));
-    }
-    void message(const std::string& line) override {
-        if (cb_) cb_->message(line);
-    }
-
-private:
-    BuildCallbacks* cb_;
-};
-
-class PackAdapter : public ArchiveCallbacks {
-public:
-    explicit PackAdapter(BuildCallbacks* cb) : cb_(cb) {}
-    bool bytes(std::uint64_t done, std::uint64_t total) override {
-        return !cb_ || (!cb_->cancelled() && cb_->pack(done, total));
-    }
-
-private:
-    BuildCallbacks* cb_;
-};
-
-void say(BuildCallbacks* cb, const std::string& line) {
+void say(Reporter* cb, const std::string& line) {
     if (cb) cb->message(line);
 }
 
 // Between steps: a build asked to stop leaves nothing behind (RAII removes the temporaries).
-void check_cancelled(BuildCallbacks* cb) {
+void check_cancelled(Reporter* cb) {
     if (cb && cb->cancelled()) throw Interrupted("interrupted; nothing was written");
 }
 
@@ -227,7 +201,7 @@ std::set<std::string> nevras_of(const std::vector<ResolvedPackage>& packages) {
 
 // Step 5: with only the bundle's repos, every target resolves to what the plan carries.
 void prove(const Plan& plan, const PlanRequest& request, const fs::path& tree, const std::vector<std::string>& repo_ids,
-           const fs::path& scratch, BuildCallbacks* cb) {
+           const fs::path& scratch, Reporter* cb) {
     std::vector<RepoConfig> configs;
     std::vector<RepoMetadata> metadata;
     MetadataFetcher fetcher(scratch / "proof-cache");
@@ -319,7 +293,7 @@ struct AssembledRepo {
 
 }  // namespace
 
-BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
+BuildResult build_bundle(const BuildRequest& request, Reporter* cb) {
     // 1. Refuse early: nothing written, nothing downloaded.
     if (request.output.empty()) throw ConfigError("no output given (-o OUT.iso|OUT.tar|OUTDIR/)");
     const bool archive = is_archive_output(request.output);
@@ -370,9 +344,8 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
     std::vector<PackageRequest> wanted;
     for (const auto& p : packages)
         wanted.push_back({p.repo, p.nevra, p.location, p.checksum_type, p.checksum, p.download_size});
-    DownloadAdapter download(cb);
     std::vector<FetchedPackage> fetched =
-        fetch_packages(wanted, plan.repos, plan.metadata, cache_dir, request.jobs, &download);
+        fetch_packages(wanted, plan.repos, plan.metadata, cache_dir, request.jobs, cb, request.transfer);
 
     std::map<std::string, std::vector<fs::path>> repo_keys;  // repo id -> fetched key files
     fs::path manifest_dir = fs::absolute(request.plan.manifest).parent_path();
@@ -499,9 +472,8 @@ BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* cb) {
         fs::path temp = out.parent_path() /
                         ("." + out.stem().string() + ".tmp-" + std::to_string(getpid()) + out.extension().string());
         RemoveOnFailure guard(temp);
-        PackAdapter pack_cb(cb);
         say(cb, "packing " + out.filename().string());
-        pack(root, temp, volume_label(plan, m.target_versions), &pack_cb);
+        pack(root, temp, volume_label(plan, m.target_versions), cb);
         // link() never replaces: a file that appeared meanwhile is not overwritten.
         check_cancelled(cb);
         if (::link(temp.c_str(), out.c_str()) != 0)

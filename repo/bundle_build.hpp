@@ -12,7 +12,9 @@
 
 #include "repo/bundle_manifest.hpp"
 #include "repo/metadata.hpp"
+#include "repo/package_fetch.hpp"
 #include "repo/plan.hpp"
+#include "repo/reporter.hpp"
 
 namespace airgap::repo {
 
@@ -38,22 +40,7 @@ struct BuildRequest {
     /// An exported GnuPG secret key file (repo/repodata_sign.hpp) that signs each bundle repo's
     /// repomd.xml; its public key is carried and listed among every repo's gpgkeys. Empty: none.
     std::filesystem::path sign_repodata;
-};
-
-/// Progress of a build; the library never prints. Do-nothing defaults; returning false from a
-/// progress call aborts the build with airgap::Interrupted (nothing left at the output path).
-class BuildCallbacks : public FetchCallbacks {
-public:
-    /// Downloads over the whole batch.
-    virtual bool download(std::uint64_t /*done_bytes*/, std::uint64_t /*total_bytes*/, std::size_t /*done_files*/,
-                          std::size_t /*total_files*/) {
-        return true;
-    }
-    /// Packing the archive: `done` of `total` bytes.
-    virtual bool pack(std::uint64_t /*done*/, std::uint64_t /*total*/) { return true; }
-    /// Asked between steps (and with every progress call): true stops the build with
-    /// airgap::Interrupted, e.g. after SIGINT.
-    virtual bool cancelled() { return false; }
+    TransferLimits transfer;  ///< --timeout, --retries of the package downloads
 };
 
 /// What a finished build wrote.
@@ -68,6 +55,9 @@ struct BuildResult {
 /// download and check (ConfigError naming the package), assemble beside the output, prove
 /// (ResolveProblem when the bundle alone does not reach the plan), sign, put in place. On any
 /// failure nothing is left at `request.output` and the temporary tree is removed.
-BuildResult build_bundle(const BuildRequest& request, BuildCallbacks* callbacks = nullptr);
+/// Progress, lines and cancellation go through `reporter`: downloads as "downloading" (in
+/// packages), packing as "packing"; cancelled() is asked between steps and with every progress
+/// report, and stops the build with airgap::Interrupted (nothing left at the output path).
+BuildResult build_bundle(const BuildRequest& request, Reporter* reporter = nullptr);
 
 }  // namespace airgap::repo

@@ -125,7 +125,7 @@ void check_digest(const BundleFile& f, const FileDigest& d) {
     if (d.sha256 != f.sha256) throw BundleRefused("checksum mismatch for '" + f.path + "'");
 }
 
-void verify_directory_files(const fs::path& dir, const std::vector<BundleFile>& files, ArchiveCallbacks* cb) {
+void verify_directory_files(const fs::path& dir, const std::vector<BundleFile>& files, Reporter* cb) {
     // Every path checked before any byte is hashed: a bad tree is refused at once.
     std::uint64_t total = 0;
     for (const auto& f : files) {
@@ -139,7 +139,7 @@ void verify_directory_files(const fs::path& dir, const std::vector<BundleFile>& 
     }
     // Whole files spread over the cores (parallel_hash.hpp).
     std::atomic<std::size_t> next{0};
-    ArchiveCallbacks defaults;
+    Reporter defaults;
     run_parallel(hashing_threads(dir), total, cb ? *cb : defaults, [&](unsigned, WorkerProgress& progress) {
         for (std::size_t i; (i = next.fetch_add(1)) < files.size() && !progress.stopping();) {
             const auto& f = files[i];
@@ -164,15 +164,14 @@ std::string read_manifest_bytes(const fs::path& bundle, BundleKind kind) {
 // The copy of a directory bundle's `files` into `dest`, each hashed while copied (one read: the
 // hash of the bytes written decides): what lands in the staging area is what was signed,
 // whatever happened to the source since verify.
-void copy_verified_into(const fs::path& dir, const fs::path& dest, const std::vector<BundleFile>& files,
-                        ArchiveCallbacks* cb) {
+void copy_verified_into(const fs::path& dir, const fs::path& dest, const std::vector<BundleFile>& files, Reporter* cb) {
     std::uint64_t total = 0, done = 0;
     for (const auto& f : files) total += f.size;
     for (const auto& f : files) {
         Fd fd = open_listed(dir, f.path);
         fs::create_directories((dest / f.path).parent_path());
         FileDigest d = copy_fd_hashed(fd.get(), dir / f.path, dest / f.path, read_limit(f), [&](std::uint64_t n) {
-            return !cb || cb->bytes(done + std::min(n, f.size), total);
+            return !cb || report(*cb, {"extracting", done + std::min(n, f.size), total});
         });
         check_digest(f, d);
         done += f.size;
@@ -187,7 +186,7 @@ ExpectedFiles expected_of(const std::vector<BundleFile>& files) {
 
 // Puts `files` of a bundle or base medium into `dest`, checked while written.
 void put_verified(const fs::path& source, BundleKind kind, const fs::path& dest, const std::vector<BundleFile>& files,
-                  ArchiveCallbacks* cb) {
+                  Reporter* cb) {
     if (kind == BundleKind::directory)
         copy_verified_into(source, dest, files, cb);
     else
@@ -271,7 +270,7 @@ std::string missing_base_message(const BundleManifest& m) {
            std::to_string(b.serial) + "), with --base";
 }
 
-VerifiedBundle verify_bundle(const fs::path& bundle, const VerifyOptions& options, ArchiveCallbacks* callbacks) {
+VerifiedBundle verify_bundle(const fs::path& bundle, const VerifyOptions& options, Reporter* callbacks) {
     VerifiedBundle v;
     v.source = bundle;
     v.kind = bundle_kind(bundle);
@@ -379,7 +378,7 @@ void remove_leftovers(const fs::path& staging_root, const fs::path& dir, const s
 // Copies `files` of the bundle (and `base_files` of its base) into a new private tree at `dir`,
 // every file hashed as it is written; the tree is put in place only once all matched.
 void copy_into_place(const VerifiedBundle& bundle, const fs::path& dir, const std::vector<BundleFile>& files,
-                     const std::vector<BundleFile>* base_files, ArchiveCallbacks* callbacks) {
+                     const std::vector<BundleFile>* base_files, Reporter* callbacks) {
     AtomicDir tree(dir);
     put_verified(bundle.source, bundle.kind, tree.path(), files, callbacks);
     if (base_files) {
@@ -399,7 +398,7 @@ fs::path staged_dir_for(const fs::path& staging_root, const std::string& id) {
     return fs::absolute(staging_root / id).lexically_normal();
 }
 
-StagedBundle stage_bundle(const VerifiedBundle& bundle, const fs::path& staging_root, ArchiveCallbacks* callbacks) {
+StagedBundle stage_bundle(const VerifiedBundle& bundle, const fs::path& staging_root, Reporter* callbacks) {
     if (bundle.manifest.base_bundle && !bundle.base) throw ConfigError(missing_base_message(bundle.manifest));
     make_private_dir(staging_root);
     StagedBundle staged;
@@ -413,7 +412,7 @@ StagedBundle stage_bundle(const VerifiedBundle& bundle, const fs::path& staging_
     return staged;
 }
 
-void check_staged(const VerifiedBundle& bundle, const fs::path& dir, ArchiveCallbacks* callbacks) {
+void check_staged(const VerifiedBundle& bundle, const fs::path& dir, Reporter* callbacks) {
     std::vector<BundleFile> all = bundle.manifest.files;
     if (bundle.manifest.base_bundle)
         all.insert(all.end(), bundle.manifest.base_bundle->files.begin(), bundle.manifest.base_bundle->files.end());

@@ -77,7 +77,7 @@ ExpectedFiles expected_files(const BundleManifest& manifest);
 /// hard link, device node). Writes nothing except a temporary copy of bundle.json and its signature for an archive
 /// (removed before returning).
 VerifiedBundle verify_bundle(const std::filesystem::path& bundle, const VerifyOptions& options,
-                             ArchiveCallbacks* callbacks = nullptr);
+                             Reporter* callbacks = nullptr);
 
 /// Where a verified bundle is readable as plain files: a private copy, never the medium.
 struct StagedBundle {
@@ -96,13 +96,12 @@ std::filesystem::path staged_dir_for(const std::filesystem::path& staging_root, 
 /// into place when complete. What an earlier run left for this id is removed first.
 /// BundleRefused when a file does not match; ConfigError when an incremental bundle lacks its base.
 StagedBundle stage_bundle(const VerifiedBundle& bundle, const std::filesystem::path& staging_root,
-                          ArchiveCallbacks* callbacks = nullptr);
+                          Reporter* callbacks = nullptr);
 
 /// Hashes the staged copy at `dir` again against the signed manifest (a resumed run, before the
 /// copy is used): BundleRefused when a listed file is missing or differs, or an unlisted one
 /// was added.
-void check_staged(const VerifiedBundle& bundle, const std::filesystem::path& dir,
-                  ArchiveCallbacks* callbacks = nullptr);
+void check_staged(const VerifiedBundle& bundle, const std::filesystem::path& dir, Reporter* callbacks = nullptr);
 
 /// What resolving needs and no more: every listed file that is not a package (repodata,
 /// keys), copied and hashed as stage_bundle() would, for a dry run, which must not copy a

@@ -4,8 +4,6 @@
 #include "repo/engine_sequence.hpp"
 
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
 #include <ostream>
 #include <set>
 #include <sstream>
@@ -125,44 +123,6 @@ const StepTable<Sequence>& engine_table() {
 
 }  // namespace
 
-void StreamReporter::end_progress() {
-    if (!progress_shown_) return;
-    progress_ << "\r\033[K" << std::flush;
-    progress_shown_ = false;
-}
-
-void StreamReporter::message(const std::string& line) {
-    end_progress();
-    out_ << "ovirt-applier: " << line << "\n" << std::flush;
-}
-
-void StreamReporter::output(const char* data, std::size_t size) {
-    end_progress();
-    out_.write(data, static_cast<std::streamsize>(size));
-    out_.flush();
-}
-
-void StreamReporter::progress(const std::string& what, std::uint64_t done, std::uint64_t total) {
-    if (!terminal_) return;
-    auto now =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-            .count();
-    if (!progress_shown_ && start_ms_ == 0) start_ms_ = now;
-    if (done < total && now - last_ms_ < 200) return;
-    last_ms_ = now;
-    double secs = static_cast<double>(std::max<std::int64_t>(now - start_ms_, 1)) / 1000.0;
-    char line[160];
-    std::snprintf(line, sizeof line, "\r%s: %llu / %llu MiB (%.0f MiB/s)\033[K", what.c_str(),
-                  static_cast<unsigned long long>(done >> 20), static_cast<unsigned long long>(total >> 20),
-                  static_cast<double>(done >> 20) / secs);
-    progress_ << line << std::flush;
-    progress_shown_ = true;
-    if (done >= total) {
-        end_progress();
-        start_ms_ = 0;
-    }
-}
-
 std::vector<std::string> engine_steps() { return step_names(engine_table()); }
 
 void require_package_manager(const ApplyOptions& options) {
@@ -181,7 +141,7 @@ std::vector<std::string> package_manager_argv(const ApplyOptions& options, const
     return argv;
 }
 
-void run_engine(const ApplyOptions& options, ApplyReporter& reporter) {
+void run_engine(const ApplyOptions& options, Reporter& reporter) {
     Sequence s("engine", engine_table(), options, reporter);
     s.run();
 }

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "repo/engine_setup_answers.hpp"
+#include "repo/reporter.hpp"
 
 namespace airgap::repo {
 
@@ -71,39 +72,6 @@ struct ApplyOptions {
     HostMaintenance* maintenance = nullptr;
 };
 
-/// Where a run reports; the library never prints. Defaults do nothing.
-class ApplyReporter {
-public:
-    virtual ~ApplyReporter() = default;
-    /// One line of the applier's own ("step engine-setup: done").
-    virtual void message(const std::string& /*line*/) {}
-    /// Output of a command the applier runs (package manager, engine-setup), as it comes.
-    virtual void output(const char* /*data*/, std::size_t /*size*/) {}
-    /// Long work (verifying, extracting): `done` of `total` bytes.
-    virtual void progress(const std::string& /*what*/, std::uint64_t /*done*/, std::uint64_t /*total*/) {}
-};
-
-/// What the executables use: applier lines ("ovirt-applier: ...") and command output on `out`;
-/// progress on `progress` as one rewritten line, at most 5 times a second, only when `terminal`
-/// (plain logs get no progress noise).
-class StreamReporter : public ApplyReporter {
-public:
-    StreamReporter(std::ostream& out, std::ostream& progress, bool terminal)
-        : out_(out), progress_(progress), terminal_(terminal) {}
-    void message(const std::string& line) override;
-    void output(const char* data, std::size_t size) override;
-    void progress(const std::string& what, std::uint64_t done, std::uint64_t total) override;
-
-private:
-    void end_progress();
-    std::ostream& out_;
-    std::ostream& progress_;
-    bool terminal_;
-    bool progress_shown_ = false;
-    std::int64_t last_ms_ = 0;
-    std::int64_t start_ms_ = 0;
-};
-
 /// The step names, in order, of `engine` and of `host` (with or without --update; with the
 /// Engine also "maintenance" before "update" and "activate" last).
 std::vector<std::string> engine_steps();
@@ -119,15 +87,15 @@ void require_package_manager(const ApplyOptions& options);
 
 /// `ovirt-applier engine`. Throws BundleRefused (2), ResolveProblem (3), StepFailed (4),
 /// ConfigError (1: usage, lock held, preflight on a machine that does not fit).
-void run_engine(const ApplyOptions& options, ApplyReporter& reporter);
+void run_engine(const ApplyOptions& options, Reporter& reporter);
 
 /// `ovirt-applier host`. Same errors. Staging without --update also holds the host's upstream
 /// repos (repo/held_repos.hpp) until the bundle is unstaged.
-void run_host(const ApplyOptions& options, ApplyReporter& reporter);
+void run_host(const ApplyOptions& options, Reporter& reporter);
 
 /// `ovirt-applier host --unstage`: removes every staged bundle (repo file and staged copy) and
 /// gives the held upstream repos back exactly as they were. Uses `root` and `state_dir` only.
 /// ConfigError while a run is unfinished or the lock is held.
-void unstage_host(const ApplyOptions& options, ApplyReporter& reporter);
+void unstage_host(const ApplyOptions& options, Reporter& reporter);
 
 }  // namespace airgap::repo

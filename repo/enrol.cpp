@@ -176,7 +176,7 @@ std::string render_enrolled_repofile(const BundleManifest& m, const BundleRepo& 
     return out.str();
 }
 
-void enrol_host(const EnrolOptions& o, ApplyReporter& reporter) {
+void enrol_host(const EnrolOptions& o, Reporter& reporter) {
     std::string url = o.url;
     if (url.rfind("https://", 0) != 0) throw ConfigError("--from-engine must be an https:// URL, not '" + url + "'");
     if (url.back() != '/') url += '/';
@@ -240,7 +240,7 @@ void enrol_host(const EnrolOptions& o, ApplyReporter& reporter) {
                      ") is current there; the Engine's host upgrade now installs what the engine publishes");
 }
 
-void unenrol_host(const fs::path& state_dir_in, ApplyReporter& reporter) {
+void unenrol_host(const fs::path& state_dir_in, Reporter& reporter) {
     fs::path state_dir = state_of(state_dir_in);
     std::error_code ec;
     if (!fs::exists(enrolment_file(state_dir), ec)) {

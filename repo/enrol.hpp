@@ -40,11 +40,11 @@ std::string render_enrolled_repofile(const BundleManifest& m, const BundleRepo& 
 /// reached; BundleRefused (nothing changed) for a certificate the CA does not vouch for, a
 /// bundle.json whose signature does not verify, an expired bundle, a serial below the last one
 /// applied here, a bundle not for hosts, a key that does not match the signed manifest.
-void enrol_host(const EnrolOptions& options, ApplyReporter& reporter);
+void enrol_host(const EnrolOptions& options, Reporter& reporter);
 
 /// `ovirt-applier host --unenrol`: removes the enrolled repo files and keys and gives the held
 /// upstream repos back exactly as they were. Says so when nothing is enrolled.
-void unenrol_host(const std::filesystem::path& state_dir, ApplyReporter& reporter);
+void unenrol_host(const std::filesystem::path& state_dir, Reporter& reporter);
 
 /// For `status`: "enrolled with URL (N repo files)", or nothing.
 std::vector<std::string> describe_enrolment(const std::filesystem::path& state_dir);

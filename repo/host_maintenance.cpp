@@ -32,8 +32,7 @@ std::string engine_host_name(EngineClient& engine, const std::string& name_or_ad
                       " (--host-name)");
 }
 
-void deactivate_host(EngineClient& engine, const std::string& name, const RolloutOptions& options,
-                     RolloutReporter& reporter) {
+void deactivate_host(EngineClient& engine, const std::string& name, const RolloutOptions& options, Reporter& reporter) {
     EngineHost h = find_host(engine, name);
     if (h.status == HostStatus::maintenance) return reporter.message(name + ": already in Maintenance");
     std::vector<std::string> stuck;
@@ -62,8 +61,7 @@ void deactivate_host(EngineClient& engine, const std::string& name, const Rollou
     if (!there) throw StepFailed(timed_out(h, "maintenance", options));
 }
 
-void activate_host(EngineClient& engine, const std::string& name, const RolloutOptions& options,
-                   RolloutReporter& reporter) {
+void activate_host(EngineClient& engine, const std::string& name, const RolloutOptions& options, Reporter& reporter) {
     EngineHost h = find_host(engine, name);
     if (h.status == HostStatus::up) return reporter.message(name + ": already Up");
     activate_host_action(engine, h.id);

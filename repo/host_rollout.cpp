@@ -55,7 +55,7 @@ ClusterSnapshot snapshot(EngineClient& engine, const std::string& cluster) {
 
 class Rollout {
 public:
-    Rollout(EngineClient& engine, const RolloutOptions& options, RolloutReporter& reporter)
+    Rollout(EngineClient& engine, const RolloutOptions& options, Reporter& reporter)
         : engine_(engine), o_(options), r_(reporter) {}
 
     void run();
@@ -92,7 +92,7 @@ private:
 
     EngineClient& engine_;
     const RolloutOptions& o_;
-    RolloutReporter& r_;
+    Reporter& r_;
     EngineVersion version_;
     EngineCluster cluster_;
 };
@@ -472,7 +472,7 @@ void Rollout::run() {
 
 }  // namespace
 
-void run_host_rollout(EngineClient& engine, const RolloutOptions& options, RolloutReporter& reporter) {
+void run_host_rollout(EngineClient& engine, const RolloutOptions& options, Reporter& reporter) {
     Rollout(engine, options, reporter).run();
 }
 

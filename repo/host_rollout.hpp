@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "repo/engine_api.hpp"
+#include "repo/reporter.hpp"
 #include "repo/rollout_plan.hpp"
 
 namespace airgap::repo {
@@ -24,12 +25,6 @@ struct RolloutOptions {
     std::chrono::milliseconds phase_timeout = std::chrono::minutes(120);
     std::chrono::milliseconds poll_interval = std::chrono::seconds(5);
     std::filesystem::path state_dir;  // journal and lock
-};
-
-/// Progress of the rollout, one line at a time ("host1: installing"). Does nothing by default.
-struct RolloutReporter {
-    virtual ~RolloutReporter() = default;
-    virtual void message(const std::string& line) { (void)line; }
 };
 
 /// Runs the rollout (or, with check_only, the preflight and the update checks, then reports
@@ -49,7 +44,7 @@ struct RolloutReporter {
 /// "cluster-upgrade-finish". A failed host throws StepFailed (exit 4) naming it; a re-run
 /// retries it and goes on (a host left in Maintenance gets a fresh update check first).
 /// SIGINT/SIGTERM end a wait: the host is journaled as failed and Interrupted (exit 130) thrown.
-void run_host_rollout(EngineClient& engine, const RolloutOptions& options, RolloutReporter& reporter);
+void run_host_rollout(EngineClient& engine, const RolloutOptions& options, Reporter& reporter);
 
 /// The Engine's name of the host whose name or address is `name_or_address` (this machine's
 /// hostname, say); ConfigError when there is none.
@@ -59,10 +54,8 @@ std::string engine_host_name(EngineClient& engine, const std::string& name_or_ad
 /// options.phase_timeout; nothing to do when it is in Maintenance already. Refuses (StepFailed)
 /// a host that is unknown or whose VMs cannot migrate, and fails with the Engine's words when
 /// the Engine logs that the move failed.
-void deactivate_host(EngineClient& engine, const std::string& name, const RolloutOptions& options,
-                     RolloutReporter& reporter);
+void deactivate_host(EngineClient& engine, const std::string& name, const RolloutOptions& options, Reporter& reporter);
 /// Activates the host called `name` and waits until it is Up; nothing to do when it is Up.
-void activate_host(EngineClient& engine, const std::string& name, const RolloutOptions& options,
-                   RolloutReporter& reporter);
+void activate_host(EngineClient& engine, const std::string& name, const RolloutOptions& options, Reporter& reporter);
 
 }  // namespace airgap::repo

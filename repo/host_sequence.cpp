@@ -80,7 +80,7 @@ StepTable<Sequence> host_table(bool update, bool engine) {
 
 std::vector<std::string> host_steps(bool update, bool engine) { return step_names(host_table(update, engine)); }
 
-void run_host(const ApplyOptions& options, ApplyReporter& reporter) {
+void run_host(const ApplyOptions& options, Reporter& reporter) {
     if (options.host_in_maintenance && !options.host_update)
         throw ConfigError("--host-in-maintenance goes with --update");
     if (options.maintenance && !options.host_update)
@@ -94,7 +94,7 @@ void run_host(const ApplyOptions& options, ApplyReporter& reporter) {
     s.run();
 }
 
-void unstage_host(const ApplyOptions& options, ApplyReporter& reporter) {
+void unstage_host(const ApplyOptions& options, Reporter& reporter) {
     const fs::path state_dir = Target(options.root, options.state_dir).state_dir();
     std::error_code ec;
     if (!fs::is_directory(state_dir, ec)) {

@@ -197,10 +197,9 @@ WriteOpts make_options() {
 
 }  // namespace
 
-void write_iso(const fs::path& tree, const fs::path& out, const std::string& volume_label,
-               ArchiveCallbacks* callbacks) {
-    ArchiveCallbacks defaults;
-    ArchiveCallbacks& cb = callbacks ? *callbacks : defaults;
+void write_iso(const fs::path& tree, const fs::path& out, const std::string& volume_label, Reporter* callbacks) {
+    Reporter defaults;
+    Reporter& cb = callbacks ? *callbacks : defaults;
     init_libisofs();
     discard_messages();
     std::vector<SourceState> sources;
@@ -225,7 +224,8 @@ void write_iso(const fs::path& tree, const fs::path& out, const std::string& vol
     check(iso_image_create_burn_source(image.get(), opts.get(), &raw), "cannot write " + out.string());
     BurnSource src(raw);
     const auto total = static_cast<std::uint64_t>(src.get()->get_size(src.get()));
-    if (!cb.file(out.filename().string(), total)) throw Interrupted("interrupted while writing " + out.string());
+    if (!report(cb, {"packing", 0, total, 0, 0, "files", out.filename().string()}))
+        throw Interrupted("interrupted while writing " + out.string());
 
     std::vector<unsigned char> buf(kReadSize);
     std::uint64_t done = 0;
@@ -245,7 +245,7 @@ void write_iso(const fs::path& tree, const fs::path& out, const std::string& vol
             left -= static_cast<std::size_t>(w);
         }
         done += static_cast<std::uint64_t>(n);
-        if (!cb.bytes(done, total)) throw Interrupted("interrupted while writing " + out.string());
+        if (!report(cb, {"packing", done, total})) throw Interrupted("interrupted while writing " + out.string());
     }
     src.finished();
     // libisofs substitutes zeros for a source file it cannot read and only queues a message.

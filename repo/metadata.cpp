@@ -177,12 +177,12 @@ bool is_corruption(const lr::LibrepoError& e) {
 
 }  // namespace
 
-MetadataFetcher::MetadataFetcher(std::filesystem::path cache_dir, FetchCallbacks* callbacks)
+MetadataFetcher::MetadataFetcher(std::filesystem::path cache_dir, Reporter* callbacks)
     : cache_dir_(std::move(cache_dir)), callbacks_(callbacks) {}
 
 std::optional<RepoMetadata> MetadataFetcher::fetch(const RepoConfig& repo) {
-    FetchCallbacks quiet;
-    FetchCallbacks& cb = callbacks_ ? *callbacks_ : quiet;
+    Reporter quiet;
+    Reporter& cb = callbacks_ ? *callbacks_ : quiet;
     const std::string source = source_of(repo);
     if (!repo.enabled) {
         skip_reason_ = "repo " + repo.id + ": disabled";

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "repo/repo_config.hpp"
+#include "repo/reporter.hpp"
 
 namespace airgap::repo {
 
@@ -21,17 +22,11 @@ struct RepoMetadata {
     std::string base_url;              // the URL packages are downloaded from (first working mirror)
 };
 
-/// Progress and log lines from fetching; the library never prints.
-struct FetchCallbacks {
-    virtual ~FetchCallbacks() = default;
-    virtual void message(const std::string& /*line*/) {}
-};
-
 /// Fetches (or re-uses from `cache_dir`) the metadata of enabled repos. A repo whose
 /// repomd.xml is unchanged since the last run downloads nothing else.
 class MetadataFetcher {
 public:
-    explicit MetadataFetcher(std::filesystem::path cache_dir, FetchCallbacks* callbacks = nullptr);
+    explicit MetadataFetcher(std::filesystem::path cache_dir, Reporter* callbacks = nullptr);
 
     /// Throws ConfigError naming repo id and URL when unreachable or corrupt, except when
     /// the repo has skip_if_unavailable: then returns nullopt (and reports a message).
@@ -43,7 +38,7 @@ public:
 private:
     std::string skip_reason_;
     std::filesystem::path cache_dir_;
-    FetchCallbacks* callbacks_;
+    Reporter* callbacks_;
 };
 
 }  // namespace airgap::repo

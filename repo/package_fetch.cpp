@@ -35,11 +35,12 @@ struct Job {
     std::string failure;
     std::string failure_url;
     bool corrupt = false;  // checksum or size mismatch
+    int failures = 0;
 };
 
 // The whole download, for the progress callback.
 struct Batch {
-    DownloadCallbacks* callbacks = nullptr;
+    Reporter* callbacks = nullptr;
     std::uint64_t total_bytes = 0;
     std::uint64_t done_bytes = 0;  // files complete (cached or downloaded)
     double in_flight = 0;          // bytes of transfers still running
@@ -49,7 +50,8 @@ struct Batch {
 
     int report() {
         auto bytes = done_bytes + static_cast<std::uint64_t>(std::max(0.0, in_flight));
-        if (!callbacks->progress(std::min(bytes, total_bytes), total_bytes, done_files, total_files)) {
+        if (!repo::report(*callbacks, {"downloading", std::min(bytes, total_bytes), total_bytes, done_files,
+                                       total_files, "packages"})) {
             aborted = true;
             return LR_CB_ABORT;
         }
@@ -87,6 +89,16 @@ int on_mirror_failure(void* data, const char* msg, const char* url) {
     const std::string& m = job->failure;
     job->corrupt = m.find("hecksum") != std::string::npos || m.find("size") != std::string::npos ||
                    m.find("Content-Length") != std::string::npos;
+    // One line per failed try, so that a slow or broken mirror shows while it happens and not
+    // only in the final error. Whether librepo tries again is its own decision (it also gives
+    // up a mirror that failed too often across all packages): the line does not promise it.
+    ++job->failures;
+    Batch& batch = *job->batch;
+    const std::string where = url ? url : job->base_url;
+    std::string why = m;  // librepo names the URL again: once is enough
+    if (auto at = why.find(" for " + where); !where.empty() && at != std::string::npos) why.erase(at, 5 + where.size());
+    batch.callbacks->message("package " + job->request->nevra + ": attempt " + std::to_string(job->failures) +
+                             " failed at " + where + ": " + why);
     return LR_CB_OK;
 }
 
@@ -109,7 +121,7 @@ bool has_checksum(const fs::path& path, LrChecksumType type, const std::string& 
     return ok && matches;
 }
 
-lr::Handle make_handle(const RepoConfig* repo, const std::string& base_url, int jobs) {
+lr::Handle make_handle(const RepoConfig* repo, const std::string& base_url, int jobs, const TransferLimits& limits) {
     lr::Handle h;
     h.set(LRO_REPOTYPE, LR_YUMREPO);
     // The URL that served the metadata first, then the repo's own mirrors as fallback.
@@ -132,6 +144,9 @@ lr::Handle make_handle(const RepoConfig* repo, const std::string& base_url, int 
     h.set(LRO_MAXPARALLELDOWNLOADS, parallel);
     h.set(LRO_MAXDOWNLOADSPERMIRROR, parallel);
     h.set(LRO_INTERRUPTIBLE, 0L);  // the executables own signal handling
+    h.set(LRO_LOWSPEEDTIME, static_cast<long>(limits.timeout_s));
+    h.set(LRO_CONNECTTIMEOUT, static_cast<long>(limits.timeout_s));
+    h.set(LRO_ALLOWEDMIRRORFAILURES, static_cast<long>(limits.retries) + 1);
     return h;
 }
 
@@ -149,10 +164,12 @@ std::string size_text(std::uint64_t bytes) {
 std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& packages,
                                            const std::vector<RepoConfig>& repos,
                                            const std::vector<RepoMetadata>& metadata,
-                                           const std::filesystem::path& cache_dir, int jobs,
-                                           DownloadCallbacks* callbacks) {
-    DownloadCallbacks quiet;
-    DownloadCallbacks& cb = callbacks ? *callbacks : quiet;
+                                           const std::filesystem::path& cache_dir, int jobs, Reporter* reporter,
+                                           const TransferLimits& limits) {
+    if (limits.timeout_s < 1) throw ConfigError("--timeout: must be at least 1 second");
+    if (limits.retries < 0) throw ConfigError("--retries: must be 0 or more");
+    Reporter quiet;
+    Reporter& cb = reporter ? *reporter : quiet;
     lr::LogRoute route([&](const std::string& line) { cb.message(line); });
 
     Batch batch;
@@ -237,7 +254,7 @@ std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& pa
             (!config || (config->baseurls.empty() && config->mirrorlist.empty() && config->metalink.empty())))
             throw ConfigError("repo " + repo_id + ": no URL to download packages from");
         try {
-            return handles.emplace(repo_id, make_handle(config, base_url, jobs)).first->second;
+            return handles.emplace(repo_id, make_handle(config, base_url, jobs, limits)).first->second;
         } catch (const lr::LibrepoError& e) {
             throw ConfigError("repo " + repo_id + ": " + e.what());
         }
@@ -276,6 +293,14 @@ std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& pa
     if (!targets.empty()) {
         lr::GErrorSlot err;
         bool ok = lr_download_packages(targets.get(), LrPackageDownloadFlag(0), err.out());
+        // What came in full goes into the cache whatever happens next: an interrupted build
+        // keeps it, and the partial files stay for the next run to resume.
+        for (Job* job : pending) {
+            if (!job->done) continue;
+            std::error_code ec;
+            fs::rename(job->part, job->dest, ec);
+            if (ec) throw ConfigError("cannot move " + job->part.string() + " into the cache: " + ec.message());
+        }
         if (batch.aborted) throw Interrupted("download interrupted");
         if (!ok) {
             try {
@@ -291,11 +316,7 @@ std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& pa
     std::vector<Job*> failed;
     for (Job* job : pending) {
         std::error_code ec;
-        if (job->done) {
-            fs::rename(job->part, job->dest, ec);
-            if (ec) throw ConfigError("cannot move " + job->part.string() + " into the cache: " + ec.message());
-            continue;
-        }
+        if (job->done) continue;
         // Resuming bad bytes would keep them: the next run starts from nothing. A broken transfer
         // keeps its partial file (librepo marks it as its own) for the next run to resume.
         if (job->corrupt) fs::remove(job->part, ec);

@@ -8,6 +8,7 @@
 
 #include "repo/metadata.hpp"
 #include "repo/repo_config.hpp"
+#include "repo/reporter.hpp"
 
 namespace airgap::repo {
 
@@ -27,16 +28,17 @@ struct FetchedPackage {
     std::filesystem::path path;  // in the cache: cache_dir/packages/<repo id>/<basename of location>
 };
 
-/// Progress and log lines of a download; the library never prints. Do-nothing defaults.
-class DownloadCallbacks {
-public:
-    virtual ~DownloadCallbacks() = default;
-    /// Bytes and files done so far over the whole batch; return false to abort (Interrupted).
-    virtual bool progress(std::uint64_t /*done_bytes*/, std::uint64_t /*total_bytes*/, std::size_t /*done_files*/,
-                          std::size_t /*total_files*/) {
-        return true;
-    }
-    virtual void message(const std::string& /*line*/) {}
+/// How long a transfer may stall and how often a failed one is tried again (`build --timeout`,
+/// `--retries`).
+struct TransferLimits {
+    /// A transfer that moves less than 1000 bytes/s for this long, or a connection not made within
+    /// it, is given up and tried again (librepo's LRO_LOWSPEEDTIME and LRO_CONNECTTIMEOUT).
+    int timeout_s = 30;
+    /// Failed transfers a mirror may have beyond the first while it has had no success, before it
+    /// is given up (librepo's LRO_ALLOWEDMIRRORFAILURES is this + 1): a package alone on a broken
+    /// mirror is tried retries + 1 times; many packages on a dead one give it up sooner. The
+    /// repo's other mirrors are tried as well.
+    int retries = 3;
 };
 
 /// Downloads every package into cache_dir/packages/<repo id>/<basename of location> with librepo
@@ -47,11 +49,12 @@ public:
 /// URLs (baseurls/mirrorlist/ metalink) and `metadata` the URL that worked for its metadata (tried first). Returns the
 /// packages in the order of `packages`. Throws ConfigError (exit 1: the build fails, nothing is packed) naming package
 /// and URL on a checksum mismatch ("corrupt package X from URL: checksum mismatch") or when a package cannot be
-/// downloaded; Interrupted when a callback asked to stop.
+/// downloaded; Interrupted when the reporter asked to stop. Each failed try is one message
+/// ("package X: attempt 1 failed at URL: why").
 std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& packages,
                                            const std::vector<RepoConfig>& repos,
                                            const std::vector<RepoMetadata>& metadata,
                                            const std::filesystem::path& cache_dir, int jobs,
-                                           DownloadCallbacks* callbacks = nullptr);
+                                           Reporter* reporter = nullptr, const TransferLimits& limits = {});
 
 }  // namespace airgap::repo

@@ -58,7 +58,7 @@ unsigned hashing_threads(const fs::path& source) {
     return slow_to_seek(device) ? 1 : cores;
 }
 
-void run_parallel(unsigned threads, std::uint64_t total, ArchiveCallbacks& callbacks,
+void run_parallel(unsigned threads, std::uint64_t total, Reporter& callbacks,
                   const std::function<void(unsigned, WorkerProgress&)>& task) {
     threads = std::max(threads, 1u);
     WorkerProgress progress;
@@ -104,7 +104,7 @@ void run_parallel(unsigned threads, std::uint64_t total, ArchiveCallbacks& callb
         std::unique_lock<std::mutex> lock(mutex);
         while (!finished.wait_for(lock, kProgressEvery, [&] { return running == 0; })) {
             lock.unlock();
-            if (!progress.stopping() && !callbacks.bytes(progress.done(), total)) {
+            if (!progress.stopping() && !report(callbacks, {"verifying", progress.done(), total})) {
                 interrupted = true;
                 progress.stop();
             }
@@ -115,7 +115,7 @@ void run_parallel(unsigned threads, std::uint64_t total, ArchiveCallbacks& callb
     }
     if (failure) std::rethrow_exception(failure);
     if (interrupted || progress.stopping()) throw Interrupted("verification interrupted");
-    if (!callbacks.bytes(progress.done(), total)) throw Interrupted("verification interrupted");
+    if (!report(callbacks, {"verifying", progress.done(), total})) throw Interrupted("verification interrupted");
 }
 
 }  // namespace airgap::repo

@@ -46,11 +46,11 @@ unsigned hashing_threads(const std::filesystem::path& source);
 bool slow_to_seek(const std::filesystem::path& device_dir, int depth = 0);
 
 /// Runs `task(k, progress)` for k = 0 .. threads-1, each on its own thread,
-/// while the calling thread passes progress on to `callbacks.bytes(done, total)` about every
-/// 100 ms and once at the end. When bytes() returns false the workers are stopped and
+/// while the calling thread reports progress ("verifying", done of total) to `callbacks` about every
+/// 100 ms and once at the end. When its cancelled() says so the workers are stopped and
 /// airgap::Interrupted is thrown; when a task throws, the others are stopped and the first
 /// exception is rethrown once all have returned.
-void run_parallel(unsigned threads, std::uint64_t total, ArchiveCallbacks& callbacks,
+void run_parallel(unsigned threads, std::uint64_t total, Reporter& callbacks,
                   const std::function<void(unsigned k, WorkerProgress& progress)>& task);
 
 }  // namespace airgap::repo

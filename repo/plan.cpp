@@ -130,7 +130,7 @@ Resolution resolve_inventory(SolvPool& pool, const fs::path& inventory, const Pl
     return resolve_node_update(pool, request.node_persisted, options);
 }
 
-Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks) {
+Plan make_plan(const PlanRequest& request, Reporter* callbacks) {
     Plan plan;
     plan.manifest = load_manifest(request.manifest);
     plan.repos = effective_repos(plan.manifest, request);

@@ -64,6 +64,6 @@ Resolution resolve_inventory(SolvPool& pool, const std::filesystem::path& invent
 /// Loads the manifest, fetches metadata and resolves every target. Without inventories and
 /// roles, every role of the manifest is resolved from scratch. Problems are returned, not
 /// thrown; configuration errors (bad manifest, unreachable repo, bad inventory) throw.
-Plan make_plan(const PlanRequest& request, FetchCallbacks* callbacks = nullptr);
+Plan make_plan(const PlanRequest& request, Reporter* callbacks = nullptr);
 
 }  // namespace airgap::repo

@@ -147,7 +147,7 @@ std::vector<std::string> below_target(const fs::path& root, const std::map<std::
 }
 
 Preflight preflight_check(const std::string& role, const BundleManifest& m, const fs::path& staged,
-                          const ApplyOptions& o, const fs::path& state_dir, ApplyReporter& reporter) {
+                          const ApplyOptions& o, const fs::path& state_dir, Reporter& reporter) {
     if (std::find(m.roles.begin(), m.roles.end(), role) == m.roles.end() || !m.target_versions.count(role))
         throw BundleRefused("bundle " + m.id + " is not for role " + role + " (roles: " + joined(m.roles, ", ") + ")");
 

@@ -27,7 +27,7 @@ struct Preflight {
 /// role, ConfigError for a machine that does not fit, ResolveProblem when the update does not
 /// resolve; each says what is wrong in one line.
 Preflight preflight_check(const std::string& role, const BundleManifest& m, const std::filesystem::path& staged,
-                          const ApplyOptions& o, const std::filesystem::path& state_dir, ApplyReporter& reporter);
+                          const ApplyOptions& o, const std::filesystem::path& state_dir, Reporter& reporter);
 
 /// The newest installed kernel of the target under `root` as `uname -r` prints it
 /// ("3.10.0-1160.el7.x86_64"), if any.

@@ -103,15 +103,8 @@ std::optional<BundleManifest> published_manifest(const fs::path& dir) {
 // Copies the verified bundle next to where it is served, with its signed bundle.json and
 // signature, checks that pair once more and makes the tree read-only. Returns the tree.
 fs::path prepare_tree(const VerifiedBundle& v, const fs::path& staging, const PublishOptions& o,
-                      ApplyReporter& reporter) {
-    class Progress : public ArchiveCallbacks {
-    public:
-        explicit Progress(ApplyReporter& r) : r_(r) {}
-        bool bytes(std::uint64_t done, std::uint64_t total) override {
-            return r_.progress("publishing", done, total), true;
-        }
-        ApplyReporter& r_;
-    } progress(reporter);
+                      Reporter& reporter) {
+    RenamedReporter progress(reporter, "publishing");
     StagedBundle tree = stage_bundle(v, staging, &progress);
     write_file_atomic(tree.dir / kManifestName, medium_file(v, kManifestName), 0444);
     write_file_atomic(tree.dir / kSignatureName, medium_file(v, kSignatureName), 0444);
@@ -134,7 +127,7 @@ std::optional<std::uint64_t> rolled_out_serial(const fs::path& state_dir) {
 }
 
 void prune(const fs::path& root, const fs::path& state_dir, unsigned keep, const std::string& current,
-           ApplyReporter& reporter) {
+           Reporter& reporter) {
     const fs::path dir = publish_dir(root);
     const auto needed_from = rolled_out_serial(state_dir);
     unsigned kept = 0;
@@ -196,19 +189,12 @@ std::vector<PublishedBundle> list_published(const fs::path& root) {
     return out;
 }
 
-fs::path publish_bundle(const PublishOptions& o, ApplyReporter& reporter) {
+fs::path publish_bundle(const PublishOptions& o, Reporter& reporter) {
     VerifyOptions vo;
     vo.trust = o.trust;
     vo.base = o.base;
     vo.require_complete = true;
-    class Progress : public ArchiveCallbacks {
-    public:
-        explicit Progress(ApplyReporter& r) : r_(r) {}
-        bool bytes(std::uint64_t done, std::uint64_t total) override {
-            return r_.progress("verifying", done, total), true;
-        }
-        ApplyReporter& r_;
-    } progress(reporter);
+    RenamedReporter progress(reporter, "verifying");
     VerifiedBundle v = verify_bundle(o.bundle, vo, &progress);
     const BundleManifest& m = v.manifest;
     if (std::find(m.roles.begin(), m.roles.end(), "host") == m.roles.end() &&

@@ -56,7 +56,7 @@ std::string current_published(const std::filesystem::path& root);
 /// (BundleRefused) what does not verify and a bundle whose serial is below the current one's
 /// (a rollback of every enrolled host); publishing the current bundle again replaces it in
 /// one step. Returns the published directory.
-std::filesystem::path publish_bundle(const PublishOptions& options, ApplyReporter& reporter);
+std::filesystem::path publish_bundle(const PublishOptions& options, Reporter& reporter);
 
 /// STATE/rolled-out.json: the published bundle the last finished `hosts` rollout brought the
 /// hosts to. Until a newer one is rolled out, that bundle is what the hosts run, and

@@ -71,7 +71,7 @@ std::vector<std::string> packages_in_update_message(const std::string& descripti
 }
 
 std::vector<std::string> hosts_not_seeing(EngineClient& engine, const RolloutOptions& options,
-                                          const PublishedForHosts& bundle, RolloutReporter& reporter) {
+                                          const PublishedForHosts& bundle, Reporter& reporter) {
     auto clusters = list_clusters(engine, options.cluster);
     if (clusters.size() != 1) return {};  // the rollout names what is wrong with the cluster
     std::vector<EngineHost> hosts;

@@ -28,7 +28,7 @@ struct PublishedForHosts {
 /// failed (the Engine's words). A host whose VDSM is at the bundle's version already is fine.
 /// Empty: every host sees it. Runs the Engine's update check of each host, changes nothing else.
 std::vector<std::string> hosts_not_seeing(EngineClient& engine, const RolloutOptions& options,
-                                          const PublishedForHosts& bundle, RolloutReporter& reporter);
+                                          const PublishedForHosts& bundle, Reporter& reporter);
 
 /// The names of the packages in an 885 description ("... 'found updates for packages vdsm,
 /// vdsm-client'."); empty for "no updates found." and anything else.

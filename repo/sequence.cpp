@@ -29,18 +29,12 @@ std::string boot_id() {
     return id;
 }
 
-// Archive and hashing progress, passed on to the reporter.
-class ProgressAdapter : public ArchiveCallbacks {
+// Archive and hashing progress, passed on to the reporter under the step's name; a signal
+// stops it whatever the reporter says.
+class ProgressAdapter : public RenamedReporter {
 public:
-    ProgressAdapter(ApplyReporter& r, std::string what) : r_(r), what_(std::move(what)) {}
-    bool bytes(std::uint64_t done, std::uint64_t total) override {
-        r_.progress(what_, done, total);
-        return !interrupted();
-    }
-
-private:
-    ApplyReporter& r_;
-    std::string what_;
+    using RenamedReporter::RenamedReporter;
+    bool cancelled() override { return interrupted() || RenamedReporter::cancelled(); }
 };
 
 }  // namespace
@@ -67,7 +61,7 @@ Step<Sequence> repos_step(StepEnd (*run)(Sequence&, bool)) {
     return {StepName::repos, run, [](Sequence& s) { s.reload_repos(); }, false, nullptr};
 }
 
-Sequence::Sequence(std::string command, StepTable<Sequence> table, const ApplyOptions& o, ApplyReporter& r)
+Sequence::Sequence(std::string command, StepTable<Sequence> table, const ApplyOptions& o, Reporter& r)
     : command_(std::move(command)), table_(std::move(table)), o_(o), r_(r), target_(o.root, o.state_dir) {}
 
 // --- the run -----------------------------------------------------------------------------------
@@ -189,7 +183,7 @@ void Sequence::dry_run() {
     if (o_.maintenance) r_.message("the Engine knows this host as " + o_.maintenance->find_host());
     ScratchDir scratch("ovirt-airgap-apply");
     StagedBundle staged = stage_metadata(bundle_, scratch.path());
-    ApplyReporter quiet;
+    Reporter quiet;
     Preflight p = preflight_check(command_, m, staged.dir, o_, state_dir(), quiet);
     for (const auto& pkg : p.resolution.packages)
         r_.message("package: " + pkg.nevra + " (" + pkg.reason + ", from " + pkg.repo + ")");

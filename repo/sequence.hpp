@@ -32,7 +32,7 @@ Step<Sequence> repos_step(StepEnd (*run)(Sequence& sequence, bool again));
 class Sequence : public StepHooks {
 public:
     /// `command` is "engine" or "host", the journal's command and the role the bundle must name.
-    Sequence(std::string command, StepTable<Sequence> table, const ApplyOptions& o, ApplyReporter& r);
+    Sequence(std::string command, StepTable<Sequence> table, const ApplyOptions& o, Reporter& r);
 
     /// The whole run: verify, lock, journal, the steps, the record of the applied bundle, the
     /// reboot. A dry run verifies and shows the plan only.
@@ -73,7 +73,7 @@ public:
 
     // --- for the steps of one sequence ---
     const ApplyOptions& options() const noexcept { return o_; }
-    ApplyReporter& reporter() noexcept { return r_; }
+    Reporter& reporter() noexcept { return r_; }
     const Target& target() const noexcept { return target_; }
     const std::filesystem::path& state_dir() const noexcept { return target_.state_dir(); }
     Journal& journal() { return *journal_; }
@@ -119,7 +119,7 @@ private:
     std::string command_;
     StepTable<Sequence> table_;
     const ApplyOptions& o_;
-    ApplyReporter& r_;
+    Reporter& r_;
     Target target_;
     VerifiedBundle bundle_;
     std::optional<Journal> journal_;

@@ -9,7 +9,7 @@ namespace airgap::repo {
 
 class StatusWatch {
 public:
-    StatusWatch(std::string name, RolloutReporter& reporter) : name_(std::move(name)), r_(reporter) {}
+    StatusWatch(std::string name, Reporter& reporter) : name_(std::move(name)), r_(reporter) {}
     /// Reports `host`'s status when it differs from the last one seen.
     void saw(const EngineHost& host) {
         if (host.status_text == last_) return;
@@ -19,7 +19,7 @@ public:
 
 private:
     std::string name_;
-    RolloutReporter& r_;
+    Reporter& r_;
     std::string last_;
 };
 

@@ -14,6 +14,10 @@
 #             (all cores: verify hashes files on a thread per core)
 #   stage     bench_stage (each listed file copied into a private directory while hashed, as
 #             the applier stages)  vs  cp -r of the same tree + sha256sum of the copy
+#   progress  the cost of progress reporting: bench_progress verifies the 1,100 MB bundle (.tar)
+#             with no reporter, with its progress drawn as on a terminal and written as a log,
+#             alternately; prints the overhead (target: under 2%) and the time to the first
+#             progress line
 #   download  bench_fetch (MetadataFetcher + fetch_packages, 4 parallel)  vs  dnf download
 #             (4 parallel), both from one python3 -m http.server on 127.0.0.1, caches emptied
 #   serve     20 hosts downloading a published 1 GB bundle (--quick: 200 MB) at once over HTTPS
@@ -33,13 +37,13 @@
 # 30 of ~2 MB) from scripts/bench/gen_rpm_repo.py; both kept under DATA/files and reused likewise.
 # All timings are warm-cache: the page cache cannot be dropped here, so each command runs once,
 # untimed, first. Binaries are taken from --build (default ./build; bench_pack, bench_fetch and
-# bench_stage: `cmake --build BUILD --target bench_pack bench_fetch bench_stage`). Results go to stdout and to
+# bench_stage, bench_progress: `cmake --build BUILD --target bench_pack bench_fetch bench_stage bench_progress`). Results go to stdout and to
 # <build>/bench-results.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 
-all_benches=(resolve pack verify stage download serve el7)
+all_benches=(resolve pack verify stage progress download serve el7)
 only=""
 quick=0
 runs=3
@@ -81,6 +85,7 @@ applier="$build/applier/ovirt-applier"
 bench_pack_bin="$build/tests/bench_pack"
 bench_fetch_bin="$build/tests/bench_fetch"
 bench_stage_bin="$build/tests/bench_stage"
+bench_progress_bin="$build/tests/bench_progress"
 
 selected=()
 if [ -n "$only" ]; then
@@ -460,6 +465,58 @@ bench_verify() {
             "directory $(median_of "verify-$payload_small-ours-dir" | cut -d' ' -f2) -> $(median_of "verify-$payload_large-ours-dir" | cut -d' ' -f2) MB," \
             "tar $(median_of "verify-$payload_small-ours-tar" | cut -d' ' -f2) -> $(median_of "verify-$payload_large-ours-tar" | cut -d' ' -f2) MB (target: flat)"
     fi
+}
+
+# --- progress: the cost of showing progress ----------------------------------------------------
+
+# Progress must cost next to nothing: the same verify of the large bundle with no reporter, with
+# its progress drawn as on a terminal and written as a log, one after the other in each round
+# (each round in another order) so that the machine's drift hits all three alike. bench_progress times the verification itself.
+bench_progress() {
+    say ""
+    say "== progress: verify of the $payload_large MB bundle with progress (terminal, log) vs without (warm cache, median of $runs) =="
+    make_bench_bundles "$bench_progress_bin" || return 0
+    local key="$files/signing-key" bundle="$work/bundle-$payload_large.tar" state="$work/progress-state"
+    say "ours: $bench_progress_bin BUNDLE.tar CERT STATE none|terminal|log"
+    rm -f "$work"/progress-*.times "$work"/progress-first-*.ms
+    local i mode secs first
+    local -a order=(none terminal log)
+    for ((i = 0; i <= runs; i++)); do
+        # Each round starts with another mode: no mode always runs first, on the coldest cache.
+        for mode in "${order[@]:i%3}" "${order[@]:0:i%3}"; do
+            rm -rf "$state" && mkdir -p "$state"
+            "$bench_progress_bin" "$bundle" "$key/signing-cert.pem" "$state" "$mode" >"$work/progress.log" \
+                2>"$work/progress.log.err" </dev/null ||
+                { say "ours: bench_progress $mode FAILED: $(tail -n 1 "$work/progress.log.err")"; return 0; }
+            [ "$i" -gt 0 ] || continue  # the first round warms the cache
+            secs=$(sed -n 's/.* in \([0-9.]*\) s;.*/\1/p' "$work/progress.log")
+            first=$(sed -n 's/.*first progress line after \([-0-9.]*\) ms.*/\1/p' "$work/progress.log")
+            echo "$secs 0" >>"$work/progress-$mode.times"
+            echo "$first 0" >>"$work/progress-first-$mode.times"
+        done
+    done
+    local none_med t_med l_med rss all none_all t_all l_all first_t first_l
+    read -r none_med rss none_all < <(median_of progress-none)
+    read -r t_med rss t_all < <(median_of progress-terminal)
+    read -r l_med rss l_all < <(median_of progress-log)
+    read -r first_t rss all < <(median_of progress-first-terminal)
+    read -r first_l rss all < <(median_of progress-first-log)
+    say "without progress: median $none_med s (runs: $none_all)"
+    # On a busy machine the spread of the runs is larger than the cost measured; the best run of
+    # each mode (the one the machine disturbed least) is compared too.
+    local best_none best_t best_l
+    best_none=$(sort -n "$work/progress-none.times" | head -n 1 | cut -d' ' -f1)
+    best_t=$(sort -n "$work/progress-terminal.times" | head -n 1 | cut -d' ' -f1)
+    best_l=$(sort -n "$work/progress-log.times" | head -n 1 | cut -d' ' -f1)
+    say "best runs: without $best_none s, terminal $best_t s" \
+        "($(awk -v a="$best_t" -v b="$best_none" 'BEGIN { printf("%+.1f%%", (b > 0 ? (a / b - 1) * 100 : 0)) }')), log $best_l s" \
+        "($(awk -v a="$best_l" -v b="$best_none" 'BEGIN { printf("%+.1f%%", (b > 0 ? (a / b - 1) * 100 : 0)) }'))"
+    say "terminal: median $t_med s (runs: $t_all): overhead" \
+        "$(awk -v a="$t_med" -v b="$none_med" 'BEGIN { printf("%+.1f%%", (b > 0 ? (a / b - 1) * 100 : 0)) }') (target: under 2%);" \
+        "first progress line after $first_t ms"
+    say "log: median $l_med s (runs: $l_all): overhead" \
+        "$(awk -v a="$l_med" -v b="$none_med" 'BEGIN { printf("%+.1f%%", (b > 0 ? (a / b - 1) * 100 : 0)) }') (target: under 2%);" \
+        "first progress line after $first_l ms (a line every 5 s; -1: done before the first)"
 }
 
 # --- download: librepo fetch_packages vs dnf download --------------------------------------------

@@ -124,13 +124,15 @@ fs::path craft_tar(const fs::path& dir, const std::string& kind) {
 const ExpectedFiles kCraftedExpected = {{"bundle.json", {2, sha256_hex("{}")}},
                                         {"repos/a.rpm", {3, sha256_hex("rpm")}}};
 
-class AbortAfter : public ArchiveCallbacks {
+class AbortAfter : public Reporter {
 public:
     explicit AbortAfter(std::uint64_t limit) : limit_(limit) {}
-    bool bytes(std::uint64_t done, std::uint64_t) override { return done < limit_; }
+    void progress(const Progress& p) override { done_ = p.done; }
+    bool cancelled() override { return done_ >= limit_; }
 
 private:
     std::uint64_t limit_;
+    std::uint64_t done_ = 0;
 };
 
 }  // namespace
@@ -446,12 +448,11 @@ TEST(ArchiveWrite, HardLinkedTreeFilesAreStoredAsPlainFiles) {
 
 TEST(ArchiveWrite, SourceFileShrinkingWhileWritingFailsTheIso) {
     // libisofs pads a short source file with zeros and only queues a message: that must fail.
-    class Truncate : public ArchiveCallbacks {
+    class Truncate : public Reporter {
     public:
         explicit Truncate(fs::path file) : file_(std::move(file)) {}
-        bool file(const std::string&, std::uint64_t) override {
-            fs::resize_file(file_, 1000);
-            return true;
+        void progress(const Progress& p) override {
+            if (!p.item.empty()) fs::resize_file(file_, 1000);
         }
 
     private:

@@ -241,7 +241,7 @@ TEST(UpgradeEvents, FailureEventsFailTheHostWhateverItsStatus) {
     EXPECT_EQ(judge_upgrade({event(5, 888, "will be rebooted")}, h).state, UpgradeProgress::State::failed);
 }
 
-struct Lines : RolloutReporter {
+struct Lines : Reporter {
     std::vector<std::string> lines;
     void message(const std::string& line) override { lines.push_back(line); }
 };

@@ -54,7 +54,7 @@ std::string raw_request(std::uint16_t port, const std::string& request) {
     return out;
 }
 
-struct Recorder : FetchCallbacks {
+struct Recorder : Reporter {
     std::vector<std::string> lines;
     void message(const std::string& line) override { lines.push_back(line); }
     bool said(const std::string& part) const {

@@ -78,11 +78,11 @@ struct Fixture {
         server.clear_requests();
     }
 
-    std::vector<FetchedPackage> fetch(DownloadCallbacks* cb = nullptr, int jobs = 3) {
+    std::vector<FetchedPackage> fetch(Reporter* cb = nullptr, int jobs = 3) {
         return fetch_packages(repo().packages, {config}, metadata, cache.path(), jobs, cb);
     }
 
-    std::string error(DownloadCallbacks* cb = nullptr) {
+    std::string error(Reporter* cb = nullptr) {
         try {
             fetch(cb);
         } catch (const ConfigError& e) {
@@ -100,16 +100,15 @@ struct Fixture {
     }
 };
 
-struct Recorder : DownloadCallbacks {
+struct Recorder : Reporter {
     std::uint64_t done_bytes = 0, total_bytes = 0;
     std::size_t done_files = 0, total_files = 0, calls = 0;
     std::vector<std::string> lines;
-    bool progress(std::uint64_t db, std::uint64_t tb, std::size_t df, std::size_t tf) override {
-        EXPECT_LE(db, tb);
-        EXPECT_LE(df, tf);
-        done_bytes = db, total_bytes = tb, done_files = df, total_files = tf;
+    void progress(const Progress& p) override {
+        EXPECT_LE(p.done, p.total);
+        EXPECT_LE(p.done_items, p.total_items);
+        done_bytes = p.done, total_bytes = p.total, done_files = p.done_items, total_files = p.total_items;
         ++calls;
-        return true;
     }
     void message(const std::string& line) override { lines.push_back(line); }
 };
@@ -273,6 +272,41 @@ TEST(PackageFetch, TransferThatKeepsBreakingIsAClearError) {
     EXPECT_EQ(read_file(fetched[0].path), read_file(repo().dir / p.location));
 }
 
+// --retries: each failed try is one line; a transfer that keeps breaking is tried retries + 1
+// times on its only mirror, then the build fails.
+TEST(PackageFetch, RetriesAreHonouredAndEachFailedTryIsOneLine) {
+    for (int retries : {0, 2}) {
+        Fixture f;
+        const auto& p = repo().packages[0];
+        const std::string path = "/" + p.location;
+        f.server.cut_after(path, 100000);
+        Recorder rec;
+        TransferLimits limits;
+        limits.retries = retries;
+        EXPECT_THROW(fetch_packages(repo().packages, {f.config}, f.metadata, f.cache.path(), 3, &rec, limits),
+                     ConfigError);
+        EXPECT_EQ(count(f.server.requests(), path), static_cast<std::size_t>(retries + 1)) << retries;
+        std::vector<std::string> tries;
+        for (const auto& l : rec.lines)
+            if (l.rfind("package pkga-1.0-1.noarch: attempt ", 0) == 0) tries.push_back(l);
+        ASSERT_EQ(tries.size(), static_cast<std::size_t>(retries + 1)) << retries;
+        const std::string first = "package pkga-1.0-1.noarch: attempt 1 failed at " + f.url_of("pkga") +
+                                  ": Curl error (18): Transferred a partial file [transfer closed with ";
+        EXPECT_EQ(tries.front().rfind(first, 0), 0u) << tries.front();
+        EXPECT_EQ(
+            tries.back().rfind("package pkga-1.0-1.noarch: attempt " + std::to_string(retries + 1) + " failed", 0), 0u)
+            << tries.back();
+    }
+}
+
+TEST(PackageFetch, BadLimitsAreRefused) {
+    Fixture f;
+    TransferLimits limits;
+    limits.timeout_s = 0;
+    EXPECT_THROW(fetch_packages(repo().packages, {f.config}, f.metadata, f.cache.path(), 3, nullptr, limits),
+                 ConfigError);
+}
+
 TEST(PackageFetch, InterruptedDownloadResumes) {
     Fixture f;
     const auto& p = repo().packages[0];
@@ -330,8 +364,8 @@ TEST(PackageFetch, NextMirrorWhenTheFirstFails) {
 }
 
 TEST(PackageFetch, CallbackCanInterrupt) {
-    struct Stop : DownloadCallbacks {
-        bool progress(std::uint64_t, std::uint64_t, std::size_t, std::size_t) override { return false; }
+    struct Stop : Reporter {
+        bool cancelled() override { return true; }
     } stop;
     Fixture f;
     try {
@@ -340,6 +374,26 @@ TEST(PackageFetch, CallbackCanInterrupt) {
     } catch (const Interrupted& e) {
         EXPECT_EQ(e.exit_code(), 130);
     }
+}
+
+// Ctrl-C after the first package came: it is in the cache, and the next run asks only for the rest.
+TEST(PackageFetch, AnInterruptedBatchKeepsWhatCameInFull) {
+    struct StopAfterOne : Reporter {
+        bool one = false;
+        void progress(const Progress& p) override { one = p.done_items >= 1; }
+        bool cancelled() override { return one; }
+    } stop;
+    Fixture f;
+    EXPECT_THROW(f.fetch(&stop, 1), Interrupted);
+    std::vector<std::string> kept;
+    for (const auto& p : repo().packages)
+        if (fs::exists(f.cache.path() / "packages/test" / fs::path(p.location).filename())) kept.push_back(p.location);
+    ASSERT_EQ(kept.size(), 1u);
+    f.server.clear_requests();
+    auto fetched = f.fetch();
+    for (const auto& p : fetched) EXPECT_EQ(read_file(p.path), read_file(repo().dir / p.request.location));
+    EXPECT_EQ(count(f.server.requests(), "/" + kept[0]), 0u) << "downloaded again";
+    EXPECT_EQ(f.server.requests().size(), repo().packages.size() - 1);
 }
 
 TEST(PackageFetch, BadRequestsAreRefused) {

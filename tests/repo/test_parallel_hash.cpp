@@ -28,14 +28,14 @@ void wait_for_stop(WorkerProgress& progress) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
-struct Recorder : ArchiveCallbacks {
+struct Recorder : Reporter {
     std::uint64_t last = 0, total = 0;
     bool answer = true;
-    bool bytes(std::uint64_t done, std::uint64_t all) override {
-        last = done;
-        total = all;
-        return answer;
+    void progress(const Progress& p) override {
+        last = p.done;
+        total = p.total;
     }
+    bool cancelled() override { return !answer; }
 };
 
 }  // namespace

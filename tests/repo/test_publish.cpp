@@ -76,7 +76,7 @@ struct PublishTest : ::testing::Test {
         return ids;
     }
     TempDir tmp;
-    ApplyReporter reporter;
+    Reporter reporter;
 };
 
 TEST_F(PublishTest, ABundleIsPublishedReadOnlyWithItsSignatureAndCurrentPointsAtIt) {

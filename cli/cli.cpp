@@ -1,4 +1,4 @@
-#include "repo/cli.hpp"
+#include "cli/cli.hpp"
 
 #include <algorithm>
 #include <iostream>
