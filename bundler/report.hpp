@@ -3,6 +3,7 @@
 #include <iosfwd>
 
 #include "repo/plan.hpp"
+#include "repo/text.hpp"
 
 namespace airgap::bundler {
 
@@ -17,6 +18,6 @@ void print_plan_json(const repo::Plan& plan, std::ostream& out);
 void print_plan_table(const repo::Plan& plan, std::ostream& out);
 
 /// 1536 -> "1.5 KiB".
-std::string human_size(std::uint64_t bytes);
+using repo::human_size;
 
 }  // namespace airgap::bundler

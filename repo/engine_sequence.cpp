@@ -29,6 +29,7 @@
 #include "repo/hosted_engine.hpp"
 #include "repo/interrupt.hpp"
 #include "repo/journal.hpp"
+#include "repo/local_repos.hpp"
 #include "repo/metadata.hpp"
 #include "repo/repo_originals.hpp"
 #include "repo/resolve.hpp"
@@ -290,16 +291,11 @@ Preflight preflight_check(const std::string& role, const BundleManifest& m, cons
     SolvPool pool;
     pool.set_installed_rpmdb(o.root.empty() ? fs::path("/") : o.root);
     ScratchDir cache("ovirt-airgap-apply");
-    MetadataFetcher fetcher(cache.path() / "metadata");
-    for (const auto& r : m.repos) {
-        RepoConfig config;
-        config.id = bundle_repo_id(m.id, r.id);
-        config.name = r.name;
-        config.baseurls = {"file://" + (staged / r.path).lexically_normal().string()};
-        auto md = fetcher.fetch(config);
-        if (!md) throw ConfigError("bundle repo " + r.id + " has no metadata");
-        pool.add_repo(*md, config);
-    }
+    LocalRepoSet bundle(cache.path() / "metadata");
+    for (const auto& r : m.repos)
+        if (!bundle.add(bundle_repo_id(m.id, r.id), r.name, staged / r.path))
+            throw ConfigError("bundle repo " + r.id + " has no metadata");
+    bundle.add_to(pool);
 
     // Versions: the machine has the role's packages, none newer than the bundle's.
     std::map<std::string, std::string> installed;
@@ -878,7 +874,8 @@ private:
         ApplyReporter quiet;
         Preflight p = preflight_check(role_, m, staged.dir, o_, state_dir_, quiet);
         for (const auto& pkg : p.resolution.packages)
-            r_.message("package: " + pkg.nevra + " (" + pkg.reason + ", from " + pkg.repo + ")");
+            r_.message("package: " + pkg.nevra + " (" + std::string(to_string(pkg.reason)) + ", from " + pkg.repo +
+                       ")");
         r_.message(std::to_string(p.resolution.packages.size()) + " packages would be installed or updated");
     }
 

@@ -14,6 +14,7 @@
 
 #include "repo/error.hpp"
 #include "repo/repo_config.hpp"
+#include "repo/text.hpp"
 
 extern "C" {
 #include <solv/pool.h>
@@ -37,13 +38,6 @@ std::string one_line(std::string value) {
     return value;
 }
 
-std::string trim(const std::string& s) {
-    auto b = s.find_first_not_of(" \t\r");
-    if (b == std::string::npos) return "";
-    auto e = s.find_last_not_of(" \t\r");
-    return s.substr(b, e - b + 1);
-}
-
 // os-release is shell-like KEY=value with optional quotes (os-release(5)).
 std::string os_release_value(const fs::path& root, const std::string& key) {
     for (const char* rel : {"etc/os-release", "usr/lib/os-release"}) {
@@ -52,7 +46,7 @@ std::string os_release_value(const fs::path& root, const std::string& key) {
         std::string line;
         while (std::getline(in, line)) {
             if (line.compare(0, key.size() + 1, key + "=") != 0) continue;
-            std::string v = trim(line.substr(key.size() + 1));
+            std::string v(trim(line.substr(key.size() + 1)));
             if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
                 v = v.substr(1, v.size() - 2);
             std::string out;
@@ -71,7 +65,7 @@ std::string read_first_line(const fs::path& file) {
     std::ifstream in(file);
     std::string line;
     if (in) std::getline(in, line);
-    return trim(line);
+    return std::string(trim(line));
 }
 
 std::string hostname_of(const fs::path& root) {
@@ -195,12 +189,6 @@ std::vector<std::string> enabled_repos(const fs::path& root, const Vars& vars) {
     return ids;
 }
 
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& i : items) out += (out.empty() ? "" : " ") + i;
-    return out;
-}
-
 std::string testtags_of(Repo* repo) {
     char* buf = nullptr;
     std::size_t len = 0;
@@ -236,7 +224,8 @@ std::string make_inventory(const InventoryOptions& options) {
         // A Node only ever updates as a Node (its image-update package); it never runs the Engine.
         if (h.role.empty()) h.role = "node";
         if (h.role == "engine")
-            throw ConfigError(root.string() + " is an oVirt Node (VARIANT_ID=\"ovirt-node\", imgbased): it cannot "
+            throw ConfigError(root.string() +
+                              " is an oVirt Node (VARIANT_ID=\"ovirt-node\", imgbased): it cannot "
                               "have role engine");
     } else if (h.role.empty()) {
         throw ConfigError("--role is required: " + root.string() +
@@ -298,8 +287,8 @@ InventoryHeader read_inventory_header(const fs::path& file) {
         if (line[0] != '#') break;
         auto colon = line.find(':');
         if (colon == std::string::npos) continue;
-        std::string key = trim(line.substr(1, colon - 1));
-        std::string value = trim(line.substr(colon + 1));
+        std::string key(trim(line.substr(1, colon - 1)));
+        std::string value(trim(line.substr(colon + 1)));
         if (lineno == 1 && key == MAGIC) {
             have_magic = true;
             char* end = nullptr;

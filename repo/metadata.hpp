@@ -21,6 +21,13 @@ struct RepoMetadata {
     std::string base_url;              // the URL packages are downloaded from (first working mirror)
 };
 
+/// A repo as configured and the metadata fetched for it: what a plan resolves against and what
+/// its packages are downloaded from, kept together so that nothing joins them again by id.
+struct PlannedRepo {
+    RepoConfig config;
+    RepoMetadata metadata;
+};
+
 /// Progress and log lines from fetching; the library never prints.
 struct FetchCallbacks {
     virtual ~FetchCallbacks() = default;
