@@ -51,11 +51,12 @@ TEST(EngineApi, LogsInListsHostsAndLogsOut) {
 
 // A VM's status is parsed once; the API's word stays for messages.
 TEST(EngineApi, VmStatusWordsAreParsedOnce) {
-    EXPECT_EQ(parse_vm_status("up"), VmStatus::up);
-    EXPECT_EQ(parse_vm_status("down"), VmStatus::down);
-    EXPECT_EQ(parse_vm_status("migrating"), VmStatus::migrating);
-    EXPECT_EQ(parse_vm_status("powering_up"), VmStatus::other);
-    EXPECT_EQ(parse_vm_status("Up"), VmStatus::other);
+    const std::pair<const char*, VmStatus> words[] = {{"up", VmStatus::up},
+                                                      {"down", VmStatus::down},
+                                                      {"migrating", VmStatus::migrating},
+                                                      {"powering_up", VmStatus::other},
+                                                      {"Up", VmStatus::other}};
+    for (const auto& [word, status] : words) EXPECT_EQ(parse_vm_status(word), status) << word;
     EngineVm v = parse_vm(json{{"id", "1"}, {"name", "vm1"}, {"status", "paused"}});
     EXPECT_EQ(v.status, VmStatus::other);
     EXPECT_EQ(v.status_text, "paused");
