@@ -8,6 +8,7 @@
 #include "bundler/commands.hpp"
 #include "bundler/report.hpp"
 #include "repo/bundle_inspect.hpp"
+#include "repo/bundle_manifest.hpp"
 
 namespace airgap::bundler {
 
@@ -52,14 +53,11 @@ void print_text(const repo::BundleSummary& s, std::ostream& out) {
 
 void print_json(const repo::BundleSummary& s, std::ostream& out) {
     const auto& m = s.manifest;
-    nlohmann::json j;
-    j["id"] = m.id;
-    j["serial"] = m.serial;
-    j["created"] = m.created;
-    j["expires"] = m.expires;
-    j["source_manifest"] = m.source_manifest;
-    j["roles"] = m.roles;
-    j["target_versions"] = m.target_versions;
+    // The header fields in bundle.json's own words; the lists are summed up below instead.
+    nlohmann::json j = m;
+    j.erase("format");
+    j.erase("packages");
+    j.erase("base_bundle");
     nlohmann::json signer = {{"verified", false}, {"note", kNotVerified}};
     if (!s.signer_subject.empty()) {
         signer["subject"] = s.signer_subject;

@@ -29,8 +29,8 @@ std::string version_text(const Row& r) { return r.installed.empty() ? r.version 
 // dnf's section of a package in a machine's transaction: a new kernel beside the old one is
 // "Installing", as dnf shows installonly packages.
 std::string section_of(const repo::ResolvedPackage& p) {
-    if (p.reason == "dependency") return "Installing dependencies";
-    if (p.reason == "update" && !p.installonly && !p.installed_evr.empty()) return "Upgrading";
+    if (p.reason == repo::PackageReason::dependency) return "Installing dependencies";
+    if (p.reason == repo::PackageReason::update && !p.installonly && !p.installed_evr.empty()) return "Upgrading";
     return "Installing";
 }
 
@@ -90,7 +90,7 @@ void print_sections(const std::vector<std::pair<std::string, std::vector<Row>>>&
 
 // "25 packages (24 update, 1 dependency), 150.3 KiB": counted by the reasons --json gives.
 std::string summary(const std::vector<repo::ResolvedPackage>& packages) {
-    std::map<std::string, std::size_t> per_reason;
+    std::map<repo::PackageReason, std::size_t> per_reason;
     std::uint64_t bytes = 0;
     for (const auto& p : packages) {
         ++per_reason[p.reason];
@@ -98,9 +98,10 @@ std::string summary(const std::vector<repo::ResolvedPackage>& packages) {
     }
     std::string text = std::to_string(packages.size()) + (packages.size() == 1 ? " package" : " packages");
     std::string sep = " (";
-    for (const char* reason : {"root", "update", "dependency", "rollback"})
+    for (auto reason : {repo::PackageReason::root, repo::PackageReason::update, repo::PackageReason::dependency,
+                        repo::PackageReason::rollback})
         if (per_reason.count(reason)) {
-            text += sep + std::to_string(per_reason[reason]) + " " + reason;
+            text += sep + std::to_string(per_reason[reason]) + " " + std::string(repo::to_string(reason));
             sep = ", ";
         }
     if (sep == ", ") text += ")";
@@ -112,7 +113,8 @@ std::string summary(const std::vector<repo::ResolvedPackage>& packages) {
 void print_plan_json(const repo::Plan& plan, std::ostream& out) {
     nlohmann::json packages = nlohmann::json::array();
     for (const auto& p : plan.packages)
-        packages.push_back({{"nevra", p.nevra}, {"repo", p.repo}, {"size", p.download_size}, {"reason", p.reason}});
+        packages.push_back(
+            {{"nevra", p.nevra}, {"repo", p.repo}, {"size", p.download_size}, {"reason", repo::to_string(p.reason)}});
     nlohmann::json skipped = nlohmann::json::array();
     for (const auto& [id, why] : plan.skipped_repos) skipped.push_back({{"id", id}, {"reason", why}});
     nlohmann::json doc = {
@@ -144,7 +146,7 @@ void print_plan_table(const repo::Plan& plan, std::ostream& out) {
     }
     std::vector<repo::ResolvedPackage> rollback;
     for (const auto& p : plan.packages)
-        if (p.reason == "rollback") rollback.push_back(p);
+        if (p.reason == repo::PackageReason::rollback) rollback.push_back(p);
     if (!rollback.empty()) {
         out << "Rollback: the installed versions engine-setup rolls back to if the update fails\n";
         std::vector<Row> rows;

@@ -2,8 +2,8 @@
 // How a plan is shown: dnf-like tables, one per machine, or JSON.
 #include <iosfwd>
 
-#include "cli/format.hpp"
 #include "repo/plan.hpp"
+#include "repo/text.hpp"
 
 namespace airgap::bundler {
 
@@ -17,6 +17,7 @@ void print_plan_json(const repo::Plan& plan, std::ostream& out);
 /// rollback packages and the total to carry.
 void print_plan_table(const repo::Plan& plan, std::ostream& out);
 
-using cli::human_size;
+/// 1536 -> "1.5 KiB".
+using repo::human_size;
 
 }  // namespace airgap::bundler

@@ -1,6 +1,6 @@
 #include "cli/progress_view.hpp"
 
-#include "cli/format.hpp"
+#include "repo/text.hpp"
 
 #include <unistd.h>
 
@@ -10,6 +10,7 @@
 namespace airgap::cli {
 
 namespace {
+using repo::human_size;
 
 // The rate needs at least this much time between two samples: a rate over a near-zero
 // interval (the first two callbacks of a transfer) would be noise, not a measure.

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,7 +39,11 @@ struct ArchiveEntry {
 
 enum class ArchiveFormat { iso, tar };
 
-/// The format `out` asks for by its extension: .iso or .tar; anything else is a ConfigError.
+/// The archive format a name says by its extension, in any case ("x.ISO" is an ISO): .iso or
+/// .tar; nullopt for anything else. The one rule for -o, for bundles given to read and for pack().
+std::optional<ArchiveFormat> archive_format_of(const std::filesystem::path& name);
+
+/// archive_format_of() for a file to write; anything else is a ConfigError.
 ArchiveFormat archive_format_for(const std::filesystem::path& out);
 
 /// An ISO 9660 volume id made from `wanted`: upper case, [A-Z0-9_] (others become '_'),

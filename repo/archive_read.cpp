@@ -66,6 +66,19 @@ std::string canonical_path(std::string_view raw) {
 
 }  // namespace
 
+std::optional<ArchiveFormat> archive_format_of(const fs::path& name) {
+    std::string ext = name.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (ext == ".iso") return ArchiveFormat::iso;
+    if (ext == ".tar") return ArchiveFormat::tar;
+    return std::nullopt;
+}
+
+ArchiveFormat archive_format_for(const fs::path& out) {
+    if (auto format = archive_format_of(out)) return *format;
+    throw ConfigError("unsupported archive type " + out.string() + ": the name must end in .iso or .tar");
+}
+
 struct ArchiveReader::Impl {
     fs::path path;
     ReadArchive a{archive_read_new()};

@@ -64,14 +64,6 @@ private:
 
 }  // namespace
 
-ArchiveFormat archive_format_for(const fs::path& out) {
-    std::string ext = out.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (ext == ".iso") return ArchiveFormat::iso;
-    if (ext == ".tar") return ArchiveFormat::tar;
-    throw ConfigError("unsupported archive type " + out.string() + ": the name must end in .iso or .tar");
-}
-
 std::string iso_volume_label(std::string_view wanted) {
     std::string label;
     for (char c : wanted) {

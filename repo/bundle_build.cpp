@@ -25,6 +25,7 @@
 #include "repo/bundle_inspect.hpp"
 #include "repo/error.hpp"
 #include "repo/inventory.hpp"
+#include "repo/local_repos.hpp"
 #include "repo/package_fetch.hpp"
 #include "repo/repodata_sign.hpp"
 #include "repo/rpm_signature.hpp"
@@ -32,6 +33,7 @@
 #include "repo/sha256.hpp"
 #include "repo/signing.hpp"
 #include "repo/spawn.hpp"
+#include "repo/text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -67,11 +69,6 @@ std::string last_line(const std::string& text) {
     return last;
 }
 
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // Runs a helper tool (createrepo_c, modifyrepo_c) with its output in `log`; ConfigError with
 // the tool's last line when it fails: the bundle cannot be made, nothing is put in place.
 void run_tool(const std::vector<std::string>& argv, const fs::path& log, const std::string& what) {
@@ -89,18 +86,12 @@ void run_tool(const std::vector<std::string>& argv, const fs::path& log, const s
     if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGTERM))
         throw Interrupted(what + ": " + argv[0] + " interrupted; nothing was written");
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        throw ConfigError(what + ": " + argv[0] + " failed: " + last_line(read_text(log)));
+        throw ConfigError(what + ": " + argv[0] + " failed: " + last_line(read_file(log).value_or("")));
 }
 
 std::string basename_of(const std::string& location) {
     auto slash = location.rfind('/');
     return slash == std::string::npos ? location : location.substr(slash + 1);
-}
-
-const RepoConfig* find_repo(const std::vector<RepoConfig>& repos, const std::string& id) {
-    for (const auto& r : repos)
-        if (r.id == id) return &r;
-    return nullptr;
 }
 
 std::string version_release(const ResolvedPackage& p) { return p.version + "-" + p.release; }
@@ -161,9 +152,7 @@ void refuse_existing_output(const fs::path& out) {
 bool is_archive_output(const fs::path& output) {
     const std::string text = output.string();
     if (!text.empty() && text.back() == '/') return false;
-    std::string ext = output.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (ext == ".iso" || ext == ".tar") return true;
+    if (archive_format_of(output)) return true;
     throw ConfigError("output " + text + ": the name must end in .iso or .tar, or in / for a directory");
 }
 
@@ -173,7 +162,7 @@ public:
     KeyStore(fs::path tree) : dir_(std::move(tree) / "keys") {}
 
     std::string add(const std::string& repo_id, const fs::path& fetched) {
-        std::string content = read_text(fetched);
+        std::string content = read_file(fetched).value_or("");
         std::string name = fetched.filename().string();
         for (const std::string& candidate : {name, repo_id + "-" + name}) {
             auto it = by_name_.find(candidate);
@@ -202,28 +191,14 @@ std::set<std::string> nevras_of(const std::vector<ResolvedPackage>& packages) {
 // Step 5: with only the bundle's repos, every target resolves to what the plan carries.
 void prove(const Plan& plan, const PlanRequest& request, const fs::path& tree, const std::vector<std::string>& repo_ids,
            const fs::path& scratch, Reporter* cb) {
-    std::vector<RepoConfig> configs;
-    std::vector<RepoMetadata> metadata;
-    MetadataFetcher fetcher(scratch / "proof-cache");
-    for (const auto& id : repo_ids) {
-        RepoConfig cfg;
-        cfg.id = id;
-        cfg.name = id;
-        cfg.baseurls = {"file://" + fs::absolute(tree / "repos" / id).string()};
-        auto md = fetcher.fetch(cfg);
-        if (!md) throw ConfigError("bundle repo " + id + " cannot be read back");
-        configs.push_back(cfg);
-        metadata.push_back(std::move(*md));
-    }
-    auto pool_for_bundle = [&] {
-        SolvPool pool(plan.manifest.basearch);
-        for (std::size_t i = 0; i < configs.size(); ++i) pool.add_repo(metadata[i], configs[i]);
-        return pool;
-    };
+    LocalRepoSet bundle(scratch / "proof-cache");
+    for (const auto& id : repo_ids)
+        if (!bundle.add(id, id, tree / "repos" / id)) throw ConfigError("bundle repo " + id + " cannot be read back");
     std::vector<std::string> problems;
     for (std::size_t i = 0; i < plan.targets.size(); ++i) {
         const TargetPlan& target = plan.targets[i];
-        SolvPool pool = pool_for_bundle();
+        SolvPool pool(plan.manifest.basearch);
+        bundle.add_to(pool);
         Resolution resolution;
         if (i < request.inventories.size()) {
             resolution = resolve_inventory(pool, request.inventories[i], request);
@@ -291,38 +266,37 @@ struct AssembledRepo {
     std::vector<std::string> gpgkeys;
 };
 
-}  // namespace
+// Where a build writes: the output path made absolute ("OUTDIR/" is the directory OUTDIR), whether
+// it is an archive, and the base of an incremental build.
+struct BuildTarget {
+    fs::path out;
+    bool archive = false;
+    std::optional<SinceBundle> base;
+};
 
-BuildResult build_bundle(const BuildRequest& request, Reporter* cb) {
-    // 1. Refuse early: nothing written, nothing downloaded.
+// Step 1: refuse early, nothing written, nothing downloaded.
+BuildTarget refuse_early(const BuildRequest& request) {
     if (request.output.empty()) throw ConfigError("no output given (-o OUT.iso|OUT.tar|OUTDIR/)");
-    const bool archive = is_archive_output(request.output);
-    fs::path out = fs::absolute(request.output);
-    if (out.filename().empty()) out = out.parent_path();  // "OUTDIR/" is the directory OUTDIR
+    BuildTarget target;
+    target.archive = is_archive_output(request.output);
+    target.out = fs::absolute(request.output);
+    if (target.out.filename().empty()) target.out = target.out.parent_path();
     if (request.expires_days < 1 || request.expires_days > 3650)
         throw ConfigError("--expires-days must be between 1 and 3650");
     if (request.jobs < 1 || request.jobs > 64) throw ConfigError("--jobs must be between 1 and 64");
     if (!request.with_applier.empty()) check_applier_rpm(request.with_applier);
-    refuse_existing_output(out);
-    std::optional<SinceBundle> base;
+    refuse_existing_output(target.out);
     if (!request.since.empty()) {
-        base = read_since_bundle(request.since);
-        if (request.serial && *request.serial <= base->manifest.serial)
+        target.base = read_since_bundle(request.since);
+        if (request.serial && *request.serial <= target.base->manifest.serial)
             throw ConfigError("--serial " + std::to_string(*request.serial) + " is not greater than serial " +
-                              std::to_string(base->manifest.serial) + " of the --since bundle");
+                              std::to_string(target.base->manifest.serial) + " of the --since bundle");
     }
-    ScratchDir scratch(kScratchPrefix);
-    {
-        // A tiny probe signature proves key and certificate usable before any download.
-        fs::path probe = scratch.path() / "probe";
-        write_file_atomic(probe, "ovirt-airgap signing probe\n");
-        sign_detached(probe, request.sign_key, request.sign_cert, request.sign_passphrase);
-    }
-    std::optional<RepodataSigner> repodata_signer;
-    if (!request.sign_repodata.empty()) repodata_signer.emplace(request.sign_repodata, scratch.path() / "gnupg");
+    return target;
+}
 
-    // 2. Plan.
-    check_cancelled(cb);
+// Step 2: the plan; a repo that could not be reached refuses the build unless allowed.
+Plan plan_build(const BuildRequest& request, Reporter* cb) {
     Plan plan = make_plan(request.plan, cb);
     for (const auto& [id, why] : plan.skipped_repos) {
         const auto& allowed = request.allow_missing_repos;
@@ -334,95 +308,113 @@ BuildResult build_bundle(const BuildRequest& request, Reporter* cb) {
     if (!plan.ok()) throw ResolveProblem("dependency problems; nothing was built", plan.problems);
     const std::vector<ResolvedPackage>& packages = plan.packages;
     if (auto rollback = std::count_if(packages.begin(), packages.end(),
-                                      [](const ResolvedPackage& p) { return p.reason == "rollback"; }))
+                                      [](const ResolvedPackage& p) { return p.reason == PackageReason::rollback; }))
         say(cb, "rollback: carrying " + std::to_string(rollback) +
                     " installed engine package(s) engine-setup needs for its rollback");
+    return plan;
+}
 
-    // 3. Download and check.
-    check_cancelled(cb);
+// What step 3 brought: the packages in the cache and each repo's signing keys.
+struct Downloaded {
+    std::vector<FetchedPackage> packages;                    // in the order of plan.packages
+    std::map<std::string, std::vector<fs::path>> repo_keys;  // repo id -> fetched key files
+};
+
+// Step 3: download, fetch the repos' keys, check every package's signature with them.
+Downloaded download_and_check(const BuildRequest& request, const Plan& plan, const fs::path& scratch,
+                              Reporter* cb) {
     fs::path cache_dir = request.plan.cache_dir.empty() ? default_cache_dir() : request.plan.cache_dir;
     std::vector<PackageRequest> wanted;
-    for (const auto& p : packages)
+    for (const auto& p : plan.packages)
         wanted.push_back({p.repo, p.nevra, p.location, p.checksum_type, p.checksum, p.download_size});
-    std::vector<FetchedPackage> fetched =
-        fetch_packages(wanted, plan.repos, plan.metadata, cache_dir, request.jobs, cb, request.transfer);
+    Downloaded got;
+    got.packages = fetch_packages(wanted, plan.repos, cache_dir, request.jobs, cb, request.transfer);
 
-    std::map<std::string, std::vector<fs::path>> repo_keys;  // repo id -> fetched key files
+    std::map<std::string, const RepoConfig*> by_id;
     fs::path manifest_dir = fs::absolute(request.plan.manifest).parent_path();
-    for (const auto& md : plan.metadata) {
-        const RepoConfig* cfg = find_repo(plan.repos, md.repo_id);
-        if (!cfg) continue;
-        if (cfg->gpgcheck && cfg->gpgkeys.empty())
-            throw ConfigError("repo " + cfg->id + " has gpgcheck=1 but no gpgkey: its packages cannot be checked");
-        repo_keys[cfg->id] = fetch_gpg_keys(*cfg, manifest_dir, scratch.path() / "keys" / cfg->id);
+    for (const auto& repo : plan.repos) {
+        const RepoConfig& cfg = repo.config;
+        by_id[cfg.id] = &cfg;
+        if (cfg.gpgcheck && cfg.gpgkeys.empty())
+            throw ConfigError("repo " + cfg.id + " has gpgcheck=1 but no gpgkey: its packages cannot be checked");
+        got.repo_keys[cfg.id] = fetch_gpg_keys(cfg, manifest_dir, scratch / "keys" / cfg.id);
     }
-    for (const auto& f : fetched) {
+    for (const auto& f : got.packages) {
         check_cancelled(cb);
-        const RepoConfig* cfg = find_repo(plan.repos, f.request.repo_id);
-        if (cfg && cfg->gpgcheck) check_rpm_signature(f.path, repo_keys[cfg->id]);
+        auto cfg = by_id.find(f.request.repo_id);
+        if (cfg != by_id.end() && cfg->second->gpgcheck) check_rpm_signature(f.path, got.repo_keys[cfg->first]);
     }
-    say(cb, "checked " + std::to_string(fetched.size()) + " package(s)");
+    say(cb, "checked " + std::to_string(got.packages.size()) + " package(s)");
+    return got;
+}
 
-    // 4. Assemble beside the output.
-    AtomicDir tree(archive ? out.parent_path() / (out.filename().string() + ".d") : out);
-    const fs::path& root = tree.path();
-    BundleManifest m;
+// What step 4 laid out in the tree: the repos and every file with its digest.
+struct Assembled {
+    BundleManifest manifest;                  // packages filled in; the rest comes with the signature
     std::map<std::string, BundleFile> files;  // path -> entry
     std::vector<AssembledRepo> repos;
+};
+
+// Step 4, first half: one directory per repo and its keys, then the packages copied in, hashed.
+void lay_out_repos(Assembled& a, const Plan& plan, Downloaded& got, const RepodataSigner* signer, const fs::path& root,
+                   Reporter* cb) {
     KeyStore keys(root);
-    std::vector<std::string> repo_ids;
-    for (const auto& md : plan.metadata) {
-        const RepoConfig* cfg = find_repo(plan.repos, md.repo_id);
-        if (!cfg) continue;
-        AssembledRepo repo{cfg->id, cfg->name.empty() ? cfg->id : cfg->name, {}};
-        if (repodata_signer) repo_keys[cfg->id].push_back(repodata_signer->public_key_file());
-        for (const auto& key : repo_keys[cfg->id]) {
-            std::string path = keys.add(cfg->id, key);
-            if (std::find(repo.gpgkeys.begin(), repo.gpgkeys.end(), path) == repo.gpgkeys.end())
-                repo.gpgkeys.push_back(path);
+    for (const auto& repo : plan.repos) {
+        const RepoConfig& cfg = repo.config;
+        AssembledRepo assembled{cfg.id, cfg.name.empty() ? cfg.id : cfg.name, {}};
+        if (signer) got.repo_keys[cfg.id].push_back(signer->public_key_file());
+        for (const auto& key : got.repo_keys[cfg.id]) {
+            std::string path = keys.add(cfg.id, key);
+            if (std::find(assembled.gpgkeys.begin(), assembled.gpgkeys.end(), path) == assembled.gpgkeys.end())
+                assembled.gpgkeys.push_back(path);
         }
-        fs::create_directories(root / "repos" / cfg->id / "Packages");
-        repos.push_back(std::move(repo));
-        repo_ids.push_back(cfg->id);
+        fs::create_directories(root / "repos" / cfg.id / "Packages");
+        a.repos.push_back(std::move(assembled));
     }
-    for (std::size_t i = 0; i < fetched.size(); ++i) {
+    for (std::size_t i = 0; i < got.packages.size(); ++i) {
         check_cancelled(cb);
-        const ResolvedPackage& p = packages[i];
+        const ResolvedPackage& p = plan.packages[i];
         std::string rel = "repos/" + p.repo + "/Packages/" + basename_of(p.location);
-        if (files.count(rel)) throw ConfigError("two packages would be carried as " + rel);
-        FileDigest digest = copy_file_hashed(fetched[i].path, root / rel);
-        files[rel] = {rel, digest.size, digest.sha256};
-        m.packages.push_back({rel, p.nevra, p.repo, p.reason});
+        if (a.files.count(rel)) throw ConfigError("two packages would be carried as " + rel);
+        FileDigest digest = copy_file_hashed(got.packages[i].path, root / rel);
+        a.files[rel] = {rel, digest.size, digest.sha256};
+        a.manifest.packages.push_back({rel, p.nevra, p.repo, std::string(to_string(p.reason))});
     }
-    say(cb, "copied " + std::to_string(fetched.size()) + " package(s) into the bundle");
-    for (const auto& md : plan.metadata) {
+    say(cb, "copied " + std::to_string(got.packages.size()) + " package(s) into the bundle");
+}
+
+// Step 4, second half: each repo's metadata (createrepo_c, its updateinfo, signed on request),
+// the applier's RPM, and every other file of the tree hashed.
+void make_repodata(Assembled& a, const BuildRequest& request, const Plan& plan, const RepodataSigner* signer,
+                   const fs::path& root, const fs::path& scratch, Reporter* cb) {
+    for (const auto& repo : plan.repos) {
         check_cancelled(cb);
-        if (!find_repo(plan.repos, md.repo_id)) continue;
-        fs::path dir = root / "repos" / md.repo_id;
+        const RepoMetadata& md = repo.metadata;
+        fs::path dir = root / "repos" / repo.config.id;
         run_tool(
             {"createrepo_c", "--quiet", "--database", "--general-compress-type=gz", "--checksum=sha256", dir.string()},
-            scratch.path() / "createrepo.log", "repo " + md.repo_id);
+            scratch / "createrepo.log", "repo " + repo.config.id);
         if (!md.updateinfo.empty())
             run_tool({"modifyrepo_c", "--mdtype=updateinfo", "--compress-type=gz", md.updateinfo.string(),
                       (dir / "repodata").string()},
-                     scratch.path() / "modifyrepo.log", "repo " + md.repo_id + " updateinfo");
-        if (repodata_signer) repodata_signer->sign_repo(dir);
+                     scratch / "modifyrepo.log", "repo " + repo.config.id + " updateinfo");
+        if (signer) signer->sign_repo(dir);
     }
     if (!request.with_applier.empty())
         say(cb, "carrying the applier as " + carry_applier_rpm(request.with_applier, root));
     for (const auto& entry : fs::recursive_directory_iterator(root)) {
         if (!entry.is_regular_file()) continue;
         std::string rel = entry.path().lexically_relative(root).generic_string();
-        if (files.count(rel)) continue;
+        if (a.files.count(rel)) continue;
         FileDigest digest = hash_file(entry.path());
-        files[rel] = {rel, digest.size, digest.sha256};
+        a.files[rel] = {rel, digest.size, digest.sha256};
     }
+}
 
-    // 5. Proof, before anything is signed.
-    check_cancelled(cb);
-    prove(plan, request.plan, root, repo_ids, scratch.path(), cb);
-
-    // bundle.json and its signature.
+// Step 6: bundle.json (with SHA256SUMS listed in it) and its signature. Returns the payload bytes.
+std::uint64_t sign_manifest(Assembled& a, const BuildRequest& request, const Plan& plan,
+                            const std::optional<SinceBundle>& base, const fs::path& root, Reporter* cb) {
+    BundleManifest& m = a.manifest;
     auto now = std::chrono::system_clock::now();
     m.id = new_bundle_id();
     m.serial = request.serial ? *request.serial
@@ -435,13 +427,13 @@ BuildResult build_bundle(const BuildRequest& request, Reporter* cb) {
     for (const auto& t : plan.targets) roles.insert(t.role);
     m.roles.assign(roles.begin(), roles.end());
     m.target_versions = target_versions(plan);
-    for (const auto& r : repos) m.repos.push_back({r.id, r.name, "repos/" + r.id, r.gpgkeys});
+    for (const auto& r : a.repos) m.repos.push_back({r.id, r.name, "repos/" + r.id, r.gpgkeys});
     if (base) {
         // The default serial (seconds) can equal the base's when both are built in the same
         // second, or be lower when the base was given a serial by hand: follow the base then.
         // An explicit --serial was checked at the start.
         if (!request.serial) m.serial = std::max(m.serial, base->manifest.serial + 1);
-        borrow_from_base(m, files, *base, root);
+        borrow_from_base(m, a.files, *base, root);
         say(cb, "incremental on bundle " + base->manifest.id + " (serial " + std::to_string(base->manifest.serial) +
                     "): " + std::to_string(m.base_bundle->files.size()) + " of " + std::to_string(m.packages.size()) +
                     " package(s) taken from it, " + std::to_string(m.packages.size() - m.base_bundle->files.size()) +
@@ -450,12 +442,12 @@ BuildResult build_bundle(const BuildRequest& request, Reporter* cb) {
     // SHA256SUMS, listed in the signed bundle.json: an officer checks the medium with
     // `sha256sum -c` beside `openssl cms -verify` of bundle.json, with no tool of ours.
     std::string sums;
-    for (const auto& [path, file] : files) sums += file.sha256 + "  " + path + "\n";
+    for (const auto& [path, file] : a.files) sums += file.sha256 + "  " + path + "\n";
     write_file_atomic(root / "SHA256SUMS", sums);
     FileDigest sums_digest = hash_file(root / "SHA256SUMS");
-    files["SHA256SUMS"] = {"SHA256SUMS", sums_digest.size, sums_digest.sha256};
+    a.files["SHA256SUMS"] = {"SHA256SUMS", sums_digest.size, sums_digest.sha256};
     std::uint64_t payload = 0;
-    for (auto& [path, file] : files) {
+    for (auto& [path, file] : a.files) {
         payload += file.size;
         m.files.push_back(std::move(file));
     }
@@ -464,27 +456,68 @@ BuildResult build_bundle(const BuildRequest& request, Reporter* cb) {
         sign_detached(root / "bundle.json", request.sign_key, request.sign_cert, request.sign_passphrase);
     write_file_atomic(root / "bundle.json.p7s",
                       std::string_view(reinterpret_cast<const char*>(signature.data()), signature.size()));
+    return payload;
+}
 
-    // 6. Put in place; the output path stays empty on any failure above.
+// Step 7: put in place; the output path stays empty on any failure before.
+void put_in_place(AtomicDir& tree, const BuildTarget& target, const std::string& volume, Reporter* cb) {
+    const fs::path& out = target.out;
     check_cancelled(cb);
     refuse_existing_output(out);
-    if (archive) {
+    if (target.archive) {
         fs::path temp = out.parent_path() /
                         ("." + out.stem().string() + ".tmp-" + std::to_string(getpid()) + out.extension().string());
         RemoveOnFailure guard(temp);
         say(cb, "packing " + out.filename().string());
-        pack(root, temp, volume_label(plan, m.target_versions), cb);
+        pack(tree.path(), temp, volume, cb);
         // link() never replaces: a file that appeared meanwhile is not overwritten.
         check_cancelled(cb);
         if (::link(temp.c_str(), out.c_str()) != 0)
             throw ConfigError("cannot create " + out.string() + ": " + std::strerror(errno));
     } else {
         // mkdtemp made it 0700; a bundle directory is read by the applier and by yum.
-        fs::permissions(root, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                  fs::perms::others_read | fs::perms::others_exec);
+        fs::permissions(tree.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                         fs::perms::others_read | fs::perms::others_exec);
         tree.commit();
     }
-    return {std::move(m), out, payload};
+}
+
+}  // namespace
+
+BuildResult build_bundle(const BuildRequest& request, Reporter* cb) {
+    BuildTarget target = refuse_early(request);
+    ScratchDir scratch(kScratchPrefix);
+    {
+        // A tiny probe signature proves key and certificate usable before any download.
+        fs::path probe = scratch.path() / "probe";
+        write_file_atomic(probe, "ovirt-airgap signing probe\n");
+        sign_detached(probe, request.sign_key, request.sign_cert, request.sign_passphrase);
+    }
+    std::optional<RepodataSigner> repodata_signer;
+    if (!request.sign_repodata.empty()) repodata_signer.emplace(request.sign_repodata, scratch.path() / "gnupg");
+    const RepodataSigner* signer = repodata_signer ? &*repodata_signer : nullptr;
+
+    check_cancelled(cb);
+    Plan plan = plan_build(request, cb);
+    check_cancelled(cb);
+    Downloaded got = download_and_check(request, plan, scratch.path(), cb);
+
+    // Step 4: assemble beside the output.
+    const fs::path& out = target.out;
+    AtomicDir tree(target.archive ? out.parent_path() / (out.filename().string() + ".d") : out);
+    Assembled assembled;
+    lay_out_repos(assembled, plan, got, signer, tree.path(), cb);
+    make_repodata(assembled, request, plan, signer, tree.path(), scratch.path(), cb);
+
+    // Step 5: the proof, before anything is signed.
+    check_cancelled(cb);
+    std::vector<std::string> repo_ids;
+    for (const auto& r : assembled.repos) repo_ids.push_back(r.id);
+    prove(plan, request.plan, tree.path(), repo_ids, scratch.path(), cb);
+
+    std::uint64_t payload = sign_manifest(assembled, request, plan, target.base, tree.path(), cb);
+    put_in_place(tree, target, volume_label(plan, assembled.manifest.target_versions), cb);
+    return {std::move(assembled.manifest), out, payload};
 }
 
 }  // namespace airgap::repo

@@ -22,7 +22,6 @@
 #include "repo/file_io.hpp"
 #include "repo/journal.hpp"
 #include "repo/parallel_hash.hpp"
-#include "repo/scratch_dir.hpp"
 #include "repo/sha256.hpp"
 #include "repo/spawn.hpp"
 
@@ -35,13 +34,6 @@ namespace {
 constexpr const char* kManifestName = "bundle.json";
 constexpr const char* kSignatureName = "bundle.json.p7s";
 constexpr std::size_t kMaxSignature = 1u << 20;
-
-void write_bytes(const fs::path& path, const std::string& bytes) {
-    std::ofstream out(path, std::ios::binary);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) throw ConfigError("cannot write " + path.string());
-}
 
 // A member of a directory bundle: a regular file reached through no symbolic link.
 void check_plain_path(const fs::path& dir, const std::string& relative, bool must_be_file) {
@@ -238,15 +230,8 @@ VerifiedBase identify_base(const fs::path& path, const BundleManifest& m) {
 }  // namespace
 
 std::string to_string(BundleKind kind) {
-    switch (kind) {
-        case BundleKind::directory:
-            return "directory";
-        case BundleKind::iso:
-            return "iso";
-        case BundleKind::tar:
-            return "tar";
-    }
-    return "?";
+    static const char* const words[] = {"directory", "iso", "tar"};  // in BundleKind's order
+    return words[static_cast<int>(kind)];
 }
 
 BundleKind bundle_kind(const fs::path& bundle) {
@@ -255,9 +240,8 @@ BundleKind bundle_kind(const fs::path& bundle) {
     if (ec || st.type() == fs::file_type::not_found) throw ConfigError("bundle " + bundle.string() + " does not exist");
     if (st.type() == fs::file_type::directory) return BundleKind::directory;
     if (st.type() == fs::file_type::regular) {
-        std::string ext = bundle.extension().string();
-        if (ext == ".iso") return BundleKind::iso;
-        if (ext == ".tar") return BundleKind::tar;
+        if (auto format = archive_format_of(bundle))
+            return *format == ArchiveFormat::iso ? BundleKind::iso : BundleKind::tar;
     }
     throw ConfigError("bundle " + bundle.string() + " is not a directory, an .iso or a .tar");
 }
@@ -293,19 +277,10 @@ VerifiedBundle verify_bundle(const fs::path& bundle, const VerifyOptions& option
         }
     }
     {
-        ScratchDir scratch("ovirt-airgap-verify");
-        write_bytes(scratch.path() / kManifestName, manifest_bytes);
-        write_bytes(scratch.path() / kSignatureName, signature_bytes);
-        try {
-            v.signer = verify_detached(scratch.path() / kManifestName, scratch.path() / kSignatureName, options.trust);
-        } catch (const BundleRefused& e) {
-            // Name the medium, not our private copy of its two files.
-            std::string what = e.what();
-            std::string where = v.kind == BundleKind::directory ? (bundle / "").string() : bundle.string() + ":";
-            for (std::string copy = (scratch.path() / "").string(); what.find(copy) != std::string::npos;)
-                what.replace(what.find(copy), copy.size(), where);
-            throw BundleRefused(what);
-        }
+        // Named as on the medium: "DIR/bundle.json" or "IMAGE.iso:bundle.json".
+        const std::string where = v.kind == BundleKind::directory ? (bundle / "").string() : bundle.string() + ":";
+        v.signer = verify_detached(manifest_bytes, signature_bytes, options.trust,
+                                   {where + kManifestName, "signature " + where + kSignatureName});
     }
 
     // 2. The manifest, its expiry, anti-rollback.

@@ -10,6 +10,7 @@
 
 #include "repo/error.hpp"
 #include "repo/secret_file.hpp"
+#include "repo/unique_handle.hpp"
 
 namespace airgap::repo {
 
@@ -23,44 +24,25 @@ void global_init() {
     if (rc != CURLE_OK) throw ConfigError(std::string("cannot initialise libcurl: ") + curl_easy_strerror(rc));
 }
 
-class CurlHandle {
+class CurlHandle : public UniqueHandle<CURL, curl_easy_cleanup> {
 public:
-    CurlHandle() : handle_(curl_easy_init()) {
-        if (!handle_) throw ConfigError("cannot create a libcurl handle");
+    CurlHandle() : UniqueHandle(curl_easy_init()) {
+        if (!get()) throw ConfigError("cannot create a libcurl handle");
     }
-    ~CurlHandle() {
-        if (handle_) curl_easy_cleanup(handle_);
-    }
-    CurlHandle(CurlHandle&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
-    CurlHandle& operator=(CurlHandle&& other) noexcept {
-        std::swap(handle_, other.handle_);
-        return *this;
-    }
-    CurlHandle(const CurlHandle&) = delete;
-    CurlHandle& operator=(const CurlHandle&) = delete;
-    CURL* get() const noexcept { return handle_; }
-
-private:
-    CURL* handle_;
 };
 
 class CurlHeaders {
 public:
-    CurlHeaders() = default;
-    ~CurlHeaders() {
-        if (list_) curl_slist_free_all(list_);
-    }
-    CurlHeaders(const CurlHeaders&) = delete;
-    CurlHeaders& operator=(const CurlHeaders&) = delete;
     void add(const std::string& line) {
-        curl_slist* next = curl_slist_append(list_, line.c_str());
+        curl_slist* next = curl_slist_append(list_.get(), line.c_str());
         if (!next) throw std::bad_alloc();
-        list_ = next;
+        list_.release();  // `next` heads the same list, grown by one
+        list_.reset(next);
     }
-    curl_slist* get() const noexcept { return list_; }
+    curl_slist* get() const noexcept { return list_.get(); }
 
 private:
-    curl_slist* list_ = nullptr;
+    UniqueHandle<curl_slist, curl_slist_free_all> list_;
 };
 
 // Escaped with curl_easy_escape; owned by a std::string at once.

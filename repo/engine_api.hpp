@@ -107,13 +107,23 @@ struct EngineHost {
 };
 EngineHost parse_host(const nlohmann::json& host);
 
+/// A VM's status as the API names it, parsed once: the three the rollout waits for.
+enum class VmStatus {
+    up,
+    down,
+    migrating,
+    other,  // any other word (powering_up, paused, ...): see status_text
+};
+VmStatus parse_vm_status(const std::string& word);
+
 /// A VM (GET vms?search=host=NAME, vms/ID), with whether host devices are attached.
 struct EngineVm {
     enum class Affinity { migratable, user_migratable, pinned };
     std::string id;
     std::string name;
-    std::string status;   // "up", "down", "migrating", ...
-    std::string host_id;  // where it runs, empty when down
+    VmStatus status = VmStatus::other;
+    std::string status_text;  // the API's word, for messages
+    std::string host_id;      // where it runs, empty when down
     std::int64_t memory = 0;
     Affinity affinity = Affinity::migratable;
     bool host_devices = false;

@@ -27,6 +27,13 @@ HostStatus parse_host_status(const std::string& word) {
     return HostStatus::other;
 }
 
+VmStatus parse_vm_status(const std::string& word) {
+    if (word == "up") return VmStatus::up;
+    if (word == "down") return VmStatus::down;
+    if (word == "migrating") return VmStatus::migrating;
+    return VmStatus::other;
+}
+
 EngineHost parse_host(const json& j) {
     EngineHost h;
     h.id = json_string(j, "id");
@@ -52,7 +59,8 @@ EngineVm parse_vm(const json& j) {
     EngineVm v;
     v.id = json_string(j, "id");
     v.name = json_string(j, "name");
-    v.status = json_string(j, "status");
+    v.status_text = json_string(j, "status");
+    v.status = parse_vm_status(v.status_text);
     v.memory = json_int(j, "memory");
     if (j.contains("host")) v.host_id = json_string(j["host"], "id");
     if (j.contains("placement_policy")) {
@@ -121,7 +129,7 @@ std::vector<EngineVm> running_vms(EngineClient& engine, const std::string& host_
     std::vector<EngineVm> vms;
     for (const json& j : engine.list("vms", "vm", "host=" + host_name)) {
         EngineVm v = parse_vm(j);
-        if (v.status == "down") continue;
+        if (v.status == VmStatus::down) continue;
         v.host_devices = !engine.list("vms/" + v.id + "/hostdevices", "host_device").empty();
         vms.push_back(std::move(v));
     }

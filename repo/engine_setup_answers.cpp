@@ -7,27 +7,16 @@
 #include <vector>
 
 #include "repo/error.hpp"
+#include "repo/text.hpp"
 
 namespace airgap::repo {
-
-namespace {
-
-std::string trim(std::string_view s) {
-    const char* ws = " \t\r";
-    auto b = s.find_first_not_of(ws);
-    if (b == std::string_view::npos) return {};
-    auto e = s.find_last_not_of(ws);
-    return std::string(s.substr(b, e - b + 1));
-}
-
-}  // namespace
 
 std::set<std::string> otopi_answer_keys(std::string_view text) {
     std::set<std::string> keys;
     bool environment = false;
     std::istringstream in{std::string(text)};
     for (std::string raw; std::getline(in, raw);) {
-        std::string line = trim(raw);
+        std::string line(trim(raw));
         if (line.empty() || line[0] == '#' || line[0] == ';') continue;
         if (line.front() == '[' && line.back() == ']') {
             environment = line.rfind("[environment:", 0) == 0;
@@ -36,7 +25,7 @@ std::set<std::string> otopi_answer_keys(std::string_view text) {
         // Python's RawConfigParser splits an option at its first '=' or ':'.
         auto sep = line.find_first_of("=:");
         if (!environment || sep == std::string::npos) continue;
-        std::string key = trim(std::string_view(line).substr(0, sep));
+        std::string key(trim(std::string_view(line).substr(0, sep)));
         if (!key.empty()) keys.insert(key);
     }
     return keys;

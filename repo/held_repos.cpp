@@ -7,6 +7,7 @@
 
 #include "repo/atomic_file.hpp"
 #include "repo/error.hpp"
+#include "repo/text.hpp"
 
 namespace airgap::repo {
 
@@ -27,10 +28,8 @@ std::vector<std::string> section_names(const std::string& text) {
     std::vector<std::string> names;
     std::istringstream in(text);
     for (std::string line; std::getline(in, line);) {
-        auto b = line.find_first_not_of(" \t");
-        auto e = line.find_last_not_of(" \t\r");
-        if (b == std::string::npos || line[b] != '[' || line[e] != ']') continue;
-        names.push_back(line.substr(b + 1, e - b - 1));
+        RepoLine scanned = scan_repo_line(line);
+        if (scanned.kind == RepoLine::Kind::section) names.push_back(std::move(scanned.name));
     }
     return names;
 }
@@ -87,8 +86,7 @@ std::vector<std::string> describe_held_repos(const fs::path& state_dir) {
     HeldRepos held = load_held_repos(state_dir);
     std::vector<std::string> lines;
     for (const auto& c : held.changes) {
-        std::string ids;
-        for (const auto& name : section_names(c.original)) ids += (ids.empty() ? "" : ", ") + name;
+        const std::string ids = join(section_names(c.original), ", ");
         lines.push_back("held for bundle " + held.bundle + ": " + c.file.string() + " (" + ids + ")");
     }
     return lines;

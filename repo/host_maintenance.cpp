@@ -6,6 +6,7 @@
 #include "repo/host_rollout.hpp"
 #include "repo/poll.hpp"
 #include "repo/status_watch.hpp"
+#include "repo/text.hpp"
 #include "repo/upgrade_events.hpp"
 
 namespace airgap::repo {
@@ -39,9 +40,7 @@ void deactivate_host(EngineClient& engine, const std::string& name, const Rollou
     for (const auto& v : running_vms(engine, name))
         if (!v.non_migratable_reason().empty()) stuck.push_back(v.name + " (" + v.non_migratable_reason() + ")");
     if (!stuck.empty()) {
-        std::string list;
-        for (const auto& s : stuck) list += (list.empty() ? "" : ", ") + s;
-        throw StepFailed(name + ": VMs that cannot migrate must be shut down first: " + list);
+        throw StepFailed(name + ": VMs that cannot migrate must be shut down first: " + join(stuck, ", "));
     }
     std::int64_t since = newest_event_index(engine);
     deactivate_host_action(engine, h.id);

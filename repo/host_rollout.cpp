@@ -10,6 +10,7 @@
 #include "repo/journal.hpp"
 #include "repo/poll.hpp"
 #include "repo/status_watch.hpp"
+#include "repo/text.hpp"
 #include "repo/upgrade_events.hpp"
 
 namespace airgap::repo {
@@ -21,12 +22,6 @@ using nlohmann::json;
 const std::string kStart = "cluster-upgrade-start";
 const std::string kFinish = "cluster-upgrade-finish";
 const std::string kHostPrefix = "host:";
-
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
-    std::string out;
-    for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
-    return out;
-}
 
 ClusterSnapshot snapshot(EngineClient& engine, const std::string& cluster) {
     ClusterSnapshot s;
@@ -206,7 +201,7 @@ void Rollout::wait_vm(const std::string& host_name, const std::string& vm_id, co
             v = get_vm(engine_, vm_id);
             return done(v);
         }))
-        throw StepFailed(host_name + ": VM " + vm_name + " still " + v.status + " after " +
+        throw StepFailed(host_name + ": VM " + vm_name + " still " + v.status_text + " after " +
                          format_duration(o_.phase_timeout) + " (expected " + expected + ")");
 }
 
@@ -225,7 +220,7 @@ void Rollout::stop_vms(Journal& journal, const std::string& step, const EngineHo
         say(h.name + ": shutting down VM " + v.name + " (" + v.non_migratable_reason() + ")");
     }
     for (const auto& v : vms)
-        wait_vm(h.name, v.id, v.name, "down", [](const EngineVm& now) { return now.status == "down"; });
+        wait_vm(h.name, v.id, v.name, "down", [](const EngineVm& now) { return now.status == VmStatus::down; });
 }
 
 void Rollout::migrate_vms(const EngineHost& h, const std::vector<EngineVm>& vms) {
@@ -234,20 +229,21 @@ void Rollout::migrate_vms(const EngineHost& h, const std::vector<EngineVm>& vms)
         say(h.name + ": migrating VM " + v.name + " (user_migratable: the upgrade's maintenance would not move it)");
     }
     for (const auto& v : vms)
-        wait_vm(h.name, v.id, v.name, "up on another host",
-                [&](const EngineVm& now) { return now.status == "up" && !now.host_id.empty() && now.host_id != h.id; });
+        wait_vm(h.name, v.id, v.name, "up on another host", [&](const EngineVm& now) {
+            return now.status == VmStatus::up && !now.host_id.empty() && now.host_id != h.id;
+        });
 }
 
 void Rollout::start_vms(const std::string& name, const json& data) {
     if (!data.contains("stopped_vms")) return;
     for (const json& v : data["stopped_vms"]) {
-        if (get_vm(engine_, json_string(v, "id")).status != "down") continue;
+        if (get_vm(engine_, json_string(v, "id")).status != VmStatus::down) continue;
         start_vm(engine_, json_string(v, "id"));
         say(name + ": starting VM " + json_string(v, "name"));
     }
     for (const json& v : data["stopped_vms"])
         wait_vm(name, json_string(v, "id"), json_string(v, "name"), "up",
-                [](const EngineVm& now) { return now.status == "up"; });
+                [](const EngineVm& now) { return now.status == VmStatus::up; });
 }
 
 void Rollout::prepare_vms(Journal& journal, const std::string& step, const EngineHost& h) {

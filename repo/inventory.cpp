@@ -15,6 +15,7 @@
 #include "repo/error.hpp"
 #include "repo/repo_config.hpp"
 #include "repo/target.hpp"
+#include "repo/text.hpp"
 
 extern "C" {
 #include <solv/pool.h>
@@ -38,13 +39,6 @@ std::string one_line(std::string value) {
     return value;
 }
 
-std::string trim(const std::string& s) {
-    auto b = s.find_first_not_of(" \t\r");
-    if (b == std::string::npos) return "";
-    auto e = s.find_last_not_of(" \t\r");
-    return s.substr(b, e - b + 1);
-}
-
 // os-release is shell-like KEY=value with optional quotes (os-release(5)).
 std::string os_release_value(const fs::path& root, const std::string& key) {
     for (const char* rel : {"etc/os-release", "usr/lib/os-release"}) {
@@ -53,7 +47,7 @@ std::string os_release_value(const fs::path& root, const std::string& key) {
         std::string line;
         while (std::getline(in, line)) {
             if (line.compare(0, key.size() + 1, key + "=") != 0) continue;
-            std::string v = trim(line.substr(key.size() + 1));
+            std::string v(trim(line.substr(key.size() + 1)));
             if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
                 v = v.substr(1, v.size() - 2);
             std::string out;
@@ -179,12 +173,6 @@ std::vector<std::string> enabled_repos(const fs::path& root, const Vars& vars) {
     return ids;
 }
 
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& i : items) out += (out.empty() ? "" : " ") + i;
-    return out;
-}
-
 std::string testtags_of(Repo* repo) {
     char* buf = nullptr;
     std::size_t len = 0;
@@ -285,8 +273,8 @@ InventoryHeader read_inventory_header(const fs::path& file) {
         if (line[0] != '#') break;
         auto colon = line.find(':');
         if (colon == std::string::npos) continue;
-        std::string key = trim(line.substr(1, colon - 1));
-        std::string value = trim(line.substr(colon + 1));
+        std::string key(trim(line.substr(1, colon - 1)));
+        std::string value(trim(line.substr(colon + 1)));
         if (lineno == 1 && key == MAGIC) {
             have_magic = true;
             char* end = nullptr;

@@ -10,6 +10,7 @@
 #include "repo/bundle_manifest.hpp"
 #include "repo/error.hpp"
 #include "repo/target.hpp"
+#include "repo/text.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -22,16 +23,11 @@ std::string now() { return format_rfc3339(std::chrono::system_clock::now()); }
 
 // nullopt when the file does not exist; ConfigError when it cannot be read.
 std::optional<std::string> read_text(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        std::error_code ec;
-        if (!fs::exists(file, ec) && !ec) return std::nullopt;
-        throw ConfigError("cannot read " + file.string());
-    }
-    std::ostringstream out;
-    out << in.rdbuf();
-    if (in.bad()) throw ConfigError("cannot read " + file.string());
-    return out.str();
+    auto content = read_file(file);
+    if (content) return content;
+    std::error_code ec;
+    if (!fs::exists(file, ec) && !ec) return std::nullopt;
+    throw ConfigError("cannot read " + file.string());
 }
 
 StepStatus parse_status(const std::string& s) {
@@ -54,11 +50,7 @@ std::string plain(const std::exception& e) {
     return what.compare(0, 15, "[json.exception") == 0 && pos != std::string::npos ? what.substr(pos + 2) : what;
 }
 
-std::string names(const std::vector<std::string>& list) {
-    std::string out;
-    for (const auto& n : list) out += (out.empty() ? "" : ", ") + n;
-    return out;
-}
+std::string names(const std::vector<std::string>& list) { return join(list, ", "); }
 
 }  // namespace
 

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "repo/unique_handle.hpp"
+
 namespace airgap::repo::lr {
 
 /// A failed librepo call: librepo's message (one line), its LRE_* code, and the last
@@ -103,34 +105,24 @@ private:
 class Result {
 public:
     Result() : r_(lr_result_init()) {}
-    ~Result() {
-        if (r_) lr_result_free(r_);
-    }
-    Result(Result&& o) noexcept : r_(std::exchange(o.r_, nullptr)) {}
-    Result& operator=(Result&& o) noexcept {
-        std::swap(r_, o.r_);
-        return *this;
-    }
-    Result(const Result&) = delete;
-    Result& operator=(const Result&) = delete;
-    LrResult* get() const { return r_; }
+    LrResult* get() const { return r_.get(); }
 
     LrYumRepo* yum_repo() const {
         LrYumRepo* repo = nullptr;
         GErrorSlot err;
-        if (!lr_result_getinfo(r_, err.out(), LRR_YUM_REPO, &repo)) err.raise("lr_result_getinfo failed");
+        if (!lr_result_getinfo(r_.get(), err.out(), LRR_YUM_REPO, &repo)) err.raise("lr_result_getinfo failed");
         return repo;
     }
 
     LrYumRepoMd* repomd() const {
         LrYumRepoMd* repomd = nullptr;
         GErrorSlot err;
-        if (!lr_result_getinfo(r_, err.out(), LRR_YUM_REPOMD, &repomd)) err.raise("lr_result_getinfo failed");
+        if (!lr_result_getinfo(r_.get(), err.out(), LRR_YUM_REPOMD, &repomd)) err.raise("lr_result_getinfo failed");
         return repomd;
     }
 
 private:
-    LrResult* r_;
+    UniqueHandle<LrResult, lr_result_free> r_;
 };
 
 /// LrHandle*: one download (or local check) of one repo's metadata.
@@ -141,30 +133,19 @@ public:
         set(LRO_HMFCB, &Handle::on_mirror_failure);
         set(LRO_PROGRESSDATA, static_cast<void*>(failures_.get()));
     }
-    ~Handle() {
-        if (h_) lr_handle_free(h_);
-    }
-    Handle(Handle&& o) noexcept : h_(std::exchange(o.h_, nullptr)), failures_(std::move(o.failures_)) {}
-    Handle& operator=(Handle&& o) noexcept {
-        std::swap(h_, o.h_);
-        std::swap(failures_, o.failures_);
-        return *this;
-    }
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    LrHandle* get() const { return h_; }
+    LrHandle* get() const { return h_.get(); }
 
     /// lr_handle_setopt with the C types librepo documents for `option` (long, char*, char**).
     template <typename T>
     void set(LrHandleOption option, T value) {
         GErrorSlot err;
-        if (!lr_handle_setopt(h_, err.out(), option, value)) err.raise("lr_handle_setopt failed");
+        if (!lr_handle_setopt(h_.get(), err.out(), option, value)) err.raise("lr_handle_setopt failed");
     }
 
     void perform(Result& result) {
         GErrorSlot err;
         failures_->clear();
-        if (!lr_handle_perform(h_, result.get(), err.out())) err.raise("lr_handle_perform failed", *failures_);
+        if (!lr_handle_perform(h_.get(), result.get(), err.out())) err.raise("lr_handle_perform failed", *failures_);
     }
 
 private:
@@ -176,7 +157,7 @@ private:
         return LR_CB_OK;
     }
 
-    LrHandle* h_;
+    UniqueHandle<LrHandle, lr_handle_free> h_;
     std::unique_ptr<std::string> failures_;  // heap: its address is handed to librepo
 };
 

@@ -7,29 +7,24 @@
 #include <utility>
 
 #include "repo/librepo_handle.hpp"
+#include "repo/unique_handle.hpp"
 
 namespace airgap::repo::lr {
+
+inline void free_package_targets(GSList* list) {
+    g_slist_free_full(list, reinterpret_cast<GDestroyNotify>(lr_packagetarget_free));
+}
 
 /// A GSList of LrPackageTarget* that lr_download_packages() takes; frees the targets with the list.
 class PackageTargets {
 public:
-    PackageTargets() = default;
-    ~PackageTargets() { g_slist_free_full(list_, reinterpret_cast<GDestroyNotify>(lr_packagetarget_free)); }
-    PackageTargets(PackageTargets&& o) noexcept : list_(std::exchange(o.list_, nullptr)) {}
-    PackageTargets& operator=(PackageTargets&& o) noexcept {
-        std::swap(list_, o.list_);
-        return *this;
-    }
-    PackageTargets(const PackageTargets&) = delete;
-    PackageTargets& operator=(const PackageTargets&) = delete;
-
     /// Takes ownership of `target` (from lr_packagetarget_new_v2). Prepends: appending is O(n).
-    void add(LrPackageTarget* target) { list_ = g_slist_prepend(list_, target); }
-    GSList* get() const { return list_; }
-    bool empty() const { return list_ == nullptr; }
+    void add(LrPackageTarget* target) { list_.reset(g_slist_prepend(list_.release(), target)); }
+    GSList* get() const { return list_.get(); }
+    bool empty() const { return !list_; }
 
 private:
-    GSList* list_ = nullptr;
+    UniqueHandle<GSList, free_package_targets> list_;
 };
 
 }  // namespace airgap::repo::lr

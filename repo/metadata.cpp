@@ -11,6 +11,7 @@
 
 #include "repo/error.hpp"
 #include "repo/librepo_handle.hpp"
+#include "repo/text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -28,12 +29,6 @@ std::string sha256_hex(const std::string& data) {
     std::string out(hex);
     g_free(hex);
     return out;
-}
-
-std::string read_file(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return {};
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 // Where the repo's metadata comes from, as a user wrote it; also what the cache key hashes.
@@ -210,7 +205,7 @@ std::optional<RepoMetadata> MetadataFetcher::fetch(const RepoConfig& repo) {
         md.primary = record_path(yum, "primary");
         md.filelists = record_path(yum, "filelists");
         md.updateinfo = record_path(yum, "updateinfo");
-        md.revision = sha256_hex(read_file(md.repomd));
+        md.revision = sha256_hex(read_file(md.repomd).value_or(""));
         md.base_url = base_url;
         if (md.primary.empty()) throw lr::LibrepoError(LRE_INCOMPLETEREPO, "repomd.xml lists no primary metadata");
         return md;
@@ -225,7 +220,8 @@ std::optional<RepoMetadata> MetadataFetcher::fetch(const RepoConfig& repo) {
         if (fs::exists(cached_repomd, ec)) {
             StagingDir probe(cache_dir_, "." + key + ".repomd-");
             lr::Result r = download(repo, probe.path(), true);
-            if (read_file(probe.path() / "repodata" / "repomd.xml") == read_file(cached_repomd)) {
+            if (read_file(probe.path() / "repodata" / "repomd.xml").value_or("") ==
+                read_file(cached_repomd).value_or("")) {
                 try {
                     RepoMetadata md = describe_entry(base_url_of(r));
                     cb.message("repo " + repo.id + ": metadata unchanged, using " + entry.string());

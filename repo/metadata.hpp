@@ -22,6 +22,13 @@ struct RepoMetadata {
     std::string base_url;              // the URL packages are downloaded from (first working mirror)
 };
 
+/// A repo as configured and the metadata fetched for it: what a plan resolves against and what
+/// its packages are downloaded from, kept together so that nothing joins them again by id.
+struct PlannedRepo {
+    RepoConfig config;
+    RepoMetadata metadata;
+};
+
 /// Fetches (or re-uses from `cache_dir`) the metadata of enabled repos. A repo whose
 /// repomd.xml is unchanged since the last run downloads nothing else.
 class MetadataFetcher {

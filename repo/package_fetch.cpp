@@ -13,6 +13,7 @@
 #include "repo/error.hpp"
 #include "repo/librepo_handle.hpp"
 #include "repo/librepo_packages.hpp"
+#include "repo/text.hpp"
 
 namespace airgap::repo {
 namespace {
@@ -151,35 +152,19 @@ lr::Handle make_handle(const RepoConfig* repo, const std::string& base_url, int 
 }
 
 std::string size_text(std::uint64_t bytes) {
-    char buf[32];
-    if (bytes >= 1024 * 1024)
-        std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
-    else
-        std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(bytes) / 1024.0);
-    return buf;
+    return format_bytes(bytes, bytes >= (1u << 20) ? ByteUnit::mib : ByteUnit::kib);
 }
 
-}  // namespace
-
-std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& packages,
-                                           const std::vector<RepoConfig>& repos,
-                                           const std::vector<RepoMetadata>& metadata,
-                                           const std::filesystem::path& cache_dir, int jobs, Reporter* reporter,
-                                           const TransferLimits& limits) {
-    if (limits.timeout_s < 1) throw ConfigError("--timeout: must be at least 1 second");
-    if (limits.retries < 0) throw ConfigError("--retries: must be 0 or more");
-    Reporter quiet;
-    Reporter& cb = reporter ? *reporter : quiet;
-    lr::LogRoute route([&](const std::string& line) { cb.message(line); });
-
-    Batch batch;
-    batch.callbacks = &cb;
-
-    // One job per cache file; `index` maps each request to it.
-    std::map<fs::path, std::size_t> by_dest;
-    std::vector<std::unique_ptr<Job>> all_jobs;
+// Step 1: one job per cache file; `index` maps each request to its job.
+struct Jobs {
+    std::vector<std::unique_ptr<Job>> all;
     std::vector<std::size_t> index;
-    index.reserve(packages.size());
+};
+
+Jobs make_jobs(const std::vector<PackageRequest>& packages, const fs::path& cache_dir, Batch& batch) {
+    Jobs jobs;
+    std::map<fs::path, std::size_t> by_dest;
+    jobs.index.reserve(packages.size());
     for (const auto& p : packages) {
         const std::string base = fs::path(p.location).filename().string();
         if (p.repo_id.empty() || base.empty() || base == "." || base == ".." ||
@@ -191,11 +176,11 @@ std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& pa
         fs::path dest = cache_dir / "packages" / p.repo_id / base;
         auto it = by_dest.find(dest);
         if (it != by_dest.end()) {
-            const Job& other = *all_jobs[it->second];
+            const Job& other = *jobs.all[it->second];
             if (other.request->checksum != p.checksum)
                 throw ConfigError("packages " + other.request->nevra + " and " + p.nevra + " are both " +
                                   dest.string() + " with different checksums");
-            index.push_back(it->second);
+            jobs.index.push_back(it->second);
             continue;
         }
         auto job = std::make_unique<Job>();
@@ -203,16 +188,19 @@ std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& pa
         job->dest = dest;
         job->part = dest.string() + ".part";
         job->batch = &batch;
-        by_dest.emplace(dest, all_jobs.size());
-        index.push_back(all_jobs.size());
+        by_dest.emplace(dest, jobs.all.size());
+        jobs.index.push_back(jobs.all.size());
         batch.total_bytes += p.size;
-        all_jobs.push_back(std::move(job));
+        jobs.all.push_back(std::move(job));
     }
-    batch.total_files = all_jobs.size();
+    batch.total_files = jobs.all.size();
+    return jobs;
+}
 
-    // What the cache already holds is not downloaded again.
+// Step 2: what the cache already holds is not downloaded again. Returns the jobs left.
+std::vector<Job*> skip_cached(const Jobs& jobs, Batch& batch) {
     std::vector<Job*> pending;
-    for (auto& job : all_jobs) {
+    for (const auto& job : jobs.all) {
         const PackageRequest& p = *job->request;
         std::error_code ec;
         fs::create_directories(job->dest.parent_path(), ec);
@@ -231,25 +219,26 @@ std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& pa
         if (!ec && p.size && part_size >= p.size) fs::remove(job->part, ec);
         pending.push_back(job.get());
     }
-    if (!pending.empty())
-        cb.message("downloading " + std::to_string(pending.size()) + " of " + std::to_string(all_jobs.size()) +
-                   " packages (" + size_text(batch.total_bytes - batch.done_bytes) + "), " +
-                   std::to_string(std::clamp(static_cast<long>(jobs), LRO_MAXPARALLELDOWNLOADS_MIN,
-                                             LRO_MAXPARALLELDOWNLOADS_MAX)) +
-                   " at a time");
-    if (batch.report() != LR_CB_OK) throw Interrupted("download interrupted");
+    return pending;
+}
 
-    // One librepo handle per repo: its mirrors and the parallelism.
+const PlannedRepo* find_planned(const std::vector<PlannedRepo>& repos, const std::string& id) {
+    for (const auto& r : repos)
+        if (r.config.id == id) return &r;
+    return nullptr;
+}
+
+// Step 3: one librepo handle per repo (its mirrors and the parallelism), one target per job,
+// then one lr_download_packages for them all.
+void download(const std::vector<Job*>& pending, const std::vector<PlannedRepo>& repos, int jobs,
+              const TransferLimits& limits, Batch& batch) {
     std::map<std::string, lr::Handle> handles;
     auto handle_for = [&](const std::string& repo_id) -> lr::Handle& {
         auto it = handles.find(repo_id);
         if (it != handles.end()) return it->second;
-        const RepoConfig* config = nullptr;
-        for (const auto& r : repos)
-            if (r.id == repo_id) config = &r;
-        std::string base_url;
-        for (const auto& m : metadata)
-            if (m.repo_id == repo_id) base_url = m.base_url;
+        const PlannedRepo* repo = find_planned(repos, repo_id);
+        const RepoConfig* config = repo ? &repo->config : nullptr;
+        const std::string base_url = repo ? repo->metadata.base_url : std::string();
         if (base_url.empty() &&
             (!config || (config->baseurls.empty() && config->mirrorlist.empty() && config->metalink.empty())))
             throw ConfigError("repo " + repo_id + ": no URL to download packages from");
@@ -260,12 +249,10 @@ std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& pa
         }
     };
     for (Job* job : pending) {
-        job->base_url = "";
-        for (const auto& m : metadata)
-            if (m.repo_id == job->request->repo_id) job->base_url = m.base_url;
-        if (job->base_url.empty())
-            for (const auto& r : repos)
-                if (r.id == job->request->repo_id && !r.baseurls.empty()) job->base_url = r.baseurls.front();
+        const PlannedRepo* repo = find_planned(repos, job->request->repo_id);
+        job->base_url = repo ? repo->metadata.base_url : std::string();
+        if (job->base_url.empty() && repo && !repo->config.baseurls.empty())
+            job->base_url = repo->config.baseurls.front();
     }
 
     lr::PackageTargets targets;
@@ -290,29 +277,31 @@ std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& pa
         }
         targets.add(t);
     }
-    if (!targets.empty()) {
-        lr::GErrorSlot err;
-        bool ok = lr_download_packages(targets.get(), LrPackageDownloadFlag(0), err.out());
-        // What came in full goes into the cache whatever happens next: an interrupted build
-        // keeps it, and the partial files stay for the next run to resume.
-        for (Job* job : pending) {
-            if (!job->done) continue;
-            std::error_code ec;
-            fs::rename(job->part, job->dest, ec);
-            if (ec) throw ConfigError("cannot move " + job->part.string() + " into the cache: " + ec.message());
-        }
-        if (batch.aborted) throw Interrupted("download interrupted");
-        if (!ok) {
-            try {
-                err.raise("lr_download_packages failed");
-            } catch (const lr::LibrepoError& e) {
-                if (e.code() == LRE_INTERRUPTED || e.code() == LRE_CBINTERRUPTED)
-                    throw Interrupted("download interrupted");
-                throw ConfigError(std::string("cannot download packages: ") + e.what());
-            }
+    if (targets.empty()) return;
+    lr::GErrorSlot err;
+    bool ok = lr_download_packages(targets.get(), LrPackageDownloadFlag(0), err.out());
+    // What came in full goes into the cache whatever happens next: an interrupted build keeps
+    // it, and the partial files stay for the next run to resume.
+    for (Job* job : pending) {
+        if (!job->done) continue;
+        std::error_code ec;
+        fs::rename(job->part, job->dest, ec);
+        if (ec) throw ConfigError("cannot move " + job->part.string() + " into the cache: " + ec.message());
+    }
+    if (batch.aborted) throw Interrupted("download interrupted");
+    if (!ok) {
+        try {
+            err.raise("lr_download_packages failed");
+        } catch (const lr::LibrepoError& e) {
+            if (e.code() == LRE_INTERRUPTED || e.code() == LRE_CBINTERRUPTED) throw Interrupted("download interrupted");
+            throw ConfigError(std::string("cannot download packages: ") + e.what());
         }
     }
+}
 
+// Step 4: the first failure (in request order) is the error, the others counted (complete files
+// went into the cache as soon as the transfers ended).
+void settle(const std::vector<Job*>& pending, Reporter& cb) {
     std::vector<Job*> failed;
     for (Job* job : pending) {
         std::error_code ec;
@@ -323,28 +312,49 @@ std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& pa
         cb.message("package " + job->request->nevra + ": " + job->failure);
         failed.push_back(job);
     }
+    if (failed.empty()) return;
+    std::sort(failed.begin(), failed.end(),
+              [](const Job* a, const Job* b) { return std::less<const PackageRequest*>()(a->request, b->request); });
+    const Job& job = *failed.front();
+    const std::string url = join_url(job.failure_url.empty() ? job.base_url : job.failure_url, job.request->location);
+    std::string what =
+        job.corrupt ? "corrupt package " + job.request->nevra + " from " + url +
+                          (job.failure.find("hecksum") != std::string::npos ? ": checksum mismatch"
+                                                                            : ": size mismatch (" + job.failure + ")")
+                    : "cannot download package " + job.request->nevra + " from " + url + ": " +
+                          (job.failure.empty() ? "download failed" : job.failure);
+    if (failed.size() > 1) what += " (and " + std::to_string(failed.size() - 1) + " more packages failed)";
+    throw ConfigError(what);
+}
 
-    if (!failed.empty()) {
-        // Requests order: the first failing package named, the rest counted.
-        std::sort(failed.begin(), failed.end(), [](const Job* a, const Job* b) {
-            return std::less<const PackageRequest*>()(a->request, b->request);
-        });
-        const Job& job = *failed.front();
-        const std::string url =
-            join_url(job.failure_url.empty() ? job.base_url : job.failure_url, job.request->location);
-        std::string what = job.corrupt ? "corrupt package " + job.request->nevra + " from " + url +
-                                             (job.failure.find("hecksum") != std::string::npos
-                                                  ? ": checksum mismatch"
-                                                  : ": size mismatch (" + job.failure + ")")
-                                       : "cannot download package " + job.request->nevra + " from " + url + ": " +
-                                             (job.failure.empty() ? "download failed" : job.failure);
-        if (failed.size() > 1) what += " (and " + std::to_string(failed.size() - 1) + " more packages failed)";
-        throw ConfigError(what);
-    }
+}  // namespace
+
+std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& packages,
+                                           const std::vector<PlannedRepo>& repos, const fs::path& cache_dir, int jobs,
+                                           Reporter* reporter, const TransferLimits& limits) {
+    if (limits.timeout_s < 1) throw ConfigError("--timeout: must be at least 1 second");
+    if (limits.retries < 0) throw ConfigError("--retries: must be 0 or more");
+    Reporter quiet;
+    Reporter& cb = reporter ? *reporter : quiet;
+    lr::LogRoute route([&](const std::string& line) { cb.message(line); });
+
+    Batch batch;
+    batch.callbacks = &cb;
+    Jobs all = make_jobs(packages, cache_dir, batch);
+    std::vector<Job*> pending = skip_cached(all, batch);
+    if (!pending.empty())
+        cb.message("downloading " + std::to_string(pending.size()) + " of " + std::to_string(all.all.size()) +
+                   " packages (" + size_text(batch.total_bytes - batch.done_bytes) + "), " +
+                   std::to_string(std::clamp(static_cast<long>(jobs), LRO_MAXPARALLELDOWNLOADS_MIN,
+                                             LRO_MAXPARALLELDOWNLOADS_MAX)) +
+                   " at a time");
+    if (batch.report() != LR_CB_OK) throw Interrupted("download interrupted");
+    download(pending, repos, jobs, limits, batch);
+    settle(pending, cb);
 
     std::vector<FetchedPackage> out;
     out.reserve(packages.size());
-    for (std::size_t i = 0; i < packages.size(); ++i) out.push_back({packages[i], all_jobs[index[i]]->dest});
+    for (std::size_t i = 0; i < packages.size(); ++i) out.push_back({packages[i], all.all[all.index[i]]->dest});
     return out;
 }
 

@@ -46,14 +46,13 @@ struct TransferLimits {
 /// package already in the cache with the right checksum is not downloaded again; a download
 /// goes to FILE.part, renamed when its checksum matched, and one interrupted by a killed run
 /// resumes from there (librepo resume, ranged GET); librepo retries broken transfers itself. `repos` gives each repo's
-/// URLs (baseurls/mirrorlist/ metalink) and `metadata` the URL that worked for its metadata (tried first). Returns the
+/// URLs (baseurls/mirrorlist/ metalink) and the URL that worked for its metadata (tried first). Returns the
 /// packages in the order of `packages`. Throws ConfigError (exit 1: the build fails, nothing is packed) naming package
 /// and URL on a checksum mismatch ("corrupt package X from URL: checksum mismatch") or when a package cannot be
 /// downloaded; Interrupted when the reporter asked to stop. Each failed try is one message
 /// ("package X: attempt 1 failed at URL: why").
 std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& packages,
-                                           const std::vector<RepoConfig>& repos,
-                                           const std::vector<RepoMetadata>& metadata,
+                                           const std::vector<PlannedRepo>& repos,
                                            const std::filesystem::path& cache_dir, int jobs,
                                            Reporter* reporter = nullptr, const TransferLimits& limits = {});
 

@@ -17,15 +17,6 @@ namespace airgap::repo {
 
 namespace {
 
-// When one package serves several targets, the strongest reason wins: it is what a person
-// reviewing the bundle wants to see first.
-int reason_rank(const std::string& reason) {
-    if (reason == "root") return 0;
-    if (reason == "update") return 1;
-    if (reason == "dependency") return 2;
-    return 3;  // rollback: already installed, carried only so engine-setup can roll back
-}
-
 // engine-setup upgrades its product packages itself: ovirt-engine and the default additional
 // packages (ovirt-engine 4.3.10, packaging/setup/ovirt_engine_setup/engine/constants.py,
 // DEFAULT_ADDITIONAL_PACKAGES; plugins/ovirt-engine-setup/ovirt-engine/distro-rpm/packages.py)
@@ -50,7 +41,7 @@ std::vector<ResolvedPackage> engine_setup_rollback(SolvPool& pool) {
     }
     std::vector<ResolvedPackage> out;
     for (auto& pkg : find_installed_copies(pool, patterns).packages) {
-        pkg.reason = "rollback";
+        pkg.reason = PackageReason::rollback;
         out.push_back(std::move(pkg));
     }
     return out;
@@ -59,11 +50,7 @@ std::vector<ResolvedPackage> engine_setup_rollback(SolvPool& pool) {
 // Every target resolves against the same repos; the .solv cache makes re-loading cheap.
 SolvPool make_pool(const Plan& plan, const std::string& arch, const fs::path& cache_dir) {
     SolvPool pool(arch);
-    for (const auto& md : plan.metadata) {
-        auto cfg =
-            std::find_if(plan.repos.begin(), plan.repos.end(), [&](const RepoConfig& r) { return r.id == md.repo_id; });
-        pool.add_repo(md, *cfg, cache_dir / "solv");
-    }
+    for (const auto& repo : plan.repos) pool.add_repo(repo.metadata, repo.config, cache_dir / "solv");
     return pool;
 }
 
@@ -96,7 +83,8 @@ void merge_packages(Plan& plan, const std::vector<ResolvedPackage>& rollback) {
     std::map<std::string, ResolvedPackage> by_key;  // repo/nevra
     auto add = [&](const ResolvedPackage& pkg) {
         auto [it, inserted] = by_key.emplace(pkg.repo + "/" + pkg.nevra, pkg);
-        if (!inserted && reason_rank(pkg.reason) < reason_rank(it->second.reason)) it->second.reason = pkg.reason;
+        // When one package serves several targets, the strongest reason wins.
+        if (!inserted && outranks(pkg.reason, it->second.reason)) it->second.reason = pkg.reason;
     };
     for (const auto& target : plan.targets)
         for (const auto& pkg : target.resolution.packages) add(pkg);
@@ -133,8 +121,8 @@ Resolution resolve_inventory(SolvPool& pool, const fs::path& inventory, const Pl
 Plan make_plan(const PlanRequest& request, Reporter* callbacks) {
     Plan plan;
     plan.manifest = load_manifest(request.manifest);
-    plan.repos = effective_repos(plan.manifest, request);
-    if (plan.repos.empty()) throw ConfigError(request.manifest.string() + ": no enabled repository");
+    const std::vector<RepoConfig> configs = effective_repos(plan.manifest, request);
+    if (configs.empty()) throw ConfigError(request.manifest.string() + ": no enabled repository");
 
     std::vector<std::string> roles = request.roles;
     for (const auto& role : roles)
@@ -163,13 +151,13 @@ Plan make_plan(const PlanRequest& request, Reporter* callbacks) {
 
     // The repos' signing keys too: a key that cannot be read would otherwise fail a build only
     // after every package was downloaded.
-    check_gpg_keys(plan.repos, fs::absolute(request.manifest).parent_path());
+    check_gpg_keys(configs, fs::absolute(request.manifest).parent_path());
 
     fs::path cache_dir = request.cache_dir.empty() ? default_cache_dir() : request.cache_dir;
     MetadataFetcher fetcher(cache_dir, callbacks);
-    for (const auto& repo : plan.repos) {
+    for (const auto& repo : configs) {
         if (auto md = fetcher.fetch(repo))
-            plan.metadata.push_back(std::move(*md));
+            plan.repos.push_back({repo, std::move(*md)});
         else
             plan.skipped_repos.emplace_back(repo.id, fetcher.skip_reason());
     }

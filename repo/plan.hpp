@@ -33,8 +33,8 @@ struct TargetPlan {
 
 struct Plan {
     Manifest manifest;
-    std::vector<RepoConfig> repos;       // enabled repos, overrides applied, manifest order
-    std::vector<RepoMetadata> metadata;  // one per repo that could be fetched
+    /// Enabled repos whose metadata could be fetched, overrides applied, manifest order.
+    std::vector<PlannedRepo> repos;
     /// Repos skipped because they could not be reached (skip_if_unavailable): id -> why. A
     /// bundle built without them lacks whatever they carry, so they are never left out quietly.
     std::vector<std::pair<std::string, std::string>> skipped_repos;

@@ -9,6 +9,7 @@
 #include "repo/atomic_file.hpp"
 #include "repo/engine_setup_answers.hpp"
 #include "repo/error.hpp"
+#include "repo/local_repos.hpp"
 #include "repo/hosted_engine.hpp"
 #include "repo/metadata.hpp"
 #include "repo/scratch_dir.hpp"
@@ -158,16 +159,11 @@ Preflight preflight_check(const std::string& role, const BundleManifest& m, cons
     SolvPool pool;
     pool.set_installed_rpmdb(Target(o.root).root());
     ScratchDir cache("ovirt-airgap-apply");
-    MetadataFetcher fetcher(cache.path() / "metadata");
-    for (const auto& r : m.repos) {
-        RepoConfig config;
-        config.id = bundle_repo_id(m.id, r.id);
-        config.name = r.name;
-        config.baseurls = {"file://" + (staged / r.path).lexically_normal().string()};
-        auto md = fetcher.fetch(config);
-        if (!md) throw ConfigError("bundle repo " + r.id + " has no metadata");
-        pool.add_repo(*md, config);
-    }
+    LocalRepoSet bundle(cache.path() / "metadata");
+    for (const auto& r : m.repos)
+        if (!bundle.add(bundle_repo_id(m.id, r.id), r.name, staged / r.path))
+            throw ConfigError("bundle repo " + r.id + " has no metadata");
+    bundle.add_to(pool);
 
     // Versions: the machine has the role's packages, none newer than the bundle's.
     std::map<std::string, std::string> installed;

@@ -8,18 +8,13 @@
 #include <fstream>
 
 #include "repo/error.hpp"
+#include "repo/text.hpp"
 
 namespace airgap::repo {
 
 namespace {
 
 bool is_var_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return s;
-}
 
 std::string lower(std::string_view s) {
     std::string out(s);

@@ -17,6 +17,7 @@
 #include "repo/atomic_file.hpp"
 #include "repo/error.hpp"
 #include "repo/spawn.hpp"
+#include "repo/text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -30,11 +31,6 @@ struct GpgRun {
     std::string err;     // gpg's messages
 };
 
-std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // gpg's own explanation is its last message line ("gpg: signing failed: Bad passphrase").
 std::string last_message(const std::string& text) {
     std::istringstream in(text);
@@ -47,8 +43,8 @@ std::string last_message(const std::string& text) {
 // gpg against the private home, never the user's: batch, no terminal, and an empty passphrase
 // given in loopback so that a protected key fails at once instead of waiting for a pinentry.
 GpgRun gpg(const fs::path& home, std::vector<std::string> args) {
-    std::vector<std::string> argv = {"gpg",          "--homedir", home.string(), "--batch",   "--no-tty",
-                                     "--no-options", "--pinentry-mode", "loopback", "--passphrase", ""};
+    std::vector<std::string> argv = {"gpg",          "--homedir",       home.string(), "--batch",      "--no-tty",
+                                     "--no-options", "--pinentry-mode", "loopback",    "--passphrase", ""};
     argv.insert(argv.end(), args.begin(), args.end());
     const fs::path out = home.parent_path() / "gpg.out", err = home.parent_path() / "gpg.err";
     posix_spawn_file_actions_t actions;
@@ -66,8 +62,8 @@ GpgRun gpg(const fs::path& home, std::vector<std::string> args) {
         throw Interrupted("gpg interrupted; nothing was written");
     GpgRun run;
     run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    run.out = slurp(out);
-    run.err = slurp(err);
+    run.out = read_file(out).value_or("");
+    run.err = read_file(err).value_or("");
     return run;
 }
 
@@ -110,10 +106,13 @@ bool el7_verifies(const std::string& algo) { return algo == "1" || algo == "3" |
 }  // namespace
 
 RepodataSigner::RepodataSigner(const fs::path& secret_key_file, const fs::path& home)
-    : home_(home), public_key_(home.parent_path() / kRepodataKeyName), what_("--sign-repodata " + secret_key_file.string()) {
+    : home_(home),
+      public_key_(home.parent_path() / kRepodataKeyName),
+      what_("--sign-repodata " + secret_key_file.string()) {
     std::ifstream probe_read(secret_key_file, std::ios::binary);
     if (!probe_read || fs::is_directory(secret_key_file))
-        throw ConfigError(what_ + ": cannot read it: " + (fs::exists(secret_key_file) ? "not a readable file" : "no such file"));
+        throw ConfigError(
+            what_ + ": cannot read it: " + (fs::exists(secret_key_file) ? "not a readable file" : "no such file"));
     if (::mkdir(home_.c_str(), 0700) != 0)
         throw ConfigError(what_ + ": cannot create a GnuPG home " + home_.string() + ": " + std::strerror(errno));
     try {
@@ -123,8 +122,9 @@ RepodataSigner::RepodataSigner(const fs::path& secret_key_file, const fs::path& 
         GpgRun listed = gpg(home_, {"--with-colons", "--fixed-list-mode", "--list-secret-keys"});
         std::vector<std::string> fprs = secret_fingerprints(listed.out);
         if (fprs.empty())
-            throw ConfigError(what_ + ": holds no secret key; a public key cannot sign (export the key with gpg "
-                                      "--export-secret-keys)");
+            throw ConfigError(what_ +
+                              ": holds no secret key; a public key cannot sign (export the key with gpg "
+                              "--export-secret-keys)");
         if (fprs.size() > 1)
             throw ConfigError(what_ + ": holds " + std::to_string(fprs.size()) +
                               " secret keys; export only the one that signs the repodata");
@@ -133,9 +133,9 @@ RepodataSigner::RepodataSigner(const fs::path& secret_key_file, const fs::path& 
         // A probe signature proves the key usable now, before anything is downloaded.
         const fs::path probe = home_.parent_path() / "repodata-probe";
         write_file_atomic(probe, "ovirt-airgap repodata signing probe\n");
-        GpgRun signed_probe = gpg(home_, {"--status-fd", "1", "--local-user", fingerprint_, "--digest-algo", "SHA256",
-                                          "--armor", "--detach-sign", "--output", probe.string() + ".asc",
-                                          probe.string()});
+        GpgRun signed_probe =
+            gpg(home_, {"--status-fd", "1", "--local-user", fingerprint_, "--digest-algo", "SHA256", "--armor",
+                        "--detach-sign", "--output", probe.string() + ".asc", probe.string()});
         if (signed_probe.exit_code != 0)
             throw ConfigError(what_ + ": key " + fingerprint_ + " cannot sign: " + last_message(signed_probe.err));
         // [GNUPG:] SIG_CREATED <type> <pubkey algo> <hash algo> <class> <time> <fingerprint>
@@ -167,8 +167,8 @@ void RepodataSigner::sign_repo(const fs::path& repo_dir) const {
     if (run.exit_code != 0)
         throw ConfigError(what_ + ": signing " + repomd.string() + " failed: " + last_message(run.err));
     // gpg creates it 0600; yum on the hosts and the web server read it like repomd.xml.
-    fs::permissions(asc, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                             fs::perms::others_read);
+    fs::permissions(asc,
+                    fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
 }
 
 }  // namespace airgap::repo

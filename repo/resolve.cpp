@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <utility>
 #include <stdexcept>
 
 #include "repo/error.hpp"
@@ -63,7 +64,7 @@ private:
     Repo* saved_;
 };
 
-ResolvedPackage describe_package(Pool* pool, Solvable* s, std::string reason) {
+ResolvedPackage describe_package(Pool* pool, Solvable* s, PackageReason reason) {
     ResolvedPackage r;
     r.name = pool_id2str(pool, s->name);
     std::string evr = pool_id2str(pool, s->evr);
@@ -86,7 +87,7 @@ ResolvedPackage describe_package(Pool* pool, Solvable* s, std::string reason) {
         r.checksum = sum;
         if (const char* t = solv_chksum_type2str(type)) r.checksum_type = t;
     }
-    r.reason = std::move(reason);
+    r.reason = reason;
     return r;
 }
 
@@ -156,7 +157,7 @@ Resolution solve(SolvPool& spool, IdQueue& job, const std::set<Id>& roots, const
             result.replaced.push_back(pool_solvable2str(pool, s));
             continue;
         }
-        std::string reason = "dependency";
+        PackageReason reason = PackageReason::dependency;
         bool installonly = false;
         switch (transaction_type(trans.get(), p, mode)) {
             case SOLVER_TRANSACTION_UPGRADE:
@@ -164,17 +165,17 @@ Resolution solve(SolvPool& spool, IdQueue& job, const std::set<Id>& roots, const
             case SOLVER_TRANSACTION_CHANGE:
             case SOLVER_TRANSACTION_REINSTALL:
             case SOLVER_TRANSACTION_OBSOLETES:
-                reason = "update";
+                reason = PackageReason::update;
                 break;
             case SOLVER_TRANSACTION_MULTIINSTALL:
                 // A new kernel beside the old one is an update; a first one is not.
                 installonly = true;
-                if (installed_names.count(s->name)) reason = "update";
+                if (installed_names.count(s->name)) reason = PackageReason::update;
                 break;
             default:
                 break;
         }
-        if (roots.count(p)) reason = "root";
+        if (roots.count(p)) reason = PackageReason::root;
         ResolvedPackage package = describe_package(pool, s, reason);
         package.installonly = installonly;
         // The installed packages it takes the place of: its older self, and what it obsoletes.
@@ -196,6 +197,29 @@ Resolution solve(SolvPool& spool, IdQueue& job, const std::set<Id>& roots, const
 }
 
 }  // namespace
+
+namespace {
+// The one list of the words: to_string and parse_package_reason both read it.
+constexpr std::pair<PackageReason, std::string_view> kReasonWords[] = {
+    {PackageReason::root, "root"},
+    {PackageReason::update, "update"},
+    {PackageReason::dependency, "dependency"},
+    {PackageReason::rollback, "rollback"},
+    {PackageReason::installed, "installed"},
+};
+}  // namespace
+
+std::string_view to_string(PackageReason reason) {
+    for (const auto& [r, word] : kReasonWords)
+        if (r == reason) return word;
+    return "?";
+}
+
+std::optional<PackageReason> parse_package_reason(std::string_view word) {
+    for (const auto& [r, w] : kReasonWords)
+        if (w == word) return r;
+    return std::nullopt;
+}
 
 Resolution resolve_update(SolvPool& spool, const ResolveOptions& options) {
     if (!spool.installed()) throw std::logic_error("resolve_update: no installed system loaded");
@@ -350,7 +374,7 @@ InstalledCopies find_installed_copies(SolvPool& spool, const std::vector<std::st
             }
         }
         if (found)
-            result.packages.push_back(describe_package(pool, pool_id2solvable(pool, found), "installed"));
+            result.packages.push_back(describe_package(pool, pool_id2solvable(pool, found), PackageReason::installed));
         else
             result.missing.push_back(pool_solvable2str(pool, s));
     }

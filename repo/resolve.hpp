@@ -3,7 +3,9 @@
 // would make on it, or the closure that installs a role's roots on an empty system.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "repo/solv_pool.hpp"
@@ -11,6 +13,25 @@
 namespace airgap::repo {
 
 /// One package the resolution installs (and so the bundle carries).
+/// Why a package is carried. The order is the rank: when one package serves several machines,
+/// the first reason in this list wins, the one a person reviewing the bundle wants to see.
+enum class PackageReason {
+    root,        ///< a package the role asks for by name
+    update,      ///< updates (or obsoletes) an installed package
+    dependency,  ///< pulled in by another
+    rollback,    ///< already installed, carried so that engine-setup can roll back to it
+    installed,   ///< an installed copy found in a repo (find_installed_copies), before it is given a use
+};
+
+/// The word JSON, tables and bundle.json use: "root", "update", "dependency", "rollback", "installed".
+std::string_view to_string(PackageReason reason);
+
+/// The reason a word names; nullopt for any other word.
+std::optional<PackageReason> parse_package_reason(std::string_view word);
+
+/// Whether `a` wins over `b` when one package is carried for both.
+constexpr bool outranks(PackageReason a, PackageReason b) { return a < b; }
+
 struct ResolvedPackage {
     std::string name;
     std::uint64_t epoch = 0;
@@ -23,7 +44,7 @@ struct ResolvedPackage {
     std::string location;       // location href, relative to the repo's base URL
     std::string checksum_type;  // "sha256", ... (empty when the metadata has none)
     std::string checksum;       // lower-case hex
-    std::string reason;         // "root" | "update" | "dependency"
+    PackageReason reason = PackageReason::dependency;
     /// What it does to the machine resolved for, as dnf's table says it: the installed
     /// [epoch:]version-release it upgrades ("" when the name is new there), whether it is
     /// installed beside the versions there (an installonly package: a kernel), and the installed

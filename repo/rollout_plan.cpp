@@ -4,16 +4,11 @@
 #include <cstdio>
 
 #include "repo/error.hpp"
+#include "repo/text.hpp"
 
 namespace airgap::repo {
 
 namespace {
-
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
-    std::string out;
-    for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
-    return out;
-}
 
 std::vector<std::string> stuck_list(const std::vector<EngineVm>& vms) {
     std::vector<std::string> out;
@@ -36,9 +31,7 @@ std::string describe_status(const EngineHost& host) {
 }
 
 std::string format_gib(std::int64_t bytes) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0));
-    return buf;
+    return format_bytes(static_cast<std::uint64_t>(std::max<std::int64_t>(bytes, 0)), ByteUnit::gib);
 }
 
 std::vector<EngineHost> other_up_hosts(const EngineHost& host, const std::vector<EngineHost>& hosts) {

@@ -15,11 +15,14 @@
 #include <mutex>
 #include <sstream>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include "repo/error.hpp"
 #include "repo/librepo_handle.hpp"
 #include "repo/scratch_dir.hpp"
+#include "repo/text.hpp"
+#include "repo/unique_handle.hpp"
 
 namespace airgap::repo {
 namespace {
@@ -27,42 +30,9 @@ namespace {
 namespace fs = std::filesystem;
 
 // Move-only owners of librpm's handles.
-class Ts {
-public:
-    Ts() : ts_(rpmtsCreate()) {}
-    ~Ts() { rpmtsFree(ts_); }
-    Ts(const Ts&) = delete;
-    Ts& operator=(const Ts&) = delete;
-    rpmts get() const { return ts_; }
-
-private:
-    rpmts ts_;
-};
-
-class Keyring {
-public:
-    Keyring() : kr_(rpmKeyringNew()) {}
-    ~Keyring() { rpmKeyringFree(kr_); }
-    Keyring(const Keyring&) = delete;
-    Keyring& operator=(const Keyring&) = delete;
-    rpmKeyring get() const { return kr_; }
-
-private:
-    rpmKeyring kr_;
-};
-
-class Pubkey {
-public:
-    explicit Pubkey(rpmPubkey key) : key_(key) {}
-    ~Pubkey() { rpmPubkeyFree(key_); }
-    Pubkey(Pubkey&& o) noexcept : key_(std::exchange(o.key_, nullptr)) {}
-    Pubkey(const Pubkey&) = delete;
-    Pubkey& operator=(const Pubkey&) = delete;
-    rpmPubkey get() const { return key_; }
-
-private:
-    rpmPubkey key_;
-};
+using Ts = UniqueHandle<std::remove_pointer_t<rpmts>, rpmtsFree>;
+using Keyring = UniqueHandle<std::remove_pointer_t<rpmKeyring>, rpmKeyringFree>;
+using Pubkey = UniqueHandle<std::remove_pointer_t<rpmPubkey>, rpmPubkeyFree>;
 
 // librpm's logging is process-wide: one check at a time routes it into a string.
 std::mutex rpm_mutex;
@@ -100,12 +70,10 @@ private:
     rpmlogCallback old_cb_;
 };
 
-std::string read_text(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw ConfigError("cannot read key " + file.string());
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
+std::string read_key_file(const fs::path& file) {
+    auto text = read_file(file);
+    if (!text) throw ConfigError("cannot read key " + file.string());
+    return std::move(*text);
 }
 
 // Every public key block of an armored file (some RPM-GPG-KEY files hold several).
@@ -179,11 +147,12 @@ void check_rpm_signature(const std::filesystem::path& rpm, const std::vector<std
     std::lock_guard<std::mutex> lock(rpm_mutex);
     init_rpm();
 
-    Keyring keyring;
+    Keyring keyring(rpmKeyringNew());
     for (const auto& file : keys)
-        for (const auto& key : parse_keys(read_text(file), file.string())) rpmKeyringAddKey(keyring.get(), key.get());
+        for (const auto& key : parse_keys(read_key_file(file), file.string()))
+            rpmKeyringAddKey(keyring.get(), key.get());
 
-    Ts ts;
+    Ts ts(rpmtsCreate());
     // Our keyring only: with one set, rpm never loads the keys of an rpmdb.
     rpmtsSetKeyring(ts.get(), keyring.get());
     rpmtsSetVfyFlags(ts.get(), RPMVSF_DEFAULT);  // every digest and signature
@@ -270,7 +239,7 @@ std::vector<std::filesystem::path> fetch_gpg_keys(const RepoConfig& repo, const 
         }
         try {
             std::lock_guard<std::mutex> lock(rpm_mutex);
-            parse_keys(read_text(tmp), key);
+            parse_keys(read_key_file(tmp), key);
         } catch (const ConfigError&) {
             fs::remove(tmp, ec);
             throw ConfigError(what + ": not an armored PGP public key");

@@ -186,7 +186,7 @@ void Sequence::dry_run() {
     Reporter quiet;
     Preflight p = preflight_check(command_, m, staged.dir, o_, state_dir(), quiet);
     for (const auto& pkg : p.resolution.packages)
-        r_.message("package: " + pkg.nevra + " (" + pkg.reason + ", from " + pkg.repo + ")");
+        r_.message("package: " + pkg.nevra + " (" + std::string(to_string(pkg.reason)) + ", from " + pkg.repo + ")");
     r_.message(std::to_string(p.resolution.packages.size()) + " packages would be installed or updated");
 }
 

@@ -20,6 +20,8 @@
 #include "repo/error.hpp"
 #include "repo/openssl_handle.hpp"
 #include "repo/rfc3339.hpp"
+#include "repo/signing_detail.hpp"
+#include "repo/text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -59,17 +61,14 @@ std::string drain_errors() {
 
 }  // namespace ossl
 
-namespace {
-
 using ossl::Bio;
 using ossl::Cert;
 using ossl::CertStore;
 using ossl::Cms;
 using ossl::PKey;
-using ossl::PKeyCtx;
 
-constexpr int kMaxDays = 36500;
-constexpr int kMaxCommonName = 64;  // ub-common-name, RFC 5280
+namespace {
+
 // A detached signature holds a few certificates at most; a bigger file is not one.
 constexpr std::uintmax_t kMaxSignatureBytes = 1 << 20;
 
@@ -87,6 +86,10 @@ Bio open_file(const fs::path& path, const std::string& what) {
     }
     return Bio(bio);
 }
+
+}  // namespace
+
+namespace detail {
 
 std::string bio_text(BIO* mem) {
     char* data = nullptr;
@@ -157,13 +160,32 @@ CertificateInfo info_of(X509* cert) {
     return info;
 }
 
+// The digest follows the key's strength; null lets Ed25519 use its own.
+const EVP_MD* digest_for(const EVP_PKEY* key) {
+    int bits = EVP_PKEY_bits(key);
+    switch (EVP_PKEY_id(key)) {
+        case EVP_PKEY_EC:
+            return bits >= 512 ? EVP_sha512() : bits >= 384 ? EVP_sha384() : EVP_sha256();
+        case EVP_PKEY_RSA:
+            return bits >= 4096 ? EVP_sha384() : EVP_sha256();
+        default:
+            return nullptr;
+    }
+}
+
+[[noreturn]] void refuse_ed25519() {
+    throw ConfigError(std::string("Ed25519 cannot sign CMS with the linked ") + OpenSSL_version(OPENSSL_VERSION) +
+                      " (3.2 or later needed): use an ECDSA P-384, P-256 or RSA 3072+ key");
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+namespace {
+
 // No prompt ever: an encrypted key is an error, not a question on the terminal.
 int no_passphrase(char*, int, int, void*) { return -1; }
-
-std::string read_text_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 // The passphrase given with the key (`u`, a std::string); none is no prompt either.
 int given_passphrase(char* buf, int size, int, void* u) {
@@ -178,7 +200,7 @@ PKey read_private_key(const fs::path& path, const std::string& passphrase) {
     auto bio = open_file<E>(path, "signing key");
     EVP_PKEY* key =
         PEM_read_bio_PrivateKey(bio.get(), nullptr, given_passphrase, const_cast<std::string*>(&passphrase));
-    if (!key && passphrase.empty() && read_text_file(path).find("ENCRYPTED") != std::string::npos) {
+    if (!key && passphrase.empty() && read_file(path).value_or("").find("ENCRYPTED") != std::string::npos) {
         ERR_clear_error();
         throw E("signing key " + path.string() + " is protected by a passphrase: give it with --sign-pass-file");
     }
@@ -193,91 +215,6 @@ Cert read_cert(const fs::path& path, const std::string& what) {
     auto bio = open_file<E>(path, what);
     return Cert::checked<E>(PEM_read_bio_X509(bio.get(), nullptr, no_passphrase, nullptr),
                             what + " " + path.string() + " is not a PEM X.509 certificate");
-}
-
-PKey new_key(KeyType type) {
-    int id = EVP_PKEY_EC;
-    if (type == KeyType::rsa3072 || type == KeyType::rsa4096) id = EVP_PKEY_RSA;
-    if (type == KeyType::ed25519) id = EVP_PKEY_ED25519;
-    const std::string what = "cannot generate a " + key_type_name(type) + " key";
-    auto ctx = PKeyCtx::checked<ConfigError>(EVP_PKEY_CTX_new_id(id, nullptr), what);
-    ossl::check<ConfigError>(EVP_PKEY_keygen_init(ctx.get()), what);
-    switch (type) {
-        case KeyType::ecdsa_p384:
-        case KeyType::ecdsa_p256:
-            ossl::check<ConfigError>(EVP_PKEY_CTX_set_ec_paramgen_curve_nid(
-                                         ctx.get(), type == KeyType::ecdsa_p384 ? NID_secp384r1 : NID_X9_62_prime256v1),
-                                     what);
-            // Named curve, not explicit parameters: what every verifier accepts.
-            ossl::check<ConfigError>(EVP_PKEY_CTX_set_ec_param_enc(ctx.get(), OPENSSL_EC_NAMED_CURVE), what);
-            break;
-        case KeyType::rsa3072:
-        case KeyType::rsa4096:
-            ossl::check<ConfigError>(
-                EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), type == KeyType::rsa3072 ? 3072 : 4096), what);
-            break;
-        case KeyType::ed25519:
-            break;
-    }
-    EVP_PKEY* raw = nullptr;
-    ossl::check<ConfigError>(EVP_PKEY_keygen(ctx.get(), &raw), what);
-    return PKey(raw);
-}
-
-// The digest follows the key's strength; null lets Ed25519 use its own.
-const EVP_MD* digest_for(const EVP_PKEY* key) {
-    int bits = EVP_PKEY_bits(key);
-    switch (EVP_PKEY_id(key)) {
-        case EVP_PKEY_EC:
-            return bits >= 512 ? EVP_sha512() : bits >= 384 ? EVP_sha384() : EVP_sha256();
-        case EVP_PKEY_RSA:
-            return bits >= 4096 ? EVP_sha384() : EVP_sha256();
-        default:
-            return nullptr;
-    }
-}
-
-void add_extension(X509* cert, X509V3_CTX* ctx, int nid, const char* value) {
-    // A mutable copy: some OpenSSL 1.1 headers declare the value as `char*`.
-    std::string text(value);
-    auto ext = ossl::Extension::checked<ConfigError>(X509V3_EXT_conf_nid(nullptr, ctx, nid, text.data()),
-                                                     "cannot make certificate extension " + text);
-    ossl::check<ConfigError>(X509_add_ext(cert, ext.get(), -1), "cannot add certificate extension " + text);
-}
-
-Cert self_signed_cert(EVP_PKEY* key, const std::string& subject_cn, int days) {
-    const std::string what = "cannot make the signing certificate";
-    auto cert = Cert::checked<ConfigError>(X509_new(), what);
-    ossl::check<ConfigError>(X509_set_version(cert.get(), 2), what);  // v3
-
-    // Positive and at most 20 octets (RFC 5280): 159 random bits.
-    auto bn = ossl::BigNum::checked<ConfigError>(BN_new(), what);
-    ossl::check<ConfigError>(BN_rand(bn.get(), 159, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY), what);
-    auto serial = ossl::Asn1Integer::checked<ConfigError>(BN_to_ASN1_INTEGER(bn.get(), nullptr), what);
-    ossl::check<ConfigError>(X509_set_serialNumber(cert.get(), serial.get()), what);
-
-    if (!X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0) ||
-        !X509_time_adj_ex(X509_getm_notAfter(cert.get()), days, 0, nullptr))
-        ossl::raise<ConfigError>(what);
-
-    X509_NAME* name = X509_get_subject_name(cert.get());
-    ossl::check<ConfigError>(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                                                        reinterpret_cast<const unsigned char*>(subject_cn.c_str()),
-                                                        static_cast<int>(subject_cn.size()), -1, 0),
-                             "invalid subject CN '" + subject_cn + "'");
-    ossl::check<ConfigError>(X509_set_issuer_name(cert.get(), name), what);
-    ossl::check<ConfigError>(X509_set_pubkey(cert.get(), key), what);
-
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
-    add_extension(cert.get(), &ctx, NID_basic_constraints, "critical,CA:TRUE");
-    add_extension(cert.get(), &ctx, NID_key_usage, "critical,digitalSignature,keyCertSign");
-    add_extension(cert.get(), &ctx, NID_subject_key_identifier, "hash");
-    add_extension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always");
-
-    ossl::check<ConfigError>(X509_sign(cert.get(), key, digest_for(key)), "cannot sign the certificate");
-    return cert;
 }
 
 // The CMS core on BIOs, shared by sign_detached and the Ed25519 probe.
@@ -370,19 +307,30 @@ void check_signer_policy(CMS_ContentInfo* cms, X509* signer, const std::string& 
                             " is not for signing (its extended key usage is for TLS or another purpose)");
 }
 
+// `label` names the signature in refusals: "signature PATH".
+Cms cms_of_der(std::string_view der, const std::string& label) {
+    if (der.empty()) throw BundleRefused(label + " is empty");
+    if (der.size() > kMaxSignatureBytes)
+        throw BundleRefused(label + " is too large to be a CMS signature (" + std::to_string(der.size()) + " bytes)");
+    auto bio =
+        Bio::checked<std::runtime_error>(BIO_new_mem_buf(der.data(), static_cast<int>(der.size())), "BIO_new_mem_buf");
+    auto cms = Cms::checked<BundleRefused>(d2i_CMS_bio(bio.get(), nullptr), label + " is not a DER CMS signature");
+    if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed)
+        throw BundleRefused(label + " is a CMS object but not a SignedData signature");
+    return cms;
+}
+
 Cms read_cms(const fs::path& signature) {
-    const std::string name = "signature " + signature.string();
+    const std::string label = "signature " + signature.string();
     std::error_code ec;
     auto size = fs::file_size(signature, ec);
-    if (ec) throw BundleRefused("cannot read " + name + ": " + ec.message());
-    if (size == 0) throw BundleRefused(name + " is empty");
+    if (ec) throw BundleRefused("cannot read " + label + ": " + ec.message());
+    // Checked before reading: a huge file is refused without being loaded.
     if (size > kMaxSignatureBytes)
-        throw BundleRefused(name + " is too large to be a CMS signature (" + std::to_string(size) + " bytes)");
-    auto bio = open_file<BundleRefused>(signature, "signature");
-    auto cms = Cms::checked<BundleRefused>(d2i_CMS_bio(bio.get(), nullptr), name + " is not a DER CMS signature");
-    if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed)
-        throw BundleRefused(name + " is a CMS object but not a SignedData signature");
-    return cms;
+        throw BundleRefused(label + " is too large to be a CMS signature (" + std::to_string(size) + " bytes)");
+    auto der = read_file(signature);
+    if (!der) throw BundleRefused("cannot read " + label + ": " + std::strerror(errno));
+    return cms_of_der(*der, label);
 }
 
 bool probe_ed25519() {
@@ -407,113 +355,54 @@ bool probe_ed25519() {
     }
 }
 
-[[noreturn]] void refuse_ed25519() {
-    throw ConfigError(std::string("Ed25519 cannot sign CMS with the linked ") + OpenSSL_version(OPENSSL_VERSION) +
-                      " (3.2 or later needed): use an ECDSA P-384, P-256 or RSA 3072+ key");
+// The trusted certificates of `trust` for verifying `cms`, with the words that describe them in
+// a refusal. Refuses first a signature that carries its own content: it would "verify" without
+// looking at ours.
+struct TrustStore {
+    CertStore store;
+    std::string trusted;  // "'CN=x' (SHA-256 AB:..)", each certificate of the trust file
+    X509_STORE* operator*() const { return store.get(); }
+};
+
+TrustStore trust_store(CMS_ContentInfo* cms, const SignatureNames& names, const fs::path& trust) {
+    ASN1_OCTET_STRING** embedded = CMS_get0_content(cms);
+    if (embedded && *embedded)
+        throw BundleRefused(names.signature + " embeds its content; a detached signature is expected");
+
+    TrustStore out{CertStore::checked<ConfigError>(X509_STORE_new(), "X509_STORE_new"), {}};
+    auto bio = open_file<ConfigError>(trust, "trust certificate");
+    int count = 0;
+    while (X509* raw = PEM_read_bio_X509(bio.get(), nullptr, no_passphrase, nullptr)) {
+        Cert cert(raw);
+        ossl::check<ConfigError>(X509_STORE_add_cert(out.store.get(), cert.get()),
+                                 "cannot use trust certificate " + trust.string());
+        CertificateInfo info = info_of(cert.get());
+        out.trusted += (count ? ", '" : "'") + info.subject + "' (SHA-256 " + info.fingerprint_sha256 + ")";
+        ++count;
+    }
+    // The loop ends on "no start line" at the end of the file: expected, not an error.
+    ERR_clear_error();
+    if (count == 0) throw ConfigError("trust file " + trust.string() + " holds no PEM X.509 certificate");
+    X509_STORE_set_purpose(out.store.get(), X509_PURPOSE_ANY);
+    // The signer's own certificate is a trust anchor even when a CA issued it: the site may
+    // trust one signer without trusting everything its CA signs.
+    X509_STORE_set_flags(out.store.get(), X509_V_FLAG_PARTIAL_CHAIN);
+    return out;
 }
 
-void write_all(int fd, const std::string& text, const fs::path& path) {
-    const char* p = text.data();
-    size_t left = text.size();
-    while (left > 0) {
-        ssize_t n = ::write(fd, p, left);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw ConfigError("cannot write " + path.string() + ": " + std::strerror(errno));
-        p += n;
-        left -= static_cast<size_t>(n);
-    }
-    if (::fsync(fd) != 0) throw ConfigError("cannot write " + path.string() + ": " + std::strerror(errno));
-}
-
-// O_EXCL: never overwrite, and the key has its final mode from the moment it exists.
-void create_file(const fs::path& path, const std::string& text, mode_t mode) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0) {
-        if (errno == EEXIST) throw ConfigError(path.string() + " already exists: refusing to overwrite it");
-        throw ConfigError("cannot create " + path.string() + ": " + std::strerror(errno));
-    }
-    try {
-        write_all(fd, text, path);
-    } catch (...) {
-        ::close(fd);
-        ::unlink(path.c_str());
-        throw;
-    }
-    if (::close(fd) != 0) {
-        ::unlink(path.c_str());
-        throw ConfigError("cannot write " + path.string() + ": " + std::strerror(errno));
-    }
+SignerInfo verify_signer(CMS_ContentInfo* cms, BIO* content, const SignatureNames& names, const TrustStore& store,
+                         const fs::path& trust) {
+    const std::string refusal = names.signature + " does not verify against " + trust.string();
+    auto signer = verify_bio(cms, content, names.content, *store, refusal, store.trusted);
+    check_signer_policy(cms, signer.get(), names.signature + " is refused");
+    return info_of(signer.get());
 }
 
 }  // namespace
 
-KeyType parse_key_type(const std::string& name) {
-    for (auto type : {KeyType::ecdsa_p384, KeyType::ecdsa_p256, KeyType::rsa3072, KeyType::rsa4096, KeyType::ed25519})
-        if (key_type_name(type) == name) return type;
-    throw ConfigError("unknown key type '" + name + "' (expected ecdsa-p384, ecdsa-p256, rsa3072, rsa4096 or ed25519)");
-}
-
-std::string key_type_name(KeyType type) {
-    switch (type) {
-        case KeyType::ecdsa_p384:
-            return "ecdsa-p384";
-        case KeyType::ecdsa_p256:
-            return "ecdsa-p256";
-        case KeyType::rsa3072:
-            return "rsa3072";
-        case KeyType::rsa4096:
-            return "rsa4096";
-        case KeyType::ed25519:
-            return "ed25519";
-    }
-    return "?";
-}
-
 bool ed25519_cms_supported() {
     static const bool supported = probe_ed25519();
     return supported;
-}
-
-KeyPair generate_key(KeyType type, const std::string& subject_cn, int days) {
-    ERR_clear_error();
-    if (subject_cn.empty() || subject_cn.size() > kMaxCommonName)
-        throw ConfigError("subject CN must have 1 to " + std::to_string(kMaxCommonName) + " characters");
-    if (days < 1 || days > kMaxDays)
-        throw ConfigError("validity must be 1 to " + std::to_string(kMaxDays) + " days, got " + std::to_string(days));
-    if (type == KeyType::ed25519 && !ed25519_cms_supported()) refuse_ed25519();
-
-    auto key = new_key(type);
-    auto cert = self_signed_cert(key.get(), subject_cn, days);
-
-    KeyPair pair;
-    auto key_bio = new_mem_bio();
-    ossl::check<ConfigError>(PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr),
-                             "cannot encode the private key");
-    pair.key_pem = bio_text(key_bio.get());
-    auto cert_bio = new_mem_bio();
-    ossl::check<ConfigError>(PEM_write_bio_X509(cert_bio.get(), cert.get()), "cannot encode the certificate");
-    pair.cert_pem = bio_text(cert_bio.get());
-    pair.cert = info_of(cert.get());
-    return pair;
-}
-
-KeyPairFiles write_key_pair(const fs::path& dir, const KeyPair& pair) {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) throw ConfigError("cannot create " + dir.string() + ": " + ec.message());
-    KeyPairFiles files{dir / "signing-key.pem", dir / "signing-cert.pem"};
-    // Check both first, so that a refusal leaves nothing half-written.
-    for (const auto& path : {files.key, files.cert})
-        if (fs::symlink_status(path, ec).type() != fs::file_type::not_found)
-            throw ConfigError(path.string() + " already exists: refusing to overwrite it");
-    create_file(files.key, pair.key_pem, 0600);
-    try {
-        create_file(files.cert, pair.cert_pem, 0644);
-    } catch (...) {
-        ::unlink(files.key.c_str());
-        throw;
-    }
-    return files;
 }
 
 std::vector<std::uint8_t> sign_detached(const fs::path& content, const fs::path& key_pem, const fs::path& cert_pem,
@@ -553,39 +442,20 @@ std::vector<std::uint8_t> sign_detached(const fs::path& content, const fs::path&
 SignerInfo verify_detached(const fs::path& content, const fs::path& signature, const fs::path& trust) {
     ERR_clear_error();
     auto cms = read_cms(signature);
-    // A signature that carries its own content would "verify" without looking at ours.
-    ASN1_OCTET_STRING** embedded = CMS_get0_content(cms.get());
-    if (embedded && *embedded)
-        throw BundleRefused("signature " + signature.string() +
-                            " embeds its content; a detached signature is expected");
-
-    auto store = CertStore::checked<ConfigError>(X509_STORE_new(), "X509_STORE_new");
-    std::string trusted;  // "'CN=x' (SHA-256 AB:..)", each certificate of the trust file
-    {
-        auto bio = open_file<ConfigError>(trust, "trust certificate");
-        int count = 0;
-        while (X509* raw = PEM_read_bio_X509(bio.get(), nullptr, no_passphrase, nullptr)) {
-            Cert cert(raw);
-            ossl::check<ConfigError>(X509_STORE_add_cert(store.get(), cert.get()),
-                                     "cannot use trust certificate " + trust.string());
-            CertificateInfo info = info_of(cert.get());
-            trusted += (count ? ", '" : "'") + info.subject + "' (SHA-256 " + info.fingerprint_sha256 + ")";
-            ++count;
-        }
-        // The loop ends on "no start line" at the end of the file: expected, not an error.
-        ERR_clear_error();
-        if (count == 0) throw ConfigError("trust file " + trust.string() + " holds no PEM X.509 certificate");
-    }
-    X509_STORE_set_purpose(store.get(), X509_PURPOSE_ANY);
-    // The signer's own certificate is a trust anchor even when a CA issued it: the site may
-    // trust one signer without trusting everything its CA signs.
-    X509_STORE_set_flags(store.get(), X509_V_FLAG_PARTIAL_CHAIN);
-
+    const SignatureNames names{content.string(), "signature " + signature.string()};
+    auto store = trust_store(cms.get(), names, trust);
     auto in = open_file<BundleRefused>(content, "signed file");
-    const std::string refusal = "signature " + signature.string() + " does not verify against " + trust.string();
-    auto signer = verify_bio(cms.get(), in.get(), content.string(), store.get(), refusal, trusted);
-    check_signer_policy(cms.get(), signer.get(), "signature " + signature.string() + " is refused");
-    return info_of(signer.get());
+    return verify_signer(cms.get(), in.get(), names, store, trust);
+}
+
+SignerInfo verify_detached(std::string_view content, std::string_view signature, const fs::path& trust,
+                           const SignatureNames& names) {
+    ERR_clear_error();
+    auto cms = cms_of_der(signature, names.signature);
+    auto store = trust_store(cms.get(), names, trust);
+    auto in = Bio::checked<std::runtime_error>(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())),
+                                               "BIO_new_mem_buf");
+    return verify_signer(cms.get(), in.get(), names, store, trust);
 }
 
 CertificateInfo read_signer(const fs::path& signature) {

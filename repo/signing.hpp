@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace airgap::repo {
@@ -83,6 +84,19 @@ std::vector<std::uint8_t> sign_detached(const std::filesystem::path& content, co
 /// cannot be read or holds no certificate (the operator's input, not the bundle).
 SignerInfo verify_detached(const std::filesystem::path& content, const std::filesystem::path& signature,
                            const std::filesystem::path& trust);
+
+/// What refusals call the two halves of a signature checked in memory.
+struct SignatureNames {
+    std::string content = "the signed content";  ///< e.g. "/media/bundle/bundle.json"
+    std::string signature = "the signature";     ///< e.g. "signature /media/bundle/bundle.json.p7s"
+};
+
+/// verify_detached() over bytes already in memory: `content` and the DER `signature`, so that a
+/// caller checks exactly the bytes it goes on to use, with no copy on disk. The same checks and
+/// refusals, the two halves named by `names` (required: without it a call with two strings
+/// would be the file overload's as well).
+SignerInfo verify_detached(std::string_view content, std::string_view signature, const std::filesystem::path& trust,
+                           const SignatureNames& names);
 
 /// The signer certificate embedded in `signature`, NOT verified: for display only (inspect).
 /// BundleRefused when the file is not a CMS signature with a signer certificate inside.

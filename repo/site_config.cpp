@@ -6,22 +6,13 @@
 
 #include "repo/error.hpp"
 #include "repo/target.hpp"
+#include "repo/text.hpp"
 
 namespace fs = std::filesystem;
 
 namespace airgap::repo {
 
 const char* const SiteConfig::kKeys[] = {"trust", "engine-url", "user", "password-file", "ca-file", "state-dir"};
-
-namespace {
-
-std::string trimmed(const std::string& s) {
-    auto first = s.find_first_not_of(" \t\r");
-    if (first == std::string::npos) return "";
-    return s.substr(first, s.find_last_not_of(" \t\r") - first + 1);
-}
-
-}  // namespace
 
 fs::path SiteConfig::default_file(const fs::path& root) {
     const fs::path file = "/etc/ovirt-airgap/applier.conf";
@@ -39,18 +30,18 @@ SiteConfig SiteConfig::load(const fs::path& file, const fs::path& root, bool req
     config.file_ = file;
     std::string line;
     for (int number = 1; std::getline(in, line); ++number) {
-        line = trimmed(line);
+        line = std::string(trim(line));
         if (line.empty() || line[0] == '#') continue;
         const std::string where = file.string() + ":" + std::to_string(number) + ": ";
         auto eq = line.find('=');
         if (eq == std::string::npos) throw ConfigError(where + "expected 'key = value', got '" + line + "'");
-        std::string key = trimmed(line.substr(0, eq));
+        std::string key(trim(line.substr(0, eq)));
         if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) {
             std::string known;
             for (const char* k : kKeys) known += (known.empty() ? "" : ", ") + std::string(k);
             throw ConfigError(where + "unknown key '" + key + "' (the keys are " + known + ")");
         }
-        config.values_[key] = trimmed(line.substr(eq + 1));
+        config.values_[key] = std::string(trim(line.substr(eq + 1)));
     }
     return config;
 }

@@ -9,43 +9,13 @@
 #include "repo/atomic_file.hpp"
 #include "repo/error.hpp"
 #include "repo/target.hpp"
+#include "repo/text.hpp"
 
 namespace airgap::repo {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string trim(const std::string& s) {
-    auto b = s.find_first_not_of(" \t\r");
-    if (b == std::string::npos) return {};
-    auto e = s.find_last_not_of(" \t\r");
-    return s.substr(b, e - b + 1);
-}
-
-bool read_text(const fs::path& file, std::string& out) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return false;
-    std::ostringstream s;
-    s << in.rdbuf();
-    out = s.str();
-    return true;
-}
-
-bool is_section_header(const std::string& line) {
-    std::string t = trim(line);
-    return t.size() >= 2 && t.front() == '[' && t.back() == ']';
-}
-
-// The key of a "key = value" line, lower case; empty for comments, continuations and others.
-std::string line_key(const std::string& line) {
-    if (line.empty() || line[0] == ' ' || line[0] == '\t' || line[0] == '#' || line[0] == ';') return {};
-    auto eq = line.find('=');
-    if (eq == std::string::npos) return {};
-    std::string key = trim(line.substr(0, eq));
-    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
-    return key;
-}
 
 mode_t file_mode(const fs::path& file) {
     struct stat st {};
@@ -54,6 +24,18 @@ mode_t file_mode(const fs::path& file) {
 }
 
 }  // namespace
+
+RepoLine scan_repo_line(std::string_view line) {
+    std::string_view t = trim(line);
+    if (t.size() >= 2 && t.front() == '[' && t.back() == ']')
+        return {RepoLine::Kind::section, std::string(t.substr(1, t.size() - 2))};
+    if (line.empty() || line[0] == ' ' || line[0] == '\t' || line[0] == '#' || line[0] == ';') return {};
+    auto eq = line.find('=');
+    if (eq == std::string_view::npos) return {};
+    std::string key(trim(line.substr(0, eq)));
+    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+    return {RepoLine::Kind::key, key};
+}
 
 std::string bundle_repo_id(const std::string& bundle_id, const std::string& repo_id) {
     return kAirgapRepoPrefix + bundle_id + "-" + repo_id;
@@ -135,7 +117,8 @@ std::string disable_all_sections(const std::string& text) {
             out.insert(out.begin() + static_cast<std::ptrdiff_t>(header_at) + 1, "enabled=0");
     };
     for (std::string line; std::getline(in, line);) {
-        if (is_section_header(line)) {
+        const RepoLine scanned = scan_repo_line(line);
+        if (scanned.kind == RepoLine::Kind::section) {
             close_section();
             out.push_back(line);
             in_section = true;
@@ -143,7 +126,7 @@ std::string disable_all_sections(const std::string& text) {
             header_at = out.size() - 1;
             continue;
         }
-        if (in_section && line_key(line) == "enabled") {
+        if (in_section && scanned.kind == RepoLine::Kind::key && scanned.name == "enabled") {
             out.push_back("enabled=0");
             seen_enabled = true;
             continue;
@@ -174,7 +157,9 @@ std::vector<RepoFileChange> plan_disable_other_repos(const fs::path& repos_dir) 
     for (const auto& f : files) {
         RepoFileChange c;
         c.file = f;
-        if (!read_text(f, c.original)) throw ConfigError("cannot read " + f.string());
+        auto original = read_file(f);
+        if (!original) throw ConfigError("cannot read " + f.string());
+        c.original = std::move(*original);
         c.changed = disable_all_sections(c.original);
         if (c.changed != c.original) changes.push_back(std::move(c));
     }
@@ -188,10 +173,10 @@ void apply_repo_changes(const std::vector<RepoFileChange>& changes) {
 std::vector<fs::path> restore_repo_changes(const std::vector<RepoFileChange>& changes) {
     std::vector<fs::path> left;
     for (const auto& c : changes) {
-        std::string now;
-        if (!read_text(c.file, now)) continue;  // removed meanwhile (a package went away)
-        if (now == c.original) continue;        // already restored
-        if (now != c.changed) {
+        auto now = read_file(c.file);
+        if (!now) continue;                // removed meanwhile (a package went away)
+        if (*now == c.original) continue;  // already restored
+        if (*now != c.changed) {
             left.push_back(c.file);
             continue;
         }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "repo/bundle_manifest.hpp"
@@ -46,6 +47,16 @@ void remove_bundle_repofile(const std::filesystem::path& root, const std::string
 /// `keep_id` left out: earlier bundles, whose repos a newer one replaces. Only names with a
 /// bundle id are taken, never a file an administrator named alike.
 std::vector<std::string> earlier_bundle_repofiles(const std::filesystem::path& root, const std::string& keep_id);
+
+/// One line of a .repo file as the readers here see it (yum's INI dialect): a `[name]` header, a
+/// `key = value` line (key in lower case), or anything else: blank, comment (# or ;), or a
+/// continuation (it starts with a blank).
+struct RepoLine {
+    enum class Kind { section, key, other };
+    Kind kind = Kind::other;
+    std::string name;  ///< the section's name or the key
+};
+RepoLine scan_repo_line(std::string_view line);
 
 /// `text` (a .repo file) with every section's `enabled` set to 0 (added after the section
 /// header where missing); comments and everything else kept as they are.

@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
         std::vector<PackageRequest> packages = all_packages(*md);
         double md_took = seconds_since(start);
         start = std::chrono::steady_clock::now();
-        auto fetched = airgap::repo::fetch_packages(packages, {cfg}, {*md}, cache, jobs);
+        auto fetched = airgap::repo::fetch_packages(packages, {{cfg, *md}}, cache, jobs);
         double took = seconds_since(start);
         std::uint64_t bytes = 0;
         for (const auto& f : fetched) bytes += std::filesystem::file_size(f.path);

@@ -21,7 +21,7 @@ repo::ResolvedPackage package(const std::string& name, const std::string& evr, c
     p.nevra = name + "-" + evr + ".x86_64";
     p.repo = "centos-updates";
     p.download_size = 2048;
-    p.reason = reason;
+    p.reason = *repo::parse_package_reason(reason);
     p.installed_evr = installed;
     return p;
 }

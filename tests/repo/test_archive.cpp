@@ -470,3 +470,22 @@ TEST(ArchiveWrite, SourceFileShrinkingWhileWritingFailsTheIso) {
     }
     EXPECT_FALSE(fs::exists(dir.path() / "b.iso"));
 }
+
+// One rule for every place that tells an archive by its name: -o of build, the bundle given to
+// verify or inspect, pack(). The extension counts in any case.
+TEST(ArchiveFormat, TheExtensionInAnyCaseNamesTheFormat) {
+    EXPECT_EQ(archive_format_of("out/x.iso"), ArchiveFormat::iso);
+    EXPECT_EQ(archive_format_of("x.ISO"), ArchiveFormat::iso);
+    EXPECT_EQ(archive_format_of("x.Tar"), ArchiveFormat::tar);
+    EXPECT_EQ(archive_format_of("x.tgz"), std::nullopt);
+    EXPECT_EQ(archive_format_of("x.iso.gz"), std::nullopt);
+    EXPECT_EQ(archive_format_of("iso"), std::nullopt);
+    EXPECT_EQ(archive_format_of("dir/"), std::nullopt);
+    EXPECT_EQ(archive_format_for("X.TAR"), ArchiveFormat::tar);
+    try {
+        archive_format_for("x.zip");
+        FAIL() << "x.zip accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_STREQ(e.what(), "unsupported archive type x.zip: the name must end in .iso or .tar");
+    }
+}

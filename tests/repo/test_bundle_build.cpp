@@ -61,9 +61,9 @@ fs::path make_bundle_dir(const fs::path& dir, const repo::KeyPairFiles& keys) {
     m.roles = {"engine"};
     m.target_versions = {{"engine", {{"ovirt-engine", "4.3.10.4-1.el7"}}}};
     m.repos = {{"a", "Repo A", "repos/a", {"keys/KEY"}}, {"b", "Repo B", "repos/b", {}}};
-    for (const char* f : {"repos/a/Packages/x-1-1.noarch.rpm", "repos/a/Packages/y-1-1.noarch.rpm",
-                          "repos/b/Packages/z-2-1.x86_64.rpm", "repos/a/repodata/repomd.xml",
-                          "repos/b/repodata/repomd.xml", "keys/KEY"}) {
+    for (const char* f :
+         {"repos/a/Packages/x-1-1.noarch.rpm", "repos/a/Packages/y-1-1.noarch.rpm", "repos/b/Packages/z-2-1.x86_64.rpm",
+          "repos/a/repodata/repomd.xml", "repos/b/repodata/repomd.xml", "keys/KEY"}) {
         auto d = repo::hash_file(dir / f);
         m.files.push_back({f, d.size, d.sha256});
     }

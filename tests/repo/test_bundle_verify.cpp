@@ -146,6 +146,23 @@ TEST(BundleVerify, AcceptsAGoodDirectoryTarAndIso) {
     EXPECT_EQ(v.manifest.files.size(), 3u);
 }
 
+// The bundle's name is read as build's -o reads it: "B.ISO" and "B.TAR" are archives too.
+TEST(BundleVerify, AnUpperCaseExtensionNamesAnArchive) {
+    TempDir t;
+    fs::path dir = make_bundle(t.path() / "b");
+    write_iso(dir, t.path() / "B.ISO", "TEST");
+    write_tar(dir, t.path() / "B.TAR");
+    VerifyOptions o;
+    o.trust = signer("good").cert;
+    EXPECT_EQ(verify_bundle(t.path() / "B.ISO", o).kind, BundleKind::iso);
+    EXPECT_EQ(verify_bundle(t.path() / "B.TAR", o).kind, BundleKind::tar);
+    CommandResult r = run_command({binary("ovirt-applier").string(), "verify", (t.path() / "B.ISO").string(), "--trust",
+                                   signer("good").cert.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    write_file(t.path() / "b.zip", "not a bundle");
+    EXPECT_THROW(bundle_kind(t.path() / "b.zip"), ConfigError);
+}
+
 TEST(BundleVerify, RefusesATamperedFileInADirectoryAndATar) {
     TempDir t;
     fs::path dir = make_bundle(t.path() / "b");
@@ -323,8 +340,9 @@ TEST(BundleVerify, TheStagedCopyIsCheckedAgainAgainstTheSignedManifest) {
     StagedBundle s = stage_bundle(v, t.path() / "staged");
     EXPECT_NO_THROW(check_staged(v, s.dir));
     write_file(s.dir / "repos/r1/repodata/extra.xml.gz", "added");
-    EXPECT_EQ(error_of<BundleRefused>([&] { check_staged(v, s.dir); }),
-              "staged copy " + s.dir.string() + " holds 'repos/r1/repodata/extra.xml.gz', which the bundle does not list");
+    EXPECT_EQ(
+        error_of<BundleRefused>([&] { check_staged(v, s.dir); }),
+        "staged copy " + s.dir.string() + " holds 'repos/r1/repodata/extra.xml.gz', which the bundle does not list");
     fs::remove(s.dir / "repos/r1/repodata/extra.xml.gz");
     write_file(s.dir / "keys/RPM-GPG-KEY-test", "-----BEGIN PGP PUBLIC KEY BLOCK-----\nattacker\n");
     EXPECT_THROW(check_staged(v, s.dir), BundleRefused);
@@ -357,8 +375,8 @@ TEST(BundleVerify, AFifoASymlinkOrAnEndlessFileIsRefusedWithoutHanging) {
         }
         int status = 0;
         waitpid(pid, &status, 0);
-        return WIFEXITED(status) ? read_file(t.path() / "why") : std::string("killed by signal ") +
-                                                                       std::to_string(WTERMSIG(status));
+        return WIFEXITED(status) ? read_file(t.path() / "why")
+                                 : std::string("killed by signal ") + std::to_string(WTERMSIG(status));
     };
     fs::remove(rpm);
     ASSERT_EQ(mkfifo(rpm.c_str(), 0644), 0);

@@ -49,6 +49,19 @@ TEST(EngineApi, LogsInListsHostsAndLogsOut) {
     EXPECT_EQ(log.back(), "logout");
 }
 
+// A VM's status is parsed once; the API's word stays for messages.
+TEST(EngineApi, VmStatusWordsAreParsedOnce) {
+    const std::pair<const char*, VmStatus> words[] = {{"up", VmStatus::up},
+                                                      {"down", VmStatus::down},
+                                                      {"migrating", VmStatus::migrating},
+                                                      {"powering_up", VmStatus::other},
+                                                      {"Up", VmStatus::other}};
+    for (const auto& [word, status] : words) EXPECT_EQ(parse_vm_status(word), status) << word;
+    EngineVm v = parse_vm(json{{"id", "1"}, {"name", "vm1"}, {"status", "paused"}});
+    EXPECT_EQ(v.status, VmStatus::other);
+    EXPECT_EQ(v.status_text, "paused");
+}
+
 TEST(EngineApi, AcceptsStringAndNativeValues) {
     json j = {{"a", "true"}, {"b", false}, {"n", "4294967296"}, {"m", 42}, {"bad", "maybe"}, {"s", 7}};
     EXPECT_TRUE(json_bool(j, "a"));

@@ -41,7 +41,8 @@ EngineVm vm(const std::string& name, std::int64_t memory = 4 * kGiB) {
     EngineVm v;
     v.id = "id-" + name;
     v.name = name;
-    v.status = "up";
+    v.status = VmStatus::up;
+    v.status_text = "up";
     v.memory = memory;
     return v;
 }

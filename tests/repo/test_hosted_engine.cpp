@@ -12,9 +12,9 @@ namespace {
 
 // A database answering he.py's three queries from fixed rows; records what was asked.
 struct FakeDb {
-    std::string option;                           // HostedEngineVmName, empty: unset
-    std::map<std::string, std::string> vms;       // name -> "guid|run_on_vds"
-    std::map<std::string, std::string> maint;     // vds_id -> t/f
+    std::string option;                        // HostedEngineVmName, empty: unset
+    std::map<std::string, std::string> vms;    // name -> "guid|run_on_vds"
+    std::map<std::string, std::string> maint;  // vds_id -> t/f
     std::vector<std::string> asked;
     std::string operator()(const std::string& sql) {
         asked.push_back(sql);
@@ -73,7 +73,8 @@ TEST(HostedEngine, DatabaseFromTheEngineConfigurationLaterFilesWin) {
     airgap::test::write_file(t.path() / "etc/ovirt-engine/engine.conf.d/10-setup-database.conf",
                              "ENGINE_DB_HOST=\"db.example\"\nENGINE_DB_PORT=\"5432\"\nENGINE_DB_USER=\"engine\"\n"
                              "ENGINE_DB_PASSWORD=\"one\"\nENGINE_DB_DATABASE=\"engine\"\n");
-    airgap::test::write_file(t.path() / "etc/ovirt-engine/engine.conf.d/20-other.conf", "# x\nENGINE_DB_PASSWORD=\"two\"\n");
+    airgap::test::write_file(t.path() / "etc/ovirt-engine/engine.conf.d/20-other.conf",
+                             "# x\nENGINE_DB_PASSWORD=\"two\"\n");
     auto db = engine_database(t.path());
     ASSERT_TRUE(db);
     EXPECT_EQ(db->host, "db.example");

@@ -210,7 +210,7 @@ TEST(Inventory, AnInventoryResolvesLikeTheMachine) {
         pool.add_testtags_repo(config, repo);
         auto result = airgap::repo::resolve_update(pool);
         std::vector<std::string> out;
-        for (const auto& p : result.packages) out.push_back(p.nevra + " " + p.reason);
+        for (const auto& p : result.packages) out.push_back(p.nevra + " " + std::string(to_string(p.reason)));
         for (const auto& p : result.problems) out.push_back(p);
         return out;
     };

@@ -111,8 +111,8 @@ TEST(Manifest, TheShippedOvirt43ManifestMatchesOvirtRelease43FieldByField) {
     Manifest m = load_manifest(test::source_path("manifests/ovirt-4.3-el7.yaml"));
     std::vector<RepoConfig> upstream;
     for (const char* file : {"ovirt-4.3.repo", "ovirt-4.3-dependencies.repo"})
-        for (auto& r : parse_repofile(test::source_path(std::string("tests/data/ovirt-release43-4.3.10/") + file),
-                                      m.vars()))
+        for (auto& r :
+             parse_repofile(test::source_path(std::string("tests/data/ovirt-release43-4.3.10/") + file), m.vars()))
             upstream.push_back(std::move(r));
     ASSERT_EQ(upstream.size(), 10u);
     for (const auto& want : upstream) {

@@ -79,7 +79,7 @@ struct Fixture {
     }
 
     std::vector<FetchedPackage> fetch(Reporter* cb = nullptr, int jobs = 3) {
-        return fetch_packages(repo().packages, {config}, metadata, cache.path(), jobs, cb);
+        return fetch_packages(repo().packages, {{config, metadata[0]}}, cache.path(), jobs, cb);
     }
 
     std::string error(Reporter* cb = nullptr) {
@@ -283,7 +283,7 @@ TEST(PackageFetch, RetriesAreHonouredAndEachFailedTryIsOneLine) {
         Recorder rec;
         TransferLimits limits;
         limits.retries = retries;
-        EXPECT_THROW(fetch_packages(repo().packages, {f.config}, f.metadata, f.cache.path(), 3, &rec, limits),
+        EXPECT_THROW(fetch_packages(repo().packages, {{f.config, f.metadata[0]}}, f.cache.path(), 3, &rec, limits),
                      ConfigError);
         EXPECT_EQ(count(f.server.requests(), path), static_cast<std::size_t>(retries + 1)) << retries;
         std::vector<std::string> tries;
@@ -303,7 +303,7 @@ TEST(PackageFetch, BadLimitsAreRefused) {
     Fixture f;
     TransferLimits limits;
     limits.timeout_s = 0;
-    EXPECT_THROW(fetch_packages(repo().packages, {f.config}, f.metadata, f.cache.path(), 3, nullptr, limits),
+    EXPECT_THROW(fetch_packages(repo().packages, {{f.config, f.metadata[0]}}, f.cache.path(), 3, nullptr, limits),
                  ConfigError);
 }
 
@@ -345,7 +345,7 @@ TEST(PackageFetch, SeveralReposInOneBatch) {
     other_md.base_url = second.url() + "/";
     auto packages = repo().packages;
     packages[2].repo_id = "other";
-    auto fetched = fetch_packages(packages, {f.config, other}, {f.metadata[0], other_md}, f.cache.path(), 2);
+    auto fetched = fetch_packages(packages, {{f.config, f.metadata[0]}, {other, other_md}}, f.cache.path(), 2);
     EXPECT_EQ(fetched[2].path, f.cache.path() / "packages" / "other" / "pkgc-1.0-1.noarch.rpm");
     EXPECT_EQ(read_file(fetched[2].path), read_file(repo().dir / packages[2].location));
     EXPECT_EQ(second.requests(), std::vector<std::string>{"/" + packages[2].location});
@@ -401,16 +401,16 @@ TEST(PackageFetch, BadRequestsAreRefused) {
     auto bad = repo().packages;
     bad[0].checksum_type = "crc32";
     try {
-        fetch_packages(bad, {f.config}, f.metadata, f.cache.path(), 2);
+        fetch_packages(bad, {{f.config, f.metadata[0]}}, f.cache.path(), 2);
         FAIL() << "accepted";
     } catch (const ConfigError& e) {
         EXPECT_STREQ(e.what(), "package pkga-1.0-1.noarch: repo test gives no usable checksum (type 'crc32')");
     }
     // More jobs than librepo allows (20) is not an error.
-    EXPECT_EQ(fetch_packages(repo().packages, {f.config}, f.metadata, f.cache.path(), 64).size(), 3u);
+    EXPECT_EQ(fetch_packages(repo().packages, {{f.config, f.metadata[0]}}, f.cache.path(), 64).size(), 3u);
     auto twice = repo().packages;
     twice.push_back(twice[0]);
-    auto fetched = fetch_packages(twice, {f.config}, f.metadata, f.cache.path(), 2);
+    auto fetched = fetch_packages(twice, {{f.config, f.metadata[0]}}, f.cache.path(), 2);
     ASSERT_EQ(fetched.size(), 4u);
     EXPECT_EQ(fetched[3].path, fetched[0].path);
     EXPECT_EQ(count(f.server.requests(), "/" + twice[0].location), 1u);

@@ -13,6 +13,9 @@
 #include "tests/shared/testkit.hpp"
 
 namespace fs = std::filesystem;
+using airgap::repo::outranks;
+using airgap::repo::PackageReason;
+using airgap::repo::parse_package_reason;
 using airgap::repo::RepoConfig;
 using airgap::repo::Resolution;
 using airgap::repo::SolvPool;
@@ -32,7 +35,7 @@ RepoConfig repo(const std::string& id, std::vector<std::string> include = {}, st
 // nevra -> "repo reason", the whole result at once so that a failure shows all of it.
 std::map<std::string, std::string> carried(const Resolution& r) {
     std::map<std::string, std::string> out;
-    for (const auto& p : r.packages) out[p.nevra] = p.repo + " " + p.reason;
+    for (const auto& p : r.packages) out[p.nevra] = p.repo + " " + std::string(to_string(p.reason));
     return out;
 }
 
@@ -295,4 +298,28 @@ TEST(ResolveNodeUpdate, AnImageUpdateNeedingAHeldVersionIsAProblem) {
     ASSERT_FALSE(r.ok());
     EXPECT_TRUE(r.packages.empty());
     EXPECT_NE(problems(r).find("vdsm >= 4.30.44"), std::string::npos) << problems(r);
+}
+
+// The words are those of `resolve --json`, the tables and bundle.json; the order is the rank by
+// which one package carried for several machines shows its strongest reason.
+TEST(PackageReason, WordsRoundTripAndRankInDeclaredOrder) {
+    using R = PackageReason;
+    const std::vector<std::pair<R, std::string>> words = {{R::root, "root"},
+                                                          {R::update, "update"},
+                                                          {R::dependency, "dependency"},
+                                                          {R::rollback, "rollback"},
+                                                          {R::installed, "installed"}};
+    for (const auto& [reason, word] : words) {
+        EXPECT_EQ(to_string(reason), word);
+        EXPECT_EQ(parse_package_reason(word), reason) << word;
+    }
+    EXPECT_EQ(parse_package_reason("Root"), std::nullopt);
+    EXPECT_EQ(parse_package_reason(""), std::nullopt);
+    EXPECT_TRUE(outranks(R::root, R::update));
+    EXPECT_TRUE(outranks(R::update, R::dependency));
+    EXPECT_TRUE(outranks(R::dependency, R::rollback));
+    EXPECT_FALSE(outranks(R::rollback, R::dependency));
+    EXPECT_FALSE(outranks(R::update, R::update));
+    // By string compare "dependency" < "root" < "update": the rank is not the alphabet.
+    EXPECT_TRUE(outranks(R::root, R::dependency));
 }

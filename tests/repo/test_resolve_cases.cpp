@@ -166,7 +166,8 @@ TEST_P(ResolveCase, ResolvesAsExpectedAndReplaysInTestsolv) {
     } else {
         ASSERT_TRUE(r.ok()) << joined(r.problems);
         std::set<std::string> carried, replaced(r.replaced.begin(), r.replaced.end());
-        for (const auto& p : r.packages) carried.insert(p.nevra + " " + p.repo + " " + p.reason);
+        for (const auto& p : r.packages)
+            carried.insert(p.nevra + " " + p.repo + " " + std::string(to_string(p.reason)));
         EXPECT_EQ(carried, c.expect);
         EXPECT_EQ(replaced, c.replaced);
     }

@@ -450,14 +450,55 @@ TEST_F(Signing, WeakDigestsSmallKeysAndTlsServerCertificatesAreRefused) {
                  tls_key.string(), "-out", csr.string(), "-subj", "/CN=engine.example"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     fs::path ext = tmp.path() / "tls.ext";
-    write_file(ext, "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyAgreement\n"
-                    "extendedKeyUsage=serverAuth\n");
-    r = openssl({"x509", "-req", "-in", csr.string(), "-CA", cert.string(), "-CAkey", key.string(), "-set_serial",
-                 "77", "-days", "2", "-extfile", ext.string(), "-out", tls.string()});
+    write_file(ext,
+               "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyAgreement\n"
+               "extendedKeyUsage=serverAuth\n");
+    r = openssl({"x509", "-req", "-in", csr.string(), "-CA", cert.string(), "-CAkey", key.string(), "-set_serial", "77",
+                 "-days", "2", "-extfile", ext.string(), "-out", tls.string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     cli_sign(content, tls_key, tls, "sha256", p7s);
     EXPECT_EQ(test::error_of<BundleRefused>([&] { repo::verify_detached(content, p7s, cert); }),
               "signature " + p7s.string() +
                   " is refused: signer certificate 'CN=engine.example' is not for signing (its extended key usage is "
                   "for TLS or another purpose)");
+}
+
+// The same check over bytes held in memory: what the applier verifies is exactly what it parses
+// next, with no copy on disk, and refusals name the two halves as the caller says.
+TEST_F(Signing, BytesInMemoryVerifyAndTamperedBytesAreRefused) {
+    auto files = keygen("keys");
+    std::vector<std::uint8_t> der = repo::sign_detached(content, files.key, files.cert);
+    const std::string signature(der.begin(), der.end());
+    const std::string bytes = read_file(content);
+    const repo::SignatureNames names{"/media/b/bundle.json", "signature /media/b/bundle.json.p7s"};
+
+    EXPECT_EQ(repo::verify_detached(std::string_view(bytes), signature, files.cert, names).subject, "CN=keys");
+
+    std::string tampered = bytes;
+    tampered[tampered.size() - 2] ^= 1;
+    auto msg = test::error_of<BundleRefused>([&] { repo::verify_detached(tampered, signature, files.cert, names); });
+    EXPECT_THAT(msg, StartsWith("signature /media/b/bundle.json.p7s does not verify against " +
+                                files.cert.string() + ": /media/b/bundle.json is not what was signed: "));
+    EXPECT_EQ(msg.find(content.string()), std::string::npos) << "only the names given: " << msg;
+}
+
+TEST_F(Signing, BytesInMemoryAgainstTheWrongTrustAreRefused) {
+    auto files = keygen("keys");
+    auto other = keygen("other");
+    std::vector<std::uint8_t> der = repo::sign_detached(content, files.key, files.cert);
+    const std::string signature(der.begin(), der.end());
+    const std::string bytes = read_file(content);
+    const repo::SignatureNames names{"bundle.json", "signature bundle.json.p7s"};
+    auto msg = test::error_of<BundleRefused>([&] { repo::verify_detached(bytes, signature, other.cert, names); });
+    EXPECT_THAT(msg, StartsWith("signature bundle.json.p7s does not verify against " + other.cert.string() +
+                                ": signer certificate 'CN=keys' (SHA-256 " + test::openssl_fingerprint(files.cert) +
+                                ") is rejected by the trusted 'CN=other'"));
+    EXPECT_EQ(test::error_of<BundleRefused>([&] { repo::verify_detached(bytes, "", files.cert, names); }),
+              "signature bundle.json.p7s is empty");
+    EXPECT_EQ(test::error_of<BundleRefused>([&] { repo::verify_detached(bytes, "not DER", files.cert, names); })
+                  .rfind("signature bundle.json.p7s is not a DER CMS signature", 0),
+              0u);
+    EXPECT_THAT(test::error_of<ConfigError>(
+                    [&] { repo::verify_detached(bytes, signature, tmp.path() / "missing.pem", names); }),
+                StartsWith("cannot read trust certificate " + (tmp.path() / "missing.pem").string()));
 }

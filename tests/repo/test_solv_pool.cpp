@@ -68,7 +68,7 @@ void expect_tool_resolves(SolvPool& pool) {
     EXPECT_EQ(helper.version, "1.0");
     EXPECT_EQ(helper.release, "3.el7");
     EXPECT_EQ(helper.repo, "test");
-    EXPECT_EQ(helper.reason, "dependency");
+    EXPECT_EQ(to_string(helper.reason), "dependency");
     EXPECT_EQ(helper.download_size, 1024u);
     EXPECT_EQ(helper.location, "Packages/tool-helper-1.0-3.el7.x86_64.rpm");
     EXPECT_EQ(helper.checksum_type, "sha256");

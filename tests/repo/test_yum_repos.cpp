@@ -129,7 +129,8 @@ TEST(YumRepos, TwoBundlesShareNoRepoId) {
     ASSERT_EQ(b.size(), 2u);
     for (const auto& x : a)
         for (const auto& y : b) EXPECT_NE(x.id, y.id);
-    for (const auto& x : a) EXPECT_EQ(x.id.rfind("ovirt-airgap-", 0), 0u) << "not enabled by --enablerepo=ovirt-airgap-*";
+    for (const auto& x : a)
+        EXPECT_EQ(x.id.rfind("ovirt-airgap-", 0), 0u) << "not enabled by --enablerepo=ovirt-airgap-*";
 }
 
 TEST(YumRepos, ReposWithSignedRepodataGetRepoGpgcheck) {
@@ -163,4 +164,20 @@ TEST(YumRepos, EarlierBundlesAreFoundByTheirRepoFilesAndNothingElse) {
         write_file(dir / name, "[x]\n");
     EXPECT_EQ(earlier_bundle_repofiles(root.path(), new_id), std::vector<std::string>{old_id});
     EXPECT_TRUE(earlier_bundle_repofiles(root.path() / "nowhere", new_id).empty());
+}
+
+// The one reader of .repo lines that disabling repos and holding them back share.
+TEST(YumRepos, ScansHeadersKeysAndTheRest) {
+    auto kind = [](std::string_view line) { return scan_repo_line(line).kind; };
+    EXPECT_EQ(scan_repo_line("  [ovirt-4.3] \r").name, "ovirt-4.3");
+    EXPECT_EQ(kind("[ovirt-4.3]"), RepoLine::Kind::section);
+    RepoLine key = scan_repo_line("Enabled = 1");
+    EXPECT_EQ(key.kind, RepoLine::Kind::key);
+    EXPECT_EQ(key.name, "enabled");
+    EXPECT_EQ(kind("# enabled=1"), RepoLine::Kind::other);
+    EXPECT_EQ(kind("; enabled=1"), RepoLine::Kind::other);
+    EXPECT_EQ(kind("  enabled=1"), RepoLine::Kind::other) << "a continuation line";
+    EXPECT_EQ(kind("gpgcheck"), RepoLine::Kind::other);
+    EXPECT_EQ(kind(""), RepoLine::Kind::other);
+    EXPECT_EQ(kind("[unclosed"), RepoLine::Kind::other);
 }
