@@ -28,8 +28,10 @@
 #include "repo/held_repos.hpp"
 #include "repo/hosted_engine.hpp"
 #include "repo/interrupt.hpp"
+#include "repo/inventory.hpp"
 #include "repo/journal.hpp"
 #include "repo/metadata.hpp"
+#include "repo/node_image.hpp"
 #include "repo/repo_originals.hpp"
 #include "repo/resolve.hpp"
 #include "repo/rpmdb_duplicates.hpp"
@@ -285,7 +287,7 @@ Preflight preflight_check(const std::string& role, const BundleManifest& m, cons
 
     if (role == "engine" && !o.he_global_maintenance_confirmed) require_no_hosted_engine_at_risk(o.root);
     if (role == "engine" && !o.answer_file.empty()) otopi_answer_file_keys(o.answer_file);  // readable?
-    if (role == "host") require_host_in_maintenance(o);
+    if (role == "host" || role == "node") require_host_in_maintenance(o);
 
     SolvPool pool;
     pool.set_installed_rpmdb(o.root.empty() ? fs::path("/") : o.root);
@@ -320,10 +322,17 @@ Preflight preflight_check(const std::string& role, const BundleManifest& m, cons
                           " packages is installed");
 
     Preflight p;
-    p.resolution = resolve_update(pool);
+    // A Node's yum runs under imgbased's version lock: only the image update moves there.
+    p.resolution = role == "node" ? resolve_node_update(pool, {}) : resolve_update(pool);
     if (!p.resolution.ok())
         throw ResolveProblem("the update does not resolve from the bundle's repos; nothing was changed",
                              p.resolution.problems);
+    if (role == "node") {
+        std::uint64_t image = 0;
+        for (const auto& pkg : p.resolution.packages)
+            if (pkg.name == kNodeImageUpdate) image += pkg.download_size;
+        node_preflight(o.root, image);
+    }
 
     // Free space: the packages' size twice over (download-free, but unpacked and kept by rpm)
     // on the root, and some room for logs and the answer file in the state dir.
@@ -349,7 +358,7 @@ public:
     Sequence(std::string command, std::vector<std::string> steps, const ApplyOptions& o, ApplyReporter& r)
         : command_(std::move(command)), steps_(std::move(steps)), o_(o), r_(r) {
         state_dir_ = o_.state_dir.empty() ? Journal::default_state_dir() : o_.state_dir;
-        role_ = command_ == "engine" ? "engine" : "host";
+        role_ = command_ == "engine" ? "engine" : is_ovirt_node(o_.root.empty() ? "/" : o_.root) ? "node" : "host";
     }
 
     void run() {
@@ -381,6 +390,7 @@ public:
                 continue;
             }
             if (name == "activate" && stop_for_reboot()) return;
+            if (name == "running-layer" && stop_for_new_layer()) return;
             run_step(name);
             // A signal during a step that is not stopped (engine-setup) ends the run right after it.
             if (interrupted()) {
@@ -521,7 +531,12 @@ private:
         } else if (name == "kernel-check") {
             reboot_needed_ = data.value("reboot_needed", false);
             boot_id_at_check_ = data.value("boot_id", "");
+        } else if (name == "new-layer") {
+            new_layer_ = data.value("layer", "");
+            reboot_needed_ = true;
+            boot_id_at_check_ = data.value("boot_id", "");
         }
+        if (name == "preflight") node_before_ = data;
     }
 
     bool step_done(const std::string& name) const {
@@ -560,6 +575,11 @@ private:
             Preflight p = preflight_check(role_, bundle_.manifest, staged_.dir, o_, state_dir_, r_);
             kernel_before_ = p.kernel.value_or("");
             json data{{"kernel", kernel_before_}, {"packages", p.resolution.packages.size()}};
+            if (role_ == "node") {
+                data["layer"] = node_running_layer(o_.root);
+                data["layers"] = node_layers(o_.root);
+                node_before_ = data;
+            }
             if (o_.maintenance) {
                 // Before any change: a host the Engine does not know is a configuration error.
                 host_name_ = o_.maintenance->find_host();
@@ -590,6 +610,8 @@ private:
         if (name == "restore-repos") return restore_repos(), true;
         if (name == "update") return package_manager(name, {"update"}), check_targets_reached(), true;
         if (name == "kernel-check") return kernel_check(), true;
+        if (name == "new-layer") return new_layer(), true;
+        if (name == "running-layer") return running_layer(), true;
         if (name == "unstage") {
             remove_bundle_repofile(o_.root, bundle_.manifest.id);
             unstage_bundle(staged_);
@@ -882,6 +904,50 @@ private:
         r_.message(std::to_string(p.resolution.packages.size()) + " packages would be installed or updated");
     }
 
+    // On a Node the update must leave the image's new layer behind; the Node runs it only
+    // after a reboot, which it always needs.
+    void new_layer() {
+        std::string version = role_targets()[kNodeImageUpdate];
+        version = version.substr(0, version.rfind('-'));
+        auto before = node_before_.value("layers", std::vector<std::string>{});
+        new_layer_ = new_node_layer(before, node_layers(o_.root), version);
+        reboot_needed_ = checked_this_run_ = true;
+        boot_id_at_check_ = boot_id();
+        journal_->set_step_data("new-layer", {{"layer", new_layer_}, {"boot_id", boot_id_at_check_}});
+        r_.message("imgbased registered the new layer " + new_layer_);
+        r_.message("reboot needed: the Node boots into " + new_layer_ + ", running " + node_before_.value("layer", ""));
+    }
+
+    // True when the run stops until the Node runs its new layer. A re-run on this machine knows
+    // the reboot by its boot id; under --root the old layer still running means no reboot yet.
+    bool stop_for_new_layer() {
+        std::string running;
+        try {
+            running = node_running_layer(o_.root);
+        } catch (const StepFailed&) {
+            return false;  // the running-layer step says so, journaled
+        }
+        bool same_boot =
+            checked_this_run_ || (own_machine() && !boot_id_at_check_.empty() && boot_id() == boot_id_at_check_);
+        if (running == new_layer_ || !(same_boot || (!own_machine() && running == node_before_.value("layer", "")))) {
+            reboot_needed_ = false;  // rebooted: the end of this run must not reboot again
+            return false;
+        }
+        r_.message((o_.maintenance ? host_name_ + " stays in Maintenance: reboot" : std::string("reboot")) +
+                   (checked_this_run_ ? "" : " first") + " into " + new_layer_ +
+                   ", then run the same command again to " + (o_.maintenance ? "activate it" : "finish"));
+        if (checked_this_run_) maybe_reboot();
+        return true;
+    }
+
+    void running_layer() {
+        std::string running = node_running_layer(o_.root);
+        if (running != new_layer_)
+            throw StepFailed("this Node runs " + running + " after its reboot, not the new layer " + new_layer_ +
+                             ": boot it (imgbase layout lists it), then run the same command again");
+        r_.message("this Node runs the new layer " + new_layer_);
+    }
+
     std::string command_;
     std::vector<std::string> steps_;
     const ApplyOptions& o_;
@@ -894,6 +960,8 @@ private:
     std::string kernel_before_;
     bool reboot_needed_ = false;
     std::string host_name_;         // the Engine's name of this host (appendix C)
+    json node_before_;              // on a Node: preflight's data, the layer it ran and every layer
+    std::string new_layer_;         // on a Node: the layer its update registered
     std::string boot_id_at_check_;  // boot id when kernel-check ran
     bool checked_this_run_ = false;
     bool resuming_step_ = false;  // the step now running was begun before (a failed or killed run)
@@ -982,7 +1050,11 @@ void run_host(const ApplyOptions& options, ApplyReporter& reporter) {
         throw ConfigError(
             "--engine-url is for --update (maintenance, update, activation); without --update the "
             "Engine's host upgrade manager updates the host");
-    Sequence s("host", host_steps(options.host_update, options.maintenance != nullptr), options, reporter);
+    bool node = is_ovirt_node(options.root.empty() ? "/" : options.root);
+    Sequence s("host",
+               node ? node_host_steps(options.host_update, options.maintenance != nullptr)
+                    : host_steps(options.host_update, options.maintenance != nullptr),
+               options, reporter);
     // Without --update the bundle stays staged for the Engine's host upgrade manager: it is not
     // applied yet, so its serial is not recorded.
     s.record_ = options.host_update;
