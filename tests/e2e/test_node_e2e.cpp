@@ -323,6 +323,18 @@ TEST_F(NodeUpdateE2E, UpdateRegistersTheNewLayerAndTheRerunAfterTheRebootFinishe
                                         ", then run the same command again to finish"))
         << early.out;
 
+    // Booted into neither layer (the admin picked another boot entry): the run fails, exit 4.
+    const std::string other = "ovirt-node-ng-4.3.6-0.20190926.0+1";
+    write_file(imgbased_state(root_) / "root-lv", "/dev/onn/" + other + "\n");
+    CommandResult wrong = run_command(host_update());
+    EXPECT_EQ(wrong.exit_code, 4) << wrong.out << wrong.err;
+    EXPECT_EQ(wrong.err,
+              "ovirt-applier: error: step running-layer failed; run the same command again to resume: this "
+              "Node runs " +
+                  other + " after its reboot, not the new layer " + kNewLayer +
+                  ": boot it (imgbase layout lists it), then run the same command again\n");
+    EXPECT_FALSE(fs::exists(state_ / "applied.json"));
+
     reboot(root_);
     CommandResult after = run_command(host_update());
     ASSERT_EQ(after.exit_code, 0) << after.out << after.err;
@@ -417,4 +429,21 @@ TEST_F(NodeUpdateE2E, NoNewLayerAfterTheUpdateFailsTheRun) {
                   std::string(kLayer) + " (imgbased logs to /var/log/imgbased.log)\n");
     EXPECT_EQ(r.out.find("reboot"), std::string::npos) << r.out;
     EXPECT_EQ(step_status(journal_of(state_), "new-layer"), "failed");
+}
+
+// The plan of a Node's update, and nothing changed: the Node's steps, only the image update.
+TEST_F(NodeUpdateE2E, DryRunShowsTheNodeStepsAndOnlyTheImageUpdate) {
+    auto before = installed_nevras(root_);
+    CommandResult r = run_command(host_update({"--dry-run"}));
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(has_line(r.out,
+                         "ovirt-applier: steps of `host`: verify, stage, preflight, repos, update, new-layer, "
+                         "unstage, running-layer"))
+        << r.out;
+    EXPECT_TRUE(has_line(r.out, "ovirt-applier: 1 packages would be installed or updated")) << r.out;
+    EXPECT_NE(r.out.find("ovirt-applier: package: ovirt-node-ng-image-update-4.3.10-1.el7.noarch (update"),
+              std::string::npos)
+        << r.out;
+    EXPECT_EQ(installed_nevras(root_), before);
+    EXPECT_FALSE(fs::exists(state_ / "journal.json"));
 }
