@@ -282,7 +282,9 @@ struct Preflight {
 // Role, versions, hosted engine, free space and the libsolv check. Changes nothing.
 Preflight preflight_check(const std::string& role, const BundleManifest& m, const fs::path& staged,
                           const ApplyOptions& o, const fs::path& state_dir, ApplyReporter& reporter) {
-    if (std::find(m.roles.begin(), m.roles.end(), role) == m.roles.end() || !m.target_versions.count(role))
+    // A Node's bundle that updates only persisted packages has no image version to reach.
+    if (std::find(m.roles.begin(), m.roles.end(), role) == m.roles.end() ||
+        (!m.target_versions.count(role) && role != "node"))
         throw BundleRefused("bundle " + m.id + " is not for role " + role + " (roles: " + join(m.roles, ", ") + ")");
 
     if (role == "engine" && !o.he_global_maintenance_confirmed) require_no_hosted_engine_at_risk(o.root);
@@ -306,7 +308,8 @@ Preflight preflight_check(const std::string& role, const BundleManifest& m, cons
     // Versions: the machine has the role's packages, none newer than the bundle's.
     std::map<std::string, std::string> installed;
     for (const auto& p : pool.installed_packages()) installed[p.name] = p.evr;
-    const auto& targets = m.target_versions.at(role);
+    auto found = m.target_versions.find(role);
+    const auto targets = found == m.target_versions.end() ? std::map<std::string, std::string>{} : found->second;
     bool any = false;
     for (const auto& [name, vr] : targets) {
         auto it = installed.find(name);
@@ -533,7 +536,7 @@ private:
             boot_id_at_check_ = data.value("boot_id", "");
         } else if (name == "new-layer") {
             new_layer_ = data.value("layer", "");
-            reboot_needed_ = true;
+            reboot_needed_ = !data.contains("skipped");
             boot_id_at_check_ = data.value("boot_id", "");
         }
         if (name == "preflight") node_before_ = data;
@@ -578,6 +581,8 @@ private:
             if (role_ == "node") {
                 data["layer"] = node_running_layer(o_.root);
                 data["layers"] = node_layers(o_.root);
+                data["image_update"] = std::any_of(p.resolution.packages.begin(), p.resolution.packages.end(),
+                                                   [](const ResolvedPackage& r) { return r.name == kNodeImageUpdate; });
                 node_before_ = data;
             }
             if (o_.maintenance) {
@@ -907,6 +912,14 @@ private:
     // On a Node the update must leave the image's new layer behind; the Node runs it only
     // after a reboot, which it always needs.
     void new_layer() {
+        if (!node_before_.value("image_update", true)) {
+            // Only persisted packages moved (the Node has the bundle's image already): they are
+            // in the running layer, and imgbased makes no new one.
+            new_layer_ = node_before_.value("layer", "");
+            journal_->set_step_data("new-layer", {{"layer", new_layer_}, {"skipped", "no image update"}});
+            r_.message("no image update for this Node in the bundle: no new layer, no reboot");
+            return;
+        }
         std::string version = role_targets()[kNodeImageUpdate];
         version = version.substr(0, version.rfind('-'));
         auto before = node_before_.value("layers", std::vector<std::string>{});

@@ -447,3 +447,34 @@ TEST_F(NodeUpdateE2E, DryRunShowsTheNodeStepsAndOnlyTheImageUpdate) {
     EXPECT_EQ(installed_nevras(root_), before);
     EXPECT_FALSE(fs::exists(state_ / "journal.json"));
 }
+
+// A Node already on the bundle's image, updating only a package the admin persisted: the
+// package moves in the running layer, no new layer is expected and no reboot is asked for.
+TEST_F(NodeUpdateE2E, OnlyAPersistedPackageNeedsNoNewLayerAndNoReboot) {
+    std::vector<std::string> upgrade = world_dnf(root_);
+    upgrade.insert(upgrade.end(), {"upgrade", "-y", "ovirt-node-ng-image-update"});
+    CommandResult u = run_command(upgrade);
+    ASSERT_EQ(u.exit_code, 0) << u.out << u.err;
+    reboot(root_);
+    CommandResult i = run_binary("ovirt-applier", {"inventory", "--root", root_.string(), "-o", inventory_.string()});
+    ASSERT_EQ(i.exit_code, 0) << i.err;
+    CommandResult k = run_binary("ovirt-bundler", {"keygen", "--out", (tmp_.path() / "keys").string()});
+    ASSERT_EQ(k.exit_code, 0) << k.err;
+    fs::path out = tmp_.path() / "persisted-bundle";
+    CommandResult b = bundler("build", {"--inventory", inventory_.string(), "--node-persisted", "ovirt-release43",
+                                        "--sign-key", (tmp_.path() / "keys/signing-key.pem").string(), "--sign-cert",
+                                        (tmp_.path() / "keys/signing-cert.pem").string(), "-o", out.string() + "/"});
+    ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
+
+    std::vector<std::string> argv = applier_argv("host", out, tmp_.path() / "keys/signing-cert.pem", root_, state_);
+    argv.push_back("--update");
+    CommandResult r = run_command(argv);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(steps_run(r.out), (std::vector<std::string>{"verify", "stage", "preflight", "repos", "update",
+                                                          "new-layer", "unstage", "running-layer"}));
+    EXPECT_TRUE(has_line(r.out, "ovirt-applier: no image update for this Node in the bundle: no new layer, no reboot"))
+        << r.out;
+    EXPECT_EQ(r.out.find("reboot into"), std::string::npos) << r.out;
+    EXPECT_TRUE(installed(root_, "ovirt-release43-4.3.10-1.el7.noarch"));
+    EXPECT_TRUE(fs::exists(state_ / "applied.json"));
+}
