@@ -478,3 +478,16 @@ TEST_F(NodeUpdateE2E, OnlyAPersistedPackageNeedsNoNewLayerAndNoReboot) {
     EXPECT_TRUE(installed(root_, "ovirt-release43-4.3.10-1.el7.noarch"));
     EXPECT_TRUE(fs::exists(state_ / "applied.json"));
 }
+
+// Staged for the Engine's own host upgrade (`hosts`, which upgrades an ovirt_node host too):
+// a Node takes its node bundle like a host takes a host bundle, and changes no package.
+TEST_F(NodeUpdateE2E, StagingOnANodeTakesTheNodeBundle) {
+    auto before = installed_nevras(root_);
+    CommandResult r = run_command(applier_argv("host", bundle().path, bundle().cert, root_, state_));
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(steps_run(r.out), (std::vector<std::string>{"verify", "stage", "repos"}));
+    EXPECT_EQ(installed_nevras(root_), before);
+    nlohmann::json j = journal_of(state_);
+    std::string repofile = "etc/yum.repos.d/ovirt-airgap-" + j["bundle"]["id"].get<std::string>() + ".repo";
+    EXPECT_TRUE(fs::exists(root_ / repofile)) << repofile;
+}
