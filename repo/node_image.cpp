@@ -27,7 +27,9 @@ fs::path in_root(const fs::path& root, const fs::path& path) {
     return root / path.relative_path();
 }
 
+// What is needed rounds up, what is free rounds down: a refusal never reads "6 MiB free, 6 MiB needed".
 std::string mib(std::uint64_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
+std::string mib_free(std::uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 
 std::vector<std::string> lines(const std::string& text) {
     std::vector<std::string> out;
@@ -167,14 +169,14 @@ void node_preflight(const fs::path& root, std::uint64_t image_bytes) {
         throw ConfigError("imgbase layout --free-space does not say how much space the thin pool has");
     auto pool_free = static_cast<std::uint64_t>(free_mib * (1u << 20));
     if (pool_free < need)
-        throw ConfigError("not enough free space in the Node's thin pool for the new image: " + mib(pool_free) +
+        throw ConfigError("not enough free space in the Node's thin pool for the new image: " + mib_free(pool_free) +
                           " free, " + mib(need) + " needed (imgbase layout --free-space)");
     // imgbased keeps /var apart from the layers and syncs the new image's /var into it
     // (plugins/osupdater.py, migrate_var): room for the image's size there too.
     fs::path var = in_root(root, "/var");
     if (free_bytes(var) < image_bytes)
-        throw ConfigError("not enough free space in " + var.string() + " for the new image: " + mib(free_bytes(var)) +
-                          " free, " + mib(image_bytes) + " needed");
+        throw ConfigError("not enough free space in " + var.string() + " for the new image: " +
+                          mib_free(free_bytes(var)) + " free, " + mib(image_bytes) + " needed");
 }
 
 std::string new_node_layer(const std::vector<std::string>& before, const std::vector<std::string>& after,
