@@ -13,6 +13,9 @@
 // --update also preflight, update, kernel-check, unstage. With --update and the Engine
 // (appendix C): maintenance before the update and activate last; when a newer kernel needs a
 // reboot the run stops before activate, and the same command after the reboot resumes there.
+// Host on an oVirt Node (repo/node_image.hpp): update, new-layer (imgbased registered the
+// image's layer; a reboot is always needed), unstage, then the run stops until the Node runs that
+// layer; the re-run's running-layer checks it, before activate.
 // SIGINT/SIGTERM (repo/interrupt.hpp) stop a run at the next step boundary, or when the package
 // manager that got the signal too has ended: the step is journaled as failed ("interrupted") and
 // Interrupted (exit 130) thrown. engine-setup runs in its own process group, so that Ctrl-C does
@@ -73,9 +76,10 @@ struct ApplyOptions {
 };
 
 /// The step names, in order, of `engine` and of `host` (with or without --update; with the
-/// Engine also "maintenance" before "update" and "activate" last).
+/// Engine also "maintenance" before "update" and "activate" last; on an oVirt Node "new-layer"
+/// in place of "kernel-check" and "running-layer" after "unstage").
 std::vector<std::string> engine_steps();
-std::vector<std::string> host_steps(bool update, bool engine = false);
+std::vector<std::string> host_steps(bool update, bool engine = false, bool node = false);
 
 /// The package manager's argv for `args` (e.g. {"update"}): `package_manager` split on spaces,
 /// then -y, --disablerepo=*, --enablerepo=ovirt-airgap-*, and --installroot ROOT with a root.

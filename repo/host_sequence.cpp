@@ -8,6 +8,7 @@
 #include "repo/engine_sequence.hpp"
 #include "repo/error.hpp"
 #include "repo/held_repos.hpp"
+#include "repo/inventory.hpp"
 #include "repo/journal.hpp"
 #include "repo/sequence.hpp"
 #include "repo/target.hpp"
@@ -60,17 +61,32 @@ StepEnd activate(Sequence& s, bool /*again*/) {
 
 bool stop_for_reboot(Sequence& s) { return s.stop_for_reboot(); }
 
+// On an oVirt Node the update's new layer replaces the kernel check (the new kernel is the new
+// layer's), and the run stops after unstage until the Node has booted into that layer.
+void add_node_steps(StepTable<Sequence>& table) {
+    using N = StepName;
+    using S = Sequence;
+    table.push_back(shared_step(N::update));
+    table.push_back({N::new_layer, [](S& s, bool) { return s.new_layer(); }, [](S& s) { s.reload_new_layer(); }});
+    table.push_back(shared_step(N::unstage));
+    table.push_back({N::running_layer, [](S& s, bool) { return s.running_layer(); }, nullptr, false,
+                     [](S& s) { return s.stop_for_new_layer(); }});
+}
+
 // Without --update: verify, stage, repos (the bundle staged for the Engine's host upgrade). With
-// it also preflight, update, kernel-check, unstage; with the Engine also maintenance before the
-// update and activate last.
-StepTable<Sequence> host_table(bool update, bool engine) {
+// it also preflight, update, kernel-check, unstage (on a Node: update, new-layer, unstage,
+// running-layer); with the Engine also maintenance before the update and activate last.
+StepTable<Sequence> host_table(bool update, bool engine, bool node) {
     using N = StepName;
     StepTable<Sequence> table{shared_step(N::verify), shared_step(N::stage)};
     if (update) table.push_back(shared_step(N::preflight));
     table.push_back(repos_step(host_repos));
     if (!update) return table;
     if (engine) table.push_back({N::maintenance, maintenance});
-    for (N step : {N::update, N::kernel_check, N::unstage}) table.push_back(shared_step(step));
+    if (node)
+        add_node_steps(table);
+    else
+        for (N step : {N::update, N::kernel_check, N::unstage}) table.push_back(shared_step(step));
     // Appendix C: a host updated to a new kernel is activated only after its reboot.
     if (engine) table.push_back({N::activate, activate, nullptr, false, stop_for_reboot});
     return table;
@@ -78,7 +94,9 @@ StepTable<Sequence> host_table(bool update, bool engine) {
 
 }  // namespace
 
-std::vector<std::string> host_steps(bool update, bool engine) { return step_names(host_table(update, engine)); }
+std::vector<std::string> host_steps(bool update, bool engine, bool node) {
+    return step_names(host_table(update, engine, node));
+}
 
 void run_host(const ApplyOptions& options, Reporter& reporter) {
     if (options.host_in_maintenance && !options.host_update)
@@ -87,7 +105,8 @@ void run_host(const ApplyOptions& options, Reporter& reporter) {
         throw ConfigError(
             "--engine-url is for --update (maintenance, update, activation); without --update the "
             "Engine's host upgrade manager updates the host");
-    Sequence s("host", host_table(options.host_update, options.maintenance != nullptr), options, reporter);
+    const bool node = is_ovirt_node(Target(options.root).root());
+    Sequence s("host", host_table(options.host_update, options.maintenance != nullptr, node), options, reporter);
     // Without --update the bundle stays staged for the Engine's host upgrade manager: it is not
     // applied yet, so its serial is not recorded.
     s.record = options.host_update;

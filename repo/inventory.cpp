@@ -107,14 +107,6 @@ std::string releasever_of(SolvPool& spool, const std::string& version_id) {
     return version_id;
 }
 
-// An oVirt Node says so in os-release (VARIANT_ID="ovirt-node") and carries imgbased, which
-// installs /usr/sbin/imgbase and keeps its state (persisted RPMs, ...) in /var/imgbased.
-bool is_ovirt_node(const fs::path& root) {
-    if (os_release_value(root, "VARIANT_ID") != "ovirt-node") return false;
-    std::error_code ec;
-    return fs::exists(root / "usr/sbin/imgbase", ec) || fs::is_directory(root / "var/imgbased", ec);
-}
-
 // "VG-LV" of a /dev/mapper name, where device-mapper doubles the dashes inside each name.
 std::string lv_of_mapper_name(const std::string& name) {
     std::size_t split = 0;
@@ -192,6 +184,14 @@ void check_role(const std::string& role, const std::string& where) {
 }
 
 }  // namespace
+
+// An oVirt Node says so in os-release (VARIANT_ID="ovirt-node") and carries imgbased, which
+// installs /usr/sbin/imgbase and keeps its state (persisted RPMs, ...) in /var/imgbased.
+bool is_ovirt_node(const fs::path& root) {
+    if (os_release_value(root, "VARIANT_ID") != "ovirt-node") return false;
+    std::error_code ec;
+    return fs::exists(root / "usr/sbin/imgbase", ec) || fs::is_directory(root / "var/imgbased", ec);
+}
 
 const std::vector<std::string>& inventory_roles() {
     static const std::vector<std::string> roles = {"engine", "host", "node"};

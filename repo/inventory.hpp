@@ -35,7 +35,7 @@ struct InventoryHeader {
 };
 
 struct InventoryOptions {
-    std::string role;            // one of inventory_roles(); empty: node on an oVirt Node
+    std::string role;  // one of inventory_roles(); empty: node on an oVirt Node
 
     std::filesystem::path root;  // empty: this machine
 };
@@ -46,6 +46,10 @@ struct InventoryOptions {
 /// Returns the whole inventory text. Throws ConfigError (bad role, no role off a Node, role
 /// engine on a Node, no rpmdb, unreadable repo file).
 std::string make_inventory(const InventoryOptions& options);
+
+/// An oVirt Node: /etc/os-release under `root` says VARIANT_ID="ovirt-node" and imgbased is
+/// there (/usr/sbin/imgbase or /var/imgbased).
+bool is_ovirt_node(const std::filesystem::path& root);
 
 /// Reads and validates the header of an inventory file. Throws ConfigError, one line naming
 /// the file: not an inventory, an unsupported format version, a missing or unknown role.

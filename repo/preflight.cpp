@@ -12,6 +12,7 @@
 #include "repo/local_repos.hpp"
 #include "repo/hosted_engine.hpp"
 #include "repo/metadata.hpp"
+#include "repo/node_image.hpp"
 #include "repo/scratch_dir.hpp"
 #include "repo/solv_pool.hpp"
 #include "repo/spawn.hpp"
@@ -149,12 +150,14 @@ std::vector<std::string> below_target(const fs::path& root, const std::map<std::
 
 Preflight preflight_check(const std::string& role, const BundleManifest& m, const fs::path& staged,
                           const ApplyOptions& o, const fs::path& state_dir, Reporter& reporter) {
-    if (std::find(m.roles.begin(), m.roles.end(), role) == m.roles.end() || !m.target_versions.count(role))
+    // A Node's bundle that updates only persisted packages has no image version to reach.
+    if (std::find(m.roles.begin(), m.roles.end(), role) == m.roles.end() ||
+        (!m.target_versions.count(role) && role != "node"))
         throw BundleRefused("bundle " + m.id + " is not for role " + role + " (roles: " + joined(m.roles, ", ") + ")");
 
     if (role == "engine" && !o.he_global_maintenance_confirmed) require_no_hosted_engine_at_risk(o.root);
     if (role == "engine" && !o.answer_file.empty()) otopi_answer_file_keys(o.answer_file);  // readable?
-    if (role == "host") require_host_in_maintenance(o);
+    if (role == "host" || role == "node") require_host_in_maintenance(o);
 
     SolvPool pool;
     pool.set_installed_rpmdb(Target(o.root).root());
@@ -168,7 +171,8 @@ Preflight preflight_check(const std::string& role, const BundleManifest& m, cons
     // Versions: the machine has the role's packages, none newer than the bundle's.
     std::map<std::string, std::string> installed;
     for (const auto& p : pool.installed_packages()) installed[p.name] = p.evr;
-    const auto& targets = m.target_versions.at(role);
+    auto found = m.target_versions.find(role);
+    const auto targets = found == m.target_versions.end() ? std::map<std::string, std::string>{} : found->second;
     bool any = false;
     for (const auto& [name, vr] : targets) {
         auto it = installed.find(name);
@@ -184,10 +188,17 @@ Preflight preflight_check(const std::string& role, const BundleManifest& m, cons
                           " packages is installed");
 
     Preflight p;
-    p.resolution = resolve_update(pool);
+    // A Node's yum runs under imgbased's version lock: only the image update moves there.
+    p.resolution = role == "node" ? resolve_node_update(pool, {}) : resolve_update(pool);
     if (!p.resolution.ok())
         throw ResolveProblem("the update does not resolve from the bundle's repos; nothing was changed",
                              p.resolution.problems);
+    if (role == "node") {
+        std::uint64_t image = 0;
+        for (const auto& pkg : p.resolution.packages)
+            if (pkg.name == kNodeImageUpdate) image += pkg.download_size;
+        node_preflight(o.root, image);
+    }
 
     // Free space: the packages' size twice over (download-free, but unpacked and kept by rpm)
     // on the root, and some room for logs and the answer file in the state dir.

@@ -9,6 +9,7 @@
 #include "repo/atomic_file.hpp"
 #include "repo/error.hpp"
 #include "repo/interrupt.hpp"
+#include "repo/inventory.hpp"
 #include "repo/preflight.hpp"
 #include "repo/repo_originals.hpp"
 #include "repo/rpmdb_duplicates.hpp"
@@ -19,15 +20,14 @@ namespace airgap::repo {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// Changes with every boot: tells a re-run whether the reboot a new kernel needs has happened.
 std::string boot_id() {
     std::ifstream in("/proc/sys/kernel/random/boot_id");
     std::string id;
     std::getline(in, id);
     return id;
 }
+
+namespace {
 
 // Archive and hashing progress, passed on to the reporter under the step's name; a signal
 // stops it whatever the reporter says.
@@ -62,7 +62,10 @@ Step<Sequence> repos_step(StepEnd (*run)(Sequence&, bool)) {
 }
 
 Sequence::Sequence(std::string command, StepTable<Sequence> table, const ApplyOptions& o, Reporter& r)
-    : command_(std::move(command)), table_(std::move(table)), o_(o), r_(r), target_(o.root, o.state_dir) {}
+    : command_(std::move(command)), table_(std::move(table)), o_(o), r_(r), target_(o.root, o.state_dir) {
+    // An oVirt Node updates as a Node: its bundle names role node, with the image's version.
+    role_ = command_ == "host" && is_ovirt_node(target_.root()) ? "node" : command_;
+}
 
 // --- the run -----------------------------------------------------------------------------------
 
@@ -137,8 +140,8 @@ void Sequence::verify() {
     check_serial(bundle_.manifest, last_serial());
     // A bundle for other machines is refused before it is staged, also where no preflight runs.
     const auto& roles = bundle_.manifest.roles;
-    if (std::find(roles.begin(), roles.end(), command_) == roles.end())
-        throw BundleRefused("bundle " + bundle_.manifest.id + " is not for role " + command_ +
+    if (std::find(roles.begin(), roles.end(), role_) == roles.end())
+        throw BundleRefused("bundle " + bundle_.manifest.id + " is not for role " + role_ +
                             " (roles: " + joined(roles, ", ") + ")");
     // A resumed run checks the signature only: the staged copy is hashed again before use.
     auto existing = Journal::load(state_dir());
@@ -178,13 +181,13 @@ void Sequence::dry_run() {
     r_.message("bundle " + m.id + " (serial " + std::to_string(m.serial) + ", expires " + m.expires + "), signed by " +
                bundle_.signer.subject);
     r_.message("steps of `" + command_ + "`: " + joined(step_names(table_), ", "));
-    if (auto it = m.target_versions.find(command_); it != m.target_versions.end())
+    if (auto it = m.target_versions.find(role_); it != m.target_versions.end())
         for (const auto& [name, vr] : it->second) r_.message("target version: " + name + " " + vr);
     if (o_.maintenance) r_.message("the Engine knows this host as " + o_.maintenance->find_host());
     ScratchDir scratch("ovirt-airgap-apply");
     StagedBundle staged = stage_metadata(bundle_, scratch.path());
     Reporter quiet;
-    Preflight p = preflight_check(command_, m, staged.dir, o_, state_dir(), quiet);
+    Preflight p = preflight_check(role_, m, staged.dir, o_, state_dir(), quiet);
     for (const auto& pkg : p.resolution.packages)
         r_.message("package: " + pkg.nevra + " (" + std::string(to_string(pkg.reason)) + ", from " + pkg.repo + ")");
     r_.message(std::to_string(p.resolution.packages.size()) + " packages would be installed or updated");
@@ -207,7 +210,7 @@ bool Sequence::step_done(StepName step) const {
 }
 
 std::map<std::string, std::string> Sequence::role_targets() const {
-    auto it = bundle_.manifest.target_versions.find(command_);
+    auto it = bundle_.manifest.target_versions.find(role_);
     return it == bundle_.manifest.target_versions.end() ? std::map<std::string, std::string>{} : it->second;
 }
 
@@ -268,9 +271,10 @@ void Sequence::reload_stage() {
 StepEnd Sequence::preflight() {
     // A package manager that cannot be started is found before anything changes.
     if (has_step(StepName::update)) require_package_manager(o_);
-    Preflight p = preflight_check(command_, bundle_.manifest, staged_.dir, o_, state_dir(), r_);
+    Preflight p = preflight_check(role_, bundle_.manifest, staged_.dir, o_, state_dir(), r_);
     kernel_before_ = p.kernel.value_or("");
-    PreflightData d{kernel_before_, p.resolution.packages.size(), ""};
+    PreflightData d{kernel_before_, p.resolution.packages.size(), "", std::nullopt};
+    if (role_ == "node") node_ = d.node = node_before(p);
     if (o_.maintenance) {
         // Before any change: a host the Engine does not know is a configuration error.
         host_name_ = o_.maintenance->find_host();
@@ -285,6 +289,7 @@ void Sequence::reload_preflight() {
     auto d = data<PreflightData>(StepName::preflight);
     kernel_before_ = d.kernel;
     host_name_ = d.host;
+    node_ = d.node;
 }
 
 // --- repo files --------------------------------------------------------------------------------
@@ -448,7 +453,7 @@ bool Sequence::stop_for_reboot() {
 }
 
 void Sequence::maybe_reboot() {
-    if (!kernel_.reboot_needed || !o_.reboot) return;
+    if (!(kernel_.reboot_needed || layer_reboot_needed_) || !o_.reboot) return;
     if (!target_.is_this_system()) {
         r_.message("not rebooting: --root names another system");
         return;

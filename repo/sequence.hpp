@@ -13,6 +13,7 @@
 #include "repo/bundle_verify.hpp"
 #include "repo/engine_sequence.hpp"
 #include "repo/journal.hpp"
+#include "repo/preflight.hpp"
 #include "repo/spawn.hpp"
 #include "repo/step_data.hpp"
 #include "repo/step_table.hpp"
@@ -21,6 +22,10 @@
 namespace airgap::repo {
 
 class Sequence;
+
+/// This machine's boot id: it changes with every boot, and tells a re-run whether the reboot a
+/// new kernel or a Node's new layer needs has happened.
+std::string boot_id();
 
 /// The row of a step both sequences run alike: verify, stage, preflight, update, kernel-check,
 /// unstage (std::logic_error for another).
@@ -66,6 +71,15 @@ public:
     /// stops before `activate` (after rebooting with --reboot).
     bool stop_for_reboot();
 
+    // --- the steps of an oVirt Node (node_sequence.cpp) ---
+    /// The update left the image's new layer behind (or, without an image update, none).
+    StepEnd new_layer();
+    void reload_new_layer();
+    /// True when the run stops until the Node runs its new layer (after rebooting with --reboot).
+    bool stop_for_new_layer();
+    /// After the reboot: the Node runs the new layer.
+    StepEnd running_layer();
+
     /// The other repos disabled for the run (engine-upgrade-check and engine-setup ask yum about
     /// every enabled repo), journaled before they change; restore_repos() puts them back.
     void disable_repos();
@@ -82,6 +96,8 @@ public:
     const std::string& host_name() const noexcept { return host_name_; }
     /// STATE/logs/NAME.log: where a step's programs write.
     std::filesystem::path log_for(const std::string& name) const;
+    /// The role the bundle must name: the command's, or "node" for `host` on an oVirt Node.
+    const std::string& role() const noexcept { return role_; }
     /// The bundle's versions for this role: package name -> version-release.
     std::map<std::string, std::string> role_targets() const;
     /// A command's output goes to the reporter as it comes.
@@ -115,8 +131,10 @@ private:
     void finish_cut_short_transaction();
     void check_targets_reached();
     void maybe_reboot();
+    NodeBefore node_before(const Preflight& p) const;
 
     std::string command_;
+    std::string role_;
     StepTable<Sequence> table_;
     const ApplyOptions& o_;
     Reporter& r_;
@@ -126,8 +144,11 @@ private:
     StagedBundle staged_;
     std::string kernel_before_;  // the newest installed kernel at the preflight
     std::string host_name_;
-    KernelCheckData kernel_;         // the kernel check, this run's or reloaded
-    bool checked_this_run_ = false;  // the kernel check ran in this run (no reboot can have happened)
+    KernelCheckData kernel_;            // the kernel check, this run's or reloaded
+    bool checked_this_run_ = false;     // the kernel check or new-layer ran in this run (no reboot can have happened)
+    std::optional<NodeBefore> node_;    // on a Node: the layers at the preflight
+    NewLayerData layer_;                // on a Node: the new layer, this run's or reloaded
+    bool layer_reboot_needed_ = false;  // on a Node: the new layer waits for its reboot
 };
 
 }  // namespace airgap::repo

@@ -127,21 +127,14 @@ std::string Command::line() const {
     return out;
 }
 
-int Command::run_logged(const std::filesystem::path& log, const OutputSink& output) const {
-    std::error_code ec;
-    std::filesystem::create_directories(log.parent_path(), ec);
-    Fd log_fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-    if (log_fd.get() < 0) throw ConfigError("cannot open log " + log.string());
-    std::string header = "# " + line() + "\n";
-    if (::write(log_fd.get(), header.data(), header.size()) < 0) throw ConfigError("cannot write log " + log.string());
-
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw ConfigError("pipe failed");
-    Fd read_end(fds[0]), write_end(fds[1]);
+pid_t Command::spawn(int out_fd, int err_fd) const {
     SpawnSetup setup;
     posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&setup.actions, write_end.get(), 1);
-    posix_spawn_file_actions_adddup2(&setup.actions, write_end.get(), 2);
+    posix_spawn_file_actions_adddup2(&setup.actions, out_fd, 1);
+    if (err_fd >= 0)
+        posix_spawn_file_actions_adddup2(&setup.actions, err_fd, 2);
+    else
+        posix_spawn_file_actions_addopen(&setup.actions, 2, "/dev/null", O_WRONLY, 0);
     if (own_group_) {
         posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETPGROUP);
         posix_spawnattr_setpgroup(&setup.attr, 0);
@@ -157,20 +150,56 @@ int Command::run_logged(const std::filesystem::path& log, const OutputSink& outp
     int rc = posix_spawnp(&pid, args[0], &setup.actions, &setup.attr, args.data(), envp.data());
     if (rc != 0)
         throw ConfigError("cannot run " + argv_[0] + ": " + std::error_code(rc, std::generic_category()).message());
-    write_end = Fd();  // the child has its copy: our read sees EOF once it exits
+    return pid;
+}
+
+namespace {
+
+// Reads `fd` to its end, each chunk to `chunk`; then waits for `pid`: the exit code as
+// Command's runs return it.
+int read_and_wait(int fd, pid_t pid, const std::function<void(const char*, std::size_t)>& chunk) {
     char buf[65536];
     for (;;) {
-        ssize_t n = ::read(read_end.get(), buf, sizeof buf);
+        ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
-        if (output) output(buf, static_cast<std::size_t>(n));
-        if (::write(log_fd.get(), buf, static_cast<std::size_t>(n)) < 0) {
-            // A full disk must not stop engine-setup's output: the terminal still gets it.
-        }
+        chunk(buf, static_cast<std::size_t>(n));
     }
     int status = wait_child(pid);
     if (status < 0) return 128;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+int Command::run_logged(const std::filesystem::path& log, const OutputSink& output) const {
+    std::error_code ec;
+    std::filesystem::create_directories(log.parent_path(), ec);
+    Fd log_fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    if (log_fd.get() < 0) throw ConfigError("cannot open log " + log.string());
+    std::string header = "# " + line() + "\n";
+    if (::write(log_fd.get(), header.data(), header.size()) < 0) throw ConfigError("cannot write log " + log.string());
+
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw ConfigError("pipe failed");
+    Fd read_end(fds[0]), write_end(fds[1]);
+    pid_t pid = spawn(write_end.get(), write_end.get());
+    write_end = Fd();  // the child has its copy: our read sees EOF once it exits
+    return read_and_wait(read_end.get(), pid, [&](const char* data, std::size_t size) {
+        if (output) output(data, size);
+        if (::write(log_fd.get(), data, size) < 0) {
+            // A full disk must not stop engine-setup's output: the terminal still gets it.
+        }
+    });
+}
+
+int Command::run_captured(std::string& out) const {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw ConfigError("pipe failed");
+    Fd read_end(fds[0]), write_end(fds[1]);
+    pid_t pid = spawn(write_end.get(), -1);
+    write_end = Fd();
+    return read_and_wait(read_end.get(), pid, [&out](const char* data, std::size_t size) { out.append(data, size); });
 }
 
 }  // namespace airgap::repo

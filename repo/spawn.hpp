@@ -67,8 +67,15 @@ public:
     /// ConfigError "cannot run PROGRAM: REASON" when it cannot start, "cannot open log FILE" when
     /// the log cannot be written. A log that fills up later does not stop the output.
     int run_logged(const std::filesystem::path& log, const OutputSink& output = {}) const;
+    /// Runs it for its answer: stdout is appended to `out`; stderr goes to /dev/null, for a
+    /// program that keeps its own log (imgbase logs to /var/log/imgbased.log) and whose log lines
+    /// must not be read as its answer. Exit code and errors as run_logged().
+    int run_captured(std::string& out) const;
 
 private:
+    /// Starts the child with stdout on `out_fd` and stderr on `err_fd` (-1: /dev/null); its pid.
+    pid_t spawn(int out_fd, int err_fd) const;
+
     std::vector<std::string> argv_;
     std::vector<std::string> env_;  // NAME=VALUE
     bool own_group_ = false;

@@ -15,11 +15,20 @@ void from_json(const json& j, StageData& d) { d.dir = j.value("dir", ""); }
 void to_json(json& j, const PreflightData& d) {
     j = json{{"kernel", d.kernel}, {"packages", d.packages}};
     if (!d.host.empty()) j["host"] = d.host;
+    if (d.node) {
+        j["layer"] = d.node->layer;
+        j["layers"] = d.node->layers;
+        j["image_update"] = d.node->image_update;
+    }
 }
 void from_json(const json& j, PreflightData& d) {
     d.kernel = j.value("kernel", "");
     d.packages = j.value("packages", std::size_t{0});
     d.host = j.value("host", "");
+    d.node.reset();
+    if (j.contains("layer"))
+        d.node = NodeBefore{j.value("layer", ""), j.value("layers", std::vector<std::string>{}),
+                            j.value("image_update", true)};
 }
 
 void to_json(json& j, const ReposData& d) {
@@ -52,6 +61,20 @@ void from_json(const json& j, KernelCheckData& d) {
     d.running = j.value("running", "");
     d.reboot_needed = j.value("reboot_needed", false);
     d.boot_id = j.value("boot_id", "");
+}
+
+// A skipped new-layer writes why in place of a boot id: no reboot is waited for.
+void to_json(json& j, const NewLayerData& d) {
+    j = json{{"layer", d.layer}};
+    if (d.skipped.empty())
+        j["boot_id"] = d.boot_id;
+    else
+        j["skipped"] = d.skipped;
+}
+void from_json(const json& j, NewLayerData& d) {
+    d.layer = j.value("layer", "");
+    d.boot_id = j.value("boot_id", "");
+    d.skipped = j.value("skipped", "");
 }
 
 }  // namespace airgap::repo

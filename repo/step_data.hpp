@@ -5,6 +5,7 @@
 // written, so that journals written before and after read alike.
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,11 +27,20 @@ struct StageData {
 void to_json(nlohmann::json& j, const StageData& d);
 void from_json(const nlohmann::json& j, StageData& d);
 
+/// preflight on an oVirt Node: the layers before the update (keys "layer", "layers",
+/// "image_update" beside the other preflight keys).
+struct NodeBefore {
+    std::string layer;                ///< the layer it ran (`imgbase w`)
+    std::vector<std::string> layers;  ///< every layer imgbased had (`imgbase layout --layers`)
+    bool image_update = true;         ///< the update brings a new image (else persisted packages only)
+};
+
 /// preflight: what later steps compare with.
 struct PreflightData {
-    std::string kernel;        ///< the newest installed kernel before the update; empty: none
-    std::size_t packages = 0;  ///< packages the update installs or updates
-    std::string host;          ///< the Engine's name of this host (`host --update` with the Engine)
+    std::string kernel;              ///< the newest installed kernel before the update; empty: none
+    std::size_t packages = 0;        ///< packages the update installs or updates
+    std::string host;                ///< the Engine's name of this host (`host --update` with the Engine)
+    std::optional<NodeBefore> node;  ///< on an oVirt Node
 };
 void to_json(nlohmann::json& j, const PreflightData& d);
 void from_json(const nlohmann::json& j, PreflightData& d);
@@ -68,5 +78,15 @@ struct KernelCheckData {
 };
 void to_json(nlohmann::json& j, const KernelCheckData& d);
 void from_json(const nlohmann::json& j, KernelCheckData& d);
+
+/// new-layer (a Node): the layer the update registered and the boot it was found in; or, for a
+/// bundle of persisted packages alone, the running layer and why there is no new one.
+struct NewLayerData {
+    std::string layer;
+    std::string boot_id;  ///< empty when skipped
+    std::string skipped;  ///< non-empty: no image update, no new layer, no reboot
+};
+void to_json(nlohmann::json& j, const NewLayerData& d);
+void from_json(const nlohmann::json& j, NewLayerData& d);
 
 }  // namespace airgap::repo

@@ -11,10 +11,10 @@ namespace airgap::repo {
 namespace {
 
 // The journal's spelling of each step, in StepName's order; the journal format on disk depends on it.
-constexpr std::array<std::string_view, 13> kNames{
-    "verify",       "stage",        "preflight",     "repos",  "maintenance",  "engine-upgrade-check",
-    "update-setup", "engine-setup", "restore-repos", "update", "kernel-check", "unstage",
-    "activate"};
+constexpr std::array<std::string_view, 15> kNames{
+    "verify",       "stage",         "preflight",     "repos",  "maintenance",  "engine-upgrade-check",
+    "update-setup", "engine-setup",  "restore-repos", "update", "kernel-check", "new-layer",
+    "unstage",      "running-layer", "activate"};
 static_assert(kNames.size() == static_cast<std::size_t>(StepName::activate) + 1, "a name for every step");
 
 // Runs one step that is not done yet; throws as run_steps() says.

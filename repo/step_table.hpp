@@ -27,11 +27,13 @@ enum class StepName {
     restore_repos,
     update,
     kernel_check,
+    new_layer,  ///< on an oVirt Node
     unstage,
+    running_layer,  ///< on an oVirt Node
     activate,
 };
 
-/// The name as the journal writes it: "verify", ..., "engine-upgrade-check", "kernel-check".
+/// The name as the journal writes it: "verify", ..., "engine-upgrade-check", "new-layer".
 std::string_view to_string(StepName step);
 /// The step a journal's name stands for; nullopt for a name no sequence has.
 std::optional<StepName> step_name_from_string(std::string_view name);

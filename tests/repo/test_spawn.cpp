@@ -54,6 +54,15 @@ TEST(SpawnCommand, StdinIsDevNull) {
     EXPECT_EQ(seen, "");
 }
 
+// A program asked for its answer (imgbase): stdout is the answer, its log on stderr is not.
+TEST(SpawnCommand, RunCapturedKeepsStdoutAndDropsStderr) {
+    std::string out;
+    int code = Command("sh").args({"-c", "echo log >&2; echo answer; echo more; exit 3"}).run_captured(out);
+    EXPECT_EQ(code, 3);
+    EXPECT_EQ(out, "answer\nmore\n");
+    EXPECT_THROW(Command("/nonexistent/airgap-program").run_captured(out), ConfigError);
+}
+
 TEST(SpawnCommand, EnvironmentAddsAndReplacesVariablesButNotOnTheCommandLine) {
     TempDir dir;
     ::setenv("AIRGAP_SPAWN_TEST", "old", 1);

@@ -53,6 +53,12 @@ TEST(StepTable, TheSequencesHaveTheDocumentedStepsInOrder) {
     EXPECT_EQ(host_steps(true), (V{"verify", "stage", "preflight", "repos", "update", "kernel-check", "unstage"}));
     EXPECT_EQ(host_steps(true, true), (V{"verify", "stage", "preflight", "repos", "maintenance", "update",
                                          "kernel-check", "unstage", "activate"}));
+    // An oVirt Node: the new layer in place of the kernel check, and the reboot into it checked.
+    EXPECT_EQ(host_steps(false, true, true), (V{"verify", "stage", "repos"}));
+    EXPECT_EQ(host_steps(true, false, true),
+              (V{"verify", "stage", "preflight", "repos", "update", "new-layer", "unstage", "running-layer"}));
+    EXPECT_EQ(host_steps(true, true, true), (V{"verify", "stage", "preflight", "repos", "maintenance", "update",
+                                               "new-layer", "unstage", "running-layer", "activate"}));
 }
 
 // --- typed data ----------------------------------------------------------------------------
@@ -66,7 +72,7 @@ TEST(StepData, EachStepsDataRoundTripsThroughTheJournalsJson) {
     EXPECT_EQ(round_trip(VerifyData{"ab12"}).manifest_sha256, "ab12");
     EXPECT_EQ(round_trip(StageData{"/var/lib/ovirt-airgap/staged/x"}).dir, "/var/lib/ovirt-airgap/staged/x");
 
-    PreflightData p = round_trip(PreflightData{"3.10.0-1160.el7.x86_64", 12, "host1"});
+    PreflightData p = round_trip(PreflightData{"3.10.0-1160.el7.x86_64", 12, "host1", {}});
     EXPECT_EQ(p.kernel, "3.10.0-1160.el7.x86_64");
     EXPECT_EQ(p.packages, 12u);
     EXPECT_EQ(p.host, "host1");
@@ -90,14 +96,24 @@ TEST(StepData, EachStepsDataRoundTripsThroughTheJournalsJson) {
     EXPECT_EQ(k.running, "3.10.0-1127.el7.x86_64");
     EXPECT_TRUE(k.reboot_needed);
     EXPECT_EQ(k.boot_id, "b00t");
+
+    PreflightData n = round_trip(PreflightData{"", 1, "", NodeBefore{"a+1", {"a+1", "b+1"}, false}});
+    ASSERT_TRUE(n.node.has_value());
+    EXPECT_EQ(n.node->layer, "a+1");
+    EXPECT_EQ(n.node->layers, (std::vector<std::string>{"a+1", "b+1"}));
+    EXPECT_FALSE(n.node->image_update);
+    NewLayerData l = round_trip(NewLayerData{"b+1", "b00t", ""});
+    EXPECT_EQ(l.layer, "b+1");
+    EXPECT_EQ(l.boot_id, "b00t");
+    EXPECT_EQ(l.skipped, "");
 }
 
 // The keys are the journal format on disk: what the sequences wrote before the types existed.
 TEST(StepData, TheJsonIsTheJournalFormatOnDisk) {
     EXPECT_EQ(json(VerifyData{"ab12"}), json::parse(R"({"manifest_sha256": "ab12"})"));
     EXPECT_EQ(json(StageData{"/s"}), json::parse(R"({"dir": "/s"})"));
-    EXPECT_EQ(json(PreflightData{"k", 3, ""}), json::parse(R"({"kernel": "k", "packages": 3})"));
-    EXPECT_EQ(json(PreflightData{"k", 3, "h"}), json::parse(R"({"kernel": "k", "packages": 3, "host": "h"})"));
+    EXPECT_EQ(json(PreflightData{"k", 3, "", {}}), json::parse(R"({"kernel": "k", "packages": 3})"));
+    EXPECT_EQ(json(PreflightData{"k", 3, "h", {}}), json::parse(R"({"kernel": "k", "packages": 3, "host": "h"})"));
     EXPECT_EQ(json(ReposData{true, {{"/f", "o", "c"}}}),
               json::parse(R"({"active": true, "changes": [{"file": "/f", "original": "o", "changed": "c"}]})"));
     EXPECT_EQ(json(UpgradeCheckData{0, true, {}}), json::parse(R"({"exit": 0, "upgrade": true})"));
@@ -106,6 +122,12 @@ TEST(StepData, TheJsonIsTheJournalFormatOnDisk) {
     EXPECT_EQ(json(SkippedData{"why"}), json::parse(R"({"skipped": "why"})"));
     EXPECT_EQ(json(KernelCheckData{"i", "r", false, "b"}),
               json::parse(R"({"installed": "i", "running": "r", "reboot_needed": false, "boot_id": "b"})"));
+    // On an oVirt Node, the preflight's layers beside its other keys; new-layer's either branch.
+    EXPECT_EQ(json(PreflightData{"", 1, "", NodeBefore{"a+1", {"a+1"}, true}}),
+              json::parse(R"({"kernel": "", "packages": 1, "layer": "a+1", "layers": ["a+1"], "image_update": true})"));
+    EXPECT_EQ(json(NewLayerData{"b+1", "b", ""}), json::parse(R"({"layer": "b+1", "boot_id": "b"})"));
+    EXPECT_EQ(json(NewLayerData{"a+1", "", "no image update"}),
+              json::parse(R"({"layer": "a+1", "skipped": "no image update"})"));
 }
 
 TEST(StepData, AStepThatWroteNothingReadsAsDefaults) {
@@ -113,6 +135,8 @@ TEST(StepData, AStepThatWroteNothingReadsAsDefaults) {
     EXPECT_EQ(empty.get<VerifyData>().manifest_sha256, "");
     EXPECT_EQ(empty.get<PreflightData>().host, "");
     EXPECT_EQ(empty.get<PreflightData>().packages, 0u);
+    EXPECT_FALSE(empty.get<PreflightData>().node.has_value());
+    EXPECT_EQ(empty.get<NewLayerData>().skipped, "");
     EXPECT_FALSE(empty.get<ReposData>().active);
     EXPECT_TRUE(empty.get<ReposData>().changes.empty());
     EXPECT_FALSE(empty.get<KernelCheckData>().reboot_needed);
