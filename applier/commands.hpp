@@ -9,5 +9,6 @@ void add_engine_command(CLI::App& app);
 void add_host_command(CLI::App& app);
 void add_status_command(CLI::App& app);
 void add_hosts_command(CLI::App& app);
+void add_abandon_command(CLI::App& app);
 
 }  // namespace airgap::applier

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
     airgap::applier::add_host_command(app);
     airgap::applier::add_status_command(app);
     airgap::applier::add_hosts_command(app);
+    airgap::applier::add_abandon_command(app);
     app.set_version_flag("--version", std::string("ovirt-applier ") + airgap::version_text());
     // Commands of the other program, answered with where they live when typed here.
     const airgap::cli::OtherProgram bundler{"ovirt-bundler", {"resolve", "keygen", "build", "inspect"}};

@@ -32,7 +32,9 @@
 #include "repo/metadata.hpp"
 #include "repo/repo_originals.hpp"
 #include "repo/resolve.hpp"
+#include "repo/role_fit.hpp"
 #include "repo/rpmdb_duplicates.hpp"
+#include "repo/run_history.hpp"
 #include "repo/scratch_dir.hpp"
 #include "repo/solv_pool.hpp"
 #include "repo/spawn.hpp"
@@ -356,6 +358,7 @@ public:
         if (o_.dry_run) return dry_run();
         // Verified before the state dir is even created: a refused bundle leaves no trace.
         verify();
+        if (already_applied_) return r_.message(*already_applied_);
         std::error_code ec;
         fs::create_directories(state_dir_, ec);
         if (ec) throw ConfigError("cannot create state dir " + state_dir_.string() + ": " + ec.message());
@@ -370,6 +373,7 @@ public:
                                        JournalBundle{bundle_.manifest.id, bundle_.manifest.serial, o_.bundle.string()},
                                        steps_));
         Journal& j = *journal_;
+        RunRecorder history(j, [this](const std::string& line) { r_.message(line); });
         if (j.resumed()) {
             auto first = j.first_unfinished_step();
             r_.message("resuming at step " + (first ? steps_[*first] : std::string("(none)")));
@@ -395,6 +399,7 @@ public:
             fs::create_directories(serial_copy_dir(), ec);
             if (auto applied = read_applied(state_dir_)) write_applied(serial_copy_dir(), *applied);
         }
+        history.finish("done");
         r_.message(command_ + ": bundle " + bundle_.manifest.id + " (serial " +
                    std::to_string(bundle_.manifest.serial) + ") done");
         maybe_reboot();
@@ -416,13 +421,17 @@ private:
         VerifyOptions vo = verify_options();
         vo.check_files = false;
         vo.check_expiry = false;
+        vo.state_dir.clear();  // the serial is checked below, once "already applied" is ruled out
         bundle_ = verify_bundle(o_.bundle, vo);
+        if ((already_applied_ = applied_before())) return;
         check_serial(bundle_.manifest, last_serial());
         // A bundle for other machines is refused before it is staged, also where no preflight runs.
         const auto& roles = bundle_.manifest.roles;
         if (std::find(roles.begin(), roles.end(), role_) == roles.end())
             throw BundleRefused("bundle " + bundle_.manifest.id + " is not for role " + role_ +
                                 " (roles: " + join(roles, ", ") + ")");
+        // The wrong machine for the command is refused before anything is hashed or extracted.
+        require_role_fits(role_, bundle_.manifest, o_.root);
         // A resumed run checks the signature only: the staged copy is hashed again before use.
         auto existing = Journal::load(state_dir_);
         bool resuming = existing && !existing->complete() && existing->command() == command_ &&
@@ -452,16 +461,26 @@ private:
         r_.message("signed by " + bundle_.signer.subject + " (SHA-256 " + bundle_.signer.fingerprint_sha256 + ")");
     }
 
+    // This very bundle (same id, same signed bundle.json) applied already, by either record.
+    std::optional<std::string> applied_before() const {
+        std::vector<AppliedRecord> records;
+        for (const auto& dir : {state_dir_, serial_copy_dir()})
+            if (auto a = read_applied(dir)) records.push_back(*a);
+        return already_applied(records, bundle_.manifest.id, bundle_.manifest.serial, bundle_.manifest_sha256);
+    }
+
     void run_step(const std::string& name) {
         Journal& j = *journal_;
         r_.message("step " + name + ": running");
         resuming_step_ = j.step(name).status != StepStatus::pending;
         j.begin_step(name);
+        note_step(o_.step_sink, j, name, "running");
         try {
             throw_if_interrupted("interrupted before it started");
             bool finished = step(name);
             if (!finished) return;  // the step journaled itself (skipped steps)
             j.finish_step(name);
+            note_step(o_.step_sink, j, name, "done");
             r_.message("step " + name + ": done");
         } catch (const std::exception& e) {
             bool stopped = dynamic_cast<const Interrupted*>(&e) != nullptr || interrupted();
@@ -472,6 +491,7 @@ private:
                 // A journal that cannot be written (full disk) must not keep the repos disabled.
                 r_.message("could not journal the failure: " + describe(journal_error));
             }
+            note_step(o_.step_sink, j, name, "failed", what);
             r_.message("step " + name + ": failed: " + what);
             try {
                 restore_repos();
@@ -832,7 +852,7 @@ private:
         std::string newest = newest_kernel(o_.root).value_or("");
         // Under --root the running kernel is the host's: compare with the root's at the start.
         bool own_machine = o_.root.empty() || o_.root == "/";
-        std::string running = own_machine ? running_kernel() : kernel_before_;
+        std::string running = running_kernel_release(o_.root).value_or(own_machine ? running_kernel() : kernel_before_);
         reboot_needed_ = !newest.empty() && !running.empty() && newest != running;
         boot_id_at_check_ = boot_id();
         checked_this_run_ = true;
@@ -896,7 +916,8 @@ private:
     std::string host_name_;         // the Engine's name of this host (appendix C)
     std::string boot_id_at_check_;  // boot id when kernel-check ran
     bool checked_this_run_ = false;
-    bool resuming_step_ = false;  // the step now running was begun before (a failed or killed run)
+    bool resuming_step_ = false;                  // the step now running was begun before (a failed or killed run)
+    std::optional<std::string> already_applied_;  // set by verify(): nothing to do
 
 public:
     bool record_ = true;

@@ -240,7 +240,11 @@ void Journal::save() {
 }
 
 void Journal::record_applied() const {
-    write_applied(state_dir_, AppliedRecord{bundle_.id, bundle_.serial, command_, now()});
+    // The verify step keeps the digest of the signed bundle.json: "already applied" needs it.
+    std::string manifest_sha256;
+    for (const auto& s : steps_)
+        if (s.name == "verify") manifest_sha256 = s.data.value("manifest_sha256", "");
+    write_applied(state_dir_, AppliedRecord{bundle_.id, bundle_.serial, command_, now(), manifest_sha256});
 }
 
 std::string Journal::summary(std::optional<pid_t> running_pid) const {
@@ -290,6 +294,7 @@ std::optional<AppliedRecord> read_applied(const fs::path& state_dir) {
         r.serial = j.at("serial").get<std::uint64_t>();
         r.command = optional_string(j, "command");
         r.applied = optional_string(j, "applied");
+        r.manifest_sha256 = optional_string(j, "manifest_sha256");
         return r;
     } catch (const std::exception& e) {
         throw ConfigError("cannot read " + file.string() + " (" + plain(e) +
@@ -304,6 +309,7 @@ void write_applied(const fs::path& state_dir, const AppliedRecord& record) {
               {"serial", record.serial},
               {"command", record.command},
               {"applied", record.applied}};
+    if (!record.manifest_sha256.empty()) j["manifest_sha256"] = record.manifest_sha256;
     write_file_atomic(Journal::applied_file(state_dir), j.dump(2) + "\n", 0644);
 }
 
