@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "repo/atomic_file.hpp"
+#include "repo/bundle_manifest.hpp"
 #include "repo/bundle_verify.hpp"
 #include "repo/error.hpp"
 #include "repo/held_repos.hpp"
@@ -58,14 +59,19 @@ void put_back_disabled_repos(const Journal& j, const fs::path& state_dir,
     // The copies beside the journal are the same originals; they also cover a journal that
     // lost its record.
     if (changes.empty()) changes = saved_original_repos(state_dir);
-    for (const auto& f : restore_repo_changes(changes)) say("left " + f.string() + " as a package update rewrote it");
-    for (const auto& c : changes) say("put back " + c.file.string());
+    auto left = restore_repo_changes(changes);
+    for (const auto& f : left) say("left " + f.string() + " as a package update rewrote it");
+    for (const auto& c : changes)
+        if (std::find(left.begin(), left.end(), c.file) == left.end()) say("put back " + c.file.string());
     forget_original_repos(state_dir);
 }
 
 void take_bundle_off(const Journal& j, const fs::path& root, const fs::path& state_dir,
                      const std::function<void(const std::string&)>& say) {
     const std::string& id = j.bundle().id;
+    // The id names what is removed: only a bundle id's shape is taken from the journal (a
+    // `hosts` rollout's journal names a cluster and has nothing staged).
+    if (!is_bundle_id(id)) return;
     if (fs::exists(bundle_repofile(root, id))) {
         remove_bundle_repofile(root, id);
         say("removed " + bundle_repofile(root, id).string());

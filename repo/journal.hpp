@@ -39,9 +39,9 @@ struct JournalBundle {
 struct AppliedRecord {
     std::string bundle_id;
     std::uint64_t serial = 0;
-    std::string command;          // "engine", "host"
-    std::string applied;          // RFC 3339 UTC
-    std::string manifest_sha256;  // of the signed bundle.json's bytes; empty in older records
+    std::string command;               // "engine", "host"
+    std::string applied;               // RFC 3339 UTC
+    std::string manifest_sha256 = {};  // of the signed bundle.json's bytes; empty in older records
 };
 
 /// The journal of one run of one command, in STATE_DIR/journal.json (mode 0600). Every

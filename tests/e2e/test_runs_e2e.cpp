@@ -233,6 +233,38 @@ TEST(RunsE2E, AbandonGivesTheRepoFilesBackAndRemovesTheStagedCopy) {
     EXPECT_EQ(status_json(root, state)["history"].size(), 2u);
 }
 
+// A package transaction cut short (here: killed with a package installed twice) is what the
+// re-run completes: abandoning it would leave the rpm database half updated, so it is refused
+// in one line, and the run, its staged copy and its journal stay for the re-run.
+TEST(RunsE2E, AbandonRefusesAPackageTransactionCutShort) {
+    TempDir t;
+    fs::path root = copy_world_root("host-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    fs::path old_bash = world_dir() / "repos/centos-base/Packages/bash-4.2.46-33.el7.x86_64.rpm";
+    ASSERT_TRUE(fs::exists(old_bash));
+    fs::path pm = t.path() / "pm.sh";
+    write_file(pm, "#!/bin/sh\n'" + (world_dir() / "bin/dnf").string() +
+                       "' \"$@\" || exit $?\ncase \"$*\" in *' update') ;; *) exit 0;; esac\nrpm --root '" +
+                       root.string() +
+                       "' --dbpath /var/lib/rpm -i --justdb --nodeps --noscripts --notriggers --replacefiles "
+                       "--oldpackage '" +
+                       old_bash.string() + "' 2>/dev/null\nkill -9 $PPID\nsleep 60\n");
+    fs::permissions(pm, fs::perms::owner_all);
+    auto argv = applier("host", root, state, {"--update"});
+    argv[argv.size() - 2] = pm.string();  // --package-manager, before --update
+    CommandResult killed = run_command(argv);
+    ASSERT_EQ(killed.exit_code, 128 + 9) << killed.out << killed.err;
+
+    CommandResult r = run_binary("ovirt-applier", {"abandon", "--root", root.string(), "--state-dir", state.string()});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_EQ(r.err,
+              "ovirt-applier: error: cannot abandon: step update was cut short in the middle of a package transaction "
+              "(packages installed twice: bash-4.2.46-33.el7.x86_64): abandoning would leave the rpm database half "
+              "updated; run `ovirt-applier host` with the same bundle again to finish it\n");
+    EXPECT_TRUE(Journal::load(state));
+    EXPECT_TRUE(fs::exists(state / "staged" / bundle_id()));
+}
+
 namespace {
 
 struct RecordingSink : StepSink {
