@@ -53,8 +53,11 @@ void save_history(const fs::path& state_dir, const std::vector<RunRecord>& runs)
     write_file_atomic(history_file(state_dir), j.dump(2, ' ', false, json::error_handler_t::replace) + "\n", 0600);
 }
 
+// The entry of the journal's run: same command, bundle and journal, and not ended for good (a
+// new journal can be created in the same second as the one before it ended).
 bool same_run(const RunRecord& r, const Journal& j) {
-    return r.command == j.command() && r.bundle.id == j.bundle().id && r.journal_created == j.created();
+    bool open = r.result != "done" && r.result != "abandoned" && r.result != "refused";
+    return open && r.command == j.command() && r.bundle.id == j.bundle().id && r.journal_created == j.created();
 }
 
 RunRecord& entry_for(std::vector<RunRecord>& runs, const Journal& j) {

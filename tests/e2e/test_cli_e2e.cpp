@@ -51,7 +51,7 @@ TEST(Cli, AMisspeltCommandIsAnsweredWithTheClosestOne) {
                        "--help)");
     expect_usage_error(run_binary("ovirt-applier", {"frobnicate"}),
                        "ovirt-applier: error: unknown command 'frobnicate'; the commands are inventory, verify, "
-                       "engine, host, status and hosts (see ovirt-applier --help)");
+                       "engine, host, status, hosts and abandon (see ovirt-applier --help)");
 }
 
 TEST(Cli, TheOtherProgramsCommandSaysWhereItLives) {
@@ -60,7 +60,7 @@ TEST(Cli, TheOtherProgramsCommandSaysWhereItLives) {
                        "resolve, keygen, build and inspect (see ovirt-bundler --help)");
     expect_usage_error(run_binary("ovirt-applier", {"build"}),
                        "ovirt-applier: error: build is an ovirt-bundler command; ovirt-applier's commands are "
-                       "inventory, verify, engine, host, status and hosts (see ovirt-applier --help)");
+                       "inventory, verify, engine, host, status, hosts and abandon (see ovirt-applier --help)");
 }
 
 TEST(Cli, NoCommandListsTheCommands) {

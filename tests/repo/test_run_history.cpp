@@ -105,3 +105,20 @@ TEST(RunHistory, AlreadyAppliedIsTheSameIdSerialAndSignedManifest) {
     a.manifest_sha256.clear();
     EXPECT_FALSE(already_applied({a}, "id-1", 5, "abc")) << "a record that cannot tell";
 }
+
+// A finished run's entry is not reopened by the next journal, even one created in the same second.
+TEST(RunHistory, TheNextRunOfTheSameBundleIsANewEntry) {
+    TempDir t;
+    Journal first = open_run(t.path(), "a");
+    history_run_started(first);
+    for (const auto& s : kSteps) first.finish_step(s);
+    history_run_ended(first, "done");
+    Journal second = open_run(t.path(), "a");
+    ASSERT_FALSE(second.resumed());
+    history_run_started(second);
+    auto h = load_history(t.path());
+    ASSERT_EQ(h.size(), 2u);
+    EXPECT_EQ(h[0].result, "done");
+    EXPECT_EQ(h[1].result, "running");
+    EXPECT_EQ(h[1].attempts, 1u);
+}
