@@ -430,8 +430,6 @@ private:
         if (std::find(roles.begin(), roles.end(), role_) == roles.end())
             throw BundleRefused("bundle " + bundle_.manifest.id + " is not for role " + role_ +
                                 " (roles: " + join(roles, ", ") + ")");
-        // The wrong machine for the command is refused before anything is hashed or extracted.
-        require_role_fits(role_, bundle_.manifest, o_.root);
         // A resumed run checks the signature only: the staged copy is hashed again before use.
         auto existing = Journal::load(state_dir_);
         bool resuming = existing && !existing->complete() && existing->command() == command_ &&
@@ -459,6 +457,8 @@ private:
             }
         }
         r_.message("signed by " + bundle_.signer.subject + " (SHA-256 " + bundle_.signer.fingerprint_sha256 + ")");
+        // The wrong machine for the command is refused before anything is extracted or journaled.
+        require_role_fits(role_, bundle_.manifest, o_.root);
     }
 
     // This very bundle (same id, same signed bundle.json) applied already, by either record.
