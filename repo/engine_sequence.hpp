@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "repo/engine_setup_answers.hpp"
+#include "repo/step_log.hpp"
 
 namespace airgap::repo {
 
@@ -69,6 +70,8 @@ struct ApplyOptions {
     /// `host --update --engine-url ...`: maintenance and activation through the Engine; not
     /// owned, outlives the run. Null: the host is in Maintenance already.
     HostMaintenance* maintenance = nullptr;
+    /// Told every step's start, end and failure (ovirt-applier: syslog); not owned. May be null.
+    StepSink* step_sink = nullptr;
 };
 
 /// Where a run reports; the library never prints. Defaults do nothing.

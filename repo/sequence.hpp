@@ -44,6 +44,7 @@ public:
     void message(const std::string& line) override { r_.message(line); }
     void give_back() override { restore_repos(); }
     void abandon() override;
+    void step_event(StepName step, const std::string& status, const std::string& detail) override;
 
     // --- steps both sequences have ---
     StepEnd record_verify();
@@ -104,6 +105,7 @@ private:
     std::optional<std::uint64_t> last_serial() const;
     VerifyOptions verify_options() const;
     void verify();
+    std::optional<std::string> applied_before() const;
     void dry_run();
     void record_applied();
     bool has_step(StepName step) const;
@@ -126,8 +128,9 @@ private:
     StagedBundle staged_;
     std::string kernel_before_;  // the newest installed kernel at the preflight
     std::string host_name_;
-    KernelCheckData kernel_;         // the kernel check, this run's or reloaded
-    bool checked_this_run_ = false;  // the kernel check ran in this run (no reboot can have happened)
+    KernelCheckData kernel_;                      // the kernel check, this run's or reloaded
+    bool checked_this_run_ = false;               // the kernel check ran in this run (no reboot can have happened)
+    std::optional<std::string> already_applied_;  // set by verify(): this very bundle was applied, nothing to do
 };
 
 }  // namespace airgap::repo
