@@ -8,6 +8,7 @@
 
 #include "applier/commands.hpp"
 #include "applier/common_options.hpp"
+#include "applier/syslog_sink.hpp"
 #include "repo/engine_sequence.hpp"
 #include "repo/interrupt.hpp"
 #include "repo/publish.hpp"
@@ -36,6 +37,8 @@ void add_engine_command(CLI::App& app) {
         check_can_apply(options, "engine", true);
         cli::ProgressView reporter = applier_view();
         repo::catch_interrupts();  // Ctrl-C stops at the next safe point: exit 130, resumable
+        SyslogStepSink syslog_sink;
+        options.step_sink = &syslog_sink;
         repo::run_engine(options, reporter);
         // Only after the engine's own update succeeded: the hosts follow the engine.
         if (*publish && options.dry_run)

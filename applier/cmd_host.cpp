@@ -11,6 +11,7 @@
 
 #include "applier/commands.hpp"
 #include "applier/common_options.hpp"
+#include "applier/syslog_sink.hpp"
 #include "repo/engine_api.hpp"
 #include "repo/engine_sequence.hpp"
 #include "repo/enrol.hpp"
@@ -130,6 +131,8 @@ void add_host_command(CLI::App& app) {
             throw ConfigError("--user, --password-file, --ca-file and --host-name go with --engine-url");
         }
         repo::catch_interrupts();
+        SyslogStepSink syslog_sink;
+        options.step_sink = &syslog_sink;
         repo::run_host(options, reporter);
     });
 }

@@ -9,6 +9,7 @@
 #include "repo/held_repos.hpp"
 #include "repo/journal.hpp"
 #include "repo/publish.hpp"
+#include "repo/status_report.hpp"
 
 namespace airgap::applier {
 
@@ -18,6 +19,7 @@ struct StatusArgs {
     std::string root;
     std::string state_dir;
     std::string config;
+    bool json = false;
 };
 
 }  // namespace
@@ -28,16 +30,24 @@ void add_status_command(CLI::App& app) {
     cmd->add_option("--root", args->root, "The target system (state dir ROOT/var/lib/ovirt-airgap)");
     cmd->add_option("--state-dir", args->state_dir, "State directory (default /var/lib/ovirt-airgap)");
     add_config_option(cmd, args->config);
+    cmd->add_flag("--json", args->json,
+                  "Print the run, the last applied bundle, a pending reboot and the history as JSON");
     cmd->callback([args] {
         std::filesystem::path state = state_dir_for(args->state_dir, args->root, site_config(args->config, args->root));
+        std::filesystem::path root;
+        if (!args->root.empty()) root = std::filesystem::absolute(args->root).lexically_normal();
+        if (args->json) {
+            std::cout << repo::status_json(root, state).dump(2) << "\n" << std::flush;
+            return;
+        }
         std::cout << repo::render_status(state);
         // A host staged for the Engine keeps its upstream repos disabled until unstaged.
         for (const auto& line : repo::describe_held_repos(state)) std::cout << line << "\n";
         // The engine's published bundles, and a host's enrolment with them.
-        std::filesystem::path root =
-            args->root.empty() ? std::filesystem::path() : std::filesystem::absolute(args->root);
         for (const auto& line : repo::describe_published(root)) std::cout << line << "\n";
         for (const auto& line : repo::describe_enrolment(state)) std::cout << line << "\n";
+        // The reboot a new kernel needs stays on view until the system runs it; then the history.
+        for (const auto& line : repo::status_history_lines(root, state)) std::cout << line << "\n";
         std::cout << std::flush;
     });
 }

@@ -12,6 +12,7 @@
 #include "repo/engine_sequence.hpp"
 #include "repo/interrupt.hpp"
 #include "repo/journal.hpp"
+#include "repo/status_report.hpp"
 
 namespace airgap::applier {
 
@@ -24,6 +25,7 @@ struct VerifyArgs {
     std::string root;
     std::string state_dir;
     std::string config;
+    bool json = false;
 };
 
 void run_verify(const VerifyArgs& args) {
@@ -36,6 +38,10 @@ void run_verify(const VerifyArgs& args) {
     cli::ProgressView progress = applier_view();
     repo::catch_interrupts();  // Ctrl-C stops the hashing at once: exit 130, nothing changed
     repo::VerifiedBundle v = repo::verify_bundle(args.bundle, options, &progress);
+    if (args.json) {
+        std::cout << repo::verify_json(v).dump(2) << "\n" << std::flush;
+        return;
+    }
     std::uint64_t bytes = 0;
     for (const auto& f : v.manifest.files) bytes += f.size;
     std::cout << "bundle " << v.manifest.id << " (serial " << v.manifest.serial << ", " << v.manifest.files.size()
@@ -67,6 +73,7 @@ void add_verify_command(CLI::App& app) {
     cmd->add_option("--root", args->root, "The target system (its state dir holds the last applied serial)");
     cmd->add_option("--state-dir", args->state_dir, "State directory (default /var/lib/ovirt-airgap)");
     add_config_option(cmd, args->config);
+    cmd->add_flag("--json", args->json, "Print what was verified as JSON (errors stay one line on stderr)");
     cmd->callback([args] { run_verify(*args); });
 }
 

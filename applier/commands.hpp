@@ -13,6 +13,7 @@ void add_host_command(CLI::App& app);
 void add_status_command(CLI::App& app);
 void add_hosts_command(CLI::App& app);
 void add_publish_command(CLI::App& app);
+void add_abandon_command(CLI::App& app);
 
 /// --keep N of `publish` and `engine --publish`.
 void add_keep_option(CLI::App* cmd, unsigned& keep);

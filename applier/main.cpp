@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
     airgap::applier::add_status_command(app);
     airgap::applier::add_hosts_command(app);
     airgap::applier::add_publish_command(app);
+    airgap::applier::add_abandon_command(app);
     app.set_version_flag("--version", std::string("ovirt-applier ") + airgap::version_text());
     // Commands of the other program, answered with where they live when typed here.
     const airgap::cli::OtherProgram bundler{"ovirt-bundler", {"resolve", "keygen", "build", "inspect"}};

@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
     airgap::bundler::add_inspect_command(app);
     app.set_version_flag("--version", std::string("ovirt-bundler ") + airgap::version_text());
     // Commands of the other program, answered with where they live when typed here.
-    const airgap::cli::OtherProgram applier{"ovirt-applier",
-                                            {"inventory", "verify", "engine", "host", "status", "hosts", "publish"}};
+    const airgap::cli::OtherProgram applier{
+        "ovirt-applier", {"inventory", "verify", "engine", "host", "status", "hosts", "publish", "abandon"}};
     return airgap::cli::run(app, argc, argv, std::cerr, applier);
 }

@@ -34,6 +34,7 @@
 
 #include "repo/engine_setup_answers.hpp"
 #include "repo/reporter.hpp"
+#include "repo/step_log.hpp"
 
 namespace airgap::repo {
 
@@ -73,6 +74,8 @@ struct ApplyOptions {
     /// `host --update --engine-url ...`: maintenance and activation through the Engine; not
     /// owned, outlives the run. Null: the host is in Maintenance already.
     HostMaintenance* maintenance = nullptr;
+    /// Told every step's start, end and failure (ovirt-applier: syslog); not owned. May be null.
+    StepSink* step_sink = nullptr;
 };
 
 /// The step names, in order, of `engine` and of `host` (with or without --update; with the

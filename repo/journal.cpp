@@ -232,8 +232,8 @@ void Journal::save() {
     write_file_atomic(journal_file(state_dir_), j.dump(2, ' ', false, json::error_handler_t::replace) + "\n", 0600);
 }
 
-void Journal::record_applied() const {
-    write_applied(state_dir_, AppliedRecord{bundle_.id, bundle_.serial, command_, now()});
+void Journal::record_applied(const std::string& manifest_sha256) const {
+    write_applied(state_dir_, AppliedRecord{bundle_.id, bundle_.serial, command_, now(), manifest_sha256});
 }
 
 std::string Journal::summary(std::optional<pid_t> running_pid) const {
@@ -283,6 +283,7 @@ std::optional<AppliedRecord> read_applied(const fs::path& state_dir) {
         r.serial = j.at("serial").get<std::uint64_t>();
         r.command = optional_string(j, "command");
         r.applied = optional_string(j, "applied");
+        r.manifest_sha256 = optional_string(j, "manifest_sha256");
         return r;
     } catch (const std::exception& e) {
         throw ConfigError("cannot read " + file.string() + " (" + plain(e) +
@@ -297,6 +298,7 @@ void write_applied(const fs::path& state_dir, const AppliedRecord& record) {
               {"serial", record.serial},
               {"command", record.command},
               {"applied", record.applied}};
+    if (!record.manifest_sha256.empty()) j["manifest_sha256"] = record.manifest_sha256;
     write_file_atomic(Journal::applied_file(state_dir), j.dump(2) + "\n", 0644);
 }
 

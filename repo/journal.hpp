@@ -39,8 +39,9 @@ struct JournalBundle {
 struct AppliedRecord {
     std::string bundle_id;
     std::uint64_t serial = 0;
-    std::string command;  // "engine", "host"
-    std::string applied;  // RFC 3339 UTC
+    std::string command;               // "engine", "host"
+    std::string applied;               // RFC 3339 UTC
+    std::string manifest_sha256 = {};  // of the signed bundle.json's bytes; empty in older records
 };
 
 /// The journal of one run of one command, in STATE_DIR/journal.json (mode 0600). Every
@@ -95,8 +96,9 @@ public:
     /// Replaces the step's data and writes it: call BEFORE changing what the data restores.
     void set_step_data(const std::string& name, nlohmann::json data);
 
-    /// Writes applied.json for this journal's bundle (at the end of a successful run).
-    void record_applied() const;
+    /// Writes applied.json for this journal's bundle (at the end of a successful run), with the
+    /// SHA-256 of its signed bundle.json when given ("already applied" compares it).
+    void record_applied(const std::string& manifest_sha256 = {}) const;
 
     /// Plain text, one line per step; a "running" step shows as interrupted unless
     /// `running_pid` (the lock holder) says an applier is at work on it.

@@ -13,6 +13,7 @@
 #include "repo/hosted_engine.hpp"
 #include "repo/metadata.hpp"
 #include "repo/node_image.hpp"
+#include "repo/role_fit.hpp"
 #include "repo/scratch_dir.hpp"
 #include "repo/solv_pool.hpp"
 #include "repo/spawn.hpp"
@@ -168,24 +169,9 @@ Preflight preflight_check(const std::string& role, const BundleManifest& m, cons
             throw ConfigError("bundle repo " + r.id + " has no metadata");
     bundle.add_to(pool);
 
-    // Versions: the machine has the role's packages, none newer than the bundle's.
-    std::map<std::string, std::string> installed;
-    for (const auto& p : pool.installed_packages()) installed[p.name] = p.evr;
-    auto found = m.target_versions.find(role);
-    const auto targets = found == m.target_versions.end() ? std::map<std::string, std::string>{} : found->second;
-    bool any = false;
-    for (const auto& [name, vr] : targets) {
-        auto it = installed.find(name);
-        if (it == installed.end()) continue;
-        any = true;
-        std::string have = it->second;
-        if (auto colon = have.find(':'); colon != std::string::npos) have = have.substr(colon + 1);
-        if (pool_evrcmp_str(pool.get(), have.c_str(), vr.c_str(), EVRCMP_COMPARE) > 0)
-            throw ConfigError("installed " + name + "-" + have + " is newer than the bundle's " + vr);
-    }
-    if (!targets.empty() && !any)
-        throw ConfigError("this machine is not an " + role + ": none of the bundle's " + role +
-                          " packages is installed");
+    // Versions: the machine has the role's packages, none newer than the bundle's (the check a
+    // run makes before it extracts anything; a dry run gets it only here).
+    require_role_fits(role, m, o.root);
 
     Preflight p;
     // A Node's yum runs under imgbased's version lock: only the image update moves there.

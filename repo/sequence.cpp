@@ -12,8 +12,11 @@
 #include "repo/inventory.hpp"
 #include "repo/preflight.hpp"
 #include "repo/repo_originals.hpp"
+#include "repo/role_fit.hpp"
 #include "repo/rpmdb_duplicates.hpp"
+#include "repo/run_history.hpp"
 #include "repo/scratch_dir.hpp"
+#include "repo/step_log.hpp"
 #include "repo/yum_repos.hpp"
 
 namespace airgap::repo {
@@ -73,6 +76,7 @@ void Sequence::run() {
     if (o_.dry_run) return dry_run();
     // Verified before the state dir is even created: a refused bundle leaves no trace.
     verify();
+    if (already_applied_) return r_.message(*already_applied_);
     std::error_code ec;
     fs::create_directories(state_dir(), ec);
     if (ec) throw ConfigError("cannot create state dir " + state_dir().string() + ": " + ec.message());
@@ -86,6 +90,8 @@ void Sequence::run() {
     const std::vector<std::string> names = step_names(table_);
     journal_.emplace(Journal::open(
         state_dir(), command_, JournalBundle{bundle_.manifest.id, bundle_.manifest.serial, o_.bundle.string()}, names));
+    // Ends the run's entry in the history however the run ends (RunRecorder says how).
+    RunRecorder history(*journal_, [this](const std::string& line) { r_.message(line); });
     if (journal_->resumed()) {
         auto first = journal_->first_unfinished_step();
         r_.message("resuming at step " + (first ? names[*first] : std::string("(none)")));
@@ -93,13 +99,14 @@ void Sequence::run() {
     }
     if (!run_steps(*journal_, bind_steps(table_, *this), *this)) return;
     if (record) record_applied();
+    history.finish("done");
     r_.message(command_ + ": bundle " + bundle_.manifest.id + " (serial " + std::to_string(bundle_.manifest.serial) +
                ") done");
     maybe_reboot();
 }
 
 void Sequence::record_applied() {
-    journal_->record_applied();
+    journal_->record_applied(bundle_.manifest_sha256);  // "already applied" compares the signed bundle.json
     // A copy where `rm -rf` of the state dir does not reach: anti-rollback survives it.
     std::error_code ec;
     fs::create_directories(serial_copy_dir(), ec);
@@ -136,7 +143,9 @@ void Sequence::verify() {
     VerifyOptions vo = verify_options();
     vo.check_files = false;
     vo.check_expiry = false;
+    vo.state_dir.clear();  // the serial is checked below, once "already applied" is ruled out
     bundle_ = verify_bundle(o_.bundle, vo);
+    if ((already_applied_ = applied_before())) return;
     check_serial(bundle_.manifest, last_serial());
     // A bundle for other machines is refused before it is staged, also where no preflight runs.
     const auto& roles = bundle_.manifest.roles;
@@ -172,10 +181,24 @@ void Sequence::verify() {
         }
     }
     r_.message("signed by " + bundle_.signer.subject + " (SHA-256 " + bundle_.signer.fingerprint_sha256 + ")");
+    // The wrong machine for the command is refused before anything is extracted or journaled.
+    require_role_fits(role_, bundle_.manifest, o_.root);
+}
+
+// This very bundle (same id, same signed bundle.json) applied already, by either record.
+std::optional<std::string> Sequence::applied_before() const {
+    std::vector<AppliedRecord> records;
+    for (const auto& dir : {state_dir(), serial_copy_dir()})
+        if (auto a = read_applied(dir)) records.push_back(*a);
+    return already_applied(records, bundle_.manifest.id, bundle_.manifest.serial, bundle_.manifest_sha256);
 }
 
 void Sequence::dry_run() {
-    bundle_ = verify_bundle(o_.bundle, verify_options());
+    VerifyOptions vo = verify_options();
+    vo.state_dir.clear();  // as a run: "already applied" first, then the serial
+    bundle_ = verify_bundle(o_.bundle, vo);
+    if (auto applied = applied_before()) return r_.message(*applied);
+    check_serial(bundle_.manifest, last_serial());
     const BundleManifest& m = bundle_.manifest;
     r_.message("dry run: nothing is changed");
     r_.message("bundle " + m.id + " (serial " + std::to_string(m.serial) + ", expires " + m.expires + "), signed by " +
@@ -199,6 +222,10 @@ void Sequence::abandon() {
     std::error_code ec;
     fs::remove_all(staged_dir_for(staging_root(), bundle_.manifest.id), ec);
     fs::remove(Journal::journal_file(state_dir()), ec);
+}
+
+void Sequence::step_event(StepName step, const std::string& status, const std::string& detail) {
+    note_step(o_.step_sink, *journal_, std::string(to_string(step)), status, detail);
 }
 
 bool Sequence::has_step(StepName step) const {
@@ -425,8 +452,10 @@ void Sequence::check_targets_reached() {
 
 StepEnd Sequence::kernel_check() {
     std::string newest = newest_kernel(o_.root).value_or("");
-    // Under --root the running kernel is the host's: compare with the root's at the start.
-    std::string running = target_.is_this_system() ? target_.running_kernel() : kernel_before_;
+    // Under --root the running kernel is the host's: the root's own /proc says which it runs, if it
+    // has one; else compare with the root's newest at the start.
+    std::string running =
+        target_.booted_kernel().value_or(target_.is_this_system() ? target_.running_kernel() : kernel_before_);
     kernel_ = KernelCheckData{newest, running, !newest.empty() && !running.empty() && newest != running, boot_id()};
     checked_this_run_ = true;
     set_data(StepName::kernel_check, kernel_);

@@ -49,6 +49,7 @@ public:
     void message(const std::string& line) override { r_.message(line); }
     void give_back() override { restore_repos(); }
     void abandon() override;
+    void step_event(StepName step, const std::string& status, const std::string& detail) override;
 
     // --- steps both sequences have ---
     StepEnd record_verify();
@@ -120,6 +121,7 @@ private:
     std::optional<std::uint64_t> last_serial() const;
     VerifyOptions verify_options() const;
     void verify();
+    std::optional<std::string> applied_before() const;
     void dry_run();
     void record_applied();
     bool has_step(StepName step) const;
@@ -144,11 +146,12 @@ private:
     StagedBundle staged_;
     std::string kernel_before_;  // the newest installed kernel at the preflight
     std::string host_name_;
-    KernelCheckData kernel_;            // the kernel check, this run's or reloaded
-    bool checked_this_run_ = false;     // the kernel check or new-layer ran in this run (no reboot can have happened)
-    std::optional<NodeBefore> node_;    // on a Node: the layers at the preflight
-    NewLayerData layer_;                // on a Node: the new layer, this run's or reloaded
-    bool layer_reboot_needed_ = false;  // on a Node: the new layer waits for its reboot
+    KernelCheckData kernel_;                      // the kernel check, this run's or reloaded
+    bool checked_this_run_ = false;               // the kernel check or new-layer ran in this run (no reboot can have happened)
+    std::optional<NodeBefore> node_;              // on a Node: the layers at the preflight
+    NewLayerData layer_;                          // on a Node: the new layer, this run's or reloaded
+    bool layer_reboot_needed_ = false;            // on a Node: the new layer waits for its reboot
+    std::optional<std::string> already_applied_;  // set by verify(): this very bundle was applied, nothing to do
 };
 
 }  // namespace airgap::repo

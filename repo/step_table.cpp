@@ -23,10 +23,15 @@ void run_one(Journal& j, const BoundStep& step, StepHooks& hooks) {
     hooks.message("step " + name + ": running");
     const bool again = j.step(name).status != StepStatus::pending;
     j.begin_step(name);
+    hooks.step_event(step.name, "running", {});
     try {
         throw_if_interrupted("interrupted before it started");
-        if (step.run(again) == StepEnd::journaled) return;
+        if (step.run(again) == StepEnd::journaled) {
+            hooks.step_event(step.name, "done", {});  // it journaled itself done
+            return;
+        }
         j.finish_step(name);
+        hooks.step_event(step.name, "done", {});
         hooks.message("step " + name + ": done");
     } catch (const std::exception& e) {
         bool stopped = dynamic_cast<const Interrupted*>(&e) != nullptr || interrupted();
@@ -37,6 +42,7 @@ void run_one(Journal& j, const BoundStep& step, StepHooks& hooks) {
             // A journal that cannot be written (full disk) must not keep the repos disabled.
             hooks.message("could not journal the failure: " + describe(journal_error));
         }
+        hooks.step_event(step.name, "failed", what);
         hooks.message("step " + name + ": failed: " + what);
         try {
             hooks.give_back();

@@ -108,6 +108,9 @@ public:
     /// A step that changes nothing refused the run: drop what the run left (its journal, its
     /// staged copy), so that nothing blocks the next, right command.
     virtual void abandon() {}
+    /// A step began ("running"), ended ("done") or failed ("failed", with the reason in `detail`),
+    /// told after the journal has it: the step log and syslog follow the run.
+    virtual void step_event(StepName /*step*/, const std::string& /*status*/, const std::string& /*detail*/) {}
 };
 
 /// Runs `steps` through `journal`, which holds exactly these steps. A done step is reloaded; a

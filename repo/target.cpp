@@ -45,6 +45,13 @@ std::string Target::running_kernel() const {
     return u.release;
 }
 
+std::optional<std::string> Target::booted_kernel() const {
+    std::ifstream in(path("/proc/sys/kernel/osrelease"));
+    std::string release;
+    if (!std::getline(in, release) || release.empty()) return std::nullopt;
+    return release;
+}
+
 std::vector<std::string> Target::package_manager_args() const {
     if (this_system_) return {};
     return {"--installroot", root_.string()};

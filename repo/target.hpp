@@ -3,6 +3,7 @@
 // What that choice means (where its files are, its state dir, its name, its kernel, what the
 // package manager and rpm are told) is decided here once; everything else asks a Target.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,10 @@ public:
     /// that is the kernel of the machine holding the root, not one of the root's. Empty when
     /// uname fails.
     std::string running_kernel() const;
+    /// The kernel the target itself says it runs, from its /proc/sys/kernel/osrelease: for this
+    /// machine the running kernel; under a root the root's own file (a chroot with /proc
+    /// mounted, or a stand-in), else nullopt: another system's running kernel cannot be seen.
+    std::optional<std::string> booted_kernel() const;
 
     /// What yum and dnf are told to act on the target: `--installroot ROOT` under a root,
     /// nothing for this machine.

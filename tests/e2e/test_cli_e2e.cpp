@@ -51,7 +51,7 @@ TEST(Cli, AMisspeltCommandIsAnsweredWithTheClosestOne) {
                        "--help)");
     expect_usage_error(run_binary("ovirt-applier", {"frobnicate"}),
                        "ovirt-applier: error: unknown command 'frobnicate'; the commands are inventory, verify, "
-                       "engine, host, status, hosts and publish (see ovirt-applier --help)");
+                       "engine, host, status, hosts, publish and abandon (see ovirt-applier --help)");
 }
 
 TEST(Cli, TheOtherProgramsCommandSaysWhereItLives) {
@@ -61,9 +61,10 @@ TEST(Cli, TheOtherProgramsCommandSaysWhereItLives) {
     expect_usage_error(run_binary("ovirt-bundler", {"publish", "x.iso"}),
                        "ovirt-bundler: error: publish is an ovirt-applier command; ovirt-bundler's commands are "
                        "resolve, keygen, build and inspect (see ovirt-bundler --help)");
-    expect_usage_error(run_binary("ovirt-applier", {"build"}),
-                       "ovirt-applier: error: build is an ovirt-bundler command; ovirt-applier's commands are "
-                       "inventory, verify, engine, host, status, hosts and publish (see ovirt-applier --help)");
+    expect_usage_error(
+        run_binary("ovirt-applier", {"build"}),
+        "ovirt-applier: error: build is an ovirt-bundler command; ovirt-applier's commands are "
+        "inventory, verify, engine, host, status, hosts, publish and abandon (see ovirt-applier --help)");
 }
 
 TEST(Cli, NoCommandListsTheCommands) {

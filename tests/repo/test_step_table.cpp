@@ -148,9 +148,17 @@ TEST(StepData, AStepThatWroteNothingReadsAsDefaults) {
 // A sequence made of recording steps: what ran (and whether again), what was reloaded, and
 // what the loop asked of the hooks.
 struct Recorder : StepHooks {
-    std::vector<std::string> ran, reloaded, messages;
+    std::vector<std::string> ran, reloaded, messages, events;
     int give_backs = 0, abandons = 0;
     void message(const std::string& line) override { messages.push_back(line); }
+    void step_event(StepName step, const std::string& status, const std::string& detail) override {
+        // What the journal says at that moment: the step log follows the journal, never leads it.
+        std::string journaled =
+            journal ? std::string(to_string(journal->step(std::string(to_string(step))).status)) : "";
+        events.push_back(std::string(to_string(step)) + " " + status + (detail.empty() ? "" : ": " + detail) +
+                         " (journal: " + journaled + ")");
+    }
+    const Journal* journal = nullptr;
     void give_back() override { ++give_backs; }
     void abandon() override { ++abandons; }
 
@@ -273,6 +281,29 @@ TEST(StepLoop, AStepThatJournalsItselfIsNotFinishedAgainAndWhatItSkippedIsReload
     EXPECT_EQ(Journal::load(state.path())->step("engine-setup").data.get<SkippedData>().skipped, "no upgrade");
     // No "done" line for the step that journaled itself: it said what it did.
     for (const auto& m : r.messages) EXPECT_NE(m, "step engine-upgrade-check: done");
+}
+
+// Each step's start, end and failure reach the hooks (the step log and syslog), after the
+// journal has them; a step that journaled itself done ends done too.
+TEST(StepLoop, EveryStepsStartEndAndFailureIsToldAfterTheJournalHasIt) {
+    TempDir state;
+    Recorder r;
+    std::vector<BoundStep> steps{r.step(StepName::verify), r.step(StepName::engine_upgrade_check),
+                                 r.step(StepName::engine_setup),
+                                 r.step(StepName::update, [] { throw std::runtime_error("yum exited with 1"); })};
+    Journal j = Journal::open(state.path(), "engine", kBundle, names_of(steps));
+    r.journal = &j;
+    steps[1].run = [&](bool) {
+        j.finish_step("engine-upgrade-check");
+        j.finish_step("engine-setup");
+        return StepEnd::journaled;
+    };
+    EXPECT_THROW(run_steps(j, steps, r), StepFailed);
+    EXPECT_EQ(r.events,
+              (std::vector<std::string>{
+                  "verify running (journal: running)", "verify done (journal: done)",
+                  "engine-upgrade-check running (journal: running)", "engine-upgrade-check done (journal: done)",
+                  "update running (journal: running)", "update failed: yum exited with 1 (journal: failed)"}));
 }
 
 TEST(StepLoop, AStepsStopBeforeEndsTheRunWithTheStepStillPending) {

@@ -81,5 +81,17 @@ TEST(Target, RunningKernelIsUnameRWithOrWithoutRoot) {
     EXPECT_EQ(Target("/srv/engine").running_kernel(), expected);
 }
 
+// The kernel a root says it runs is its own /proc's (a chroot with /proc mounted, or a
+// stand-in); a root without one cannot tell. This machine's is the running kernel.
+TEST(Target, BootedKernelIsTheTargetsOwnOsrelease) {
+    TempDir t;
+    EXPECT_EQ(Target(t.path()).booted_kernel(), std::nullopt);
+    write_file(t.path() / "proc/sys/kernel/osrelease", "3.10.0-1160.el7.x86_64\n");
+    EXPECT_EQ(Target(t.path()).booted_kernel(), std::optional<std::string>("3.10.0-1160.el7.x86_64"));
+    write_file(t.path() / "proc/sys/kernel/osrelease", "");
+    EXPECT_EQ(Target(t.path()).booted_kernel(), std::nullopt) << "an empty file says nothing";
+    EXPECT_EQ(Target().booted_kernel().value_or(""), Target().running_kernel());
+}
+
 }  // namespace
 }  // namespace airgap::repo
