@@ -388,7 +388,7 @@ public:
                 throw Interrupted("interrupted after step " + name + "; run the same command again to resume");
             }
         }
-        if (record_) {
+        if (record_applied) {
             j.record_applied();
             // A copy where `rm -rf` of the state dir does not reach: anti-rollback survives it.
             std::error_code ec;
@@ -778,7 +778,7 @@ private:
                        join(older, ", "));
             std::vector<std::string> argv{"rpm", "--dbpath", "/var/lib/rpm"};
             if (!own_machine()) argv.insert(argv.end(), {"--root", o_.root.string()});
-            argv.push_back("-e");
+            argv.emplace_back("-e");
             argv.insert(argv.end(), older.begin(), older.end());
             int code = run_logged(argv, log_for("cleandupes"), r_, false);
             if (code != 0 || !older_duplicates(o_.root).empty())
@@ -899,7 +899,7 @@ private:
     bool resuming_step_ = false;  // the step now running was begun before (a failed or killed run)
 
 public:
-    bool record_ = true;
+    bool record_applied = true;  // false for `host` without --update: staged, not applied
 };
 
 }  // namespace
@@ -985,7 +985,7 @@ void run_host(const ApplyOptions& options, ApplyReporter& reporter) {
     Sequence s("host", host_steps(options.host_update, options.maintenance != nullptr), options, reporter);
     // Without --update the bundle stays staged for the Engine's host upgrade manager: it is not
     // applied yet, so its serial is not recorded.
-    s.record_ = options.host_update;
+    s.record_applied = options.host_update;
     s.run();
 }
 
