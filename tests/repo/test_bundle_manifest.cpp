@@ -45,15 +45,11 @@ BundleManifest sample() {
 
 json sample_json() { return json::parse(serialize_bundle_manifest(sample())); }
 
-// The message of the BundleRefused that parsing `text` throws; checks the exit code too.
+// The message of the BundleRefused that parsing `text` throws ("<accepted>" when it does not);
+// checks the exit code too.
 std::string refusal_of_text(const std::string& text) {
-    try {
-        parse_bundle_manifest(text);
-    } catch (const BundleRefused& e) {
-        EXPECT_EQ(e.exit_code(), 2);
-        return e.what();
-    }
-    return "<accepted>";
+    std::string what = test::error_of<BundleRefused>([&] { parse_bundle_manifest(text); }, 2);
+    return what == "<no exception>" ? "<accepted>" : what;
 }
 
 std::string refusal(const json& j) { return refusal_of_text(j.dump()); }
@@ -234,8 +230,9 @@ TEST(BundleManifest, UnsafePathReason) {
 TEST(BundleManifest, EveryListedFileCanBeStagedAndEveryRepoHasItsMetadataListed) {
     json j = sample_json();
     j["files"].push_back({{"path", "keys/RPM-GPG-KEY-CentOS-7/x"}, {"size", 1}, {"sha256", kSha}});
-    EXPECT_EQ(refusal(j), "bad bundle manifest: path \"keys/RPM-GPG-KEY-CentOS-7/x\" is inside "
-                          "\"keys/RPM-GPG-KEY-CentOS-7\", which is listed as a file");
+    EXPECT_EQ(refusal(j),
+              "bad bundle manifest: path \"keys/RPM-GPG-KEY-CentOS-7/x\" is inside "
+              "\"keys/RPM-GPG-KEY-CentOS-7\", which is listed as a file");
     j = sample_json();
     std::string deep;
     for (int i = 0; i < 5; ++i) deep += std::string(250, 'd') + "/";
@@ -255,8 +252,9 @@ TEST(BundleManifest, EveryListedFileCanBeStagedAndEveryRepoHasItsMetadataListed)
 TEST(BundleManifest, NoFreezingSerialAndNoCreationInTheFuture) {
     json j = sample_json();
     j["serial"] = std::numeric_limits<std::uint64_t>::max();
-    EXPECT_EQ(refusal(j), "bad bundle manifest: serial 18446744073709551615 is above 9007199254740991 (2^53-1): no "
-                          "later bundle could be newer");
+    EXPECT_EQ(refusal(j),
+              "bad bundle manifest: serial 18446744073709551615 is above 9007199254740991 (2^53-1): no "
+              "later bundle could be newer");
     BundleManifest m = sample();
     auto created = *parse_rfc3339(m.created);
     EXPECT_NO_THROW(check_not_expired(m, created - std::chrono::minutes(59)));
