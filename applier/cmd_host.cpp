@@ -44,9 +44,9 @@ std::string own_hostname(const std::string& root) {
 
 // The Engine's lines go where the sequence's own lines go.
 struct ReporterBridge : repo::RolloutReporter {
-    explicit ReporterBridge(repo::ApplyReporter& r) : r_(r) {}
-    void message(const std::string& line) override { r_.message(line); }
-    repo::ApplyReporter& r_;
+    explicit ReporterBridge(repo::ApplyReporter& r) : to(r) {}
+    void message(const std::string& line) override { to.message(line); }
+    repo::ApplyReporter& to;
 };
 
 class EngineMaintenance : public repo::HostMaintenance {

@@ -137,7 +137,7 @@ lr::Handle make_handle(const RepoConfig* repo, const std::string& base_url, int 
 
 std::string size_text(std::uint64_t bytes) {
     char buf[32];
-    if (bytes >= 1024 * 1024)
+    if (bytes >= std::uint64_t{1024} * 1024)
         std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
     else
         std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(bytes) / 1024.0);
@@ -305,9 +305,8 @@ std::vector<FetchedPackage> fetch_packages(const std::vector<PackageRequest>& pa
 
     if (!failed.empty()) {
         // Requests order: the first failing package named, the rest counted.
-        std::sort(failed.begin(), failed.end(), [](const Job* a, const Job* b) {
-            return std::less<const PackageRequest*>()(a->request, b->request);
-        });
+        std::sort(failed.begin(), failed.end(),
+                  [](const Job* a, const Job* b) { return std::less<>()(a->request, b->request); });
         const Job& job = *failed.front();
         const std::string url =
             join_url(job.failure_url.empty() ? job.base_url : job.failure_url, job.request->location);

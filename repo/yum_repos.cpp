@@ -143,7 +143,7 @@ std::string disable_all_sections(const std::string& text) {
             continue;
         }
         if (in_section && line_key(line) == "enabled") {
-            out.push_back("enabled=0");
+            out.emplace_back("enabled=0");
             seen_enabled = true;
             continue;
         }
