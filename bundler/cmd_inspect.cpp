@@ -14,7 +14,7 @@ namespace airgap::bundler {
 
 namespace {
 
-const char* kNotVerified = "not verified: use ovirt-applier verify";
+const char* const kNotVerified = "not verified: use ovirt-applier verify";
 
 void print_text(const repo::BundleSummary& s, std::ostream& out) {
     const auto& m = s.manifest;

@@ -16,7 +16,7 @@ void add_resolve_command(CLI::App& app) {
     auto options = std::make_shared<PlanOptions>();
     auto json = std::make_shared<bool>(false);
     add_plan_options(cmd, *options);
-    cmd->add_flag("--json", *json, "Print JSON: {\"packages\": [...], \"problems\": [...], \"locked\": [...]}");
+    cmd->add_flag("--json", *json, R"(Print JSON: {"packages": [...], "problems": [...], "locked": [...]})");
     cmd->callback([options, json] {
         // Log lines from fetching go to stderr, so that stdout stays the result (--json).
         cli::ProgressView log(std::cerr, std::cerr, cli::ProgressView::mode_of(STDERR_FILENO));

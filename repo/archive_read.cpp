@@ -303,7 +303,9 @@ void hash_pass(const fs::path& archive, const ExpectedFiles& expected, const std
     for (const auto& f : files) total += f.size;
     // In archive order, each file to the thread with the fewest bytes so far: all threads
     // move through the archive together, and finish together.
-    unsigned threads = std::min<std::size_t>(hashing_threads(archive), std::max<std::size_t>(files.size(), 1));
+    // At most hashing_threads(), an unsigned: the cast cannot cut.
+    auto threads =
+        static_cast<unsigned>(std::min<std::size_t>(hashing_threads(archive), std::max<std::size_t>(files.size(), 1)));
     std::vector<std::uint64_t> load(threads, 0);
     std::map<std::string, unsigned> owner;
     for (const auto& f : files) {

@@ -159,7 +159,7 @@ bool is_archive_output(const fs::path& output) {
 // Keys of one repo as bundle paths; identical keys of several repos are carried once.
 class KeyStore {
 public:
-    KeyStore(fs::path tree) : dir_(std::move(tree) / "keys") {}
+    KeyStore(const fs::path& tree) : dir_(tree / "keys") {}
 
     std::string add(const std::string& repo_id, const fs::path& fetched) {
         std::string content = read_file(fetched).value_or("");

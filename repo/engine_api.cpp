@@ -226,7 +226,7 @@ struct EngineClient::Impl {
         for (int auth_attempt = 0;; ++auth_attempt) {
             std::vector<std::string> headers = {"Accept: application/json", "Version: 4",
                                                 "Authorization: Bearer " + token};
-            if (body) headers.push_back("Content-Type: application/json");
+            if (body) headers.emplace_back("Content-Type: application/json");
             Response r = with_retries(url, body ? &text : nullptr, headers, !body);
             if (r.code != CURLE_OK) transport_failure(r, method + " " + path);
             contacted = true;

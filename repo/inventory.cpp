@@ -30,7 +30,7 @@ namespace airgap::repo {
 
 namespace {
 
-const char* const MAGIC = "ovirt-airgap-inventory";
+const char* const kMagic = "ovirt-airgap-inventory";
 
 // Header values are one line each whatever the machine says.
 std::string one_line(std::string value) {
@@ -235,7 +235,7 @@ std::string make_inventory(const InventoryOptions& options) {
     h.packages = pool.installed_packages().size();
 
     std::ostringstream out;
-    out << "#" << MAGIC << ": " << INVENTORY_FORMAT << "\n";
+    out << "#" << kMagic << ": " << kInventoryFormat << "\n";
     out << "# Installed packages of one machine, for ovirt-bundler. Packages follow in libsolv's testtags\n"
            "# format: =Pkg: name version release arch, then its +Req: requires, +Prv: provides,\n"
            "# +Obs: obsoletes, +Con: conflicts and +Fls: the names of its files (never their content).\n";
@@ -275,13 +275,13 @@ InventoryHeader read_inventory_header(const fs::path& file) {
         if (colon == std::string::npos) continue;
         std::string key(trim(line.substr(1, colon - 1)));
         std::string value(trim(line.substr(colon + 1)));
-        if (lineno == 1 && key == MAGIC) {
+        if (lineno == 1 && key == kMagic) {
             have_magic = true;
             char* end = nullptr;
             long v = std::strtol(value.c_str(), &end, 10);
-            if (value.empty() || *end || v != INVENTORY_FORMAT)
+            if (value.empty() || *end || v != kInventoryFormat)
                 throw ConfigError(where + "inventory format '" + value + "' is not supported (this version reads " +
-                                  std::to_string(INVENTORY_FORMAT) + ")");
+                                  std::to_string(kInventoryFormat) + ")");
             h.format = static_cast<int>(v);
         } else if (key == "hostname") {
             h.hostname = value;
@@ -313,7 +313,7 @@ InventoryHeader read_inventory_header(const fs::path& file) {
             h.has_package_count = true;
         }
     }
-    if (!have_magic) throw ConfigError(where + "not an ovirt-airgap inventory (no '#" + MAGIC + ":' first line)");
+    if (!have_magic) throw ConfigError(where + "not an ovirt-airgap inventory (no '#" + kMagic + ":' first line)");
     if (h.role.empty()) throw ConfigError(where + "inventory has no '#role:' line");
     check_role(h.role, where);
     if (h.arch.empty()) throw ConfigError(where + "inventory has no '#arch:' line");

@@ -11,14 +11,14 @@
 namespace airgap::repo {
 
 /// The inventory format this version writes and reads (`#ovirt-airgap-inventory: 1`).
-constexpr int INVENTORY_FORMAT = 1;
+constexpr int kInventoryFormat = 1;
 
 /// engine, host, node.
 const std::vector<std::string>& inventory_roles();
 
 /// What the header says about the machine.
 struct InventoryHeader {
-    int format = INVENTORY_FORMAT;
+    int format = kInventoryFormat;
     std::string hostname;
     std::string role;                // engine | host | node
     std::string os_name;             // os-release PRETTY_NAME

@@ -90,7 +90,7 @@ private:
 /// must outlive the call that passes it (librepo copies them).
 class CStrings {
 public:
-    explicit CStrings(const std::vector<std::string>& items) : items_(items) {
+    explicit CStrings(std::vector<std::string> items) : items_(std::move(items)) {
         for (const auto& s : items_) ptrs_.push_back(const_cast<char*>(s.c_str()));
         ptrs_.push_back(nullptr);
     }

@@ -102,7 +102,7 @@ std::string describe_problem(Solver* solv, Id problem) {
         std::string line = solver_problemruleinfo2str(solv, type, source, target, dep);
         if (std::find(lines.begin(), lines.end(), line) == lines.end()) lines.push_back(line);
     }
-    if (lines.empty()) lines.push_back(solver_problem2str(solv, problem));
+    if (lines.empty()) lines.emplace_back(solver_problem2str(solv, problem));
     std::string text = "Problem " + std::to_string(problem) + ": " + lines[0];
     for (std::size_t i = 1; i < lines.size(); ++i) text += "\n  - " + lines[i];
     return text;
@@ -154,7 +154,7 @@ Resolution solve(SolvPool& spool, IdQueue& job, const std::set<Id>& roots, const
     for (Id p : steps) {
         Solvable* s = pool_id2solvable(pool, p);
         if (pool->installed && s->repo == pool->installed) {
-            result.replaced.push_back(pool_solvable2str(pool, s));
+            result.replaced.emplace_back(pool_solvable2str(pool, s));
             continue;
         }
         PackageReason reason = PackageReason::dependency;
@@ -186,7 +186,7 @@ Resolution solve(SolvPool& spool, IdQueue& job, const std::set<Id>& roots, const
             if (o->name == s->name)
                 package.installed_evr = pool_id2str(pool, o->evr);
             else
-                package.replacing.push_back(pool_solvable2str(pool, o));
+                package.replacing.emplace_back(pool_solvable2str(pool, o));
         }
         result.packages.push_back(std::move(package));
     }
@@ -284,7 +284,7 @@ Resolution resolve_node_update(SolvPool& spool, const std::vector<std::string>& 
         if (!c->repo || c->repo == installed || !MAPTST(pool->considered, q)) continue;
         auto it = held.find(c->name);
         if (it == held.end() || it->second.count(c->evr)) continue;
-        MAPCLR(pool->considered, q);
+        map_clr(pool->considered, q);
         auto inst = installed_by_name.find(c->name);
         if (inst == installed_by_name.end() || pool_evrcmp(pool, c->evr, inst->second->evr, EVRCMP_COMPARE) <= 0)
             continue;
@@ -376,7 +376,7 @@ InstalledCopies find_installed_copies(SolvPool& spool, const std::vector<std::st
         if (found)
             result.packages.push_back(describe_package(pool, pool_id2solvable(pool, found), PackageReason::installed));
         else
-            result.missing.push_back(pool_solvable2str(pool, s));
+            result.missing.emplace_back(pool_solvable2str(pool, s));
     }
     std::sort(result.packages.begin(), result.packages.end(),
               [](const ResolvedPackage& a, const ResolvedPackage& b) { return a.nevra < b.nevra; });

@@ -43,8 +43,8 @@ constexpr std::size_t kWriteChunk = 64 << 10;
 
 std::string to_hex(const unsigned char* data, unsigned int size) {
     static const char digits[] = "0123456789abcdef";
-    std::string out(size * 2, '0');
-    for (unsigned int i = 0; i < size; ++i) {
+    std::string out(std::size_t{size} * 2, '0');
+    for (std::size_t i = 0; i < size; ++i) {
         out[2 * i] = digits[data[i] >> 4];
         out[2 * i + 1] = digits[data[i] & 0xf];
     }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -191,7 +192,8 @@ int no_passphrase(char*, int, int, void*) { return -1; }
 int given_passphrase(char* buf, int size, int, void* u) {
     const auto* passphrase = static_cast<const std::string*>(u);
     if (passphrase->empty() || passphrase->size() > static_cast<std::size_t>(size)) return -1;
-    std::memcpy(buf, passphrase->data(), passphrase->size());
+    // OpenSSL takes the returned length, not a terminating NUL.
+    std::copy(passphrase->begin(), passphrase->end(), buf);
     return static_cast<int>(passphrase->size());
 }
 

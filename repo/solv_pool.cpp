@@ -375,7 +375,7 @@ void SolvPool::prepare() {
             Id p;
             Solvable* s;
             FOR_REPO_SOLVABLES(repo, p, s) {
-                if (!package_allowed(it->second, pool_id2str(pool_, s->name))) MAPCLR(considered, p);
+                if (!package_allowed(it->second, pool_id2str(pool_, s->name))) map_clr(considered, p);
             }
         }
         pool_->considered = considered;

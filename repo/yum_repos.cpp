@@ -127,7 +127,7 @@ std::string disable_all_sections(const std::string& text) {
             continue;
         }
         if (in_section && scanned.kind == RepoLine::Kind::key && scanned.name == "enabled") {
-            out.push_back("enabled=0");
+            out.emplace_back("enabled=0");
             seen_enabled = true;
             continue;
         }

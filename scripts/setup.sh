@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 packages=(
   # build
   cmake g++ make pkg-config
+  # static checks in scripts/test.sh (run-clang-tidy comes with it)
+  clang-tidy
   libsolv-dev libsolvext-dev librepo-dev libarchive-dev libisofs-dev libssl-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libgtest-dev
   librpm-dev

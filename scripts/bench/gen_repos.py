@@ -746,22 +746,22 @@ def main():
     upd_gens[kernel_src] = len(kernel_src.versions) - 1
 
     # --- the installed root: a dependency-closed set of base (and included EPEL) packages ----
-    by_key_base = {}
-    base_pkgs, upd_pkgs, epel_pkgs = [], [], []
     first_ver = lambda s: (s.epoch, *s.versions[0])  # noqa: E731
-    for s in base_srcs:
-        for b in s.bts:
-            for arch in b.arches:
-                p = make_pkg(b, arch, 0, "base", first_ver)
-                base_pkgs.append(p)
-                by_key_base[(b.name, arch)] = p
-    epel_old = {}
-    for s in included_srcs:
-        for b in s.bts:
-            for arch in b.arches:
-                p = make_pkg(b, arch, 0, "epel", first_ver)
-                epel_pkgs.append(p)
-                epel_old[(b.name, arch)] = p
+
+    def first_packages(srcs, repo):
+        """The first version of every binary of `srcs` in `repo`: as a list and by (name, arch)."""
+        pkgs, by_key = [], {}
+        for s in srcs:
+            for b in s.bts:
+                for arch in b.arches:
+                    p = make_pkg(b, arch, 0, repo, first_ver)
+                    pkgs.append(p)
+                    by_key[(b.name, arch)] = p
+        return pkgs, by_key
+
+    base_pkgs, by_key_base = first_packages(base_srcs, "base")
+    epel_pkgs, epel_old = first_packages(included_srcs, "epel")
+    upd_pkgs = []
     installable = dict(by_key_base)
     installable.update(epel_old)
 

@@ -2,11 +2,9 @@
 // of the 4.3.7 engine root with real dnf, checked the way an administrator would: the order of
 // the steps the stand-in scripts logged, the setup version engine-setup ran with, the package
 // set against a connected `dnf upgrade`, the reboot notice, resume after a failure and a kill -9.
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -82,6 +80,17 @@ std::vector<std::string> engine_argv(const fs::path& root, const fs::path& state
     return argv;
 }
 
+// engine_argv() with the shell script `text`, written to `pm` (executable), as the package
+// manager: a stand-in that interferes at one moment of the run and otherwise runs the world's dnf.
+std::vector<std::string> engine_argv_with_script(const fs::path& root, const fs::path& state, const fs::path& pm,
+                                                 const std::string& text, const fs::path& bundle = {}) {
+    write_file(pm, text);
+    fs::permissions(pm, fs::perms::owner_all);
+    auto argv = engine_argv(root, state, {}, bundle);
+    argv.back() = pm.string();  // --package-manager
+    return argv;
+}
+
 const std::vector<std::string> kSteps = engine_steps();
 
 // Polls `done` every 50 ms for up to five minutes (a loaded machine); its last answer.
@@ -90,6 +99,21 @@ bool wait_until(const std::function<bool()>& done) {
     while (!done() && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     return done();
+}
+
+// The applier started as a shell job, stdout and stderr to files in `dir`.
+StartedCommand start(const std::vector<std::string>& argv, const fs::path& dir) {
+    return start_command(argv, dir / "applier.out", dir / "applier.err");
+}
+
+// `root` ends as a connected `dnf upgrade -y` of world root `name` leaves it: the same packages
+// and, with `repo_files`, the same files in /etc/yum.repos.d.
+void expect_like_connected_upgrade(const fs::path& root, const std::string& name, bool repo_files = false) {
+    TempDir c;
+    EXPECT_EQ(installed_nevras(root), connected_upgrade(name, c.path()));
+    if (repo_files) {
+        EXPECT_EQ(tree(root / "etc/yum.repos.d"), tree(c.path() / name / "etc/yum.repos.d"));
+    }
 }
 
 }  // namespace
@@ -151,7 +175,8 @@ TEST(EngineE2E, TheAdministratorsAnswersWin) {
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     auto env = lines_of(read_file(root / "var/log/ovirt-airgap-test/engine-setup.env"));
     auto has = [&](const std::string& line) { return std::find(env.begin(), env.end(), line) != env.end(); };
-    EXPECT_TRUE(has("OSETUP_RPMDISTRO/requireRollback=bool:False")) << read_file(root / "var/log/ovirt-airgap-test/engine-setup.env");
+    EXPECT_TRUE(has("OSETUP_RPMDISTRO/requireRollback=bool:False"))
+        << read_file(root / "var/log/ovirt-airgap-test/engine-setup.env");
     EXPECT_FALSE(has("OSETUP_RPMDISTRO/requireRollback=bool:True"));
     EXPECT_TRUE(has("OVESETUP_CONFIG/fqdn=str:engine.example"));
     EXPECT_TRUE(has("OVESETUP_CORE/engineStop=bool:True"));
@@ -165,8 +190,7 @@ TEST(EngineE2E, AMissingAnswerFileIsRefusedBeforeAnyChange) {
     fs::path root = copy_world_root("engine-4.3.7", t.path());
     fs::path state = t.path() / "state";
     auto before = installed_nevras(root);
-    CommandResult r =
-        run_command(engine_argv(root, state, {"--answer-file", (t.path() / "no-such.conf").string()}));
+    CommandResult r = run_command(engine_argv(root, state, {"--answer-file", (t.path() / "no-such.conf").string()}));
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
     EXPECT_EQ(line_count(r.err), 1u) << r.err;
     EXPECT_NE(r.err.find("no-such.conf"), std::string::npos) << r.err;
@@ -249,8 +273,7 @@ TEST(EngineE2E, ResumesAfterAFailingEngineSetupWithoutRepeatingFinishedSteps) {
               (std::vector<std::string>{"engine-setup", "restore-repos", "update", "kernel-check", "unstage"}));
     EXPECT_EQ(calls(root), (std::vector<std::string>{"engine-upgrade-check 4.3.7.2-1.el7",
                                                      "engine-setup 4.3.10.4-1.el7", "engine-setup 4.3.10.4-1.el7"}));
-    TempDir c;
-    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
+    expect_like_connected_upgrade(root, "engine-4.3.7");
 }
 
 namespace {
@@ -275,27 +298,11 @@ TEST(EngineE2E, CompletesAfterAKill9InTheMiddleOfEngineSetup) {
     write_file(root / "var/lib/ovirt-airgap-test/engine-setup.sleep", "60\n");
 
     // The applier in its own process group, so that kill -9 takes engine-setup down with it.
-    auto argv = engine_argv(root, state);
-    pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-        setpgid(0, 0);
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        dup2(null, 2);
-        std::vector<char*> args;
-        for (auto& a : argv) args.push_back(a.data());
-        args.push_back(nullptr);
-        execv(args[0], args.data());
-        _exit(127);
-    }
-    setpgid(pid, pid);
+    StartedCommand run = start(engine_argv(root, state), t.path());
     wait_until([&] { return calls(root).size() >= 2; });
     ASSERT_EQ(calls(root).size(), 2u) << "engine-setup never started";
-    kill(-pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    ASSERT_TRUE(WIFSIGNALED(status));
+    kill(-run.pid, SIGKILL);
+    ASSERT_EQ(run.wait().signal, SIGKILL);
     // engine-setup has a process group of its own (Ctrl-C must not reach it), so the kill did
     // not take it down: the power loss this test stands for does.
     kill_running(root / "usr/bin/engine-setup");
@@ -314,9 +321,7 @@ TEST(EngineE2E, CompletesAfterAKill9InTheMiddleOfEngineSetup) {
     EXPECT_EQ(steps_run(resumed.out).front(), "engine-setup");
     EXPECT_EQ(calls(root), (std::vector<std::string>{"engine-upgrade-check 4.3.7.2-1.el7",
                                                      "engine-setup 4.3.10.4-1.el7", "engine-setup 4.3.10.4-1.el7"}));
-    TempDir c;
-    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
-    EXPECT_EQ(tree(root / "etc/yum.repos.d"), tree(c.path() / "engine-4.3.7/etc/yum.repos.d"));
+    expect_like_connected_upgrade(root, "engine-4.3.7", true);
 }
 
 // engine-setup's versionlock (ovirt-engine 4.3.10 packaging/setup/ovirt_engine_setup/constants.py,
@@ -325,8 +330,9 @@ TEST(EngineE2E, CompletesAfterAKill9InTheMiddleOfEngineSetup) {
 std::vector<std::string> versionlocked(std::vector<std::string> argv) {
     auto it = std::find(argv.begin(), argv.end(), "--package-manager");
     if (it == argv.end() || it + 1 == argv.end()) throw std::logic_error("no --package-manager to lock");
-    *(it + 1) += " --setopt=exclude=ovirt-engine,ovirt-engine-backend,ovirt-engine-dbscripts,ovirt-engine-restapi,"
-                 "ovirt-engine-tools,ovirt-engine-tools-backup,ovirt-engine-webadmin-portal,ovirt-engine-ui-extensions";
+    *(it + 1) +=
+        " --setopt=exclude=ovirt-engine,ovirt-engine-backend,ovirt-engine-dbscripts,ovirt-engine-restapi,"
+        "ovirt-engine-tools,ovirt-engine-tools-backup,ovirt-engine-webadmin-portal,ovirt-engine-ui-extensions";
     return argv;
 }
 
@@ -404,8 +410,9 @@ TEST(EngineE2E, AnEngineUpgradeCheckErrorFailsTheStepWithExit4) {
 CommandResult run_beside_a_vm(const fs::path& dir, const std::vector<std::string>& argv) {
     fs::path qemu = dir / "qemu-kvm";
     fs::copy_file("/bin/sleep", qemu, fs::copy_options::overwrite_existing);
-    std::vector<std::string> wrapped = {"unshare", "-r", "-p", "-f", "--mount-proc", "sh", "-c",
-                                        "'" + qemu.string() + "' 120 & sleep 0.2; exec \"$@\"", "sh"};
+    std::vector<std::string> wrapped = {
+        "unshare", "-r", "-p", "-f", "--mount-proc", "sh", "-c", "'" + qemu.string() + "' 120 & sleep 0.2; exec \"$@\"",
+        "sh"};
     wrapped.insert(wrapped.end(), argv.begin(), argv.end());
     return run_command(wrapped);
 }
@@ -472,8 +479,8 @@ TEST(EngineE2E, AStagedHostHoldsItsUpstreamReposForTheEnginesUpgrade) {
     auto nevras = installed_nevras(root);
     EXPECT_NE(std::find(nevras.begin(), nevras.end(), "vdsm-4.30.46-1.el7.x86_64"), nevras.end());
 
-    CommandResult unstage = run_command({binary("ovirt-applier").string(), "host", "--unstage", "--root",
-                                         root.string(), "--state-dir", state.string()});
+    CommandResult unstage = run_command({binary("ovirt-applier").string(), "host", "--unstage", "--root", root.string(),
+                                         "--state-dir", state.string()});
     ASSERT_EQ(unstage.exit_code, 0) << unstage.out << unstage.err;
     auto repos_after = tree(root / "etc/yum.repos.d");
     for (const auto& [file, content] : repos_before) EXPECT_EQ(repos_after[file], content) << file;
@@ -492,8 +499,8 @@ TEST(EngineE2E, UnstagingGivesTheReposBackExactly) {
     auto before = tree(root / "etc/yum.repos.d");
     ASSERT_EQ(run_command(applier_argv("host", world_bundle().bundle, world_bundle().cert, root, state)).exit_code, 0);
     EXPECT_NE(tree(root / "etc/yum.repos.d"), before);
-    CommandResult unstage = run_command({binary("ovirt-applier").string(), "host", "--unstage", "--root",
-                                         root.string(), "--state-dir", state.string()});
+    CommandResult unstage = run_command({binary("ovirt-applier").string(), "host", "--unstage", "--root", root.string(),
+                                         "--state-dir", state.string()});
     ASSERT_EQ(unstage.exit_code, 0) << unstage.out << unstage.err;
     EXPECT_EQ(tree(root / "etc/yum.repos.d"), before);
 }
@@ -567,8 +574,7 @@ TEST(EngineE2E, AppliesAnIsoBundleStagedByExtractionAndUnstagesIt) {
               std::string::npos)
         << r.out;
     EXPECT_FALSE(fs::exists(state / "staged" / journal->bundle().id));
-    TempDir c;
-    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
+    expect_like_connected_upgrade(root, "engine-4.3.7");
 }
 
 TEST(EngineE2E, RefusesATamperedRpmAndLeavesTheRootAlone) {
@@ -666,45 +672,6 @@ TEST(EngineE2E, OneApplierAtATimePerStateDir) {
 
 namespace {
 
-// The applier started in its own process group (as a shell job is), stdout and stderr to files.
-struct Started {
-    pid_t pid = -1;
-    fs::path out, err;
-    // Waits for the end: the exit code, 128+N when killed by signal N.
-    CommandResult wait() {
-        int status = 0;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
-        CommandResult r;
-        r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        r.out = read_file(out);
-        r.err = read_file(err);
-        return r;
-    }
-};
-
-Started start(const std::vector<std::string>& argv, const fs::path& dir) {
-    Started s{-1, dir / "applier.out", dir / "applier.err"};
-    pid_t pid = fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-        setpgid(0, 0);
-        int out = open(s.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int err = open(s.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(out, 1);
-        dup2(err, 2);
-        std::vector<std::string> copy = argv;
-        std::vector<char*> args;
-        for (auto& a : copy) args.push_back(a.data());
-        args.push_back(nullptr);
-        execvp(args[0], args.data());
-        _exit(127);
-    }
-    setpgid(pid, pid);
-    s.pid = pid;
-    return s;
-}
-
 // A package manager that, while HOLD exists, is still at work on `update ovirt*setup*` when the
 // test presses Ctrl-C (it says so in STARTED); otherwise the world's dnf.
 fs::path holding_package_manager(const fs::path& dir) {
@@ -735,10 +702,11 @@ TEST(EngineE2E, CtrlCDuringAPackageStepStopsWith130AndTheRerunResumes) {
     auto argv = engine_argv(root, state);
     argv[argv.size() - 1] = pm.string();  // --package-manager
 
-    Started run = start(argv, t.path());
+    StartedCommand run = start(argv, t.path());
     ASSERT_TRUE(wait_until([&] { return fs::exists(t.path() / "STARTED"); })) << "update-setup never started";
     kill(-run.pid, SIGINT);  // the terminal's Ctrl-C: the whole process group
     CommandResult r = run.wait();
+    EXPECT_EQ(r.signal, 0) << "killed by its own SIGINT, not exited";
     EXPECT_EQ(r.exit_code, 130) << r.out << r.err;
     EXPECT_EQ(r.err,
               "ovirt-applier: error: interrupted during step update-setup; run the same command again to resume\n");
@@ -758,8 +726,7 @@ TEST(EngineE2E, CtrlCDuringAPackageStepStopsWith130AndTheRerunResumes) {
     ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
     EXPECT_NE(resumed.out.find("ovirt-applier: resuming at step update-setup\n"), std::string::npos);
     EXPECT_EQ(steps_run(resumed.out).front(), "update-setup");
-    TempDir c;
-    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
+    expect_like_connected_upgrade(root, "engine-4.3.7");
 }
 
 // engine-setup must not be stopped once started: Ctrl-C (and a lost session's SIGHUP) reach
@@ -770,12 +737,13 @@ TEST(EngineE2E, CtrlCDuringEngineSetupLetsItFinishThenStopsWith130) {
     fs::path root = copy_world_root("engine-4.3.7", t.path());
     fs::path state = t.path() / "state";
     write_file(root / "var/lib/ovirt-airgap-test/engine-setup.sleep", "3\n");
-    Started run = start(engine_argv(root, state), t.path());
+    StartedCommand run = start(engine_argv(root, state), t.path());
     wait_until([&] { return calls(root).size() >= 2; });
     ASSERT_EQ(calls(root).size(), 2u) << "engine-setup never started";
     kill(-run.pid, SIGINT);
     kill(-run.pid, SIGHUP);
     CommandResult r = run.wait();
+    EXPECT_EQ(r.signal, 0) << "killed by its own SIGINT, not exited";
     ASSERT_EQ(r.exit_code, 130) << r.out << r.err;
     EXPECT_EQ(r.err,
               "ovirt-applier: error: interrupted after step engine-setup; run the same command again to resume\n");
@@ -790,8 +758,7 @@ TEST(EngineE2E, CtrlCDuringEngineSetupLetsItFinishThenStopsWith130) {
     ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
     EXPECT_EQ(steps_run(resumed.out), (std::vector<std::string>{"restore-repos", "update", "kernel-check", "unstage"}));
     EXPECT_EQ(calls(root).size(), 2u) << "engine-setup ran once";
-    TempDir c;
-    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
+    expect_like_connected_upgrade(root, "engine-4.3.7");
 }
 
 namespace {
@@ -1003,8 +970,7 @@ CommandResult host_repos_update(const fs::path& root) {
 // not there.
 void expect_connected_and_no_attack(const fs::path& root, const std::string& name) {
     EXPECT_FALSE(has_attacker_package(root));
-    TempDir c;
-    EXPECT_EQ(installed_nevras(root), connected_upgrade(name, c.path()));
+    expect_like_connected_upgrade(root, name);
 }
 
 fs::path copy_of_world_bundle(const fs::path& dir) {
@@ -1024,12 +990,12 @@ TEST(EngineE2E, AMediumChangedAfterVerifyIsNotWhatIsInstalled) {
     fs::path state = t.path() / "state";
     fs::path bundle = copy_of_world_bundle(t.path());
     fs::path pm = t.path() / "pm.sh";
-    write_file(pm, "#!/bin/sh\n[ -e '" + (t.path() / "done").string() + "' ] || { " + tamper_command(bundle) +
-                       " && touch '" + (t.path() / "done").string() + "'; } || exit 99\nexec '" +
-                       (world_dir() / "bin/dnf").string() + "' \"$@\"\n");
-    fs::permissions(pm, fs::perms::owner_all);
-    auto argv = engine_argv(root, state, {}, bundle);
-    argv.back() = pm.string();  // --package-manager
+    auto argv =
+        engine_argv_with_script(root, state, pm,
+                                "#!/bin/sh\n[ -e '" + (t.path() / "done").string() + "' ] || { " +
+                                    tamper_command(bundle) + " && touch '" + (t.path() / "done").string() +
+                                    "'; } || exit 99\nexec '" + (world_dir() / "bin/dnf").string() + "' \"$@\"\n",
+                                bundle);
     CommandResult r = run_command(argv);
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     ASSERT_TRUE(fs::exists(t.path() / "done")) << "the medium was never changed";
@@ -1081,8 +1047,10 @@ TEST(EngineE2E, AStagedHostsRepoFilePointsOnlyIntoThePrivateCopy) {
     const std::string staged = "file://" + (state / "staged" / id).string() + "/";
     for (const auto& line : lines_of(repofile)) {
         std::string value = line.substr(line.find_first_not_of(' '));
-        if (line.rfind("baseurl=", 0) == 0 || line.rfind("gpgkey=", 0) == 0) value = line.substr(line.find('=') + 1);
-        else if (line.rfind(" ", 0) != 0) continue;  // gpgkey's continuation lines start with spaces
+        if (line.rfind("baseurl=", 0) == 0 || line.rfind("gpgkey=", 0) == 0)
+            value = line.substr(line.find('=') + 1);
+        else if (line.rfind(" ", 0) != 0)
+            continue;  // gpgkey's continuation lines start with spaces
         EXPECT_EQ(value.rfind(staged, 0), 0u) << line;
     }
     EXPECT_EQ(repofile.find(bundle.string()), std::string::npos) << repofile;
@@ -1114,7 +1082,8 @@ TEST(EngineE2E, AnIsoIsCopiedNeverMountedAndTheStagingOutlivesIt) {
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_FALSE(fs::exists(t.path() / "mount.log")) << read_file(t.path() / "mount.log");
     std::string id = Journal::load(state)->bundle().id;
-    struct stat staged {}, parent {};
+    struct stat staged {
+    }, parent{};
     ASSERT_EQ(stat((state / "staged" / id).c_str(), &staged), 0);
     ASSERT_EQ(stat((state / "staged").c_str(), &parent), 0);
     EXPECT_EQ(staged.st_dev, parent.st_dev) << "not a mount point";
@@ -1122,8 +1091,7 @@ TEST(EngineE2E, AnIsoIsCopiedNeverMountedAndTheStagingOutlivesIt) {
     fs::remove(iso);  // the medium goes back to the safe
     CommandResult update = host_repos_update(root);
     ASSERT_EQ(update.exit_code, 0) << update.out << update.err;
-    TempDir c;
-    EXPECT_EQ(installed_nevras(root), connected_upgrade("host-4.3.7", c.path()));
+    expect_like_connected_upgrade(root, "host-4.3.7");
 }
 
 // kill -9 while the package manager finishes its transaction: the new bash is in, the old one
@@ -1137,28 +1105,27 @@ TEST(EngineE2E, AKillInTheTransactionLeavesNoDuplicatePackages) {
     fs::path mark = t.path() / "killed", pm = t.path() / "pm.sh";
     fs::path old_bash = world_dir() / "repos/centos-base/Packages/bash-4.2.46-33.el7.x86_64.rpm";
     ASSERT_TRUE(fs::exists(old_bash));
-    write_file(pm, "#!/bin/sh\n'" + (world_dir() / "bin/dnf").string() +
-                       "' \"$@\" || exit $?\ncase \"$*\" in *' update') ;; *) exit 0;; esac\n[ -e '" + mark.string() +
-                       "' ] && exit 0\ntouch '" + mark.string() + "'\nrpm --root '" + root.string() +
-                       "' --dbpath /var/lib/rpm -i --justdb --nodeps --noscripts --notriggers --replacefiles "
-                       "--oldpackage '" + old_bash.string() + "' 2>/dev/null\nkill -9 $PPID\nsleep 60\n");
-    fs::permissions(pm, fs::perms::owner_all);
-    auto argv = engine_argv(root, state);
-    argv.back() = pm.string();  // --package-manager
+    auto argv = engine_argv_with_script(
+        root, state, pm,
+        "#!/bin/sh\n'" + (world_dir() / "bin/dnf").string() +
+            "' \"$@\" || exit $?\ncase \"$*\" in *' update') ;; *) exit 0;; esac\n[ -e '" + mark.string() +
+            "' ] && exit 0\ntouch '" + mark.string() + "'\nrpm --root '" + root.string() +
+            "' --dbpath /var/lib/rpm -i --justdb --nodeps --noscripts --notriggers --replacefiles "
+            "--oldpackage '" +
+            old_bash.string() + "' 2>/dev/null\nkill -9 $PPID\nsleep 60\n");
 
     CommandResult killed = run_command(argv);
     ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.out << killed.err;
     auto nevras = installed_nevras(root);
-    ASSERT_EQ(std::count_if(nevras.begin(), nevras.end(), [](const std::string& n) { return n.rfind("bash-", 0) == 0; }),
-              2);
+    ASSERT_EQ(
+        std::count_if(nevras.begin(), nevras.end(), [](const std::string& n) { return n.rfind("bash-", 0) == 0; }), 2);
     CommandResult resumed = run_command(argv);
     ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
     EXPECT_NE(resumed.out.find("ovirt-applier: an interrupted transaction left packages installed twice; removing "
                                "the older bash-4.2.46-33.el7.x86_64\n"),
               std::string::npos)
         << resumed.out;
-    TempDir c;
-    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
+    expect_like_connected_upgrade(root, "engine-4.3.7");
 }
 
 // A bundle that expires between a failed run and its re-run: the started run finishes with the
@@ -1178,9 +1145,7 @@ TEST(EngineE2E, AStartedRunFinishesWithTheBundleItStartedWithAfterItExpires) {
     fs::remove(root / "var/lib/ovirt-airgap-test/engine-setup.exit");
     CommandResult resumed = run_command(argv);
     ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
-    TempDir c;
-    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
-    EXPECT_EQ(tree(root / "etc/yum.repos.d"), tree(c.path() / "engine-4.3.7/etc/yum.repos.d"));
+    expect_like_connected_upgrade(root, "engine-4.3.7", true);
 
     fs::path other = copy_world_root("engine-4.3.7", t.path() / "other");
     CommandResult fresh = run_command(applier_argv("engine", soon->bundle, soon->cert, other, t.path() / "state2"));
@@ -1196,12 +1161,10 @@ TEST(EngineE2E, ADamagedJournalMovedAsideDoesNotLoseTheOriginalRepoFiles) {
     fs::path root = copy_world_root("engine-4.3.7", t.path());
     fs::path state = t.path() / "state";
     fs::path mark = t.path() / "killed", pm = t.path() / "pm.sh";
-    write_file(pm, "#!/bin/sh\ncase \"$*\" in *'ovirt*setup*'*) [ -e '" + mark.string() + "' ] || { touch '" +
-                       mark.string() + "'; kill -9 $PPID; sleep 60; };; esac\nexec '" +
-                       (world_dir() / "bin/dnf").string() + "' \"$@\"\n");
-    fs::permissions(pm, fs::perms::owner_all);
-    auto argv = engine_argv(root, state);
-    argv.back() = pm.string();  // --package-manager
+    auto argv = engine_argv_with_script(
+        root, state, pm,
+        "#!/bin/sh\ncase \"$*\" in *'ovirt*setup*'*) [ -e '" + mark.string() + "' ] || { touch '" + mark.string() +
+            "'; kill -9 $PPID; sleep 60; };; esac\nexec '" + (world_dir() / "bin/dnf").string() + "' \"$@\"\n");
     ASSERT_EQ(run_command(argv).exit_code, 128 + SIGKILL);
     EXPECT_TRUE(fs::exists(state / "original-repos/changes.json"));
     EXPECT_NE(read_file(root / "etc/yum.repos.d/ovirt-4.3.repo").find("enabled=0"), std::string::npos);
@@ -1220,9 +1183,7 @@ TEST(EngineE2E, ADamagedJournalMovedAsideDoesNotLoseTheOriginalRepoFiles) {
               std::string::npos)
         << r.out;
     EXPECT_FALSE(fs::exists(state / "original-repos"));
-    TempDir c;
-    EXPECT_EQ(installed_nevras(root), connected_upgrade("engine-4.3.7", c.path()));
-    EXPECT_EQ(tree(root / "etc/yum.repos.d"), tree(c.path() / "engine-4.3.7/etc/yum.repos.d"));
+    expect_like_connected_upgrade(root, "engine-4.3.7", true);
 }
 
 // A bundle refused at preflight (here: `engine` on a host) leaves no unfinished run behind:
@@ -1233,8 +1194,9 @@ TEST(EngineE2E, ARefusalAtPreflightDoesNotBlockTheNextRun) {
     fs::path state = t.path() / "state";
     CommandResult refused = run_command(engine_argv(root, state));
     ASSERT_EQ(refused.exit_code, 1) << refused.out << refused.err;
-    EXPECT_EQ(refused.err, "ovirt-applier: error: this machine is not an engine: none of the bundle's engine packages "
-                           "is installed\n");
+    EXPECT_EQ(refused.err,
+              "ovirt-applier: error: this machine is not an engine: none of the bundle's engine packages "
+              "is installed\n");
     EXPECT_FALSE(Journal::load(state));
     EXPECT_FALSE(fs::exists(state / "staged")) << "refused before anything is extracted";
 
@@ -1242,8 +1204,7 @@ TEST(EngineE2E, ARefusalAtPreflightDoesNotBlockTheNextRun) {
     argv.push_back("--update");
     CommandResult host = run_command(argv);
     ASSERT_EQ(host.exit_code, 0) << host.out << host.err;
-    TempDir c;
-    EXPECT_EQ(installed_nevras(root), connected_upgrade("host-4.3.7", c.path()));
+    expect_like_connected_upgrade(root, "host-4.3.7");
 }
 
 // A package manager that does not exist is found at preflight, before any repo file changes.
@@ -1278,8 +1239,9 @@ TEST(EngineE2E, RemovingTheStateDirDoesNotAllowARollback) {
     argv.push_back("--update");
     CommandResult again = run_command(argv);
     EXPECT_EQ(again.exit_code, 2) << again.out << again.err;
-    EXPECT_EQ(again.err, "ovirt-applier: error: bundle serial 1000 is not newer than the last applied serial 1000 "
-                         "(rollback refused)\n");
+    EXPECT_EQ(again.err,
+              "ovirt-applier: error: bundle serial 1000 is not newer than the last applied serial 1000 "
+              "(rollback refused)\n");
 }
 
 // Two runs on one system with different state dirs: the second is refused while the first runs.
@@ -1290,7 +1252,7 @@ TEST(EngineE2E, TwoRunsOnOneSystemAreLockedAgainstEachOther) {
     write_file(t.path() / "HOLD", "");
     auto argv = engine_argv(root, t.path() / "state");
     argv.back() = pm.string();  // --package-manager
-    Started run = start(argv, t.path());
+    StartedCommand run = start(argv, t.path());
     ASSERT_TRUE(wait_until([&] { return fs::exists(t.path() / "STARTED"); })) << "update-setup never started";
     CommandResult second = run_command(engine_argv(root, t.path() / "other-state"));
     EXPECT_EQ(second.exit_code, 1) << second.out << second.err;
@@ -1309,11 +1271,9 @@ TEST(EngineE2E, AnUnwritableJournalMidRunStillRestoresTheRepoFiles) {
     fs::path state = t.path() / "state";
     auto repos_before = tree(root / "etc/yum.repos.d");
     fs::path pm = t.path() / "pm.sh";
-    write_file(pm, "#!/bin/sh\nrm -f '" + (state / "journal.json").string() + "'\nmkdir -p '" +
-                       (state / "journal.json/blocked").string() + "'\nexit 1\n");
-    fs::permissions(pm, fs::perms::owner_all);
-    auto argv = engine_argv(root, state);
-    argv.back() = pm.string();  // --package-manager
+    auto argv = engine_argv_with_script(root, state, pm,
+                                        "#!/bin/sh\nrm -f '" + (state / "journal.json").string() + "'\nmkdir -p '" +
+                                            (state / "journal.json/blocked").string() + "'\nexit 1\n");
     CommandResult r = run_command(argv);
     EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
     EXPECT_NE(r.out.find("ovirt-applier: could not journal the failure: "), std::string::npos) << r.out;

@@ -1,8 +1,6 @@
 // `ovirt-applier hosts` end to end against the stand-in Engine: each rule and each fault,
 // with the exit code and the line a user reads, and the re-run that resumes.
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -54,15 +52,24 @@ void expect_preflight_refusal(const FakeEngine& engine, const std::filesystem::p
     EXPECT_TRUE(posts(engine, "upgrade").empty());
 }
 
-std::size_t index_of(const std::vector<std::string>& log, const std::string& entry) {
-    return static_cast<std::size_t>(std::find(log.begin(), log.end(), entry) - log.begin());
+// The same refusal from a fresh stand-in Engine playing `scenario`.
+void expect_preflight_refusal(const json& scenario, const std::string& message) {
+    FakeEngine engine(scenario);
+    TempDir state;
+    expect_preflight_refusal(engine, state.path(), message);
 }
 
-std::string slurp(const std::filesystem::path& file) {
-    std::ifstream in(file);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
+// The journal's step `name`; a failure (and an empty object) when it has none, so that what a
+// test expects of the step cannot pass unchecked.
+json journal_step(const json& journal, const std::string& name) {
+    for (const auto& step : journal["steps"])
+        if (step["name"] == name) return step;
+    ADD_FAILURE() << "no step " << name << " in the journal: " << journal.dump();
+    return json::object();
+}
+
+std::size_t index_of(const std::vector<std::string>& log, const std::string& entry) {
+    return static_cast<std::size_t>(std::find(log.begin(), log.end(), entry) - log.begin());
 }
 
 // Waits until the stand-in's state satisfies `done` (the applier runs meanwhile). A deadline,
@@ -114,7 +121,7 @@ TEST(HostsE2e, RollsEveryHostOneAtATimeWithTheSpmLast) {
               "ovirt-applier: rollout of cluster Default done: upgraded host2, host3, host1");
     EXPECT_EQ(engine.log().back(), "logout");
     // The password is nowhere in what the applier leaves behind.
-    std::string journal = slurp(state.path() / "journal.json");
+    std::string journal = read_file(state.path() / "journal.json");
     EXPECT_NE(journal.find("\"hosts\""), std::string::npos);
     EXPECT_EQ(journal.find(FakeEngine::password()), std::string::npos);
     EXPECT_EQ(r.out.find(FakeEngine::password()), std::string::npos);
@@ -155,20 +162,13 @@ TEST(HostsE2e, InstallFailedStopsTheRolloutAndTheRerunRetriesIt) {
     EXPECT_EQ(s["hosts"]["host1"]["upgraded"], 0);  // the SPM host was not touched
     EXPECT_EQ(s["hosts"]["host3"]["status"], "install_failed");
     // The journal says which host failed and why.
-    json journal = json::parse(slurp(state.path() / "journal.json"));
+    json journal = json::parse(read_file(state.path() / "journal.json"));
     EXPECT_EQ(journal["command"], "hosts");
-    for (const auto& step : journal["steps"]) {
-        if (step["name"] == "host:host2") {
-            EXPECT_EQ(step["status"], "done");
-        }
-        if (step["name"] == "host:host3") {
-            EXPECT_EQ(step["status"], "failed");
-            EXPECT_NE(step["error"].get<std::string>().find("Failed to upgrade Host host3"), std::string::npos);
-        }
-        if (step["name"] == "host:host1") {
-            EXPECT_EQ(step["status"], "pending");
-        }
-    }
+    EXPECT_EQ(journal_step(journal, "host:host2")["status"], "done");
+    json host3 = journal_step(journal, "host:host3");
+    EXPECT_EQ(host3["status"], "failed");
+    EXPECT_NE(host3["error"].dump().find("Failed to upgrade Host host3"), std::string::npos) << host3.dump();
+    EXPECT_EQ(journal_step(journal, "host:host1")["status"], "pending");
 
     CommandResult again = run_hosts(engine, state.path());
     ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
@@ -254,7 +254,7 @@ TEST(HostsE2e, AFailedOrUnansweredUpdateCheckSkipsTheHost) {
     EXPECT_EQ(engine.state()["hosts"]["host3"]["upgraded"], 0);
     EXPECT_EQ(lines_with(r.out, "done: upgraded").front(),
               "ovirt-applier: rollout of cluster Default done: upgraded host1");
-    std::string journal = slurp(state.path() / "journal.json");
+    std::string journal = read_file(state.path() / "journal.json");
     EXPECT_NE(journal.find("update check failed"), std::string::npos) << journal;
 }
 
@@ -284,9 +284,7 @@ TEST(HostsE2e, SingleHostClusterIsRefused) {
     json scenario = three_host_scenario();
     scenario["hosts"] = json::array({scenario["hosts"][0]});
     scenario["vms"] = json::array();
-    FakeEngine engine(scenario);
-    TempDir state;
-    expect_preflight_refusal(engine, state.path(),
+    expect_preflight_refusal(scenario,
                              "cluster Default has only one host (host1): a rolling upgrade needs another host to take "
                              "the VMs and the SPM role");
 }
@@ -299,9 +297,7 @@ TEST(HostsE2e, AVmThatFitsNoSingleHostIsRefused) {
     scenario["hosts"][2]["max_scheduling_memory"] = 5 * kGiB;
     scenario["vms"][0]["memory"] = 6 * kGiB;
     scenario["vms"][1]["memory"] = 2 * kGiB;
-    FakeEngine engine(scenario);
-    TempDir state;
-    expect_preflight_refusal(engine, state.path(),
+    expect_preflight_refusal(scenario,
                              "not enough memory on the other hosts: host1: VM vm1 (6.0 GiB) fits on no other Up host "
                              "(the most room: host2, 5.0 GiB)");
 }
@@ -312,9 +308,7 @@ TEST(HostsE2e, ClusterWithoutAnotherUpHostIsRefused) {
     scenario["hosts"] = json::array({scenario["hosts"][0], scenario["hosts"][1]});
     scenario["hosts"][1]["status"] = "maintenance";
     scenario["vms"] = json::array();
-    FakeEngine engine(scenario);
-    TempDir state;
-    expect_preflight_refusal(engine, state.path(),
+    expect_preflight_refusal(scenario,
                              "cluster Default has no other Up host for host1: a rolling upgrade needs another host to "
                              "take the VMs and the SPM role");
 }
@@ -415,36 +409,20 @@ TEST(HostsE2e, InterruptStopsWith130AndTheRerunResumes) {
     TempDir state;
     std::vector<std::string> argv = {"env", "OVIRT_AIRGAP_POLL_MS=20"};
     for (auto& a : engine.applier(state.path())) argv.push_back(a);
-    const auto out = state.path() / "applier.out", err = state.path() / "applier.err";
-    pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-        int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(o, 1);
-        dup2(e, 2);
-        std::vector<char*> args;
-        for (auto& a : argv) args.push_back(a.data());
-        args.push_back(nullptr);
-        execvp(args[0], args.data());
-        _exit(127);
-    }
+    StartedCommand run = start_command(argv, state.path() / "applier.out", state.path() / "applier.err");
     wait_until(engine, "host3 upgrading",
                [](const json& s) { return s["hosts"]["host3"]["status"] == "preparing_for_maintenance"; });
-    kill(pid, SIGINT);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    ASSERT_TRUE(WIFEXITED(status)) << slurp(out) << slurp(err);
-    EXPECT_EQ(WEXITSTATUS(status), 130) << slurp(out) << slurp(err);
-    EXPECT_EQ(slurp(err),
+    kill(run.pid, SIGINT);
+    CommandResult r = run.wait();
+    ASSERT_EQ(r.signal, 0) << r.out << r.err;
+    EXPECT_EQ(r.exit_code, 130) << r.out << r.err;
+    EXPECT_EQ(r.err,
               "ovirt-applier: error: interrupted during step host:host3; run the same command again to resume\n");
     EXPECT_EQ(posts(engine, "upgrade").back(), "POST clusters/Default finish/upgrade");
-    json journal = json::parse(slurp(state.path() / "journal.json"));
-    for (const auto& step : journal["steps"])
-        if (step["name"] == "host:host3") {
-            EXPECT_EQ(step["status"], "failed");
-            EXPECT_EQ(step["error"], "interrupted");
-        }
+    json journal = json::parse(read_file(state.path() / "journal.json"));
+    json host3 = journal_step(journal, "host:host3");
+    EXPECT_EQ(host3["status"], "failed");
+    EXPECT_EQ(host3["error"], "interrupted");
 
     engine.control({{"hosts", {{"host3", {{"hold", false}}}}}});
     CommandResult again = run_hosts(engine, state.path());

@@ -45,15 +45,11 @@ BundleManifest sample() {
 
 json sample_json() { return json::parse(serialize_bundle_manifest(sample())); }
 
-// The message of the BundleRefused that parsing `text` throws; checks the exit code too.
+// The message of the BundleRefused that parsing `text` throws ("<accepted>" when it does not);
+// checks the exit code too.
 std::string refusal_of_text(const std::string& text) {
-    try {
-        parse_bundle_manifest(text);
-    } catch (const BundleRefused& e) {
-        EXPECT_EQ(e.exit_code(), 2);
-        return e.what();
-    }
-    return "<accepted>";
+    std::string what = test::error_of<BundleRefused>([&] { parse_bundle_manifest(text); }, 2);
+    return what == "<no exception>" ? "<accepted>" : what;
 }
 
 std::string refusal(const json& j) { return refusal_of_text(j.dump()); }

@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "repo/atomic_file.hpp"
@@ -267,8 +268,15 @@ TEST(Journal, AWriterKilledAtAnyMomentLeavesAParseableJournal) {
     Journal::open(dir.path(), "engine", kBundle, kSteps);
     std::mt19937 rng(12345);
     std::uniform_int_distribution<int> delay_us(0, 20000);
-    int cut_mid_write = 0;  // rounds where the kill left a temp file: the case this test is about
-    for (int round = 0; round < 25; ++round) {
+    // Rounds where the kill left a temp file: the case this test is about. A busy machine can
+    // kill a writer before its first write, so rounds go on (up to a bound) until enough cut one
+    // and the last one left a temp file for the final writer to clear.
+    const int wanted_cuts = 5;
+    std::set<fs::path> temp_files;  // each left by one killed writer (a later one removes it)
+    int cut_mid_write = 0;
+    bool left_by_last = false;
+    int round = 0;
+    for (; round < 200 && (round < 25 || cut_mid_write < wanted_cuts || !left_by_last); ++round) {
         pid_t child = ::fork();
         ASSERT_GE(child, 0);
         if (child == 0) {
@@ -293,10 +301,17 @@ TEST(Journal, AWriterKilledAtAnyMomentLeavesAParseableJournal) {
         if (!data.empty()) {
             EXPECT_EQ(data["blob"].get<std::string>().size(), 200000u);
         }
-        for (const auto& e : fs::directory_iterator(dir.path()))
-            if (e.path().filename().string().rfind(".journal.json.tmp-", 0) == 0) ++cut_mid_write;
+        left_by_last = false;
+        for (const auto& e : fs::directory_iterator(dir.path())) {
+            if (e.path().filename().string().rfind(".journal.json.tmp-", 0) != 0) continue;
+            temp_files.insert(e.path());
+            left_by_last = true;
+        }
+        cut_mid_write = static_cast<int>(temp_files.size());
     }
     RecordProperty("cut_mid_write", cut_mid_write);
+    EXPECT_GE(cut_mid_write, wanted_cuts) << "in " << round << " rounds, too few kills came in the middle of a write";
+    ASSERT_TRUE(left_by_last) << "no temp file left for the next writer to clear";
     // The next writer (holding the lock) clears what the killed ones left beside the journal.
     Journal::open(dir.path(), "engine", kBundle, kSteps);
     for (const auto& e : fs::directory_iterator(dir.path()))

@@ -83,13 +83,7 @@ struct Fixture {
     }
 
     std::string error(Reporter* cb = nullptr) {
-        try {
-            fetch(cb);
-        } catch (const ConfigError& e) {
-            EXPECT_EQ(e.exit_code(), 1);
-            return e.what();
-        }
-        return "";
+        return test::error_of<ConfigError>([&] { fetch(cb); }, 1);
     }
 
     fs::path cached(const std::string& name) const {

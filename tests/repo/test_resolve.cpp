@@ -10,6 +10,7 @@
 #include <string>
 
 #include "repo/error.hpp"
+#include "tests/shared/repo_configs.hpp"
 #include "tests/shared/testkit.hpp"
 
 namespace fs = std::filesystem;
@@ -19,18 +20,11 @@ using airgap::repo::parse_package_reason;
 using airgap::repo::RepoConfig;
 using airgap::repo::Resolution;
 using airgap::repo::SolvPool;
+using airgap::test::repo_config;
 
 namespace {
 
 fs::path tags(const std::string& name) { return airgap::test::source_path("tests/data/testtags/" + name); }
-
-RepoConfig repo(const std::string& id, std::vector<std::string> include = {}, std::vector<std::string> exclude = {}) {
-    RepoConfig c;
-    c.id = id;
-    c.includepkgs = std::move(include);
-    c.excludepkgs = std::move(exclude);
-    return c;
-}
 
 // nevra -> "repo reason", the whole result at once so that a failure shows all of it.
 std::map<std::string, std::string> carried(const Resolution& r) {
@@ -48,8 +42,8 @@ std::string problems(const Resolution& r) {
 // The EL7 machine of installed.tags, with base and an EPEL-like repo limited by includepkgs.
 SolvPool site_pool() {
     SolvPool pool("x86_64");
-    pool.add_testtags_repo(repo("base"), tags("base.tags"));
-    pool.add_testtags_repo(repo("epel", {"ansible", "nbdkit*"}), tags("epel.tags"));
+    pool.add_testtags_repo(repo_config("base"), tags("base.tags"));
+    pool.add_testtags_repo(repo_config("epel", {"ansible", "nbdkit*"}), tags("epel.tags"));
     pool.set_installed_testtags(tags("installed.tags"));
     return pool;
 }
@@ -106,7 +100,7 @@ TEST(ResolveUpdate, WithoutInstallonlyTheKernelIsAPlainUpdate) {
 
 TEST(ResolveUpdate, ExcludepkgsHidesAnUpdate) {
     SolvPool pool("x86_64");
-    pool.add_testtags_repo(repo("base", {}, {"foo", "kernel*"}), tags("base.tags"));
+    pool.add_testtags_repo(repo_config("base", {}, {"foo", "kernel*"}), tags("base.tags"));
     pool.set_installed_testtags(tags("installed.tags"));
     Resolution r = airgap::repo::resolve_update(pool);
     ASSERT_TRUE(r.ok()) << problems(r);
@@ -118,7 +112,7 @@ TEST(ResolveUpdate, ExcludepkgsHidesAnUpdate) {
 
 TEST(ResolveUpdate, NewestVersionThatCannotInstallIsAProblemNotAPartialResult) {
     SolvPool pool("x86_64");
-    pool.add_testtags_repo(repo("base"), tags("broken.tags"));
+    pool.add_testtags_repo(repo_config("base"), tags("broken.tags"));
     pool.set_installed_testtags(tags("installed-broken.tags"));
     Resolution r = airgap::repo::resolve_update(pool);
     EXPECT_TRUE(r.packages.empty());
@@ -131,7 +125,7 @@ TEST(ResolveUpdate, NewestVersionThatCannotInstallIsAProblemNotAPartialResult) {
 TEST(ResolveUpdate, WritesATestcaseForAFailingResolution) {
     airgap::test::TempDir tmp;
     SolvPool pool("x86_64");
-    pool.add_testtags_repo(repo("base"), tags("broken.tags"));
+    pool.add_testtags_repo(repo_config("base"), tags("broken.tags"));
     pool.set_installed_testtags(tags("installed-broken.tags"));
     airgap::repo::ResolveOptions options;
     options.debug_dir = tmp.path() / "debugdata";
@@ -154,7 +148,7 @@ TEST(ResolveUpdate, NoTestcaseForASuccessByDefault) {
 
 TEST(ResolveUpdate, NeedsAnInstalledSystem) {
     SolvPool pool("x86_64");
-    pool.add_testtags_repo(repo("base"), tags("base.tags"));
+    pool.add_testtags_repo(repo_config("base"), tags("base.tags"));
     EXPECT_THROW(airgap::repo::resolve_update(pool), std::logic_error);
 }
 
@@ -195,7 +189,7 @@ TEST(ResolveInstall, UnknownRootIsAProblem) {
 TEST(ResolveInstall, ArchOfTheTargetApplies) {
     // An i686 target cannot take x86_64 packages: app's only build is x86_64.
     SolvPool pool("i686");
-    pool.add_testtags_repo(repo("base"), tags("base.tags"));
+    pool.add_testtags_repo(repo_config("base"), tags("base.tags"));
     Resolution r = airgap::repo::resolve_install(pool, {"libbar"});
     ASSERT_TRUE(r.ok()) << problems(r);
     std::map<std::string, std::string> expected = {{"libbar-1.0-1.el7.i686", "base root"}};
@@ -218,8 +212,8 @@ TEST(InstalledCopies, FindsTheRepoCopiesOfInstalledVersions) {
 
 TEST(InstalledCopies, ReportsWhatNoRepoCarriesOrFiltersHide) {
     SolvPool pool("x86_64");
-    pool.add_testtags_repo(repo("base", {}, {"foo"}), tags("base.tags"));
-    pool.add_testtags_repo(repo("other"), tags("broken.tags"));
+    pool.add_testtags_repo(repo_config("base", {}, {"foo"}), tags("base.tags"));
+    pool.add_testtags_repo(repo_config("other"), tags("broken.tags"));
     pool.set_installed_testtags(tags("installed.tags"));
     auto copies = airgap::repo::find_installed_copies(pool, {"foo", "bash"});
     std::map<std::string, std::string> expected = {{"bash-4.2-1.el7.x86_64", "base installed"}};
@@ -229,7 +223,7 @@ TEST(InstalledCopies, ReportsWhatNoRepoCarriesOrFiltersHide) {
 
 TEST(ResolveUpdate, MultilibPairsUpdateSideBySide) {
     SolvPool pool("x86_64");
-    pool.add_testtags_repo(repo("base"), tags("multilib.tags"));
+    pool.add_testtags_repo(repo_config("base"), tags("multilib.tags"));
     pool.set_installed_testtags(tags("multilib-installed.tags"));
     Resolution r = airgap::repo::resolve_update(pool);
     ASSERT_TRUE(r.ok()) << problems(r);
@@ -245,7 +239,7 @@ namespace {
 
 SolvPool node_pool() {
     SolvPool pool("x86_64");
-    pool.add_testtags_repo(repo("ovirt-4.3"), tags("node-repo.tags"));
+    pool.add_testtags_repo(repo_config("ovirt-4.3"), tags("node-repo.tags"));
     pool.set_installed_testtags(tags("node-installed.tags"));
     return pool;
 }
@@ -292,7 +286,7 @@ TEST(ResolveNodeUpdate, AnImageUpdateNeedingAHeldVersionIsAProblem) {
                              "=Pkg: ovirt-node-ng-image-update 4.3.10 1.el7 noarch\n+Req:\nvdsm >= 4.30.44\n-Req:\n"
                              "=Pkg: vdsm 4.30.44 1.el7 x86_64\n");
     SolvPool pool("x86_64");
-    pool.add_testtags_repo(repo("ovirt-4.3"), repo_tags);
+    pool.add_testtags_repo(repo_config("ovirt-4.3"), repo_tags);
     pool.set_installed_testtags(tags("node-installed.tags"));
     Resolution r = airgap::repo::resolve_node_update(pool, {});
     ASSERT_FALSE(r.ok());

@@ -16,6 +16,19 @@ namespace fs = std::filesystem;
 using test::sha256sum;
 using test::write_random_file;
 
+namespace {
+
+// Writes `size` random bytes (from `seed`) to `file` and checks that hash_file() reads all of
+// them and agrees with sha256sum.
+void expect_hash_file_matches_sha256sum(const fs::path& file, std::size_t size, unsigned seed) {
+    write_random_file(file, size, seed);
+    FileDigest d = hash_file(file);
+    EXPECT_EQ(d.size, size);
+    EXPECT_EQ(d.sha256, sha256sum(file));
+}
+
+}  // namespace
+
 TEST(Sha256, KnownVectors) {
     EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -33,11 +46,7 @@ TEST(Sha256, IncrementalEqualsOneShot) {
 TEST(Sha256, HashFileMatchesSha256sum) {
     test::TempDir dir;
     // Larger than one read block, and not a multiple of it.
-    fs::path file = dir.path() / "payload.rpm";
-    write_random_file(file, (3u << 20) + 12345, 7);
-    FileDigest d = hash_file(file);
-    EXPECT_EQ(d.size, (3u << 20) + 12345);
-    EXPECT_EQ(d.sha256, sha256sum(file));
+    expect_hash_file_matches_sha256sum(dir.path() / "payload.rpm", (3u << 20) + 12345, 7);
 
     fs::path empty = dir.path() / "empty";
     std::ofstream(empty).close();
@@ -48,10 +57,7 @@ TEST(Sha256, LargeFileMatchesSha256sumAndCanBeAbortedMidway) {
     test::TempDir dir;
     // Many read blocks, and not a multiple of one.
     fs::path file = dir.path() / "big.rpm";
-    write_random_file(file, (21u << 20) + 777, 9);
-    FileDigest d = hash_file(file);
-    EXPECT_EQ(d.size, (21u << 20) + 777);
-    EXPECT_EQ(d.sha256, sha256sum(file));
+    expect_hash_file_matches_sha256sum(file, (21u << 20) + 777, 9);
     // Aborting in the middle stops at once, not at the end of the file.
     std::uint64_t seen = 0;
     EXPECT_THROW(hash_file(file,

@@ -11,6 +11,7 @@
 
 #include "repo/error.hpp"
 #include "repo/resolve.hpp"
+#include "tests/shared/repo_configs.hpp"
 #include "tests/shared/testkit.hpp"
 
 extern "C" {
@@ -25,6 +26,7 @@ using airgap::repo::PoolPackage;
 using airgap::repo::RepoConfig;
 using airgap::repo::RepoMetadata;
 using airgap::repo::SolvPool;
+using airgap::test::repo_config;
 
 namespace {
 
@@ -40,14 +42,6 @@ RepoMetadata rpmmd(const fs::path& dir) {
     md.updateinfo = dir / "repodata/updateinfo.xml.zst";
     md.revision = "0123abcd";
     return md;
-}
-
-RepoConfig config(const std::string& id, std::vector<std::string> include = {}, std::vector<std::string> exclude = {}) {
-    RepoConfig c;
-    c.id = id;
-    c.includepkgs = std::move(include);
-    c.excludepkgs = std::move(exclude);
-    return c;
 }
 
 std::vector<std::string> nevras(const std::vector<PoolPackage>& packages) {
@@ -79,7 +73,7 @@ void expect_tool_resolves(SolvPool& pool) {
 
 TEST(SolvPool, LoadsCompressedRpmmdWithFilelists) {
     SolvPool pool("x86_64");
-    pool.add_repo(rpmmd(data("rpmmd")), config("test"));
+    pool.add_repo(rpmmd(data("rpmmd")), repo_config("test"));
     EXPECT_EQ(nevras(pool.available_packages()),
               (std::vector<std::string>{"ansible-2.9.27-1.el7.noarch", "tool-2.0-1.el7.noarch",
                                         "tool-helper-1:1.0-3.el7.x86_64"}));
@@ -89,7 +83,7 @@ TEST(SolvPool, LoadsCompressedRpmmdWithFilelists) {
 TEST(SolvPool, AdvisoriesAreNotPackages) {
     // updateinfo.xml.zst holds one advisory for tool; it must neither list nor install as a package.
     SolvPool pool("x86_64");
-    pool.add_repo(rpmmd(data("rpmmd")), config("test"));
+    pool.add_repo(rpmmd(data("rpmmd")), repo_config("test"));
     pool.set_installed_testtags(data("installed.tags"));
     EXPECT_EQ(pool.available_packages().size(), 3u);
     auto r = airgap::repo::resolve_update(pool);
@@ -103,7 +97,7 @@ TEST(SolvPool, WithoutFilelistsAFileRequirementIsAProblem) {
     SolvPool pool("x86_64");
     RepoMetadata md = rpmmd(data("rpmmd"));
     md.filelists.clear();
-    pool.add_repo(md, config("test"));
+    pool.add_repo(md, repo_config("test"));
     auto r = airgap::repo::resolve_install(pool, {"tool"});
     ASSERT_EQ(r.problems.size(), 1u);
     EXPECT_NE(r.problems[0].find("nothing provides /usr/libexec/tool-helper needed by tool-2.0-1.el7.noarch"),
@@ -116,7 +110,7 @@ TEST(SolvPool, WritesAndReusesASolvCacheKeyedByRevision) {
     fs::path cache = tmp.path() / "solv";
     {
         SolvPool pool("x86_64");
-        pool.add_repo(rpmmd(data("rpmmd")), config("test"), cache);
+        pool.add_repo(rpmmd(data("rpmmd")), repo_config("test"), cache);
         EXPECT_FALSE(fs::exists(cache / "test"));  // written once the pool knows its file provides
         pool.prepare();
     }
@@ -127,7 +121,7 @@ TEST(SolvPool, WritesAndReusesASolvCacheKeyedByRevision) {
     // The metadata files are gone: the pool can only have come from the cache.
     RepoMetadata md = rpmmd(tmp.path() / "nowhere");
     SolvPool cached("x86_64");
-    cached.add_repo(md, config("test"), cache);
+    cached.add_repo(md, repo_config("test"), cache);
     EXPECT_EQ(cached.available_packages().size(), 3u);
     expect_tool_resolves(cached);
 
@@ -135,7 +129,7 @@ TEST(SolvPool, WritesAndReusesASolvCacheKeyedByRevision) {
     md = rpmmd(data("rpmmd"));
     md.revision = "4567ef";
     SolvPool again("x86_64");
-    again.add_repo(md, config("test"), cache);
+    again.add_repo(md, repo_config("test"), cache);
     again.prepare();
     EXPECT_TRUE(fs::exists(cache / "test" / "4567ef.solv"));
     EXPECT_FALSE(fs::exists(file));
@@ -149,7 +143,7 @@ TEST(SolvPool, CacheOfARepoWithoutUpdateinfoKeepsItsFileProvides) {
     md.updateinfo.clear();
     for (int run = 0; run < 3; ++run) {
         SolvPool pool("x86_64");
-        pool.add_repo(md, config("test"), cache);
+        pool.add_repo(md, repo_config("test"), cache);
         expect_tool_resolves(pool);
         if (run == 0) md = rpmmd(tmp.path() / "gone");  // later runs can only use the cache
     }
@@ -157,7 +151,7 @@ TEST(SolvPool, CacheOfARepoWithoutUpdateinfoKeepsItsFileProvides) {
 
     // The cache records the file provides it carries, so that the next run skips the file lists.
     SolvPool pool("x86_64");
-    pool.add_repo(md, config("test"), cache);
+    pool.add_repo(md, repo_config("test"), cache);
     Pool* raw = pool.get();
     ASSERT_GE(raw->nrepos, 2);
     Queue q;
@@ -175,7 +169,7 @@ TEST(SolvPool, CorruptCacheIsParsedAgain) {
     fs::create_directories(cache / "test");
     std::ofstream(cache / "test" / "0123abcd.solv") << "not a solv file";
     SolvPool pool("x86_64");
-    pool.add_repo(rpmmd(data("rpmmd")), config("test"), cache);
+    pool.add_repo(rpmmd(data("rpmmd")), repo_config("test"), cache);
     expect_tool_resolves(pool);
     std::ifstream in(cache / "test" / "0123abcd.solv");
     std::string head(4, '\0');
@@ -185,7 +179,7 @@ TEST(SolvPool, CorruptCacheIsParsedAgain) {
 
 TEST(SolvPool, IncludeAndExcludeHidePackages) {
     SolvPool pool("x86_64");
-    pool.add_repo(rpmmd(data("rpmmd")), config("test", {"tool*"}, {"tool-helper"}));
+    pool.add_repo(rpmmd(data("rpmmd")), repo_config("test", {"tool*"}, {"tool-helper"}));
     EXPECT_EQ(nevras(pool.available_packages()), (std::vector<std::string>{"tool-2.0-1.el7.noarch"}));
     auto r = airgap::repo::resolve_install(pool, {"tool"});
     EXPECT_FALSE(r.ok());
@@ -197,7 +191,7 @@ TEST(SolvPool, MissingPrimaryNamesRepoAndFile) {
     md.repomd.clear();
     SolvPool pool("x86_64");
     try {
-        pool.add_repo(md, config("test"));
+        pool.add_repo(md, repo_config("test"));
         FAIL() << "no error";
     } catch (const airgap::ConfigError& e) {
         EXPECT_EQ(std::string(e.what()), "repo test: cannot open " + (tmp.path() / "repodata/primary.xml.gz").string() +
@@ -216,7 +210,7 @@ TEST(SolvPool, TruncatedPrimaryIsAConfigError) {
     md.primary = tmp.path() / "repodata/primary.xml";
     SolvPool pool("x86_64");
     try {
-        pool.add_repo(md, config("bad"));
+        pool.add_repo(md, repo_config("bad"));
         FAIL() << "no error";
     } catch (const airgap::ConfigError& e) {
         EXPECT_EQ(std::string(e.what()).rfind("repo bad: " + md.primary.string() + ": ", 0), 0u) << e.what();
@@ -225,8 +219,8 @@ TEST(SolvPool, TruncatedPrimaryIsAConfigError) {
 
 TEST(SolvPool, SameRepoTwiceIsRefused) {
     SolvPool pool("x86_64");
-    pool.add_testtags_repo(config("base"), data("base.tags"));
-    EXPECT_THROW(pool.add_testtags_repo(config("base"), data("base.tags")), airgap::ConfigError);
+    pool.add_testtags_repo(repo_config("base"), data("base.tags"));
+    EXPECT_THROW(pool.add_testtags_repo(repo_config("base"), data("base.tags")), airgap::ConfigError);
 }
 
 TEST(SolvPool, InstalledFromTesttags) {
@@ -252,9 +246,9 @@ TEST(SolvPool, NoRpmdbUnderRootIsAConfigError) {
 
 TEST(SolvPool, LoadingAfterResolvingIsABug) {
     SolvPool pool("x86_64");
-    pool.add_testtags_repo(config("base"), data("base.tags"));
+    pool.add_testtags_repo(repo_config("base"), data("base.tags"));
     pool.prepare();
-    EXPECT_THROW(pool.add_testtags_repo(config("epel"), data("epel.tags")), std::logic_error);
+    EXPECT_THROW(pool.add_testtags_repo(repo_config("epel"), data("epel.tags")), std::logic_error);
 }
 
 TEST(SolvPool, MovesOwnership) {

@@ -18,6 +18,23 @@ namespace fs = std::filesystem;
 
 namespace airgap::test {
 
+namespace {
+
+// The wait status of child `pid`, waiting through signals that interrupt the wait.
+int wait_for(pid_t pid) {
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return status;
+}
+
+void set_exit_status(CommandResult* result, int status) {
+    result->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    result->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + result->signal;
+}
+
+}  // namespace
+
 TempDir::TempDir() {
     fs::path base = fs::path(AIRGAP_BINARY_DIR) / "test-tmp";
     fs::create_directories(base);
@@ -78,9 +95,37 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
             }
         }
     }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    set_exit_status(&result, wait_for(pid));
+    return result;
+}
+
+StartedCommand start_command(const std::vector<std::string>& argv, const fs::path& out, const fs::path& err) {
+    StartedCommand started{-1, out, err};
+    pid_t pid = fork();
+    if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+    if (pid == 0) {
+        setpgid(0, 0);
+        int out_fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int err_fd = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(out_fd, 1);
+        dup2(err_fd, 2);
+        std::vector<char*> args;
+        for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        execvp(args[0], args.data());
+        _exit(127);
+    }
+    // In the parent too, so that the group exists before the test signals it.
+    setpgid(pid, pid);
+    started.pid = pid;
+    return started;
+}
+
+CommandResult StartedCommand::wait() const {
+    CommandResult result;
+    set_exit_status(&result, wait_for(pid));
+    result.out = read_file(out);
+    result.err = read_file(err);
     return result;
 }
 

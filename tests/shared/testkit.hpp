@@ -1,6 +1,7 @@
 #pragma once
 // The shared test fixture kit: temporary directories and running real commands.
 #include <gtest/gtest.h>
+#include <sys/types.h>
 
 #include <cstddef>
 #include <filesystem>
@@ -23,13 +24,27 @@ private:
 };
 
 struct CommandResult {
-    int exit_code = -1;
-    std::string out;  // stdout
-    std::string err;  // stderr
+    int exit_code = -1;  // 128+N when killed by signal N, as a shell says
+    std::string out;     // stdout
+    std::string err;     // stderr
+    int signal = 0;      // the signal that killed it, 0 when it exited: exit(130) is not SIGINT
 };
 
 /// Runs argv (no shell) and captures its output and exit code.
 CommandResult run_command(const std::vector<std::string>& argv, const std::string& input = {});
+
+/// A command running in the background in a process group of its own (as a shell starts a
+/// job, so that kill(-pid, ...) is the terminal's Ctrl-C), its stdout and stderr going to files.
+struct StartedCommand {
+    pid_t pid = -1;
+    std::filesystem::path out, err;
+    /// Waits for its end; out and err are what it wrote to the files.
+    CommandResult wait() const;
+};
+
+/// Starts argv (no shell, looked up on PATH) in the background, stdout to `out`, stderr to `err`.
+StartedCommand start_command(const std::vector<std::string>& argv, const std::filesystem::path& out,
+                             const std::filesystem::path& err);
 
 /// Absolute path of a built executable ("ovirt-bundler", "ovirt-applier").
 std::filesystem::path binary(const std::string& name);
@@ -62,6 +77,19 @@ std::string error_of(F&& f) {
     try {
         f();
     } catch (const E& e) {
+        return e.what();
+    }
+    return "<no exception>";
+}
+
+/// As error_of<E>(f), and fails the current test unless the exception's exit_code() (the
+/// program's exit status for it) is `exit_code`.
+template <class E, class F>
+std::string error_of(F&& f, int exit_code) {
+    try {
+        f();
+    } catch (const E& e) {
+        EXPECT_EQ(e.exit_code(), exit_code) << e.what();
         return e.what();
     }
     return "<no exception>";
