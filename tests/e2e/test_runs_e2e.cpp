@@ -274,7 +274,7 @@ struct RecordingSink : StepSink {
     std::vector<StepEvent> events;
 };
 
-struct QuietReporter : ApplyReporter {};
+struct QuietReporter : Reporter {};
 
 }  // namespace
 
