@@ -67,6 +67,14 @@ UpgradeProgress judge_upgrade(const std::vector<EngineEvent>& events, const Engi
         {event_code::migration_failed, event_code::migration_failed_to_maintenance, event_code::no_host_to_migrate_to,
          event_code::maintenance_failed, event_code::upgrade_failed});
     if (!failure.empty()) {
+        // A failed migration is logged while the Engine still tries to move the host to
+        // maintenance; its upgrade flow ends with 841 and the host back where it started. Judged
+        // before that end, the same failure would read differently from one poll to the next.
+        bool ended = std::any_of(events.begin(), events.end(), [&](const EngineEvent& e) {
+            return e.host_id == now.id && e.code == event_code::upgrade_failed;
+        });
+        if (!ended && (now.status == HostStatus::preparing_for_maintenance || now.status == HostStatus::other))
+            return p;
         p.state = UpgradeProgress::State::failed;
         p.detail = failure;
         return p;

@@ -11,9 +11,9 @@ if [ ! -f "$build/compile_commands.json" ]; then
 fi
 log="$build/clang-tidy.log"
 start=$SECONDS
-# Only our sources: repo/ (also as tests/CMakeLists.txt compiles it for EL7), bundler/, applier/.
-if run-clang-tidy -quiet -p "$build" -j "$(nproc)" "^$PWD/(repo|bundler|applier)/[^/]+\.cpp\$" >"$log" 2>&1; then
-  echo "clang-tidy: no findings in repo/ bundler/ applier/ ($((SECONDS - start)) s)"
+# Only our sources: repo/ (also as tests/CMakeLists.txt compiles it for EL7), cli/, bundler/, applier/.
+if run-clang-tidy -quiet -p "$build" -j "$(nproc)" "^$PWD/(repo|bundler|applier|cli)/[^/]+\.cpp\$" >"$log" 2>&1; then
+  echo "clang-tidy: no findings in repo/ cli/ bundler/ applier/ ($((SECONDS - start)) s)"
 else
   # The findings without run-clang-tidy's command lines and clang's "N warnings generated".
   grep -vE '^(clang-tidy|[0-9]+ warnings? (and [0-9]+ errors? )?generated\.|Suppressed [0-9]+ warnings|Use -header-filter)' "$log" >&2 || true

@@ -474,8 +474,9 @@ TEST(HostsE2e, AFailedMaintenanceFailsTheHostWithTheEnginesWords) {
         << r.err;
     EXPECT_NE(r.err.find("Consider manual intervention: stopping/migrating Vms as Host's state will not turn to "
                          "maintenance while VMs are still running on it.(VM: vm3, Source: host2, Destination: "
-                         "<UNKNOWN>). (see the host's events in the Engine, then run the same command again to retry "
-                         "it)\n"),
+                         "<UNKNOWN>). Failed to switch Host host2 to Maintenance mode. Failed to upgrade Host host2 "
+                         "(User: admin@internal). (see the host's events in the Engine, then run the same command "
+                         "again to retry it)\n"),
               std::string::npos)
         << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;

@@ -233,6 +233,13 @@ TEST(UpgradeEvents, FailureEventsFailTheHostWhateverItsStatus) {
               "Failed to switch Host h to Maintenance mode. Failed to upgrade Host h (User: admin@internal).");
     for (int code : {65, 140, 166})
         EXPECT_EQ(judge_upgrade({event(2, code, "migration")}, h).state, UpgradeProgress::State::failed) << code;
+    // While the Engine still tries to move the host to maintenance, a failed migration is not
+    // the end yet: the upgrade's own 841 (or the host back Up) is.
+    h.status = HostStatus::preparing_for_maintenance;
+    EXPECT_EQ(judge_upgrade({event(2, 140, "migration")}, h).state, UpgradeProgress::State::running);
+    EXPECT_EQ(judge_upgrade({event(2, 140, "migration"), event(3, 841, "Failed to upgrade Host h")}, h).state,
+              UpgradeProgress::State::failed);
+    h.status = HostStatus::up;
     // Another host's failure is not this one's.
     EXPECT_EQ(judge_upgrade({event(2, 841, "other", "id-x")}, h).state, UpgradeProgress::State::running);
     // A retry starts from InstallFailed: only a new 841 fails it.
