@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <ostream>
 #include <sstream>
 
@@ -18,7 +19,7 @@ constexpr auto kShortestMeasure = std::chrono::milliseconds(500);
 constexpr auto kSampleEvery = std::chrono::milliseconds(100);
 
 std::string time_left(double seconds) {
-    auto s = static_cast<long long>(seconds + 0.5);
+    auto s = std::llround(seconds);
     if (s < 120) return std::to_string(s) + " s";
     if (s < 7200) return std::to_string(s / 60) + " min";
     return std::to_string(s / 3600) + " h " + std::to_string(s % 3600 / 60) + " min";

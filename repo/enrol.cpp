@@ -95,8 +95,8 @@ Enrolment load_enrolment(const fs::path& state_dir) {
         json j = json::parse(in);
         e.url = j.at("url").get<std::string>();
         e.bundle = j.value("bundle", "");
-        for (const auto& f : j.at("repo_files")) e.repo_files.push_back(f.get<std::string>());
-        for (const auto& f : j.at("keys")) e.keys.push_back(f.get<std::string>());
+        for (const auto& f : j.at("repo_files")) e.repo_files.emplace_back(f.get<std::string>());
+        for (const auto& f : j.at("keys")) e.keys.emplace_back(f.get<std::string>());
     } catch (const std::exception& ex) {
         throw ConfigError("cannot read " + file.string() + ": " + ex.what());
     }

@@ -314,7 +314,7 @@ void settle(const std::vector<Job*>& pending, Reporter& cb) {
     }
     if (failed.empty()) return;
     std::sort(failed.begin(), failed.end(),
-              [](const Job* a, const Job* b) { return std::less<const PackageRequest*>()(a->request, b->request); });
+              [](const Job* a, const Job* b) { return std::less<>()(a->request, b->request); });
     const Job& job = *failed.front();
     const std::string url = join_url(job.failure_url.empty() ? job.base_url : job.failure_url, job.request->location);
     std::string what =

@@ -239,7 +239,7 @@ json run_record_json(const RunRecord& r) {
 std::vector<std::string> render_history(const std::vector<RunRecord>& history, std::size_t newest) {
     std::vector<std::string> out;
     if (history.empty()) return out;
-    out.push_back("history (newest first):");
+    out.emplace_back("history (newest first):");
     out.push_back("  " + pad("ID", 5) + pad("command", 9) + pad("bundle", 38) + pad("serial", 12) + pad("started", 22) +
                   pad("ended", 22) + "result");
     std::size_t shown = 0;
