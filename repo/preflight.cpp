@@ -9,8 +9,8 @@
 #include "repo/atomic_file.hpp"
 #include "repo/engine_setup_answers.hpp"
 #include "repo/error.hpp"
-#include "repo/local_repos.hpp"
 #include "repo/hosted_engine.hpp"
+#include "repo/local_repos.hpp"
 #include "repo/metadata.hpp"
 #include "repo/node_image.hpp"
 #include "repo/role_fit.hpp"
@@ -33,16 +33,24 @@ namespace {
 
 // The pids of the virtual machines running on this machine: EL7's qemu-kvm (/usr/libexec/qemu-kvm,
 // which vdsm starts through libvirt) or an upstream qemu-system-* binary.
+// Only processes of our own pid namespace count: libvirt starts a host's VMs beside vdsm, in
+// the namespace the applier runs in, and a qemu inside a container is not a VM of this host. A
+// process whose namespace cannot be read counts (the safe answer).
 std::vector<std::string> running_vm_pids() {
     std::vector<std::string> pids;
     std::error_code ec;
+    const fs::path own_ns = fs::read_symlink("/proc/self/ns/pid", ec);
     for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
         std::string pid = it->path().filename().string();
         if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
         std::ifstream in(it->path() / "comm");
         std::string comm;
         if (!std::getline(in, comm)) continue;  // gone meanwhile
-        if (comm == "qemu-kvm" || comm.rfind("qemu-system-", 0) == 0) pids.push_back(pid);
+        if (comm != "qemu-kvm" && comm.rfind("qemu-system-", 0) != 0) continue;
+        std::error_code ns_ec;
+        const fs::path ns = fs::read_symlink(it->path() / "ns/pid", ns_ec);
+        if (!ns_ec && !own_ns.empty() && ns != own_ns) continue;
+        pids.push_back(pid);
     }
     std::sort(pids.begin(), pids.end(), [](const std::string& a, const std::string& b) {
         return a.size() != b.size() ? a.size() < b.size() : a < b;

@@ -406,7 +406,8 @@ TEST(EngineE2E, AnEngineUpgradeCheckErrorFailsTheStepWithExit4) {
 }
 
 // `argv` in a pid namespace of its own where a "qemu-kvm" (a VM, as EL7 names the process)
-// runs: no other process on this machine sees that VM.
+// runs: the applier counts only the VMs of its own pid namespace, so the appliers of the tests
+// that run beside this one do not count that VM.
 CommandResult run_beside_a_vm(const fs::path& dir, const std::vector<std::string>& argv) {
     fs::path qemu = dir / "qemu-kvm";
     fs::copy_file("/bin/sleep", qemu, fs::copy_options::overwrite_existing);
