@@ -321,8 +321,7 @@ struct Downloaded {
 };
 
 // Step 3: download, fetch the repos' keys, check every package's signature with them.
-Downloaded download_and_check(const BuildRequest& request, const Plan& plan, const fs::path& scratch,
-                              Reporter* cb) {
+Downloaded download_and_check(const BuildRequest& request, const Plan& plan, const fs::path& scratch, Reporter* cb) {
     fs::path cache_dir = request.plan.cache_dir.empty() ? default_cache_dir() : request.plan.cache_dir;
     std::vector<PackageRequest> wanted;
     for (const auto& p : plan.packages)

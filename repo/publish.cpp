@@ -102,8 +102,7 @@ std::optional<BundleManifest> published_manifest(const fs::path& dir) {
 
 // Copies the verified bundle next to where it is served, with its signed bundle.json and
 // signature, checks that pair once more and makes the tree read-only. Returns the tree.
-fs::path prepare_tree(const VerifiedBundle& v, const fs::path& staging, const PublishOptions& o,
-                      Reporter& reporter) {
+fs::path prepare_tree(const VerifiedBundle& v, const fs::path& staging, const PublishOptions& o, Reporter& reporter) {
     RenamedReporter progress(reporter, "publishing");
     StagedBundle tree = stage_bundle(v, staging, &progress);
     write_file_atomic(tree.dir / kManifestName, medium_file(v, kManifestName), 0444);

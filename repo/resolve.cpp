@@ -7,8 +7,8 @@
 #include <map>
 #include <memory>
 #include <set>
-#include <utility>
 #include <stdexcept>
+#include <utility>
 
 #include "repo/error.hpp"
 #include "repo/solv_queue.hpp"

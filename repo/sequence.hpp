@@ -146,11 +146,11 @@ private:
     StagedBundle staged_;
     std::string kernel_before_;  // the newest installed kernel at the preflight
     std::string host_name_;
-    KernelCheckData kernel_;                      // the kernel check, this run's or reloaded
-    bool checked_this_run_ = false;               // the kernel check or new-layer ran in this run (no reboot can have happened)
-    std::optional<NodeBefore> node_;              // on a Node: the layers at the preflight
-    NewLayerData layer_;                          // on a Node: the new layer, this run's or reloaded
-    bool layer_reboot_needed_ = false;            // on a Node: the new layer waits for its reboot
+    KernelCheckData kernel_;            // the kernel check, this run's or reloaded
+    bool checked_this_run_ = false;     // the kernel check or new-layer ran in this run (no reboot can have happened)
+    std::optional<NodeBefore> node_;    // on a Node: the layers at the preflight
+    NewLayerData layer_;                // on a Node: the new layer, this run's or reloaded
+    bool layer_reboot_needed_ = false;  // on a Node: the new layer waits for its reboot
     std::optional<std::string> already_applied_;  // set by verify(): this very bundle was applied, nothing to do
 };
 

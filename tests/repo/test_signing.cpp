@@ -477,8 +477,8 @@ TEST_F(Signing, BytesInMemoryVerifyAndTamperedBytesAreRefused) {
     std::string tampered = bytes;
     tampered[tampered.size() - 2] ^= 1;
     auto msg = test::error_of<BundleRefused>([&] { repo::verify_detached(tampered, signature, files.cert, names); });
-    EXPECT_THAT(msg, StartsWith("signature /media/b/bundle.json.p7s does not verify against " +
-                                files.cert.string() + ": /media/b/bundle.json is not what was signed: "));
+    EXPECT_THAT(msg, StartsWith("signature /media/b/bundle.json.p7s does not verify against " + files.cert.string() +
+                                ": /media/b/bundle.json is not what was signed: "));
     EXPECT_EQ(msg.find(content.string()), std::string::npos) << "only the names given: " << msg;
 }
 
@@ -495,8 +495,9 @@ TEST_F(Signing, BytesInMemoryAgainstTheWrongTrustAreRefused) {
                                 ") is rejected by the trusted 'CN=other'"));
     EXPECT_EQ(test::error_of<BundleRefused>([&] { repo::verify_detached(bytes, "", files.cert, names); }),
               "signature bundle.json.p7s is empty");
-    EXPECT_EQ(test::error_of<BundleRefused>([&] { repo::verify_detached(bytes, "not DER", files.cert, names); })
-                  .rfind("signature bundle.json.p7s is not a DER CMS signature", 0),
+    EXPECT_EQ(test::error_of<BundleRefused>([&] {
+                  repo::verify_detached(bytes, "not DER", files.cert, names);
+              }).rfind("signature bundle.json.p7s is not a DER CMS signature", 0),
               0u);
     EXPECT_THAT(test::error_of<ConfigError>(
                     [&] { repo::verify_detached(bytes, signature, tmp.path() / "missing.pem", names); }),
