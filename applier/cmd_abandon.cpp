@@ -1,11 +1,11 @@
-// `ovirt-applier abandon`: drop the unfinished run, putting back what it changed (repo/abandon).
+// `ovirt-applier abandon`: drop the unfinished run, putting back what it changed (repo/apply/abandon.cpp).
 #include <iostream>
 #include <memory>
 #include <string>
 
 #include "applier/commands.hpp"
 #include "applier/common_options.hpp"
-#include "repo/abandon.hpp"
+#include "repo/apply/abandon.hpp"
 
 namespace airgap::applier {
 

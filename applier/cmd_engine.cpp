@@ -1,5 +1,5 @@
 // `ovirt-applier engine`: the chapter-9 update of the engine from a bundle (docs/journal.md lists
-// its steps); the steps live in repo/engine_sequence.
+// its steps); the steps live in repo/apply/engine_sequence.cpp.
 #include <unistd.h>
 
 #include <iostream>
@@ -9,9 +9,9 @@
 #include "applier/commands.hpp"
 #include "applier/common_options.hpp"
 #include "applier/syslog_sink.hpp"
-#include "repo/engine_sequence.hpp"
-#include "repo/interrupt.hpp"
-#include "repo/publish.hpp"
+#include "repo/apply/engine_sequence.hpp"
+#include "repo/apply/publish.hpp"
+#include "repo/base/interrupt.hpp"
 
 namespace airgap::applier {
 

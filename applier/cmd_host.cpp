@@ -12,13 +12,13 @@
 #include "applier/commands.hpp"
 #include "applier/common_options.hpp"
 #include "applier/syslog_sink.hpp"
-#include "repo/engine_api.hpp"
-#include "repo/engine_sequence.hpp"
-#include "repo/enrol.hpp"
-#include "repo/error.hpp"
-#include "repo/host_rollout.hpp"
-#include "repo/interrupt.hpp"
-#include "repo/target.hpp"
+#include "repo/apply/engine_sequence.hpp"
+#include "repo/apply/enrol.hpp"
+#include "repo/base/error.hpp"
+#include "repo/base/interrupt.hpp"
+#include "repo/base/target.hpp"
+#include "repo/hosts/engine_api.hpp"
+#include "repo/hosts/host_rollout.hpp"
 
 namespace airgap::applier {
 

@@ -1,5 +1,5 @@
 // `ovirt-applier hosts`: the rolling upgrade of a cluster's hosts through the Engine's REST
-// API; the rules and the journal live in repo/host_rollout.
+// API; the rules and the journal live in repo/hosts/host_rollout.cpp.
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -8,13 +8,13 @@
 
 #include "applier/commands.hpp"
 #include "applier/common_options.hpp"
-#include "repo/engine_api.hpp"
-#include "repo/error.hpp"
-#include "repo/host_rollout.hpp"
-#include "repo/interrupt.hpp"
-#include "repo/journal.hpp"
-#include "repo/publish.hpp"
-#include "repo/published_check.hpp"
+#include "repo/apply/publish.hpp"
+#include "repo/base/error.hpp"
+#include "repo/base/interrupt.hpp"
+#include "repo/hosts/engine_api.hpp"
+#include "repo/hosts/host_rollout.hpp"
+#include "repo/hosts/published_check.hpp"
+#include "repo/state/journal.hpp"
 
 namespace airgap::applier {
 

@@ -4,8 +4,8 @@
 #include <string>
 
 #include "applier/commands.hpp"
-#include "repo/atomic_file.hpp"
-#include "repo/inventory.hpp"
+#include "repo/solv/inventory.hpp"
+#include "repo/state/atomic_file.hpp"
 
 namespace airgap::applier {
 

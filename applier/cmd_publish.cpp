@@ -1,5 +1,5 @@
 // `ovirt-applier publish`: the engine serves a verified bundle to its enrolled hosts
-// (repo/publish.hpp); `engine --publish` does the same after the engine's own update.
+// (repo/apply/publish.hpp); `engine --publish` does the same after the engine's own update.
 #include <unistd.h>
 
 #include <iostream>
@@ -8,7 +8,7 @@
 
 #include "applier/commands.hpp"
 #include "applier/common_options.hpp"
-#include "repo/publish.hpp"
+#include "repo/apply/publish.hpp"
 
 namespace airgap::applier {
 

@@ -5,11 +5,11 @@
 
 #include "applier/commands.hpp"
 #include "applier/common_options.hpp"
-#include "repo/enrol.hpp"
-#include "repo/held_repos.hpp"
-#include "repo/journal.hpp"
-#include "repo/publish.hpp"
-#include "repo/status_report.hpp"
+#include "repo/apply/enrol.hpp"
+#include "repo/apply/held_repos.hpp"
+#include "repo/apply/publish.hpp"
+#include "repo/apply/status_report.hpp"
+#include "repo/state/journal.hpp"
 
 namespace airgap::applier {
 

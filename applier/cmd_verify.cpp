@@ -8,11 +8,11 @@
 
 #include "applier/commands.hpp"
 #include "applier/common_options.hpp"
-#include "repo/bundle_verify.hpp"
-#include "repo/engine_sequence.hpp"
-#include "repo/interrupt.hpp"
-#include "repo/journal.hpp"
-#include "repo/status_report.hpp"
+#include "repo/apply/bundle_verify.hpp"
+#include "repo/apply/engine_sequence.hpp"
+#include "repo/apply/status_report.hpp"
+#include "repo/base/interrupt.hpp"
+#include "repo/state/journal.hpp"
 
 namespace airgap::applier {
 

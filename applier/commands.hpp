@@ -1,8 +1,8 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
-#include "repo/engine_sequence.hpp"
-#include "repo/publish.hpp"
+#include "repo/apply/engine_sequence.hpp"
+#include "repo/apply/publish.hpp"
 
 namespace airgap::applier {
 

@@ -6,11 +6,11 @@
 #include <iostream>
 #include <sstream>
 
-#include "repo/engine_sequence.hpp"
-#include "repo/error.hpp"
-#include "repo/interrupt.hpp"
-#include "repo/journal.hpp"
-#include "repo/target.hpp"
+#include "repo/apply/engine_sequence.hpp"
+#include "repo/base/error.hpp"
+#include "repo/base/interrupt.hpp"
+#include "repo/base/target.hpp"
+#include "repo/state/journal.hpp"
 
 namespace airgap::applier {
 

@@ -6,10 +6,10 @@
 #include <string>
 
 #include "cli/progress_view.hpp"
-#include "repo/engine_api.hpp"
-#include "repo/engine_sequence.hpp"
-#include "repo/host_rollout.hpp"
-#include "repo/site_config.hpp"
+#include "repo/apply/engine_sequence.hpp"
+#include "repo/base/site_config.hpp"
+#include "repo/hosts/engine_api.hpp"
+#include "repo/hosts/host_rollout.hpp"
 
 namespace airgap::applier {
 

@@ -4,7 +4,7 @@
 
 #include "applier/commands.hpp"
 #include "cli/cli.hpp"
-#include "repo/version.hpp"
+#include "repo/base/version.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"Verify and apply ovirt-airgap bundles on an isolated oVirt 4.3 site", "ovirt-applier"};

@@ -1,7 +1,7 @@
 #pragma once
 // Every step of `engine` and `host` also goes to syslog, ident ovirt-applier, so that the
 // machine's own log (journald, /var/log/messages) has the update beside everything else.
-#include "repo/step_log.hpp"
+#include "repo/apply/step_log.hpp"
 
 namespace airgap::applier {
 

@@ -12,9 +12,9 @@
 #include "bundler/plan_options.hpp"
 #include "bundler/report.hpp"
 #include "cli/progress_view.hpp"
-#include "repo/bundle_build.hpp"
-#include "repo/interrupt.hpp"
-#include "repo/secret_file.hpp"
+#include "repo/base/interrupt.hpp"
+#include "repo/base/secret_file.hpp"
+#include "repo/bundle/bundle_build.hpp"
 
 namespace airgap::bundler {
 

@@ -7,8 +7,8 @@
 
 #include "bundler/commands.hpp"
 #include "bundler/report.hpp"
-#include "repo/bundle_inspect.hpp"
-#include "repo/bundle_manifest.hpp"
+#include "repo/bundle/bundle_inspect.hpp"
+#include "repo/state/bundle_manifest.hpp"
 
 namespace airgap::bundler {
 

@@ -3,8 +3,8 @@
 #include <memory>
 
 #include "bundler/commands.hpp"
-#include "repo/rfc3339.hpp"
-#include "repo/signing.hpp"
+#include "repo/base/rfc3339.hpp"
+#include "repo/sign/signing.hpp"
 
 namespace airgap::bundler {
 

@@ -7,7 +7,7 @@
 #include "bundler/plan_options.hpp"
 #include "bundler/report.hpp"
 #include "cli/progress_view.hpp"
-#include "repo/error.hpp"
+#include "repo/base/error.hpp"
 
 namespace airgap::bundler {
 

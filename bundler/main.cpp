@@ -4,7 +4,7 @@
 
 #include "bundler/commands.hpp"
 #include "cli/cli.hpp"
-#include "repo/version.hpp"
+#include "repo/base/version.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"Build signed offline update bundles for oVirt 4.3", "ovirt-bundler"};

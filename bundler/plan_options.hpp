@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "repo/plan.hpp"
+#include "repo/bundle/plan.hpp"
 
 namespace airgap::bundler {
 

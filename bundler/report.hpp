@@ -2,8 +2,8 @@
 // How a plan is shown: dnf-like tables, one per machine, or JSON.
 #include <iosfwd>
 
-#include "repo/plan.hpp"
-#include "repo/text.hpp"
+#include "repo/base/text.hpp"
+#include "repo/bundle/plan.hpp"
 
 namespace airgap::bundler {
 

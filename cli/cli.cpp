@@ -4,7 +4,7 @@
 #include <iostream>
 #include <ostream>
 
-#include "repo/error.hpp"
+#include "repo/base/error.hpp"
 
 namespace airgap::cli {
 

@@ -1,6 +1,6 @@
 #include "cli/progress_view.hpp"
 
-#include "repo/text.hpp"
+#include "repo/base/text.hpp"
 
 #include <unistd.h>
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <utility>
 
-#include "repo/reporter.hpp"
+#include "repo/base/reporter.hpp"
 
 namespace airgap::cli {
 

@@ -1,6 +1,6 @@
 # Feature checks for the libraries CentOS 7 has (libsolv 0.6.34, libarchive 3.1.2, OpenSSL
 # 1.0.2k), so that the applier's sources build there too; each result is a compile definition
-# the code tests. OpenSSL is told apart by OPENSSL_VERSION_NUMBER (repo/openssl_compat.hpp).
+# the code tests. OpenSSL is told apart by OPENSSL_VERSION_NUMBER (repo/base/openssl_compat.hpp).
 # Each check can be forced (-DAIRGAP_HAVE_...=OFF) to compile the EL7 path here, where it can.
 include(CheckCXXSourceCompiles)
 include(CMakePushCheckState)

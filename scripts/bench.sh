@@ -415,7 +415,7 @@ bench_verify() {
     local speed
     speed=$(openssl speed -evp sha256 -bytes 1048576 -seconds 3 2>/dev/null | awk '$1 == "sha256" { sub(/k$/, "", $2); printf "%.0f", $2 / 1000 }')
     say "ceiling: openssl speed -evp sha256 -bytes 1048576 -seconds 3: $speed MB/s (one core)"
-    # verify hashes whole files on one thread per core (repo/parallel_hash.hpp): the machine's
+    # verify hashes whole files on one thread per core (repo/archive/parallel_hash.hpp): the machine's
     # own ceiling is every core hashing, shown beside the one-core target.
     local cores speed_all
     cores=$(nproc)

@@ -23,7 +23,7 @@ packages=(
   time
   # dnf repoclosure, which checks the test world (tests/e2e/test_world.cpp)
   dnf-plugins-core
-  # libsolv's testsolv replays the resolution cases (tests/repo/test_resolve_cases.cpp)
+  # libsolv's testsolv replays the resolution cases (tests/repo/solv/test_resolve_cases.cpp)
   libsolv-tools
 )
 missing=()

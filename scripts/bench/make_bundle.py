@@ -4,7 +4,7 @@
   make_bundle.py --tree TREE --out DIR --sums FILE
 
 DIR gets every file of TREE (hard links: no copy) and a bundle.json listing each with its size
-and SHA-256 in the shape repo/bundle_manifest.hpp validates (every repos/<id>/ a repo, every
+and SHA-256 in the shape repo/state/bundle_manifest.hpp validates (every repos/<id>/ a repo, every
 .rpm a package); FILE gets the same digests in `sha256sum -c` form, relative to DIR. The caller
 signs bundle.json (openssl cms, detached) into DIR/bundle.json.p7s.
 """

@@ -17,9 +17,9 @@ extern "C" {
 #include <string>
 #include <vector>
 
-#include "repo/error.hpp"
-#include "repo/metadata.hpp"
-#include "repo/package_fetch.hpp"
+#include "repo/base/error.hpp"
+#include "repo/fetch/package_fetch.hpp"
+#include "repo/repos/metadata.hpp"
 
 namespace {
 

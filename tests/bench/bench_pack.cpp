@@ -10,9 +10,9 @@
 #include <exception>
 #include <string>
 
-#include "repo/archive.hpp"
-#include "repo/error.hpp"
-#include "repo/sha256.hpp"
+#include "repo/archive/archive.hpp"
+#include "repo/archive/sha256.hpp"
+#include "repo/base/error.hpp"
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include <streambuf>
 
 #include "cli/progress_view.hpp"
-#include "repo/bundle_verify.hpp"
+#include "repo/apply/bundle_verify.hpp"
 
 namespace {
 

@@ -1,12 +1,12 @@
 // Stages a signed directory bundle the way the applier does (every listed file copied into a
-// private directory while hashed, repo/bundle_verify.hpp) and reports the time the staging took,
+// private directory while hashed, repo/apply/bundle_verify.hpp) and reports the time the staging took,
 // for comparison with `cp -r` followed by `sha256sum` of the copy. Not a test.
 #include <chrono>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
 
-#include "repo/bundle_verify.hpp"
+#include "repo/apply/bundle_verify.hpp"
 
 int main(int argc, char** argv) {
     if (argc != 4) {

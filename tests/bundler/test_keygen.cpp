@@ -4,8 +4,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "repo/rfc3339.hpp"
-#include "repo/signing.hpp"
+#include "repo/base/rfc3339.hpp"
+#include "repo/sign/signing.hpp"
 #include "tests/shared/testkit.hpp"
 
 namespace fs = std::filesystem;

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "repo/sha256.hpp"
+#include "repo/archive/sha256.hpp"
 #include "tests/shared/http_server.hpp"
 #include "tests/shared/testkit.hpp"
 
@@ -197,12 +197,12 @@ TEST_F(BuildE2E, AnUnreachableRepoRefusesTheBuildUnlessAllowedMissing) {
     fs::path out = tmp_.path() / "refused";
     CommandResult refused = build(out.string() + "/", {"--repofile", repofile.string()});
     EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
-    EXPECT_NE(last_line(refused.err).find("--allow-missing-repo extra-unreachable"), std::string::npos)
-        << refused.err;
+    EXPECT_NE(last_line(refused.err).find("--allow-missing-repo extra-unreachable"), std::string::npos) << refused.err;
     expect_nothing_at(out);
 
     fs::path allowed = tmp_.path() / "allowed";
-    CommandResult r = build(allowed.string() + "/", {"--repofile", repofile.string(), "--allow-missing-repo", "extra-unreachable"});
+    CommandResult r =
+        build(allowed.string() + "/", {"--repofile", repofile.string(), "--allow-missing-repo", "extra-unreachable"});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_NE(r.err.find("repo extra-unreachable is missing from this bundle"), std::string::npos) << r.err;
     check_unpacked(allowed, cert());

@@ -18,13 +18,13 @@
 #include <sstream>
 #include <thread>
 
-#include "repo/archive.hpp"
-#include "repo/atomic_file.hpp"
-#include "repo/bundle_manifest.hpp"
-#include "repo/engine_sequence.hpp"
-#include "repo/journal.hpp"
-#include "repo/sha256.hpp"
-#include "repo/signing.hpp"
+#include "repo/apply/engine_sequence.hpp"
+#include "repo/archive/archive.hpp"
+#include "repo/archive/sha256.hpp"
+#include "repo/sign/signing.hpp"
+#include "repo/state/atomic_file.hpp"
+#include "repo/state/bundle_manifest.hpp"
+#include "repo/state/journal.hpp"
 #include "tests/shared/fake_engine.hpp"
 #include "tests/shared/rpm_fixture.hpp"
 #include "tests/shared/testkit.hpp"

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "repo/bundle_manifest.hpp"
-#include "repo/rfc3339.hpp"
+#include "repo/base/rfc3339.hpp"
+#include "repo/state/bundle_manifest.hpp"
 #include "tests/shared/fake_engine.hpp"
 
 namespace airgap::test {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "repo/sha256.hpp"
+#include "repo/archive/sha256.hpp"
 #include "tests/shared/http_server.hpp"
 #include "tests/shared/testkit.hpp"
 
@@ -196,7 +196,8 @@ TEST_F(IncrementalE2E, TheDefaultSerialIsAboveTheBaseSerial) {
     CommandResult a =
         build(ahead.string() + "/", {"--inventory", inventory("engine").string(), "--serial", "4000000000"});
     ASSERT_EQ(a.exit_code, 0) << a.err;
-    CommandResult b = build(next.string() + "/", {"--inventory", inventory("host").string(), "--since", ahead.string()});
+    CommandResult b =
+        build(next.string() + "/", {"--inventory", inventory("host").string(), "--since", ahead.string()});
     ASSERT_EQ(b.exit_code, 0) << b.err;
     EXPECT_EQ(manifest_of(next)["serial"], 4000000001u);
 }

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "repo/bundle_manifest.hpp"
-#include "repo/sha256.hpp"
-#include "repo/yum_repos.hpp"
+#include "repo/apply/yum_repos.hpp"
+#include "repo/archive/sha256.hpp"
+#include "repo/state/bundle_manifest.hpp"
 #include "tests/shared/http_server.hpp"
 #include "tests/shared/testkit.hpp"
 
@@ -129,8 +129,8 @@ TEST_F(RepodataSignE2E, GpgVerifiesEachRepomdWithTheCarriedKeyAndTheLayoutOnlyGa
     fs::path home = tmp_.path() / "checker-gnupg";
     fs::create_directories(home);
     fs::permissions(home, fs::perms::owner_all);
-    CommandResult imp = run_command({"gpg", "--homedir", home.string(), "--batch", "--import",
-                                     (signed_ / kKeyPath).string()});
+    CommandResult imp =
+        run_command({"gpg", "--homedir", home.string(), "--batch", "--import", (signed_ / kKeyPath).string()});
     ASSERT_EQ(imp.exit_code, 0) << imp.err;
     ASSERT_EQ(j["repos"].size(), world_repos().size());
     for (const auto& r : j["repos"]) {
@@ -142,8 +142,8 @@ TEST_F(RepodataSignE2E, GpgVerifiesEachRepomdWithTheCarriedKeyAndTheLayoutOnlyGa
         ASSERT_EQ(listed.count(asc), 1u) << asc;
         EXPECT_EQ(listed[asc]["sha256"], airgap::repo::hash_file(signed_ / asc).sha256);
         EXPECT_NE(std::find(r["gpgkeys"].begin(), r["gpgkeys"].end(), kKeyPath), r["gpgkeys"].end()) << r;
-        CommandResult v = run_command(
-            {"gpg", "--homedir", home.string(), "--batch", "--verify", (signed_ / asc).string(), (signed_ / xml).string()});
+        CommandResult v = run_command({"gpg", "--homedir", home.string(), "--batch", "--verify",
+                                       (signed_ / asc).string(), (signed_ / xml).string()});
         EXPECT_EQ(v.exit_code, 0) << asc << ": " << v.err;
         EXPECT_NE(v.err.find("Good signature"), std::string::npos) << v.err;
         // The checker itself refuses other bytes under that signature.
@@ -225,8 +225,7 @@ TEST_F(RepodataSignE2E, TheApplierTurnsRepoGpgcheckOnAndTheUpdateStillGoesThroug
                                      (world_dir() / "roots/host-4.3.7").string(), "-o", host_inventory.string()});
     ASSERT_EQ(inv.exit_code, 0) << inv.err;
     fs::path bundle = tmp_.path() / "bundle";
-    CommandResult b =
-        build(bundle, {"--sign-repodata", secret_key().string(), "--inventory", host_inventory.string()});
+    CommandResult b = build(bundle, {"--sign-repodata", secret_key().string(), "--inventory", host_inventory.string()});
     ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
 
     fs::path engine = copy_world_root("engine-4.3.7", tmp_.path() / "engine");
@@ -261,7 +260,8 @@ TEST_F(RepodataSignE2E, TheApplierTurnsRepoGpgcheckOnAndTheUpdateStillGoesThroug
     // server would see if the server were not to be trusted).
     fs::path repomd;
     for (const auto& d : fs::directory_iterator(tmp_.path() / "host-state/staged"))
-        if (fs::exists(d.path() / "repos/ovirt-4.3/repodata/repomd.xml")) repomd = d.path() / "repos/ovirt-4.3/repodata/repomd.xml";
+        if (fs::exists(d.path() / "repos/ovirt-4.3/repodata/repomd.xml"))
+            repomd = d.path() / "repos/ovirt-4.3/repodata/repomd.xml";
     ASSERT_FALSE(repomd.empty());
     fs::permissions(repomd, fs::perms::owner_write, fs::perm_options::add);
     write_file(repomd, read_file(repomd) + "<!-- changed -->\n");
@@ -285,8 +285,8 @@ TEST_F(RepodataSignE2E, AKeyThatCannotSignIsRefusedInOneLineBeforeAnyDownload) {
     ASSERT_EQ(gpg({"--passphrase", "", "--quick-gen-key", "ed25519 test", "ed25519", "sign", "never"}).exit_code, 0);
     write_file(tmp_.path() / "ed25519.asc",
                gpg({"--passphrase", "", "--armor", "--export-secret-keys", "ed25519 test"}).out);
-    ASSERT_EQ(gpg({"--passphrase", "secret", "--quick-gen-key", "protected test", "rsa2048", "sign", "never"}).exit_code,
-              0);
+    ASSERT_EQ(
+        gpg({"--passphrase", "secret", "--quick-gen-key", "protected test", "rsa2048", "sign", "never"}).exit_code, 0);
     write_file(tmp_.path() / "protected.asc",
                gpg({"--passphrase", "secret", "--armor", "--export-secret-keys", "protected test"}).out);
     run_command({"gpgconf", "--homedir", home.string(), "--kill", "gpg-agent"});

@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "repo/atomic_file.hpp"
-#include "repo/engine_sequence.hpp"
-#include "repo/journal.hpp"
-#include "repo/signing.hpp"
-#include "repo/step_log.hpp"
+#include "repo/apply/engine_sequence.hpp"
+#include "repo/apply/step_log.hpp"
+#include "repo/sign/signing.hpp"
+#include "repo/state/atomic_file.hpp"
+#include "repo/state/journal.hpp"
 #include "tests/shared/testkit.hpp"
 #include "tests/shared/world_bundle.hpp"
 

@@ -4,7 +4,7 @@
 #include <utility>
 #include <vector>
 
-#include "repo/repo_config.hpp"
+#include "repo/repos/repo_config.hpp"
 
 namespace airgap::test {
 

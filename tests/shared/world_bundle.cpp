@@ -7,10 +7,10 @@
 #include <map>
 #include <stdexcept>
 
-#include "repo/bundle_manifest.hpp"
-#include "repo/rfc3339.hpp"
-#include "repo/sha256.hpp"
-#include "repo/signing.hpp"
+#include "repo/archive/sha256.hpp"
+#include "repo/base/rfc3339.hpp"
+#include "repo/sign/signing.hpp"
+#include "repo/state/bundle_manifest.hpp"
 
 namespace fs = std::filesystem;
 using namespace airgap::repo;
