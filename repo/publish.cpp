@@ -246,4 +246,19 @@ std::vector<std::string> describe_published(const fs::path& root) {
     return out;
 }
 
+nlohmann::json published_json(const fs::path& root) {
+    auto published = list_published(root);
+    if (published.empty()) return nullptr;
+    nlohmann::json bundles = nlohmann::json::array();
+    for (const auto& b : published)
+        bundles.push_back({{"id", b.id},
+                           {"serial", b.serial},
+                           {"expires", b.expires.empty() ? nlohmann::json(nullptr) : nlohmann::json(b.expires)},
+                           {"current", b.current}});
+    std::string current = current_published(root);
+    return {{"dir", publish_dir(root).string()},
+            {"current", current.empty() ? nlohmann::json(nullptr) : nlohmann::json(current)},
+            {"bundles", bundles}};
+}
+
 }  // namespace airgap::repo

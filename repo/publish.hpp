@@ -6,6 +6,7 @@
 // bundle, replaced in one rename: a host sees the old tree or the new one, never half of one.
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -69,5 +70,10 @@ void record_rolled_out(const std::filesystem::path& state_dir, const std::string
 /// For `status`: "published: ID (serial N, expires E)" per bundle, "(current)" marked, or
 /// nothing when nothing is published.
 std::vector<std::string> describe_published(const std::filesystem::path& root);
+
+/// The same for `status --json` (docs/journal.md): {"dir", "current": ID or null, "bundles":
+/// [{"id", "serial", "expires", "current"}]} in the order of list_published(), or null when
+/// nothing is published.
+nlohmann::json published_json(const std::filesystem::path& root);
 
 }  // namespace airgap::repo
