@@ -188,6 +188,13 @@ std::vector<PublishedBundle> list_published(const fs::path& root) {
     return out;
 }
 
+void require_something_to_publish(const BundleManifest& m, const std::string& advice) {
+    if (std::find(m.roles.begin(), m.roles.end(), "host") == m.roles.end() &&
+        std::find(m.roles.begin(), m.roles.end(), "node") == m.roles.end())
+        throw BundleRefused("bundle " + m.id + " has nothing for hosts (roles: engine only): nothing to publish" +
+                            advice);
+}
+
 fs::path publish_bundle(const PublishOptions& o, Reporter& reporter) {
     VerifyOptions vo;
     vo.trust = o.trust;
@@ -196,9 +203,7 @@ fs::path publish_bundle(const PublishOptions& o, Reporter& reporter) {
     RenamedReporter progress(reporter, "verifying");
     VerifiedBundle v = verify_bundle(o.bundle, vo, &progress);
     const BundleManifest& m = v.manifest;
-    if (std::find(m.roles.begin(), m.roles.end(), "host") == m.roles.end() &&
-        std::find(m.roles.begin(), m.roles.end(), "node") == m.roles.end())
-        throw BundleRefused("bundle " + m.id + " has nothing for hosts (roles: engine only): nothing to publish");
+    require_something_to_publish(m);
 
     fs::path dir = publish_dir(o.root);
     std::error_code ec;

@@ -49,6 +49,10 @@ std::optional<BundleManifest> current_manifest(const std::filesystem::path& root
 /// The id `current` points at; empty when there is none.
 std::string current_published(const std::filesystem::path& root);
 
+/// BundleRefused "bundle ID has nothing for hosts (roles: engine only): nothing to publish",
+/// followed by `advice` when given, for a bundle that names neither role host nor role node.
+void require_something_to_publish(const BundleManifest& manifest, const std::string& advice = {});
+
 /// Verifies BUNDLE in full (signature, manifest, expiry, every file), copies it hashed while
 /// written into publish_dir()/.staging, makes it read-only (files 0444, directories 0555 under
 /// a 0755 top), puts it in place with one rename, switches `current` to it with another, and
