@@ -39,6 +39,9 @@ void add_engine_command(CLI::App& app) {
         repo::catch_interrupts();  // Ctrl-C stops at the next safe point: exit 130, resumable
         SyslogStepSink syslog_sink;
         options.step_sink = &syslog_sink;
+        // A bundle with nothing for the hosts is refused with the bundle's checks, before the
+        // engine's update, not after it.
+        options.publish = *publish;
         repo::run_engine(options, reporter);
         // Only after the engine's own update succeeded: the hosts follow the engine.
         if (*publish && options.dry_run)

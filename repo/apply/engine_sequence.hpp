@@ -77,6 +77,10 @@ struct ApplyOptions {
     HostMaintenance* maintenance = nullptr;
     /// Told every step's start, end and failure (ovirt-applier: syslog); not owned. May be null.
     StepSink* step_sink = nullptr;
+    /// `engine --publish`: the bundle is published for the hosts once the engine is updated, so
+    /// a bundle with nothing for hosts is refused with the bundle's other checks, before
+    /// anything changes (also in a dry run).
+    bool publish = false;
 };
 
 /// The step names, in order, of `engine` and of `host` (with or without --update; with the

@@ -274,4 +274,16 @@ std::vector<std::string> describe_enrolment(const fs::path& state_dir) {
             " was current when enrolled)"};
 }
 
+json enrolment_json(const fs::path& state_dir) {
+    Enrolment e = load_enrolment(state_dir);
+    if (e.url.empty()) return nullptr;
+    json repo_files = json::array(), keys = json::array();
+    for (const auto& f : e.repo_files) repo_files.push_back(f.string());
+    for (const auto& k : e.keys) keys.push_back(k.string());
+    return {{"url", e.url},
+            {"bundle_id", e.bundle.empty() ? json(nullptr) : json(e.bundle)},
+            {"repo_files", repo_files},
+            {"keys", keys}};
+}
+
 }  // namespace airgap::repo

@@ -9,6 +9,7 @@
 // (repo/apply/held_repos.hpp). What it wrote is recorded in STATE/enrolment.json first, so that
 // `--unenrol` takes exactly that away and gives the held repos back.
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -48,5 +49,9 @@ void unenrol_host(const std::filesystem::path& state_dir, Reporter& reporter);
 
 /// For `status`: "enrolled with URL (N repo files)", or nothing.
 std::vector<std::string> describe_enrolment(const std::filesystem::path& state_dir);
+
+/// The same for `status --json` (docs/journal.md): {"url", "bundle_id" (current when the host
+/// enrolled), "repo_files", "keys"}, or null when the host is not enrolled.
+nlohmann::json enrolment_json(const std::filesystem::path& state_dir);
 
 }  // namespace airgap::repo

@@ -188,6 +188,13 @@ std::vector<PublishedBundle> list_published(const fs::path& root) {
     return out;
 }
 
+void require_something_to_publish(const BundleManifest& m, const std::string& advice) {
+    if (std::find(m.roles.begin(), m.roles.end(), "host") == m.roles.end() &&
+        std::find(m.roles.begin(), m.roles.end(), "node") == m.roles.end())
+        throw BundleRefused("bundle " + m.id + " has nothing for hosts (roles: engine only): nothing to publish" +
+                            advice);
+}
+
 fs::path publish_bundle(const PublishOptions& o, Reporter& reporter) {
     VerifyOptions vo;
     vo.trust = o.trust;
@@ -196,9 +203,7 @@ fs::path publish_bundle(const PublishOptions& o, Reporter& reporter) {
     RenamedReporter progress(reporter, "verifying");
     VerifiedBundle v = verify_bundle(o.bundle, vo, &progress);
     const BundleManifest& m = v.manifest;
-    if (std::find(m.roles.begin(), m.roles.end(), "host") == m.roles.end() &&
-        std::find(m.roles.begin(), m.roles.end(), "node") == m.roles.end())
-        throw BundleRefused("bundle " + m.id + " has nothing for hosts (roles: engine only): nothing to publish");
+    require_something_to_publish(m);
 
     fs::path dir = publish_dir(o.root);
     std::error_code ec;
@@ -244,6 +249,21 @@ std::vector<std::string> describe_published(const fs::path& root) {
                       (b.expires.empty() ? "?" : b.expires) + ")" + (b.current ? " (current)" : ""));
     if (!out.empty()) out.insert(out.begin(), "published under " + publish_dir(root).string() + ":");
     return out;
+}
+
+nlohmann::json published_json(const fs::path& root) {
+    auto published = list_published(root);
+    if (published.empty()) return nullptr;
+    nlohmann::json bundles = nlohmann::json::array();
+    for (const auto& b : published)
+        bundles.push_back({{"id", b.id},
+                           {"serial", b.serial},
+                           {"expires", b.expires.empty() ? nlohmann::json(nullptr) : nlohmann::json(b.expires)},
+                           {"current", b.current}});
+    std::string current = current_published(root);
+    return {{"dir", publish_dir(root).string()},
+            {"current", current.empty() ? nlohmann::json(nullptr) : nlohmann::json(current)},
+            {"bundles", bundles}};
 }
 
 }  // namespace airgap::repo

@@ -6,6 +6,7 @@
 // bundle, replaced in one rename: a host sees the old tree or the new one, never half of one.
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,10 @@ std::optional<BundleManifest> current_manifest(const std::filesystem::path& root
 /// The id `current` points at; empty when there is none.
 std::string current_published(const std::filesystem::path& root);
 
+/// BundleRefused "bundle ID has nothing for hosts (roles: engine only): nothing to publish",
+/// followed by `advice` when given, for a bundle that names neither role host nor role node.
+void require_something_to_publish(const BundleManifest& manifest, const std::string& advice = {});
+
 /// Verifies BUNDLE in full (signature, manifest, expiry, every file), copies it hashed while
 /// written into publish_dir()/.staging, makes it read-only (files 0444, directories 0555 under
 /// a 0755 top), puts it in place with one rename, switches `current` to it with another, and
@@ -69,5 +74,10 @@ void record_rolled_out(const std::filesystem::path& state_dir, const std::string
 /// For `status`: "published: ID (serial N, expires E)" per bundle, "(current)" marked, or
 /// nothing when nothing is published.
 std::vector<std::string> describe_published(const std::filesystem::path& root);
+
+/// The same for `status --json` (docs/journal.md): {"dir", "current": ID or null, "bundles":
+/// [{"id", "serial", "expires", "current"}]} in the order of list_published(), or null when
+/// nothing is published.
+nlohmann::json published_json(const std::filesystem::path& root);
 
 }  // namespace airgap::repo

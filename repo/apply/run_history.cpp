@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <system_error>
 
 #include "repo/apply/step_data_private.hpp"
@@ -11,6 +9,7 @@
 #include "repo/base/error.hpp"
 #include "repo/base/rfc3339.hpp"
 #include "repo/state/atomic_file.hpp"
+#include "repo/state/versioned_json.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -117,27 +116,18 @@ fs::path history_file(const fs::path& state_dir) { return state_dir / "history.j
 
 std::vector<RunRecord> load_history(const fs::path& state_dir) {
     const fs::path file = history_file(state_dir);
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        std::error_code ec;
-        if (!fs::exists(file, ec)) return {};
-        throw ConfigError("cannot read " + file.string());
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    const std::string advice = ": move it aside (the history starts again; nothing else depends on it)";
+    // Nothing else depends on the history: whatever is wrong with it, moving it aside is the
+    // one advice, and its lines need not say what is wrong.
+    VersionedJsonFile format{"the history", "history_version", kHistoryVersion,
+                             "move it aside (the history starts again; nothing else depends on it)"};
+    format.names_the_damage = false;
+    auto j = read_versioned_json(file, format);
+    if (!j) return {};
     std::vector<RunRecord> runs;
     try {
-        json j = json::parse(text.str());
-        if (!j.is_object() || !j.contains("history_version"))
-            throw ConfigError("the history " + file.string() + " has no history_version" + advice);
-        if (j.at("history_version") != kHistoryVersion)
-            throw ConfigError("the history " + file.string() + " has history_version " +
-                              j.at("history_version").dump() + ", but this ovirt-applier knows only " +
-                              std::to_string(kHistoryVersion) + advice);
-        for (const json& r : j.at("runs")) runs.push_back(record_from_json(r));
-    } catch (const json::exception& e) {
-        throw ConfigError("the history " + file.string() + " is damaged" + advice);
+        for (const json& r : j->at("runs")) runs.push_back(record_from_json(r));
+    } catch (const json::exception&) {
+        throw damaged_versioned_json(file, format, {});
     }
     return runs;
 }

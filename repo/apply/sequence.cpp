@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "repo/apply/preflight_private.hpp"
+#include "repo/apply/publish.hpp"
 #include "repo/apply/repo_originals_private.hpp"
 #include "repo/apply/role_fit_private.hpp"
 #include "repo/apply/rpmdb_duplicates_private.hpp"
@@ -145,6 +146,7 @@ void Sequence::verify() {
     vo.check_expiry = false;
     vo.state_dir.clear();  // the serial is checked below, once "already applied" is ruled out
     bundle_ = verify_bundle(o_.bundle, vo);
+    require_publishable();
     if ((already_applied_ = applied_before())) return;
     check_serial(bundle_.manifest, last_serial());
     // A bundle for other machines is refused before it is staged, also where no preflight runs.
@@ -185,6 +187,16 @@ void Sequence::verify() {
     require_role_fits(role_, bundle_.manifest, o_.root);
 }
 
+// `engine --publish` publishes only once the engine's update succeeded; a bundle with nothing
+// for the hosts would be refused then, with the engine changed and the command failed. Refused
+// as soon as its signed manifest is read instead, before "already applied" (which ends the run
+// with nothing to do) and before anything is written.
+void Sequence::require_publishable() const {
+    if (o_.publish)
+        require_something_to_publish(bundle_.manifest, "; refused before anything changed: run `ovirt-applier " +
+                                                           command_ + "` without --publish");
+}
+
 // This very bundle (same id, same signed bundle.json) applied already, by either record.
 std::optional<std::string> Sequence::applied_before() const {
     std::vector<AppliedRecord> records;
@@ -197,6 +209,7 @@ void Sequence::dry_run() {
     VerifyOptions vo = verify_options();
     vo.state_dir.clear();  // as a run: "already applied" first, then the serial
     bundle_ = verify_bundle(o_.bundle, vo);
+    require_publishable();
     if (auto applied = applied_before()) return r_.message(*applied);
     check_serial(bundle_.manifest, last_serial());
     const BundleManifest& m = bundle_.manifest;

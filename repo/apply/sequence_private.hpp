@@ -121,6 +121,7 @@ private:
     std::optional<std::uint64_t> last_serial() const;
     VerifyOptions verify_options() const;
     void verify();
+    void require_publishable() const;
     std::optional<std::string> applied_before() const;
     void dry_run();
     void record_applied();

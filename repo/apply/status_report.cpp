@@ -1,6 +1,8 @@
 #include "repo/apply/status_report.hpp"
 
+#include "repo/apply/enrol.hpp"
 #include "repo/apply/held_repos.hpp"
+#include "repo/apply/publish.hpp"
 #include "repo/apply/run_history_private.hpp"
 #include "repo/base/rfc3339.hpp"
 #include "repo/base/target.hpp"
@@ -88,6 +90,9 @@ json status_json(const fs::path& root, const fs::path& state_dir) {
     json files = json::array();
     for (const auto& c : held.changes) files.push_back(c.file.string());
     out["held_repos"] = held.changes.empty() ? json(nullptr) : json{{"bundle_id", held.bundle}, {"files", files}};
+    // What the text shows beside: an engine's published bundles, a host's enrolment with them.
+    out["published"] = published_json(root);
+    out["enrolment"] = enrolment_json(state_dir);
     out["history"] = json::array();
     for (const auto& r : history) out["history"].push_back(run_record_json(r));
     return out;

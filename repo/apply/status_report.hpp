@@ -17,7 +17,7 @@ std::vector<std::string> status_history_lines(const std::filesystem::path& root,
                                               const std::filesystem::path& state_dir);
 
 /// `status --json`: {"status_version": 1, "run", "last_applied", "reboot_pending", "held_repos",
-/// "history"}. Throws like Journal::load and load_history.
+/// "published", "enrolment", "history"}. Throws like Journal::load and load_history.
 nlohmann::json status_json(const std::filesystem::path& root, const std::filesystem::path& state_dir);
 
 /// `verify --json`: {"verify_version": 1, "verified": true, "bundle", "signer", "base"}.

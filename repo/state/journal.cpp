@@ -11,6 +11,7 @@
 #include "repo/base/text.hpp"
 #include "repo/state/atomic_file.hpp"
 #include "repo/state/bundle_manifest.hpp"
+#include "repo/state/versioned_json.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -75,22 +76,12 @@ fs::path Journal::applied_file(const fs::path& state_dir) { return state_dir / "
 
 std::optional<Journal> Journal::load(const fs::path& state_dir) {
     const fs::path file = journal_file(state_dir);
-    auto content = read_text(file);
-    if (!content) return std::nullopt;
-    const std::string advice = ": move it aside to start over (the run it describes is then not resumed)";
-    json j;
-    try {
-        j = json::parse(*content);
-    } catch (const json::exception& e) {
-        throw ConfigError("the journal " + file.string() + " is damaged (not valid JSON)" + advice);
-    }
-    auto version = j.is_object() ? j.find("state_version") : j.end();
-    if (!j.is_object() || version == j.end() || !version->is_number_integer())
-        throw ConfigError("the journal " + file.string() + " has no state_version" + advice);
-    if (version->get<long long>() != kStateVersion)
-        throw ConfigError("the journal " + file.string() + " has state_version " + version->dump() +
-                          ", but this ovirt-applier knows only " + std::to_string(kStateVersion) +
-                          ": finish the run with the ovirt-applier that wrote it, or move the file aside");
+    const VersionedJsonFile format{"the journal", "state_version", kStateVersion,
+                                   "move it aside to start over (the run it describes is then not resumed)",
+                                   "finish the run with the ovirt-applier that wrote it, or move the file aside"};
+    auto read = read_versioned_json(file, format);
+    if (!read) return std::nullopt;
+    const json& j = *read;
     Journal journal;
     journal.state_dir_ = state_dir;
     try {
@@ -115,7 +106,7 @@ std::optional<Journal> Journal::load(const fs::path& state_dir) {
         if (journal.command_.empty() || journal.bundle_.id.empty())
             throw std::invalid_argument("command or bundle id is empty");
     } catch (const std::exception& e) {
-        throw ConfigError("the journal " + file.string() + " is damaged (" + plain(e) + ")" + advice);
+        throw damaged_versioned_json(file, format, plain(e));
     }
     return journal;
 }

@@ -4,9 +4,11 @@
 // Engine's host upgrade runs as the real one does (ovirt-engine 4.3's ovirt-host-upgrade role:
 // yum with every enabled repo of the host, here dnf --installroot with the host's own repo files,
 // skip_if_unavailable=False, no plugins) and the host reaches what a connected update reaches.
-// A bundle published later is picked up with no step on the host. Refused: a published
-// bundle.json that no longer verifies, an RPM replaced on the server (gpgcheck), repomd.xml
-// changed on the server (repo_gpgcheck), an HTTPS certificate the host's CA does not vouch for.
+// A bundle published later is picked up with no step on the host. `status`, in text and in
+// JSON, shows the published bundles on the engine and the enrolment on a host. Refused: a
+// published bundle.json that no longer verifies, an RPM replaced on the server (gpgcheck),
+// repomd.xml changed on the server (repo_gpgcheck), an HTTPS certificate the host's CA does not
+// vouch for.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -17,6 +19,8 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,6 +29,7 @@
 
 namespace fs = std::filesystem;
 using namespace airgap::test;
+using nlohmann::json;
 
 namespace {
 
@@ -86,6 +91,14 @@ private:
     pid_t pid_ = -1;
     std::string port_;
 };
+
+// `status --json` of `root` with state dir `state`, parsed.
+json status_json(const fs::path& root, const fs::path& state) {
+    CommandResult r =
+        run_binary("ovirt-applier", {"status", "--json", "--root", root.string(), "--state-dir", state.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out);
+}
 
 bool mentions(const std::string& text, const std::string& word) {
     std::string lower = text;
@@ -226,6 +239,16 @@ TEST_F(PublishE2E, OneMediumIntoTheEngineUpdatesEnrolledHostsAndALaterBundleNeed
         "ovirt-applier", {"status", "--root", engine.string(), "--state-dir", (tmp_.path() / "engine-state").string()});
     EXPECT_NE(st.out.find("published: " + id1 + " (serial 100"), std::string::npos) << st.out;
     EXPECT_NE(st.out.find("(current)"), std::string::npos) << st.out;
+    // The same facts in `status --json`: the published bundle, current, and no enrolment.
+    json sj = status_json(engine, tmp_.path() / "engine-state");
+    EXPECT_EQ(sj["published"]["dir"], pub.string()) << sj.dump(2);
+    EXPECT_EQ(sj["published"]["current"], id1) << sj.dump(2);
+    ASSERT_EQ(sj["published"]["bundles"].size(), 1u) << sj.dump(2);
+    EXPECT_EQ(sj["published"]["bundles"][0]["id"], id1);
+    EXPECT_EQ(sj["published"]["bundles"][0]["serial"], 100);
+    EXPECT_EQ(sj["published"]["bundles"][0]["expires"], json::parse(read_file(bundle(1) / "bundle.json"))["expires"]);
+    EXPECT_EQ(sj["published"]["bundles"][0]["current"], true);
+    EXPECT_TRUE(sj["enrolment"].is_null()) << sj.dump(2);
 
     EngineApache apache(engine / "var/www/html", ca_, tmp_.path());
     ASSERT_TRUE(apache.listening());
@@ -238,6 +261,26 @@ TEST_F(PublishE2E, OneMediumIntoTheEngineUpdatesEnrolledHostsAndALaterBundleNeed
         CommandResult r = enrol(h, apache.url(), ca_.ca_cert);
         ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     }
+    // `status` on an enrolled host says where it reads from, in text and in JSON alike.
+    const auto a_repos = enrolled_files(host_a);
+    CommandResult hs =
+        run_binary("ovirt-applier", {"status", "--root", host_a.string(), "--state-dir", state_of(host_a).string()});
+    EXPECT_NE(hs.out.find("enrolled with " + apache.url() + " (" + std::to_string(a_repos.size()) +
+                          " repo files; bundle " + id1 + " was current when enrolled)\n"),
+              std::string::npos)
+        << hs.out;
+    json hj = status_json(host_a, state_of(host_a));
+    EXPECT_EQ(hj["enrolment"]["url"], apache.url()) << hj.dump(2);
+    EXPECT_EQ(hj["enrolment"]["bundle_id"], id1) << hj.dump(2);
+    std::set<std::string> json_repo_files;
+    for (const auto& f : hj["enrolment"]["repo_files"]) json_repo_files.insert(fs::path(f).filename().string());
+    std::set<std::string> on_disk;
+    for (const auto& [name, text] : a_repos) on_disk.insert(name);
+    EXPECT_EQ(json_repo_files, on_disk);
+    ASSERT_FALSE(hj["enrolment"]["keys"].empty()) << hj.dump(2);
+    for (const auto& k : hj["enrolment"]["keys"]) EXPECT_TRUE(fs::exists(k.get<std::string>())) << k;
+    EXPECT_TRUE(hj["published"].is_null()) << hj.dump(2);
+
     std::string repofile = read_file(host_a / "etc/yum.repos.d/ovirt-airgap-enrolled-ovirt-4.3.repo");
     EXPECT_NE(repofile.find("baseurl=" + apache.url() + "current/repos/ovirt-4.3/\n"), std::string::npos) << repofile;
     EXPECT_NE(repofile.find("sslcacert=" + ca_.ca_cert.string() + "\n"), std::string::npos) << repofile;
@@ -262,6 +305,10 @@ TEST_F(PublishE2E, OneMediumIntoTheEngineUpdatesEnrolledHostsAndALaterBundleNeed
     ASSERT_EQ(p2.exit_code, 0) << p2.out << p2.err;
     EXPECT_EQ(fs::read_symlink(pub / "current"), fs::path(id2));
     EXPECT_FALSE(fs::exists(pub / id1));
+    sj = status_json(engine, tmp_.path() / "engine-state");
+    EXPECT_EQ(sj["published"]["current"], id2) << sj.dump(2);
+    ASSERT_EQ(sj["published"]["bundles"].size(), 1u) << sj.dump(2);
+    EXPECT_EQ(sj["published"]["bundles"][0]["serial"], 200);
     CommandResult b = engine_host_upgrade(host_b);
     ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
     EXPECT_EQ(installed_nevras(host_b), connected_);

@@ -1,8 +1,9 @@
 // Safe, idempotent runs, end to end on copies of the world's engine and host roots: the same
-// bundle again is "already applied" (exit 0); the wrong command for the machine is refused
-// before anything is extracted; `abandon` drops a killed run and gives the repo files back byte
-// for byte; the history of runs in `status` and `status --json`; the reboot notice until the new
-// kernel runs; every step told to the step sink (syslog in ovirt-applier) and to steps.log.
+// bundle again is "already applied" (exit 0); the wrong command for the machine, and `engine
+// --publish` of a bundle with nothing for hosts, are refused before anything is extracted;
+// `abandon` drops a killed run and gives the repo files back byte for byte; the history of runs
+// in `status` and `status --json`; the reboot notice until the new kernel runs; every step told
+// to the step sink (syslog in ovirt-applier) and to steps.log.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -17,6 +18,7 @@
 #include "repo/apply/step_log.hpp"
 #include "repo/sign/signing.hpp"
 #include "repo/state/atomic_file.hpp"
+#include "repo/state/bundle_manifest.hpp"
 #include "repo/state/journal.hpp"
 #include "tests/shared/testkit.hpp"
 #include "tests/shared/world_bundle.hpp"
@@ -64,6 +66,25 @@ std::map<std::string, std::string> tree(const fs::path& dir) {
 }
 
 std::string bundle_id() { return json::parse(read_file(world_bundle().bundle / "bundle.json"))["id"]; }
+
+// The world bundle as an engine-only bundle (roles: engine, a new id), signed by the same key:
+// nothing in it for hosts.
+const fs::path& engine_only_bundle() {
+    static TempDir dir;
+    static const fs::path made = [] {
+        fs::path b = dir.path() / "engine-only";
+        fs::copy(world_bundle().bundle, b, fs::copy_options::recursive);
+        BundleManifest m = parse_bundle_manifest(read_file(b / "bundle.json"));
+        m.id = new_bundle_id();
+        m.roles = {"engine"};
+        m.target_versions.erase("host");
+        write_file(b / "bundle.json", serialize_bundle_manifest(m));
+        auto signature = sign_detached(b / "bundle.json", world_bundle().key, world_bundle().cert);
+        write_file(b / "bundle.json.p7s", std::string(signature.begin(), signature.end()));
+        return b;
+    }();
+    return made;
+}
 
 const std::string kNewKernel = "3.10.0-1160.el7.x86_64";
 const std::string kOldKernel = "3.10.0-1062.el7.x86_64";
@@ -169,6 +190,44 @@ TEST(RunsE2E, TheWrongRoleIsRefusedBeforeAnythingIsExtracted) {
     CommandResult engine = run_command(applier("engine", root, state));
     ASSERT_EQ(engine.exit_code, 0) << engine.out << engine.err;
     EXPECT_FALSE(fs::exists(state / "staged" / bundle_id()));
+}
+
+// `engine --publish` of a bundle with nothing for the hosts is refused as soon as its signature
+// is checked, in a dry run too: exit 2, one line, nothing journaled, staged or changed (not even
+// the state dir). Without --publish the same bundle then updates the engine.
+TEST(RunsE2E, EnginePublishOfABundleWithNothingForHostsIsRefusedBeforeAnythingChanges) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    const fs::path& bundle = engine_only_bundle();
+    const std::string id = json::parse(read_file(bundle / "bundle.json"))["id"];
+    ASSERT_NE(id, bundle_id());
+    auto etc = tree(root / "etc");
+    auto repos = tree(root / "etc/yum.repos.d");
+    for (const std::vector<std::string>& extra : {std::vector<std::string>{"--publish"}, {"--publish", "--dry-run"}}) {
+        auto argv = applier_argv("engine", bundle, world_bundle().cert, root, state);
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        CommandResult refused = run_command(argv);
+        EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+        EXPECT_EQ(refused.err, "ovirt-applier: error: bundle " + id +
+                                   " has nothing for hosts (roles: engine only): nothing to publish; refused before "
+                                   "anything changed: run `ovirt-applier engine` without --publish\n")
+            << extra.back();
+        EXPECT_EQ(refused.out.find("step "), std::string::npos) << refused.out;
+        EXPECT_FALSE(fs::exists(state / "journal.json"));
+        EXPECT_FALSE(fs::exists(state / "staged"));
+        EXPECT_FALSE(fs::exists(state)) << "nothing written, not even the state dir";
+        EXPECT_EQ(tree(root / "etc/yum.repos.d"), repos);
+        EXPECT_EQ(tree(root / "etc"), etc);
+        EXPECT_FALSE(fs::exists(root / "var/www/html/ovirt-airgap"));
+    }
+
+    CommandResult engine = run_command(applier_argv("engine", bundle, world_bundle().cert, root, state));
+    ASSERT_EQ(engine.exit_code, 0) << engine.out << engine.err;
+    json j = status_json(root, state);
+    EXPECT_EQ(j["last_applied"]["bundle_id"], id);
+    EXPECT_EQ(j["last_applied"]["command"], "engine");
+    EXPECT_TRUE(j["published"].is_null()) << j.dump(2);
 }
 
 // A run killed in the middle (here: at update-setup, with the upstream repos disabled) is
