@@ -43,7 +43,7 @@ bool alive(const fs::path& marker) {
 
 TEST(ServerProcess, GivesThePortItsServerWroteAndStopsIt) {
     TempDir t;
-    const fs::path marker = t.path();
+    const fs::path& marker = t.path();
     {
         ServerProcess server(python(marker, with_port("4242") + "time.sleep(600)\n"));
         EXPECT_EQ(server.port(), 4242);
@@ -67,7 +67,7 @@ TEST(ServerProcess, AServerThatDiesAtStartIsNamedWithItsLastWords) {
 
 TEST(ServerProcess, AServerThatNeverWritesItsPortIsGivenUpAndKilled) {
     TempDir t;
-    const fs::path marker = t.path();
+    const fs::path& marker = t.path();
     const auto start = std::chrono::steady_clock::now();
     std::string message =
         error_of<std::runtime_error>([&] { ServerProcess server(python(marker, "time.sleep(600)\n"), 2s); });
@@ -79,7 +79,7 @@ TEST(ServerProcess, AServerThatNeverWritesItsPortIsGivenUpAndKilled) {
 
 TEST(ServerProcess, AServerThatIgnoresSigtermIsKilledAfterTheGracePeriod) {
     TempDir t;
-    const fs::path marker = t.path();
+    const fs::path& marker = t.path();
     ServerProcess server(
         python(marker, "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n" + with_port("1") + "time.sleep(600)\n"));
     const auto start = std::chrono::steady_clock::now();
