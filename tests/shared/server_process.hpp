@@ -23,7 +23,8 @@ namespace airgap::test {
 ///
 /// The script writes FILE atomically (write a temporary file, rename it) once it listens.
 /// Should the test process itself die, the kernel sends the server SIGTERM: no server outlives
-/// a crashed or killed test binary.
+/// a crashed or killed test binary. The kernel ties that to the thread that started the server,
+/// so start it from the test's own thread, not from a short-lived one.
 class ServerProcess {
 public:
     /// Throws std::runtime_error naming the program, with the end of its output, when it cannot
