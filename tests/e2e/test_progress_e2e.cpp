@@ -2,21 +2,15 @@
 // a python3 HTTP server on 127.0.0.1). In a log (stderr is not a terminal here) the stalled
 // transfer shows as "stalled", each failed try is one line, --timeout decides when a stalled
 // transfer is given up and --retries how often it is tried again.
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <regex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "tests/shared/server_process.hpp"
 #include "tests/shared/testkit.hpp"
 
 namespace fs = std::filesystem;
@@ -26,39 +20,11 @@ namespace {
 
 class StallingMirror {
 public:
-    StallingMirror(const fs::path& dir, int stalls) : log_(dir / "requests.log") {
-        const fs::path port_file = dir / "port";
-        std::vector<std::string> argv = {"python3",
-                                         source_path("tests/e2e/stalling_mirror.py").string(),
-                                         (world_dir() / "repos").string(),
-                                         "--suffix",
-                                         ".rpm",
-                                         "--stalls",
-                                         std::to_string(stalls),
-                                         "--port-file",
-                                         port_file.string(),
-                                         "--log",
-                                         log_.string()};
-        pid_ = fork();
-        if (pid_ < 0) throw std::runtime_error("fork failed");
-        if (pid_ == 0) {
-            std::vector<char*> args;
-            for (auto& a : argv) args.push_back(a.data());
-            args.push_back(nullptr);
-            execvp(args[0], args.data());
-            _exit(127);
-        }
-        for (int i = 0; i < 400 && !fs::exists(port_file); ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(25));
-        std::ifstream(port_file) >> port_;
-        if (!port_) throw std::runtime_error("stalling_mirror.py did not start");
-    }
-    ~StallingMirror() {
-        kill(pid_, SIGTERM);
-        int status = 0;
-        waitpid(pid_, &status, 0);
-    }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    StallingMirror(const fs::path& dir, int stalls)
+        : log_(dir / "requests.log"),
+          server_({"python3", source_path("tests/e2e/stalling_mirror.py").string(), (world_dir() / "repos").string(),
+                   "--suffix", ".rpm", "--stalls", std::to_string(stalls), "--log", log_.string()}) {}
+    std::string url() const { return server_.url("http"); }
     /// How often each package was asked for.
     std::map<std::string, int> package_requests() const {
         std::map<std::string, int> n;
@@ -69,8 +35,7 @@ public:
 
 private:
     fs::path log_;
-    pid_t pid_ = -1;
-    int port_ = 0;
+    ServerProcess server_;
 };
 
 class ProgressE2E : public ::testing::Test {

@@ -10,21 +10,17 @@
 // repomd.xml changed on the server (repo_gpgcheck), an HTTPS certificate the host's CA does not
 // vouch for.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "tests/shared/server_process.hpp"
 #include "tests/shared/testkit.hpp"
 
 namespace fs = std::filesystem;
@@ -55,41 +51,17 @@ TestCa make_ca(const fs::path& dir, const std::string& name) {
 // The engine's Apache stand-in serving `docroot` over HTTPS, from construction to destruction.
 class EngineApache {
 public:
-    EngineApache(const fs::path& docroot, const TestCa& ca, const fs::path& work) : log_(work / "apache.log") {
-        fs::path port_file = work / "apache.port";
-        fs::remove(port_file);
-        std::vector<std::string> argv{"python3",     source_path("tests/shared/apache_standin.py").string(),
-                                      "--docroot",   docroot.string(),
-                                      "--cert",      ca.server_cert.string(),
-                                      "--key",       ca.server_key.string(),
-                                      "--port-file", port_file.string(),
-                                      "--log",       log_.string()};
-        pid_ = fork();
-        if (pid_ == 0) {
-            std::vector<char*> args;
-            for (auto& a : argv) args.push_back(a.data());
-            args.push_back(nullptr);
-            execvp(args[0], args.data());
-            _exit(127);
-        }
-        for (int i = 0; i < 200 && !fs::exists(port_file); ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        port_ = read_file(port_file);
-    }
-    ~EngineApache() {
-        if (pid_ > 0) {
-            kill(pid_, SIGTERM);
-            waitpid(pid_, nullptr, 0);
-        }
-    }
-    bool listening() const { return !port_.empty(); }
-    std::string url() const { return "https://127.0.0.1:" + port_ + "/ovirt-airgap/"; }
+    EngineApache(const fs::path& docroot, const TestCa& ca, const fs::path& work)
+        : log_(work / "apache.log"),
+          server_({"python3", source_path("tests/shared/apache_standin.py").string(), "--docroot", docroot.string(),
+                   "--cert", ca.server_cert.string(), "--key", ca.server_key.string(), "--log", log_.string()}) {}
+    bool listening() const { return server_.running(); }
+    std::string url() const { return server_.url("https", "/ovirt-airgap/"); }
     std::string log() const { return read_file(log_); }
 
 private:
     fs::path log_;
-    pid_t pid_ = -1;
-    std::string port_;
+    ServerProcess server_;
 };
 
 // `status --json` of `root` with state dir `state`, parsed.

@@ -1,14 +1,8 @@
 #include "tests/shared/fake_engine.hpp"
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -46,10 +40,8 @@ void make_ca(const fs::path& dir, const std::string& name) {
          "openssl req (CA)");
 }
 
-}  // namespace
-
-FakeEngine::FakeEngine(json scenario) {
-    const fs::path d = dir_.path();
+// Writes the stand-in's certificates, password and scenario into `d` and returns its argv.
+std::vector<std::string> prepare(const fs::path& d, json scenario) {
     make_ca(d, "ca");
     make_ca(d, "other-ca");
     must(run_command({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
@@ -61,46 +53,20 @@ FakeEngine::FakeEngine(json scenario) {
                       "-CAkey", (d / "ca.key").string(), "-CAcreateserial", "-out", (d / "server.pem").string(),
                       "-days", "2", "-extfile", (d / "ext.cnf").string()}),
          "openssl x509 (server)");
-    std::ofstream(d / "password") << password() << "\n";
-    scenario["password"] = password();
+    std::ofstream(d / "password") << FakeEngine::password() << "\n";
+    scenario["password"] = FakeEngine::password();
     std::ofstream(d / "scenario.json") << scenario.dump(2);
-
-    const fs::path port_file = d / "port";
-    std::vector<std::string> argv = {"python3",     source_path("tests/fake_engine/fake_engine.py").string(),
-                                     "--scenario",  (d / "scenario.json").string(),
-                                     "--cert",      (d / "server.pem").string(),
-                                     "--key",       (d / "server.key").string(),
-                                     "--port-file", port_file.string()};
-    pid_ = fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-        std::vector<char*> args;
-        for (auto& a : argv) args.push_back(a.data());
-        args.push_back(nullptr);
-        execvp(args[0], args.data());
-        _exit(127);
-    }
-    for (int i = 0; i < 200 && !fs::exists(port_file); ++i) {
-        int status = 0;
-        if (waitpid(pid_, &status, WNOHANG) == pid_) {
-            pid_ = -1;
-            throw std::runtime_error("fake_engine.py exited at start");
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    std::ifstream(port_file) >> port_;
-    if (!port_) throw std::runtime_error("fake_engine.py did not start");
+    return {"python3",    source_path("tests/fake_engine/fake_engine.py").string(),
+            "--scenario", (d / "scenario.json").string(),
+            "--cert",     (d / "server.pem").string(),
+            "--key",      (d / "server.key").string()};
 }
 
-FakeEngine::~FakeEngine() {
-    if (pid_ > 0) {
-        kill(pid_, SIGTERM);
-        int status = 0;
-        waitpid(pid_, &status, 0);
-    }
-}
+}  // namespace
 
-std::string FakeEngine::engine() const { return "127.0.0.1:" + std::to_string(port_); }
+FakeEngine::FakeEngine(json scenario) : server_(prepare(dir_.path(), std::move(scenario))) {}
+
+std::string FakeEngine::engine() const { return server_.address(); }
 std::string FakeEngine::url() const { return "https://" + engine() + "/ovirt-engine/api"; }
 
 // The control endpoint through the stand-in's own client mode (python3, no other tool needed).

@@ -1,13 +1,12 @@
 #pragma once
 // The stand-in oVirt Engine for tests (tests/fake_engine/fake_engine.py) run as a child
 // process over TLS on 127.0.0.1 with a test CA made by the openssl CLI.
-#include <sys/types.h>
-
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "tests/shared/server_process.hpp"
 #include "tests/shared/testkit.hpp"
 
 namespace airgap::test {
@@ -22,7 +21,6 @@ namespace airgap::test {
 class FakeEngine {
 public:
     explicit FakeEngine(nlohmann::json scenario);
-    ~FakeEngine();
     FakeEngine(const FakeEngine&) = delete;
     FakeEngine& operator=(const FakeEngine&) = delete;
 
@@ -55,9 +53,8 @@ public:
     std::vector<std::string> applier(const std::filesystem::path& state_dir) const;
 
 private:
-    TempDir dir_;
-    pid_t pid_ = -1;
-    int port_ = 0;
+    TempDir dir_;           // certificates, password, scenario: made before the server starts
+    ServerProcess server_;  // stopped before dir_ goes
 };
 
 /// Three Up hosts in cluster "Default" (host1 the SPM), 32 GiB free each, two migratable

@@ -13,9 +13,9 @@
 #include "repo/archive/archive.hpp"
 #include "repo/archive/sha256.hpp"
 #include "repo/base/error.hpp"
-#include "repo/sign/signing.hpp"
 #include "repo/state/bundle_manifest.hpp"
 #include "repo/state/journal.hpp"
+#include "tests/shared/small_bundle.hpp"
 #include "tests/shared/testkit.hpp"
 
 using namespace airgap;
@@ -26,64 +26,6 @@ using std::chrono::hours;
 using std::chrono::system_clock;
 
 namespace {
-
-// A signing key and certificate, made once per test binary (key generation is the slow part).
-struct Signer {
-    fs::path key, cert;
-};
-const Signer& signer(const std::string& which) {
-    static TempDir dir;
-    static std::map<std::string, Signer> made;
-    auto it = made.find(which);
-    if (it != made.end()) return it->second;
-    KeyPairFiles files = write_key_pair(dir.path() / which, generate_key(KeyType::ecdsa_p256, "test " + which, 30));
-    return made[which] = Signer{files.key, files.cert};
-}
-
-struct BundleSpec {
-    std::uint64_t serial = 100;
-    system_clock::time_point created = system_clock::now() - hours(1);
-    system_clock::time_point expires = system_clock::now() + hours(24 * 30);
-    std::string signer = "good";
-};
-
-// A small signed bundle directory: one repo with a package and repodata, one key. With a
-// `base` (a bundle made by this function), an incremental bundle that carries b-1-1 and takes
-// a-1-1 from the base.
-fs::path make_bundle(const fs::path& dir, const BundleSpec& spec = {}, const fs::path& base = {}) {
-    if (base.empty()) write_file(dir / "repos/r1/Packages/a-1-1.noarch.rpm", std::string(10000, 'a'));
-    if (!base.empty()) write_file(dir / "repos/r1/Packages/b-1-1.noarch.rpm", std::string(5000, 'b'));
-    write_file(dir / "repos/r1/repodata/repomd.xml", "<repomd/>\n");
-    write_file(dir / "keys/RPM-GPG-KEY-test", "-----BEGIN PGP PUBLIC KEY BLOCK-----\n");
-    BundleManifest m;
-    m.id = new_bundle_id();
-    m.serial = spec.serial;
-    m.created = format_rfc3339(spec.created);
-    m.expires = format_rfc3339(spec.expires);
-    m.source_manifest = "test";
-    m.roles = {"engine"};
-    m.target_versions = {{"engine", {{"a", "1-1"}}}};
-    m.repos = {{"r1", "Repo one", "repos/r1", {"keys/RPM-GPG-KEY-test"}}};
-    const std::string a = "repos/r1/Packages/a-1-1.noarch.rpm", b = "repos/r1/Packages/b-1-1.noarch.rpm";
-    for (const std::string& f :
-         {std::string("keys/RPM-GPG-KEY-test"), base.empty() ? a : b, std::string("repos/r1/repodata/repomd.xml")}) {
-        FileDigest d = hash_file(dir / f);
-        m.files.push_back({f, d.size, d.sha256});
-    }
-    m.packages = {{a, "a-1-1.noarch", "r1", "update"}};
-    if (!base.empty()) {
-        BundleManifest bm = parse_bundle_manifest(read_file(base / "bundle.json"));
-        FileDigest d = hash_file(base / a);
-        m.base_bundle =
-            BaseBundle{bm.id, bm.serial, sha256_hex(read_file(base / "bundle.json")), {{a, d.size, d.sha256}}};
-        m.packages.push_back({b, "b-1-1.noarch", "r1", "update"});
-    }
-    write_file(dir / "bundle.json", serialize_bundle_manifest(m));
-    auto sig = sign_detached(dir / "bundle.json", signer(spec.signer).key, signer(spec.signer).cert);
-    std::ofstream(dir / "bundle.json.p7s", std::ios::binary)
-        .write(reinterpret_cast<const char*>(sig.data()), static_cast<std::streamsize>(sig.size()));
-    return dir;
-}
 
 // A stand-in target: some /etc, a repo file, an "rpmdb" file. Listing with contents.
 fs::path make_root(const fs::path& dir) {
@@ -115,10 +57,10 @@ Refusal refuse(const fs::path& bundle, const fs::path& work, const std::string& 
     fs::path state = work / "state";
     std::string before = listing(root);
     CommandResult v = run_command({binary("ovirt-applier").string(), "verify", bundle.string(), "--trust",
-                                   signer(trust).cert.string(), "--state-dir", state.string()});
+                                   test_signer(trust).cert.string(), "--state-dir", state.string()});
     CommandResult e = run_command({binary("ovirt-applier").string(), "engine", bundle.string(), "--trust",
-                                   signer(trust).cert.string(), "--root", root.string(), "--state-dir", state.string(),
-                                   "--package-manager", "false"});
+                                   test_signer(trust).cert.string(), "--root", root.string(), "--state-dir",
+                                   state.string(), "--package-manager", "false"});
     EXPECT_EQ(v.exit_code, e.exit_code) << e.err;
     EXPECT_EQ(v.err, e.err);
     EXPECT_EQ(listing(root), before);
@@ -131,17 +73,17 @@ Refusal refuse(const fs::path& bundle, const fs::path& work, const std::string& 
 
 TEST(BundleVerify, AcceptsAGoodDirectoryTarAndIso) {
     TempDir t;
-    fs::path dir = make_bundle(t.path() / "b");
+    fs::path dir = make_small_bundle(t.path() / "b");
     write_tar(dir, t.path() / "b.tar");
     write_iso(dir, t.path() / "b.iso", "TEST");
     for (const fs::path& b : {dir, t.path() / "b.tar", t.path() / "b.iso"}) {
         CommandResult r = run_command(
-            {binary("ovirt-applier").string(), "verify", b.string(), "--trust", signer("good").cert.string()});
+            {binary("ovirt-applier").string(), "verify", b.string(), "--trust", test_signer("good").cert.string()});
         EXPECT_EQ(r.exit_code, 0) << b << r.err;
         EXPECT_NE(r.out.find(") verified\nsigned by CN=test good"), std::string::npos) << r.out;
     }
     VerifyOptions o;
-    o.trust = signer("good").cert;
+    o.trust = test_signer("good").cert;
     VerifiedBundle v = verify_bundle(t.path() / "b.tar", o);
     EXPECT_EQ(v.kind, BundleKind::tar);
     EXPECT_EQ(v.manifest.files.size(), 3u);
@@ -150,15 +92,15 @@ TEST(BundleVerify, AcceptsAGoodDirectoryTarAndIso) {
 // The bundle's name is read as build's -o reads it: "B.ISO" and "B.TAR" are archives too.
 TEST(BundleVerify, AnUpperCaseExtensionNamesAnArchive) {
     TempDir t;
-    fs::path dir = make_bundle(t.path() / "b");
+    fs::path dir = make_small_bundle(t.path() / "b");
     write_iso(dir, t.path() / "B.ISO", "TEST");
     write_tar(dir, t.path() / "B.TAR");
     VerifyOptions o;
-    o.trust = signer("good").cert;
+    o.trust = test_signer("good").cert;
     EXPECT_EQ(verify_bundle(t.path() / "B.ISO", o).kind, BundleKind::iso);
     EXPECT_EQ(verify_bundle(t.path() / "B.TAR", o).kind, BundleKind::tar);
     CommandResult r = run_command({binary("ovirt-applier").string(), "verify", (t.path() / "B.ISO").string(), "--trust",
-                                   signer("good").cert.string()});
+                                   test_signer("good").cert.string()});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     write_file(t.path() / "b.zip", "not a bundle");
     EXPECT_THROW(bundle_kind(t.path() / "b.zip"), ConfigError);
@@ -166,7 +108,7 @@ TEST(BundleVerify, AnUpperCaseExtensionNamesAnArchive) {
 
 TEST(BundleVerify, RefusesATamperedFileInADirectoryAndATar) {
     TempDir t;
-    fs::path dir = make_bundle(t.path() / "b");
+    fs::path dir = make_small_bundle(t.path() / "b");
     write_file(dir / "repos/r1/Packages/a-1-1.noarch.rpm", std::string(9999, 'a') + "b");
     Refusal r = refuse(dir, t.path() / "w1");
     EXPECT_EQ(r.exit_code, 2);
@@ -179,7 +121,7 @@ TEST(BundleVerify, RefusesATamperedFileInADirectoryAndATar) {
 
 TEST(BundleVerify, RefusesAWrongSigner) {
     TempDir t;
-    fs::path dir = make_bundle(
+    fs::path dir = make_small_bundle(
         t.path() / "b", BundleSpec{100, system_clock::now() - hours(1), system_clock::now() + hours(48), "intruder"});
     Refusal r = refuse(dir, t.path() / "w");
     EXPECT_EQ(r.exit_code, 2);
@@ -189,7 +131,7 @@ TEST(BundleVerify, RefusesAWrongSigner) {
 
 TEST(BundleVerify, RefusesAnUnsignedBundle) {
     TempDir t;
-    fs::path dir = make_bundle(t.path() / "b");
+    fs::path dir = make_small_bundle(t.path() / "b");
     fs::remove(dir / "bundle.json.p7s");
     Refusal r = refuse(dir, t.path() / "w1");
     EXPECT_EQ(r.exit_code, 2);
@@ -203,7 +145,7 @@ TEST(BundleVerify, RefusesAnUnsignedBundle) {
 
 TEST(BundleVerify, RefusesADotDotEntry) {
     TempDir t;
-    fs::path dir = make_bundle(t.path() / "b");
+    fs::path dir = make_small_bundle(t.path() / "b");
     write_file(t.path() / "evil", "x");
     fs::path tar = t.path() / "evil.tar";
     CommandResult py = run_command({"python3", "-c",
@@ -221,7 +163,7 @@ TEST(BundleVerify, RefusesADotDotEntry) {
 
 TEST(BundleVerify, RefusesASymlinkLeavingTheBundle) {
     TempDir t;
-    fs::path dir = make_bundle(t.path() / "b");
+    fs::path dir = make_small_bundle(t.path() / "b");
     // Same size and name as the signed file would not help: a link is never followed.
     fs::remove(dir / "repos/r1/Packages/a-1-1.noarch.rpm");
     fs::create_symlink("/etc/passwd", dir / "repos/r1/Packages/a-1-1.noarch.rpm");
@@ -240,7 +182,7 @@ TEST(BundleVerify, RefusesASymlinkLeavingTheBundle) {
 
 TEST(BundleVerify, RefusesATruncatedIso) {
     TempDir t;
-    fs::path dir = make_bundle(t.path() / "b");
+    fs::path dir = make_small_bundle(t.path() / "b");
     fs::path iso = t.path() / "b.iso";
     write_iso(dir, iso, "TEST");
     fs::resize_file(iso, fs::file_size(iso) - 40000);
@@ -257,7 +199,7 @@ TEST(BundleVerify, RefusesATruncatedIso) {
 TEST(BundleVerify, RefusesAnExpiredBundle) {
     TempDir t;
     auto now = system_clock::now();
-    fs::path dir = make_bundle(t.path() / "b", BundleSpec{100, now - hours(72), now - hours(24), "good"});
+    fs::path dir = make_small_bundle(t.path() / "b", BundleSpec{100, now - hours(72), now - hours(24), "good"});
     std::string expires = parse_bundle_manifest(read_file(dir / "bundle.json")).expires;
     Refusal r = refuse(dir, t.path() / "w");
     EXPECT_EQ(r.exit_code, 2);
@@ -266,7 +208,7 @@ TEST(BundleVerify, RefusesAnExpiredBundle) {
 
 TEST(BundleVerify, RefusesAnOlderSerialAfterANewerOneWasApplied) {
     TempDir t;
-    fs::path dir = make_bundle(
+    fs::path dir = make_small_bundle(
         t.path() / "b", BundleSpec{100, system_clock::now() - hours(1), system_clock::now() + hours(48), "good"});
     fs::path work = t.path() / "w";
     fs::create_directories(work / "state");
@@ -281,7 +223,7 @@ TEST(BundleVerify, RefusesAnOlderSerialAfterANewerOneWasApplied) {
 
 TEST(BundleVerify, AnUnreadableTrustIsAUsageError) {
     TempDir t;
-    fs::path dir = make_bundle(t.path() / "b");
+    fs::path dir = make_small_bundle(t.path() / "b");
     CommandResult r = run_command(
         {binary("ovirt-applier").string(), "verify", dir.string(), "--trust", (t.path() / "missing.pem").string()});
     EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -289,11 +231,11 @@ TEST(BundleVerify, AnUnreadableTrustIsAUsageError) {
 
 TEST(BundleVerify, StagesATarByExtractingOnlyListedFilesAndUnstages) {
     TempDir t;
-    fs::path dir = make_bundle(t.path() / "b");
+    fs::path dir = make_small_bundle(t.path() / "b");
     write_file(dir / "unlisted.txt", "never used");
     write_tar(dir, t.path() / "b.tar");
     VerifyOptions o;
-    o.trust = signer("good").cert;
+    o.trust = test_signer("good").cert;
     VerifiedBundle v = verify_bundle(t.path() / "b.tar", o);
     // What a killed extraction left: the temporary directory beside the staging.
     fs::path leftover = t.path() / "staged" / ("." + v.manifest.id + ".tmp-Ab12Cd");
@@ -310,7 +252,7 @@ TEST(BundleVerify, StagesATarByExtractingOnlyListedFilesAndUnstages) {
 // `dir` verified against the "good" signer.
 VerifiedBundle verified(const fs::path& dir) {
     VerifyOptions o;
-    o.trust = signer("good").cert;
+    o.trust = test_signer("good").cert;
     return verify_bundle(dir, o);
 }
 
@@ -318,7 +260,7 @@ VerifiedBundle verified(const fs::path& dir) {
 // or nothing is staged at all.
 TEST(BundleVerify, ADirectoryIsCopiedWhileHashedNeverUsedInPlace) {
     TempDir t;
-    fs::path dir = make_bundle(t.path() / "b");
+    fs::path dir = make_small_bundle(t.path() / "b");
     write_file(dir / "unlisted.txt", "never used");
     VerifiedBundle v = verified(dir);
     StagedBundle s = stage_bundle(v, t.path() / "staged");
@@ -340,7 +282,7 @@ TEST(BundleVerify, ADirectoryIsCopiedWhileHashedNeverUsedInPlace) {
 // refused before the copy is used.
 TEST(BundleVerify, TheStagedCopyIsCheckedAgainAgainstTheSignedManifest) {
     TempDir t;
-    fs::path dir = make_bundle(t.path() / "b");
+    fs::path dir = make_small_bundle(t.path() / "b");
     VerifiedBundle v = verified(dir);
     StagedBundle s = stage_bundle(v, t.path() / "staged");
     EXPECT_NO_THROW(check_staged(v, s.dir));
@@ -359,7 +301,7 @@ TEST(BundleVerify, TheStagedCopyIsCheckedAgainAgainstTheSignedManifest) {
 // after the path check: refused at once, never waited on or read without end.
 TEST(BundleVerify, AFifoASymlinkOrAnEndlessFileIsRefusedWithoutHanging) {
     TempDir t;
-    fs::path dir = make_bundle(t.path() / "b");
+    fs::path dir = make_small_bundle(t.path() / "b");
     VerifiedBundle v = verified(dir);
     const fs::path rpm = dir / "repos/r1/Packages/a-1-1.noarch.rpm";
     const std::string name = "repos/r1/Packages/a-1-1.noarch.rpm";
@@ -405,10 +347,10 @@ TEST(BundleVerify, AFifoASymlinkOrAnEndlessFileIsRefusedWithoutHanging) {
 
 TEST(BundleVerify, StagingTheMetadataLeavesThePackagesOnTheMedium) {
     TempDir t;
-    fs::path dir = make_bundle(t.path() / "b");
+    fs::path dir = make_small_bundle(t.path() / "b");
     write_tar(dir, t.path() / "b.tar");
     VerifyOptions o;
-    o.trust = signer("good").cert;
+    o.trust = test_signer("good").cert;
     VerifiedBundle v = verify_bundle(t.path() / "b.tar", o);
     StagedBundle s = stage_metadata(v, t.path() / "staged");
     EXPECT_EQ(read_file(s.dir / "repos/r1/repodata/repomd.xml"), "<repomd/>\n");
@@ -425,13 +367,13 @@ TEST(BundleVerify, StagingTheMetadataLeavesThePackagesOnTheMedium) {
 
 TEST(BundleVerify, AnIncrementalBundleIsStagedWithWhatItsBaseLendsOrNotAtAll) {
     TempDir t;
-    fs::path base = make_bundle(t.path() / "a");
+    fs::path base = make_small_bundle(t.path() / "a");
     BundleSpec later;
     later.serial = 200;
-    fs::path inc = make_bundle(t.path() / "b", later, base);
+    fs::path inc = make_small_bundle(t.path() / "b", later, base);
     write_tar(inc, t.path() / "b.tar");
     VerifyOptions o;
-    o.trust = signer("good").cert;
+    o.trust = test_signer("good").cert;
     o.base = base;
     for (const fs::path& bundle : {inc, t.path() / "b.tar"}) {
         SCOPED_TRACE(bundle);
@@ -490,11 +432,11 @@ TEST(BundleVerify, EarlierStagedBundlesAreRemovedAndOthersLeftAlone) {
 
 TEST(BundleVerify, TheSiteConfigGivesTheTrustAndTheCommandLineWins) {
     TempDir t;
-    fs::path dir = make_bundle(t.path() / "b");
+    fs::path dir = make_small_bundle(t.path() / "b");
     fs::path root = t.path() / "root";
     // The config's paths are the target system's: /trust.pem is ROOT/trust.pem.
     fs::create_directories(root);
-    fs::copy_file(signer("good").cert, root / "trust.pem");
+    fs::copy_file(test_signer("good").cert, root / "trust.pem");
     write_file(root / "etc/ovirt-airgap/applier.conf", "trust = /trust.pem\n");
     auto verify = [&](std::vector<std::string> extra) {
         std::vector<std::string> argv = {binary("ovirt-applier").string(), "verify", dir.string(), "--root",
@@ -505,6 +447,6 @@ TEST(BundleVerify, TheSiteConfigGivesTheTrustAndTheCommandLineWins) {
     CommandResult r = verify({});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find(") verified\n"), std::string::npos) << r.out;
-    r = verify({"--trust", signer("intruder").cert.string()});
+    r = verify({"--trust", test_signer("intruder").cert.string()});
     EXPECT_EQ(r.exit_code, 2) << r.out;
 }

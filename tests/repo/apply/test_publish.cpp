@@ -2,59 +2,30 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <fstream>
+#include <algorithm>
 
-#include "repo/archive/sha256.hpp"
 #include "repo/base/error.hpp"
-#include "repo/sign/signing.hpp"
 #include "repo/state/bundle_manifest.hpp"
+#include "tests/shared/small_bundle.hpp"
 #include "tests/shared/testkit.hpp"
 
 using namespace airgap;
 using namespace airgap::repo;
 using namespace airgap::test;
 namespace fs = std::filesystem;
-using std::chrono::hours;
-using std::chrono::system_clock;
 
 namespace {
 
-const fs::path& cert_dir() {
-    static TempDir dir;
-    static bool made = false;
-    if (!made) write_key_pair(dir.path() / "k", generate_key(KeyType::ecdsa_p256, "test publisher", 30));
-    made = true;
-    return dir.path();
-}
-fs::path key() { return cert_dir() / "k/signing-key.pem"; }
-fs::path cert() { return cert_dir() / "k/signing-cert.pem"; }
+fs::path cert() { return test_signer("publisher").cert; }
 
-// A small signed bundle for `roles`: one repo with a package, repodata and a key.
+// A small bundle for `roles` signed by the publisher, its package's bytes different for each serial.
 fs::path make_bundle(const fs::path& dir, std::uint64_t serial, std::vector<std::string> roles = {"engine", "host"}) {
-    write_file(dir / "repos/r1/Packages/a-1-1.noarch.rpm", std::string(10000, 'a') + std::to_string(serial));
-    write_file(dir / "repos/r1/repodata/repomd.xml", "<repomd/>\n");
-    write_file(dir / "keys/RPM-GPG-KEY-test", "-----BEGIN PGP PUBLIC KEY BLOCK-----\n");
-    BundleManifest m;
-    m.id = new_bundle_id();
-    m.serial = serial;
-    m.created = format_rfc3339(system_clock::now() - hours(1));
-    m.expires = format_rfc3339(system_clock::now() + hours(24 * 30));
-    m.source_manifest = "test";
-    m.roles = roles;
-    for (const auto& r : roles) m.target_versions[r] = {{"a", "1-1"}};
-    m.repos = {{"r1", "Repo one", "repos/r1", {"keys/RPM-GPG-KEY-test"}}};
-    for (const std::string f :
-         {"keys/RPM-GPG-KEY-test", "repos/r1/Packages/a-1-1.noarch.rpm", "repos/r1/repodata/repomd.xml"}) {
-        FileDigest d = hash_file(dir / f);
-        m.files.push_back({f, d.size, d.sha256});
-    }
-    m.packages = {{"repos/r1/Packages/a-1-1.noarch.rpm", "a-1-1.noarch", "r1", "update"}};
-    write_file(dir / "bundle.json", serialize_bundle_manifest(m));
-    auto sig = sign_detached(dir / "bundle.json", key(), cert());
-    std::ofstream(dir / "bundle.json.p7s", std::ios::binary)
-        .write(reinterpret_cast<const char*>(sig.data()), static_cast<std::streamsize>(sig.size()));
-    return dir;
+    BundleSpec spec;
+    spec.serial = serial;
+    spec.signer = "publisher";
+    spec.roles = std::move(roles);
+    spec.package = std::string(10000, 'a') + std::to_string(serial);
+    return make_small_bundle(dir, spec);
 }
 
 std::string id_of(const fs::path& bundle) { return parse_bundle_manifest(read_file(bundle / "bundle.json")).id; }
