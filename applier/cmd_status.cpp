@@ -31,7 +31,8 @@ void add_status_command(CLI::App& app) {
     cmd->add_option("--state-dir", args->state_dir, "State directory (default /var/lib/ovirt-airgap)");
     add_config_option(cmd, args->config);
     cmd->add_flag("--json", args->json,
-                  "Print the run, the last applied bundle, a pending reboot and the history as JSON");
+                  "Print the run, the last applied bundle, a pending reboot, the history, the published bundles and "
+                  "the host's enrolment as JSON");
     cmd->callback([args] {
         std::filesystem::path state = state_dir_for(args->state_dir, args->root, site_config(args->config, args->root));
         std::filesystem::path root;

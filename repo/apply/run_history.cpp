@@ -22,29 +22,21 @@ constexpr int kHistoryVersion = 1;
 
 std::string now() { return format_rfc3339(std::chrono::system_clock::now()); }
 
-std::string text_of(const json& obj, const char* key) {
-    auto it = obj.find(key);
-    return it == obj.end() || !it->is_string() ? std::string() : it->get<std::string>();
-}
-
 RunRecord record_from_json(const json& r) {
     RunRecord run;
     run.id = r.at("id").get<std::uint64_t>();
     run.command = r.at("command").get<std::string>();
-    const json& b = r.at("bundle");
-    run.bundle.id = b.at("id").get<std::string>();
-    run.bundle.serial = b.at("serial").get<std::uint64_t>();
-    run.bundle.path = text_of(b, "path");
-    run.journal_created = text_of(r, "journal_created");
-    run.started = text_of(r, "started");
-    run.ended = text_of(r, "ended");
+    run.bundle = journal_bundle_from_json(r.at("bundle"));
+    run.journal_created = string_or_empty(r, "journal_created");
+    run.started = string_or_empty(r, "started");
+    run.ended = string_or_empty(r, "ended");
     run.result = r.at("result").get<std::string>();
-    run.step = text_of(r, "step");
-    run.error = text_of(r, "error");
+    run.step = string_or_empty(r, "step");
+    run.error = string_or_empty(r, "error");
     run.attempts = r.value("attempts", 1u);
     run.kernel_checked = r.value("kernel_checked", false);
     if (auto it = r.find("reboot"); it != r.end() && it->is_object())
-        run.reboot = RunReboot{text_of(*it, "installed"), text_of(*it, "running")};
+        run.reboot = RunReboot{string_or_empty(*it, "installed"), string_or_empty(*it, "running")};
     return run;
 }
 
@@ -212,7 +204,7 @@ std::optional<std::string> already_applied(const std::vector<AppliedRecord>& app
 json run_record_json(const RunRecord& r) {
     json j = {{"id", r.id},
               {"command", r.command},
-              {"bundle", {{"id", r.bundle.id}, {"serial", r.bundle.serial}, {"path", r.bundle.path}}},
+              {"bundle", to_json(r.bundle)},
               {"journal_created", r.journal_created},
               {"started", r.started},
               {"ended", r.ended.empty() ? json(nullptr) : json(r.ended)},

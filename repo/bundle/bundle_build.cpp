@@ -322,7 +322,7 @@ struct Downloaded {
 
 // Step 3: download, fetch the repos' keys, check every package's signature with them.
 Downloaded download_and_check(const BuildRequest& request, const Plan& plan, const fs::path& scratch, Reporter* cb) {
-    fs::path cache_dir = request.plan.cache_dir.empty() ? default_cache_dir() : request.plan.cache_dir;
+    const fs::path& cache_dir = plan.cache_dir;  // locked by the plan while it lives
     std::vector<PackageRequest> wanted;
     for (const auto& p : plan.packages)
         wanted.push_back({p.repo, p.nevra, p.location, p.checksum_type, p.checksum, p.download_size});

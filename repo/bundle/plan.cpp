@@ -93,6 +93,18 @@ void merge_packages(Plan& plan, const std::vector<ResolvedPackage>& rollback) {
     for (auto& [key, pkg] : by_key) plan.packages.push_back(std::move(pkg));
 }
 
+// Waits, saying so once, while another bundler uses the same cache.
+std::shared_ptr<const FileLock> lock_cache(const fs::path& cache_dir, Reporter* callbacks) {
+    std::error_code ec;
+    fs::create_directories(cache_dir, ec);
+    if (ec) throw ConfigError("cannot create the cache " + cache_dir.string() + ": " + ec.message());
+    return std::make_shared<const FileLock>(FileLock::wait(cache_dir / "lock", [&](pid_t pid) {
+        if (callbacks)
+            callbacks->message("waiting for another ovirt-bundler that uses the cache " + cache_dir.string() +
+                               (pid > 0 ? " (pid " + std::to_string(pid) + ")" : std::string()) + " to finish");
+    }));
+}
+
 }  // namespace
 
 fs::path default_cache_dir() {
@@ -154,6 +166,8 @@ Plan make_plan(const PlanRequest& request, Reporter* callbacks) {
     check_gpg_keys(configs, fs::absolute(request.manifest).parent_path());
 
     fs::path cache_dir = request.cache_dir.empty() ? default_cache_dir() : request.cache_dir;
+    plan.cache_lock = lock_cache(cache_dir, callbacks);
+    plan.cache_dir = cache_dir;
     MetadataFetcher fetcher(cache_dir, callbacks);
     for (const auto& repo : configs) {
         if (auto md = fetcher.fetch(repo))

@@ -3,6 +3,7 @@
 // metadata, and one resolution per inventory or role, merged. Shared by `resolve` and
 // `build` so that both always agree.
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "repo/manifest/manifest.hpp"
 #include "repo/repos/metadata.hpp"
 #include "repo/solv/resolve.hpp"
+#include "repo/state/atomic_file.hpp"
 
 namespace airgap::repo {
 
@@ -45,6 +47,11 @@ struct Plan {
     std::vector<ResolvedPackage> packages;
     std::vector<std::string> problems;  // every target's problems, each prefixed with its label
     std::vector<std::string> locked;    // every Node's held-back packages, each prefixed with its label
+    /// The cache this plan's metadata came from and the build downloads into, and the lock on it
+    /// held for as long as the plan (and any copy of it) lives: two bundlers at once would
+    /// otherwise write the same metadata and the same package's .part file under each other.
+    std::filesystem::path cache_dir;
+    std::shared_ptr<const FileLock> cache_lock;
     bool ok() const noexcept { return problems.empty(); }
 };
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -14,6 +15,7 @@
 #include <utility>
 
 #include "repo/base/error.hpp"
+#include "repo/base/interrupt.hpp"
 
 namespace fs = std::filesystem;
 
@@ -289,17 +291,60 @@ void AtomicDir::commit() {
     temp_.clear();
 }
 
+namespace {
+
+int open_lock_file(const fs::path& path) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw ConfigError("cannot open lock file " + path.string() + ": " + std::strerror(errno));
+    return fd;
+}
+
+// True when taken, false when someone else holds it; ConfigError for anything else.
+bool try_flock(int fd, const fs::path& path) {
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return true;
+    int err = errno;
+    if (err == EWOULDBLOCK) return false;
+    throw ConfigError("cannot lock " + path.string() + ": " + std::strerror(err));
+}
+
+}  // namespace
+
 FileLock::FileLock(fs::path lock_file) : path_(std::move(lock_file)) {
-    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw ConfigError("cannot open lock file " + path_.string() + ": " + std::strerror(errno));
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-        int err = errno;
+    fd_ = open_lock_file(path_);
+    bool taken = false;
+    try {
+        taken = try_flock(fd_, path_);
+    } catch (...) {
         ::close(std::exchange(fd_, -1));
-        if (err != EWOULDBLOCK) throw ConfigError("cannot lock " + path_.string() + ": " + std::strerror(err));
+        throw;
+    }
+    if (!taken) {
+        ::close(std::exchange(fd_, -1));
         auto pid = holder(path_);
         throw ConfigError("another ovirt-applier is running (lock " + path_.string() + " held by pid " +
                           (pid && *pid > 0 ? std::to_string(*pid) : std::string("unknown")) + ")");
     }
+    write_pid();
+}
+
+FileLock::FileLock(fs::path lock_file, int fd) noexcept : path_(std::move(lock_file)), fd_(fd) {}
+
+FileLock FileLock::wait(fs::path lock_file, const std::function<void(pid_t)>& on_wait) {
+    const int fd = open_lock_file(lock_file);
+    FileLock lock(std::move(lock_file), fd);  // closes fd from here on, whatever happens
+    for (bool told = false; !try_flock(lock.fd_, lock.path_);) {
+        if (!told) {
+            on_wait(holder(lock.path_).value_or(0));
+            told = true;
+        }
+        if (!sleep_unless_interrupted(std::chrono::milliseconds(100)))
+            throw_if_interrupted("waiting for the lock " + lock.path_.string());
+    }
+    lock.write_pid();
+    return lock;
+}
+
+void FileLock::write_pid() {
     const std::string pid = std::to_string(::getpid()) + "\n";
     if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
         int err = errno;

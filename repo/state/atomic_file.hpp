@@ -96,6 +96,10 @@ public:
     /// Throws ConfigError "another ovirt-applier is running (lock FILE held by pid N)" when
     /// held elsewhere, or "cannot open lock file FILE: reason". The parent dir must exist.
     explicit FileLock(std::filesystem::path lock_file);
+    /// Waits for the lock instead of refusing, as yum and dnf wait for their own: a lock held
+    /// elsewhere calls `on_wait` once with the holder's pid (0: unknown), then is tried again
+    /// every 100 ms until it is free. Interrupted (SIGINT/SIGTERM) ends the wait.
+    static FileLock wait(std::filesystem::path lock_file, const std::function<void(pid_t)>& on_wait);
     ~FileLock();
     FileLock(FileLock&& other) noexcept;
     FileLock& operator=(FileLock&& other) noexcept;
@@ -111,6 +115,8 @@ public:
     static std::optional<pid_t> holder(const std::filesystem::path& lock_file);
 
 private:
+    FileLock(std::filesystem::path lock_file, int fd) noexcept;
+    void write_pid();
     std::filesystem::path path_;
     int fd_ = -1;
 };

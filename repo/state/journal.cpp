@@ -39,11 +39,6 @@ StepStatus parse_status(const std::string& s) {
     throw std::invalid_argument("unknown step status \"" + s + "\"");
 }
 
-std::string optional_string(const json& obj, const char* key) {
-    auto it = obj.find(key);
-    return it == obj.end() || it->is_null() ? std::string() : it->get<std::string>();
-}
-
 // "[json.exception.out_of_range.403] key 'x' not found" -> "key 'x' not found".
 std::string plain(const std::exception& e) {
     std::string what = e.what();
@@ -54,6 +49,14 @@ std::string plain(const std::exception& e) {
 std::string names(const std::vector<std::string>& list) { return join(list, ", "); }
 
 }  // namespace
+
+json to_json(const JournalBundle& bundle) {
+    return {{"id", bundle.id}, {"serial", bundle.serial}, {"path", bundle.path}};
+}
+
+JournalBundle journal_bundle_from_json(const json& j) {
+    return {j.at("id").get<std::string>(), j.at("serial").get<std::uint64_t>(), string_or_empty(j, "path")};
+}
 
 std::string_view to_string(StepStatus status) {
     switch (status) {
@@ -86,20 +89,17 @@ std::optional<Journal> Journal::load(const fs::path& state_dir) {
     journal.state_dir_ = state_dir;
     try {
         journal.command_ = j.at("command").get<std::string>();
-        const json& bundle = j.at("bundle");
-        journal.bundle_.id = bundle.at("id").get<std::string>();
-        journal.bundle_.serial = bundle.at("serial").get<std::uint64_t>();
-        journal.bundle_.path = optional_string(bundle, "path");
-        journal.created_ = optional_string(j, "created");
-        journal.updated_ = optional_string(j, "updated");
+        journal.bundle_ = journal_bundle_from_json(j.at("bundle"));
+        journal.created_ = string_or_empty(j, "created");
+        journal.updated_ = string_or_empty(j, "updated");
         if (!j.at("steps").is_array()) throw std::invalid_argument("steps is not an array");
         for (const json& s : j.at("steps")) {
             JournalStep step;
             step.name = s.at("name").get<std::string>();
             step.status = parse_status(s.at("status").get<std::string>());
-            step.started = optional_string(s, "started");
-            step.finished = optional_string(s, "finished");
-            step.error = optional_string(s, "error");
+            step.started = string_or_empty(s, "started");
+            step.finished = string_or_empty(s, "finished");
+            step.error = string_or_empty(s, "error");
             if (auto data = s.find("data"); data != s.end()) step.data = *data;
             journal.steps_.push_back(std::move(step));
         }
@@ -207,7 +207,7 @@ void Journal::save() {
     json j = json::object();
     j["state_version"] = kStateVersion;
     j["command"] = command_;
-    j["bundle"] = {{"id", bundle_.id}, {"serial", bundle_.serial}, {"path", bundle_.path}};
+    j["bundle"] = to_json(bundle_);
     j["created"] = created_;
     j["updated"] = updated_;
     j["steps"] = json::array();
@@ -272,9 +272,9 @@ std::optional<AppliedRecord> read_applied(const fs::path& state_dir) {
         if (!j.at("serial").is_number_unsigned() || j.at("serial").get<std::uint64_t>() > kMaxBundleSerial)
             throw std::invalid_argument("serial " + j.at("serial").dump() + " is not a bundle serial");
         r.serial = j.at("serial").get<std::uint64_t>();
-        r.command = optional_string(j, "command");
-        r.applied = optional_string(j, "applied");
-        r.manifest_sha256 = optional_string(j, "manifest_sha256");
+        r.command = string_or_empty(j, "command");
+        r.applied = string_or_empty(j, "applied");
+        r.manifest_sha256 = string_or_empty(j, "manifest_sha256");
         return r;
     } catch (const std::exception& e) {
         throw ConfigError("cannot read " + file.string() + " (" + plain(e) +

@@ -35,6 +35,11 @@ struct JournalBundle {
     std::string path;  // BUNDLE as given on the command line (informational)
 };
 
+/// The bundle as the journal and the run history store it: {"id", "serial", "path"}.
+nlohmann::json to_json(const JournalBundle& bundle);
+/// The same read back; nlohmann's exceptions when id or serial is missing or of another type.
+JournalBundle journal_bundle_from_json(const nlohmann::json& j);
+
 /// applied.json: the last bundle fully applied on this machine (anti-rollback).
 struct AppliedRecord {
     std::string bundle_id;

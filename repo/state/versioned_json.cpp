@@ -44,4 +44,9 @@ ConfigError damaged_versioned_json(const fs::path& file, const VersionedJsonFile
     return ConfigError(named(file, format) + " is damaged" + detail + ": " + format.advice);
 }
 
+std::string string_or_empty(const nlohmann::json& object, const char* key) {
+    auto it = object.find(key);
+    return it == object.end() || it->is_null() ? std::string() : it->get<std::string>();
+}
+
 }  // namespace airgap::repo

@@ -37,4 +37,8 @@ std::optional<nlohmann::json> read_versioned_json(const std::filesystem::path& f
 ConfigError damaged_versioned_json(const std::filesystem::path& file, const VersionedJsonFile& format,
                                    const std::string& why);
 
+/// An optional string member of a state file's object: empty when it is absent or null; a
+/// member of another type throws as nlohmann's get<std::string>() does (the file is damaged).
+std::string string_or_empty(const nlohmann::json& object, const char* key);
+
 }  // namespace airgap::repo

@@ -5,7 +5,10 @@
 // offline from the bundle alone, with gpgcheck on, to what a connected update reaches.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -13,9 +16,11 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "repo/archive/sha256.hpp"
+#include "repo/state/atomic_file.hpp"
 #include "tests/shared/http_server.hpp"
 #include "tests/shared/testkit.hpp"
 
@@ -52,13 +57,17 @@ public:
 
     // ovirt-bundler build -m WORLD/manifest.yaml --repo-url ID=http://... --inventory INV ... -o OUT
     CommandResult build(const fs::path& out, const std::vector<std::string>& extra = {}) {
+        return run_command(build_argv(out, extra));
+    }
+
+    std::vector<std::string> build_argv(const fs::path& out, const std::vector<std::string>& extra = {}) {
         std::vector<std::string> argv = {binary("ovirt-bundler").string(), "build", "-m",
                                          (world_dir() / "manifest.yaml").string()};
         for (const auto& arg : world_repo_url_args(server_->url())) argv.push_back(arg);
         argv.insert(argv.end(), {"--cache", (tmp_.path() / "cache").string(), "--inventory", inventory_.string(),
                                  "--sign-key", key().string(), "--sign-cert", cert().string(), "-o", out.string()});
         argv.insert(argv.end(), extra.begin(), extra.end());
-        return run_command(argv);
+        return argv;
     }
 
     // Nothing named like the output (the output itself or a temp beside it) is in its directory.
@@ -206,6 +215,33 @@ TEST_F(BuildE2E, AnUnreachableRepoRefusesTheBuildUnlessAllowedMissing) {
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_NE(r.err.find("repo extra-unreachable is missing from this bundle"), std::string::npos) << r.err;
     check_unpacked(allowed, cert());
+}
+
+// Two bundlers on one cache (a cron job and an administrator) would write the same metadata and
+// the same package's .part file under each other: the second waits, says for whom, and then
+// builds a good bundle.
+TEST_F(BuildE2E, ASecondBundlerWaitsForTheCacheAndThenBuilds) {
+    fs::path cache = tmp_.path() / "cache";
+    fs::create_directories(cache);
+    auto held = std::make_unique<airgap::repo::FileLock>(cache / "lock");  // as another bundler holds it
+    fs::path out = tmp_.path() / "waited";
+    StartedCommand second =
+        start_command(build_argv(out.string() + "/"), tmp_.path() / "second.out", tmp_.path() / "second.err");
+    const std::string waiting = "waiting for another ovirt-bundler that uses the cache " + cache.string() + " (pid " +
+                                std::to_string(::getpid()) + ") to finish";
+    bool said = false;
+    for (int i = 0; i < 600 && !said; ++i) {
+        said = read_file(second.err).find(waiting) != std::string::npos;
+        if (!said) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_TRUE(said) << read_file(second.err);
+    // While it waits it has fetched nothing into the cache and written no output.
+    EXPECT_FALSE(fs::exists(cache / "packages"));
+    EXPECT_FALSE(fs::exists(out));
+    held.reset();
+    CommandResult r = second.wait();
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    check_unpacked(out, cert());
 }
 
 TEST_F(BuildE2E, IsoIsReadByXorrisoAndBsdtarAndVerifies) {

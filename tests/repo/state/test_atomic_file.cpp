@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "repo/base/error.hpp"
 #include "tests/shared/testkit.hpp"
@@ -214,6 +215,46 @@ TEST(FileLock, SecondLockerInAnotherProcessIsRefusedWithThePid) {
     mine.release();
     EXPECT_EQ(FileLock::holder(lock), std::nullopt);
     EXPECT_TRUE(fs::exists(lock));
+}
+
+TEST(FileLock, WaitSaysOnceWhoHoldsItAndTakesItWhenFreed) {
+    test::TempDir dir;
+    const fs::path lock = dir.path() / "lock";
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        ::close(ready[0]);
+        try {
+            FileLock held(lock);
+            char c = 'r';
+            if (::write(ready[1], &c, 1) != 1) ::_exit(2);
+            ::usleep(400 * 1000);  // the parent waits meanwhile
+        } catch (...) {
+            ::_exit(1);
+        }
+        ::_exit(0);
+    }
+    ::close(ready[1]);
+    char c;
+    ASSERT_EQ(::read(ready[0], &c, 1), 1);
+
+    std::vector<pid_t> told;
+    FileLock mine = FileLock::wait(lock, [&](pid_t holder) { told.push_back(holder); });
+    // Taken only once the child let go: by then it has ended (or is ending) its sleep.
+    EXPECT_EQ(told, std::vector<pid_t>{child});
+    EXPECT_EQ(FileLock::holder(lock), std::optional<pid_t>(::getpid()));
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    // A free lock is taken at once, with nothing said.
+    mine.release();
+    told.clear();
+    FileLock again = FileLock::wait(lock, [&](pid_t holder) { told.push_back(holder); });
+    EXPECT_TRUE(told.empty());
+    EXPECT_EQ(FileLock::holder(lock), std::optional<pid_t>(::getpid()));
 }
 
 TEST(FileLock, MissingDirectoryIsAConfigError) {
