@@ -381,6 +381,13 @@ TEST(EngineE2E, ARerunWaitsForTheEngineSetupAKilledRunLeftRunning) {
     CommandResult status_out = run_command({binary("ovirt-applier").string(), "status", "--state-dir", state.string()});
     EXPECT_EQ(status_out.exit_code, 0) << status_out.err;
     EXPECT_NE(status_out.out.find(line + "\n"), std::string::npos) << status_out.out;
+    CommandResult as_json =
+        run_command({binary("ovirt-applier").string(), "status", "--json", "--state-dir", state.string()});
+    ASSERT_EQ(as_json.exit_code, 0) << as_json.err;
+    auto child = nlohmann::json::parse(as_json.out)["run"]["running_child"];
+    ASSERT_TRUE(child.is_object()) << as_json.out;
+    EXPECT_EQ(child.value("pid", 0), first) << as_json.out;
+    EXPECT_EQ(child.value("program", ""), "engine-setup") << as_json.out;
     CommandResult abandon = run_command(
         {binary("ovirt-applier").string(), "abandon", "--root", root.string(), "--state-dir", state.string()});
     EXPECT_EQ(abandon.exit_code, 1) << abandon.out;
