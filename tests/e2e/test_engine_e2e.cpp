@@ -1349,16 +1349,21 @@ TEST(EngineE2E, TwoRunsOnOneSystemAreLockedAgainstEachOther) {
 }
 
 // The journal cannot be written any more in the middle of a run (here: something is in its
-// place): the step fails, and the upstream repo files are still put back.
+// place): the step fails, and the upstream repo files are still put back. The stand-in package
+// manager waits until the applier has journaled it as the step's child (as it starts), so that
+// it blocks the journal after that write, in the middle of the step.
 TEST(EngineE2E, AnUnwritableJournalMidRunStillRestoresTheRepoFiles) {
     TempDir t;
     fs::path root = copy_world_root("engine-4.3.7", t.path());
     fs::path state = t.path() / "state";
     auto repos_before = tree(root / "etc/yum.repos.d");
     fs::path pm = t.path() / "pm.sh";
-    auto argv = engine_argv_with_script(root, state, pm,
-                                        "#!/bin/sh\nrm -f '" + (state / "journal.json").string() + "'\nmkdir -p '" +
-                                            (state / "journal.json/blocked").string() + "'\nexit 1\n");
+    const std::string journal = (state / "journal.json").string();
+    auto argv =
+        engine_argv_with_script(root, state, pm,
+                                "#!/bin/sh\nn=0\nuntil grep -q \"\\\"pid\\\": $$,\" '" + journal +
+                                    "' || [ $n -ge 600 ]; do n=$((n+1)); sleep 0.05; done\nrm -f '" + journal +
+                                    "'\nmkdir -p '" + (state / "journal.json/blocked").string() + "'\nexit 1\n");
     CommandResult r = run_command(argv);
     EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
     EXPECT_NE(r.out.find("ovirt-applier: could not journal the failure: "), std::string::npos) << r.out;
