@@ -7,6 +7,7 @@
 #include "applier/common_options.hpp"
 #include "repo/apply/enrol.hpp"
 #include "repo/apply/held_repos.hpp"
+#include "repo/apply/interrupted_child.hpp"
 #include "repo/apply/publish.hpp"
 #include "repo/apply/status_report.hpp"
 #include "repo/state/journal.hpp"
@@ -42,6 +43,8 @@ void add_status_command(CLI::App& app) {
             return;
         }
         std::cout << repo::render_status(state);
+        // engine-setup (or the package manager) a killed run left at work, before any re-run.
+        for (const auto& line : repo::describe_running_child(state)) std::cout << line << "\n";
         // A host staged for the Engine keeps its upstream repos disabled until unstaged.
         for (const auto& line : repo::describe_held_repos(state)) std::cout << line << "\n";
         // The engine's published bundles, and a host's enrolment with them.

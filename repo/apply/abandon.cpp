@@ -6,6 +6,7 @@
 
 #include "repo/apply/bundle_verify.hpp"
 #include "repo/apply/held_repos.hpp"
+#include "repo/apply/interrupted_child.hpp"
 #include "repo/apply/repo_originals_private.hpp"
 #include "repo/apply/rpmdb_duplicates_private.hpp"
 #include "repo/apply/run_history_private.hpp"
@@ -130,6 +131,8 @@ void abandon_run(const fs::path& root, const fs::path& state_dir, const std::fun
         return;
     }
     const Journal& j = *journal;
+    // A child the killed run left at work (engine-setup) would go on changing the system.
+    if (auto child = running_child(j)) throw ConfigError(still_running_line(*child));
     if (auto why = unsafe_to_abandon(j, root)) throw ConfigError("cannot abandon: " + *why);
 
     const std::string stopped_at = j.steps()[*j.first_unfinished_step()].name;

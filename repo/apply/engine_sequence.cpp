@@ -84,7 +84,8 @@ StepEnd engine_setup(Sequence& s, bool /*again*/) {
     const fs::path log = s.log_for("engine-setup");
     s.reporter().message("running " + command.line() + " (not stopped by Ctrl-C: the run stops when it ends; log " +
                          log.string() + ")");
-    int code = command.own_process_group().run_logged(log, s.output_to_reporter());
+    // Journaled as the step's child: a re-run after the applier's kill refuses while it runs.
+    int code = s.run_child(StepName::engine_setup, command.own_process_group(), "engine-setup", log);
     if (code != 0) throw StepFailed("engine-setup exited with " + std::to_string(code) + " (see " + log.string() + ")");
     return StepEnd::done;
 }

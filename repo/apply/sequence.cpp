@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "repo/apply/interrupted_child.hpp"
 #include "repo/apply/preflight_private.hpp"
 #include "repo/apply/publish.hpp"
 #include "repo/apply/repo_originals_private.hpp"
@@ -86,6 +87,8 @@ void Sequence::run() {
     // system too.
     fs::create_directories(root_lock_file().parent_path(), ec);
     FileLock root_lock(root_lock_file());
+    // Before anything changes: a child the killed run left (engine-setup) must end first.
+    refuse_while_child_runs(state_dir());
     check_serial(bundle_.manifest, last_serial());  // another applier may have finished meanwhile
     restore_orphaned_repos();
     const std::vector<std::string> names = step_names(table_);
@@ -121,6 +124,17 @@ fs::path Sequence::log_for(const std::string& name) const { return state_dir() /
 
 OutputSink Sequence::output_to_reporter() {
     return [this](const char* data, std::size_t size) { r_.output(data, size); };
+}
+
+int Sequence::run_child(StepName step, Command command, const std::string& program, const fs::path& log) {
+    const std::string name(to_string(step));
+    command.on_start([&](pid_t pid) {
+        // Read while the child cannot have been reaped: it is ours and not yet waited for.
+        auto start = process_start_time(pid);
+        journal_->set_step_data(
+            name, with_child(journal_->step(name).data, ChildData{program, pid, start.value_or(0), log.string()}));
+    });
+    return command.run_logged(log, output_to_reporter());
 }
 
 // The last serial applied on this system: the state dir's record or its copy in /etc,
@@ -409,11 +423,11 @@ StepEnd Sequence::update(bool again) {
 }
 
 void Sequence::package_manager(StepName step, const std::vector<std::string>& args, bool again) {
-    if (again) finish_cut_short_transaction();
+    if (again) finish_cut_short_transaction(step);
     const std::string name(to_string(step));
     Command command = Command::from_argv(package_manager_argv(o_, args));
     r_.message("running " + command.line());
-    int code = command.run_logged(log_for(name), output_to_reporter());
+    int code = run_child(step, command, fs::path(command.program()).filename().string(), log_for(name));
     if (code != 0 && interrupted())
         throw Interrupted(command.program() + " ended with " + std::to_string(code) + " on the signal");
     if (code != 0)
@@ -428,12 +442,12 @@ void Sequence::package_manager(StepName step, const std::vector<std::string>& ar
 // done, which a plain re-run does not see ("Nothing to do"). The EL7 way first:
 // yum-complete-transaction, from yum's own record of the transaction; then the older copy of
 // every package still installed twice is erased, as package-cleanup --cleandupes does.
-void Sequence::finish_cut_short_transaction() {
+void Sequence::finish_cut_short_transaction(StepName step) {
     fs::path complete = "/usr/sbin/yum-complete-transaction";
     if (target_.is_this_system() && !unfinished_yum_transactions(o_.root).empty() && fs::exists(complete)) {
         r_.message("finishing the interrupted yum transaction with " + complete.string());
-        int code =
-            Command(complete.string()).arg("-y").run_logged(log_for("complete-transaction"), output_to_reporter());
+        int code = run_child(step, Command(complete.string()).arg("-y"), "yum-complete-transaction",
+                             log_for("complete-transaction"));
         if (code != 0)
             throw StepFailed(complete.string() + " exited with " + std::to_string(code) + " (see " +
                              log_for("complete-transaction").string() + ")");

@@ -103,6 +103,10 @@ public:
     std::map<std::string, std::string> role_targets() const;
     /// A command's output goes to the reporter as it comes.
     OutputSink output_to_reporter();
+    /// Runs `command` for `step` as Command::run_logged() does, its output to the reporter, and
+    /// journals it as the step's child (ChildData, named `program`) as soon as it runs: a re-run
+    /// after a kill then refuses while it is still at work (interrupted_child.hpp).
+    int run_child(StepName step, Command command, const std::string& program, const std::filesystem::path& log);
 
     template <class Data>
     Data data(StepName step) const {
@@ -131,7 +135,7 @@ private:
     void retire_earlier_bundles();
     void put_back_repos(const std::vector<RepoFileChange>& changes);
     void restore_orphaned_repos();
-    void finish_cut_short_transaction();
+    void finish_cut_short_transaction(StepName step);
     void check_targets_reached();
     void maybe_reboot();
     NodeBefore node_before(const Preflight& p) const;

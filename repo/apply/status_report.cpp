@@ -2,6 +2,7 @@
 
 #include "repo/apply/enrol.hpp"
 #include "repo/apply/held_repos.hpp"
+#include "repo/apply/interrupted_child.hpp"
 #include "repo/apply/publish.hpp"
 #include "repo/apply/run_history_private.hpp"
 #include "repo/base/rfc3339.hpp"
@@ -43,6 +44,9 @@ json run_json(const Journal& j, std::optional<pid_t> holder) {
                          {"error", text_or_null(s.error)}});
     }
     auto next = j.first_unfinished_step();
+    json child = nullptr;
+    if (auto c = running_child(j))
+        child = {{"step", c->step}, {"program", c->program}, {"pid", c->pid}, {"log", c->log}};
     return {{"command", j.command()},
             {"bundle", {{"id", j.bundle().id}, {"serial", j.bundle().serial}, {"path", j.bundle().path}}},
             {"created", j.created()},
@@ -50,6 +54,7 @@ json run_json(const Journal& j, std::optional<pid_t> holder) {
             {"complete", j.complete()},
             {"next_step", next ? json(j.steps()[*next].name) : json(nullptr)},
             {"running_pid", holder ? json(*holder) : json(nullptr)},
+            {"running_child", child},
             {"steps", steps}};
 }
 

@@ -52,6 +52,25 @@ void from_json(const json& j, UpgradeCheckData& d) {
 void to_json(json& j, const SkippedData& d) { j = json{{"skipped", d.skipped}}; }
 void from_json(const json& j, SkippedData& d) { d.skipped = j.value("skipped", ""); }
 
+void to_json(json& j, const ChildData& d) {
+    j = json{{"program", d.program}, {"pid", d.pid}, {"start_time", d.start_time}, {"log", d.log}};
+}
+void from_json(const json& j, ChildData& d) {
+    d.program = j.value("program", "");
+    d.pid = j.value("pid", pid_t{0});
+    d.start_time = j.value("start_time", std::uint64_t{0});
+    d.log = j.value("log", "");
+}
+json with_child(json data, const ChildData& child) {
+    if (!data.is_object()) data = json::object();
+    data["child"] = child;
+    return data;
+}
+ChildData child_of(const json& data) {
+    if (!data.is_object() || !data.contains("child") || !data["child"].is_object()) return {};
+    return data["child"].get<ChildData>();
+}
+
 void to_json(json& j, const KernelCheckData& d) {
     j = json{
         {"installed", d.installed}, {"running", d.running}, {"reboot_needed", d.reboot_needed}, {"boot_id", d.boot_id}};

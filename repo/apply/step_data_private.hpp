@@ -3,7 +3,10 @@
 // (docs/journal.md), one type per step. The JSON keys are the journal format on disk: a field
 // left out of an older journal reads as its default, and an empty optional field is not
 // written, so that journals written before and after read alike.
+#include <sys/types.h>
+
 #include <cstddef>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -68,6 +71,22 @@ struct SkippedData {
 };
 void to_json(nlohmann::json& j, const SkippedData& d);
 void from_json(const nlohmann::json& j, SkippedData& d);
+
+/// The program a step started and waits for (engine-setup, the package manager), under the key
+/// "child" of that step's data, journaled as soon as it runs: a run killed while it waits leaves
+/// the record, and a re-run does not start a second one beside it (interrupted_child.hpp).
+struct ChildData {
+    std::string program;         ///< as messages name it: "engine-setup", "yum"
+    pid_t pid = 0;               ///< 0: no child recorded
+    std::uint64_t start_time{};  ///< field 22 of /proc/PID/stat: tells a reused pid apart
+    std::string log;             ///< where its output went
+};
+void to_json(nlohmann::json& j, const ChildData& d);
+void from_json(const nlohmann::json& j, ChildData& d);
+/// A step's data with `child` recorded under "child", its other keys kept.
+nlohmann::json with_child(nlohmann::json data, const ChildData& child);
+/// The child recorded in a step's data; pid 0 when none.
+ChildData child_of(const nlohmann::json& data);
 
 /// kernel-check: whether a reboot is needed, and the boot it was found in.
 struct KernelCheckData {

@@ -1,12 +1,15 @@
 #include "repo/base/spawn.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
@@ -45,6 +48,35 @@ int run_quiet(const std::vector<std::string>& argv) {
     if (rc != 0) return 127;
     int status = wait_child(pid);
     return status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+std::optional<std::uint64_t> process_start_time(pid_t pid) {
+    if (pid <= 0) return std::nullopt;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Field 2, the command name in parentheses, may itself hold spaces and ')': the fields
+    // after it start at the last ')'.
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) return std::nullopt;
+    std::istringstream fields(stat.substr(close + 1));
+    std::string state;
+    fields >> state;  // field 3
+    if (state.empty() || state == "Z" || state == "X") return std::nullopt;
+    std::string field;
+    for (int i = 4; i <= 22 && fields >> field; ++i) {
+        if (i < 22) continue;
+        try {
+            return std::stoull(field);
+        } catch (const std::exception&) {
+            return std::nullopt;
+        }
+    }
+    return std::nullopt;
+}
+
+bool process_running(pid_t pid, std::uint64_t start_time) {
+    auto now = process_start_time(pid);
+    return now && *now == start_time;
 }
 
 bool is_runnable(const std::string& name) {
@@ -121,6 +153,11 @@ Command& Command::own_process_group() {
     return *this;
 }
 
+Command& Command::on_start(std::function<void(pid_t)> started) {
+    on_start_ = std::move(started);
+    return *this;
+}
+
 std::string Command::line() const {
     std::string out;
     for (const auto& a : argv_) out += (out.empty() ? "" : " ") + a;
@@ -150,6 +187,16 @@ pid_t Command::spawn(int out_fd, int err_fd) const {
     int rc = posix_spawnp(&pid, args[0], &setup.actions, &setup.attr, args.data(), envp.data());
     if (rc != 0)
         throw ConfigError("cannot run " + argv_[0] + ": " + std::error_code(rc, std::generic_category()).message());
+    if (on_start_) {
+        try {
+            on_start_(pid);
+        } catch (...) {
+            // The caller could not record the child (a full disk): it is not left running unseen.
+            ::kill(pid, SIGKILL);
+            wait_child(pid);
+            throw;
+        }
+    }
     return pid;
 }
 

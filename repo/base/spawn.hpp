@@ -6,8 +6,10 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +35,16 @@ bool is_runnable(const std::string& name);
 /// did not exit normally.
 int run_quiet(const std::vector<std::string>& argv);
 
+/// When process `pid` started, in clock ticks after boot (field 22 of /proc/PID/stat): with the
+/// pid it names one process, since the kernel reuses pids but never a pid with the same start
+/// time. nullopt when no such process runs on this machine, or it is a zombie (it has ended and
+/// only waits to be reaped: yum's own lock check, yum/__init__.py _get_locker, takes a zombie as gone).
+std::optional<std::uint64_t> process_start_time(pid_t pid);
+
+/// Whether the process that was `pid` when it started at `start_time` (process_start_time) still
+/// runs: false once it ended, and for another process that got the same pid later.
+bool process_running(pid_t pid, std::uint64_t start_time);
+
 /// Where a logged command's output goes as it comes (the terminal, a capture for an error line).
 using OutputSink = std::function<void(const char* data, std::size_t size)>;
 
@@ -55,6 +67,9 @@ public:
     /// The child runs in a process group of its own, so that the terminal's Ctrl-C (or a lost
     /// session's SIGHUP) reaches only this process, which notes it and lets the child finish.
     Command& own_process_group();
+    /// `started` is called with the child's pid as soon as it runs, before its output is read and
+    /// it is waited for: for a caller that journals which process is at work.
+    Command& on_start(std::function<void(pid_t pid)> started);
 
     const std::vector<std::string>& argv() const noexcept { return argv_; }
     const std::string& program() const noexcept { return argv_.front(); }
@@ -79,6 +94,7 @@ private:
     std::vector<std::string> argv_;
     std::vector<std::string> env_;  // NAME=VALUE
     bool own_group_ = false;
+    std::function<void(pid_t)> on_start_;
 };
 
 }  // namespace airgap::repo

@@ -21,6 +21,7 @@
 #include "repo/apply/engine_sequence.hpp"
 #include "repo/archive/archive.hpp"
 #include "repo/archive/sha256.hpp"
+#include "repo/base/spawn.hpp"
 #include "repo/sign/signing.hpp"
 #include "repo/state/atomic_file.hpp"
 #include "repo/state/bundle_manifest.hpp"
@@ -321,6 +322,87 @@ TEST(EngineE2E, CompletesAfterAKill9InTheMiddleOfEngineSetup) {
     EXPECT_EQ(steps_run(resumed.out).front(), "engine-setup");
     EXPECT_EQ(calls(root), (std::vector<std::string>{"engine-upgrade-check 4.3.7.2-1.el7",
                                                      "engine-setup 4.3.10.4-1.el7", "engine-setup 4.3.10.4-1.el7"}));
+    expect_like_connected_upgrade(root, "engine-4.3.7", true);
+}
+
+namespace {
+
+// SIGKILL to the children of `pid` (a stand-in's `sleep`), so that the stand-in ends.
+void kill_children(pid_t pid) {
+    for (const auto& e : fs::directory_iterator("/proc")) {
+        std::string child = e.path().filename().string();
+        if (child.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream in(e.path() / "stat");
+        std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        auto close = stat.rfind(')');
+        if (close == std::string::npos) continue;
+        std::istringstream fields(stat.substr(close + 1));
+        std::string state, ppid;
+        fields >> state >> ppid;
+        if (ppid == std::to_string(pid)) kill(std::stoi(child), SIGKILL);
+    }
+}
+
+}  // namespace
+
+// The applier killed alone (kill -9, an OOM kill) while engine-setup runs: engine-setup, in a
+// process group of its own, goes on. The same command again refuses, in one line and with the
+// exit code of "another ovirt-applier is running", without starting a second engine-setup or
+// changing the journal; `status` says so and `abandon` refuses alike. Once the first
+// engine-setup has ended, the same command finishes the run.
+TEST(EngineE2E, ARerunWaitsForTheEngineSetupAKilledRunLeftRunning) {
+    TempDir t;
+    fs::path root = copy_world_root("engine-4.3.7", t.path());
+    fs::path state = t.path() / "state";
+    const fs::path pids_file = root / "var/log/ovirt-airgap-test/engine-setup.pids";
+    write_file(root / "var/lib/ovirt-airgap-test/engine-setup.sleep", "600\n");
+
+    StartedCommand run = start(engine_argv(root, state), t.path());
+    ASSERT_TRUE(wait_until([&] { return lines_of(read_file(pids_file)).size() == 1; })) << "engine-setup never started";
+    const pid_t first = static_cast<pid_t>(std::stoi(lines_of(read_file(pids_file)).front()));
+    ASSERT_TRUE(wait_until([&] {
+        auto j = Journal::load(state);
+        return j && j->step("engine-setup").data.contains("child");
+    }));
+    kill(-run.pid, SIGKILL);  // the applier's process group: not engine-setup's
+    ASSERT_EQ(run.wait().signal, SIGKILL);
+    ASSERT_TRUE(process_start_time(first)) << "engine-setup did not outlive the applier";
+
+    const std::string line = "engine-setup (pid " + std::to_string(first) +
+                             ") from the interrupted run is still running: wait for it to end (see " +
+                             (state / "logs/engine-setup.log").string() + "), then run the same command again";
+    const std::string journal_before = read_file(state / "journal.json");
+    CommandResult again = run_command(engine_argv(root, state));
+    EXPECT_EQ(again.exit_code, 1) << again.out << again.err;
+    EXPECT_NE(again.err.find("ovirt-applier: error: " + line + "\n"), std::string::npos) << again.err;
+    EXPECT_EQ(lines_of(read_file(pids_file)).size(), 1u) << "a second engine-setup was started";
+    EXPECT_TRUE(read_file(state / "journal.json") == journal_before) << "the journal changed";
+
+    CommandResult status_out = run_command({binary("ovirt-applier").string(), "status", "--state-dir", state.string()});
+    EXPECT_EQ(status_out.exit_code, 0) << status_out.err;
+    EXPECT_NE(status_out.out.find(line + "\n"), std::string::npos) << status_out.out;
+    CommandResult as_json =
+        run_command({binary("ovirt-applier").string(), "status", "--json", "--state-dir", state.string()});
+    ASSERT_EQ(as_json.exit_code, 0) << as_json.err;
+    auto child = nlohmann::json::parse(as_json.out)["run"]["running_child"];
+    ASSERT_TRUE(child.is_object()) << as_json.out;
+    EXPECT_EQ(child.value("pid", 0), first) << as_json.out;
+    EXPECT_EQ(child.value("program", ""), "engine-setup") << as_json.out;
+    CommandResult abandon = run_command(
+        {binary("ovirt-applier").string(), "abandon", "--root", root.string(), "--state-dir", state.string()});
+    EXPECT_EQ(abandon.exit_code, 1) << abandon.out;
+    EXPECT_NE(abandon.err.find(line), std::string::npos) << abandon.err;
+    EXPECT_TRUE(read_file(state / "journal.json") == journal_before) << "the journal changed";
+
+    // The first engine-setup ends (its sleep cut short; its output has no reader any more).
+    fs::remove(root / "var/lib/ovirt-airgap-test/engine-setup.sleep");
+    kill_children(first);
+    ASSERT_TRUE(wait_until([&] { return !process_start_time(first); }));
+    CommandResult resumed = run_command(engine_argv(root, state));
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+    EXPECT_NE(resumed.out.find("ovirt-applier: resuming at step engine-setup\n"), std::string::npos);
+    EXPECT_EQ(lines_of(read_file(pids_file)).size(), 2u);
+    EXPECT_EQ(Journal::load(state)->step("engine-setup").status, StepStatus::done);
     expect_like_connected_upgrade(root, "engine-4.3.7", true);
 }
 
@@ -1098,7 +1180,9 @@ TEST(EngineE2E, AnIsoIsCopiedNeverMountedAndTheStagingOutlivesIt) {
 // kill -9 while the package manager finishes its transaction: the new bash is in, the old one
 // not yet erased (as yum leaves it when killed in its cleanup phase). The re-run finds the
 // duplicate, erases the older copy as package-cleanup --cleandupes does, and ends as an
-// uninterrupted run would, where a plain re-run saw "Nothing to do" and reported success.
+// uninterrupted run would, where a plain re-run saw "Nothing to do" and reported success. The
+// package manager dies with the applier, as in a power loss: one still at work would make the
+// re-run wait for it.
 TEST(EngineE2E, AKillInTheTransactionLeavesNoDuplicatePackages) {
     TempDir t;
     fs::path root = copy_world_root("engine-4.3.7", t.path());
@@ -1113,7 +1197,7 @@ TEST(EngineE2E, AKillInTheTransactionLeavesNoDuplicatePackages) {
             "' ] && exit 0\ntouch '" + mark.string() + "'\nrpm --root '" + root.string() +
             "' --dbpath /var/lib/rpm -i --justdb --nodeps --noscripts --notriggers --replacefiles "
             "--oldpackage '" +
-            old_bash.string() + "' 2>/dev/null\nkill -9 $PPID\nsleep 60\n");
+            old_bash.string() + "' 2>/dev/null\nkill -9 $PPID $$\n");
 
     CommandResult killed = run_command(argv);
     ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.out << killed.err;
@@ -1265,16 +1349,21 @@ TEST(EngineE2E, TwoRunsOnOneSystemAreLockedAgainstEachOther) {
 }
 
 // The journal cannot be written any more in the middle of a run (here: something is in its
-// place): the step fails, and the upstream repo files are still put back.
+// place): the step fails, and the upstream repo files are still put back. The stand-in package
+// manager waits until the applier has journaled it as the step's child (as it starts), so that
+// it blocks the journal after that write, in the middle of the step.
 TEST(EngineE2E, AnUnwritableJournalMidRunStillRestoresTheRepoFiles) {
     TempDir t;
     fs::path root = copy_world_root("engine-4.3.7", t.path());
     fs::path state = t.path() / "state";
     auto repos_before = tree(root / "etc/yum.repos.d");
     fs::path pm = t.path() / "pm.sh";
-    auto argv = engine_argv_with_script(root, state, pm,
-                                        "#!/bin/sh\nrm -f '" + (state / "journal.json").string() + "'\nmkdir -p '" +
-                                            (state / "journal.json/blocked").string() + "'\nexit 1\n");
+    const std::string journal = (state / "journal.json").string();
+    auto argv =
+        engine_argv_with_script(root, state, pm,
+                                "#!/bin/sh\nn=0\nuntil grep -q \"\\\"pid\\\": $$,\" '" + journal +
+                                    "' || [ $n -ge 600 ]; do n=$((n+1)); sleep 0.05; done\nrm -f '" + journal +
+                                    "'\nmkdir -p '" + (state / "journal.json/blocked").string() + "'\nexit 1\n");
     CommandResult r = run_command(argv);
     EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
     EXPECT_NE(r.out.find("ovirt-applier: could not journal the failure: "), std::string::npos) << r.out;

@@ -3,8 +3,13 @@
 #include "repo/base/spawn.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 
 #include "repo/base/error.hpp"
@@ -114,6 +119,82 @@ TEST(SpawnCommand, FromArgvKeepsTheCommandLineAndRefusesAnEmptyOne) {
     EXPECT_EQ(c.program(), "yum");
     EXPECT_EQ(c.line(), "yum -y update");
     EXPECT_THROW(Command::from_argv({}), std::invalid_argument);
+}
+
+// A child that sleeps until it is killed: what a re-run finds of a killed run's engine-setup.
+pid_t start_sleeper() {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    pid_t pid = 0;
+    int rc = spawn_child({"sleep", "60"}, fa, pid);
+    posix_spawn_file_actions_destroy(&fa);
+    EXPECT_EQ(rc, 0);
+    return pid;
+}
+
+TEST(ProcessRunning, ALiveChildRunsWithTheStartTimeItHad) {
+    pid_t pid = start_sleeper();
+    auto start = process_start_time(pid);
+    ASSERT_TRUE(start);
+    // The kernel's own view: field 22 of /proc/PID/stat, the one `ps -o lstart` shows.
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::istringstream after(stat.substr(stat.rfind(')') + 1));
+    std::string field;
+    for (int i = 3; i <= 22; ++i) after >> field;
+    EXPECT_EQ(std::to_string(*start), field) << stat;
+    EXPECT_TRUE(process_running(pid, *start));
+    ::kill(pid, SIGKILL);
+    wait_child(pid);
+}
+
+TEST(ProcessRunning, AReapedChildNoLongerRuns) {
+    pid_t pid = start_sleeper();
+    auto start = process_start_time(pid);
+    ASSERT_TRUE(start);
+    ::kill(pid, SIGKILL);
+    int status = wait_child(pid);
+    ASSERT_TRUE(WIFSIGNALED(status));
+    EXPECT_FALSE(process_running(pid, *start));
+    EXPECT_FALSE(process_start_time(pid));
+}
+
+TEST(ProcessRunning, AnEndedChildNotYetReapedNoLongerRuns) {
+    pid_t pid = start_sleeper();
+    auto start = process_start_time(pid);
+    ASSERT_TRUE(start);
+    ::kill(pid, SIGKILL);
+    // A zombie until waited for: it changes nothing any more (yum's lock check ignores one too).
+    siginfo_t info{};
+    ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT), 0);
+    EXPECT_FALSE(process_running(pid, *start));
+    wait_child(pid);
+}
+
+TEST(ProcessRunning, APidWithAnotherStartTimeIsAnotherProcess) {
+    pid_t pid = start_sleeper();
+    auto start = process_start_time(pid);
+    ASSERT_TRUE(start);
+    EXPECT_FALSE(process_running(pid, *start + 1));
+    EXPECT_FALSE(process_running(pid, *start - 1));
+    ::kill(pid, SIGKILL);
+    wait_child(pid);
+}
+
+TEST(SpawnCommand, OnStartGetsTheChildsPidWhileItRuns) {
+    TempDir dir;
+    pid_t seen = 0;
+    bool running_then = false;
+    std::string out;
+    Command c("sh");
+    c.args({"-c", "echo $$; sleep 0.2"}).on_start([&](pid_t pid) {
+        seen = pid;
+        auto start = process_start_time(pid);
+        running_then = start && process_running(pid, *start);
+    });
+    EXPECT_EQ(c.run_captured(out), 0);
+    EXPECT_EQ(out, std::to_string(seen) + "\n");
+    EXPECT_TRUE(running_then);
 }
 
 }  // namespace
