@@ -219,6 +219,11 @@ int read_and_wait(int fd, pid_t pid, const std::function<void(const char*, std::
 
 }  // namespace
 
+// The child writes its own log, and the applier follows the log as `tail -f` does, rather than
+// reading a pipe: an applier killed with -9 (an OOM kill, a lost session) then leaves its child
+// no broken pipe to die of at its next line of output, and the engine-setup or yum transaction
+// it started runs to its end (a re-run waits for it, repo/apply/interrupted_child.hpp). The price:
+// on a full disk the child's own writes fail, where the disk fails the transaction anyway.
 int Command::run_logged(const std::filesystem::path& log, const OutputSink& output) const {
     std::error_code ec;
     std::filesystem::create_directories(log.parent_path(), ec);
@@ -226,18 +231,32 @@ int Command::run_logged(const std::filesystem::path& log, const OutputSink& outp
     if (log_fd.get() < 0) throw ConfigError("cannot open log " + log.string());
     std::string header = "# " + line() + "\n";
     if (::write(log_fd.get(), header.data(), header.size()) < 0) throw ConfigError("cannot write log " + log.string());
+    Fd follow(::open(log.c_str(), O_RDONLY | O_CLOEXEC));
+    if (follow.get() < 0 || ::lseek(follow.get(), 0, SEEK_END) < 0)
+        throw ConfigError("cannot read log " + log.string());
 
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw ConfigError("pipe failed");
-    Fd read_end(fds[0]), write_end(fds[1]);
-    pid_t pid = spawn(write_end.get(), write_end.get());
-    write_end = Fd();  // the child has its copy: our read sees EOF once it exits
-    return read_and_wait(read_end.get(), pid, [&](const char* data, std::size_t size) {
-        if (output) output(data, size);
-        if (::write(log_fd.get(), data, size) < 0) {
-            // A full disk must not stop engine-setup's output: the terminal still gets it.
+    pid_t pid = spawn(log_fd.get(), log_fd.get());
+    auto forward = [&] {
+        char buf[65536];
+        for (;;) {
+            ssize_t n = ::read(follow.get(), buf, sizeof buf);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return;
+            if (output) output(buf, static_cast<std::size_t>(n));
         }
-    });
+    };
+    for (;;) {
+        forward();
+        int status = 0;
+        pid_t ended = ::waitpid(pid, &status, WNOHANG);
+        if (ended < 0 && errno == EINTR) continue;
+        if (ended != 0) {
+            forward();  // what it wrote last
+            if (ended < 0) return 128;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        ::usleep(50 * 1000);
+    }
 }
 
 int Command::run_captured(std::string& out) const {

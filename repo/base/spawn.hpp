@@ -76,11 +76,12 @@ public:
     /// The command line joined with spaces, as messages and logs show it.
     std::string line() const;
 
-    /// Runs it with stdin from /dev/null; stdout and stderr, together, go to `output` as they come
-    /// and are appended to `log` (created with its directory, mode 0600) after a line "# COMMAND".
+    /// Runs it with stdin from /dev/null; stdout and stderr, together, are appended to `log`
+    /// (created with its directory, mode 0600) after a line "# COMMAND" by the child itself, and
+    /// go to `output` as they reach the log. A child outlives the death of its caller.
     /// Returns the exit code, 128+N when signal N killed it, 128 when it cannot be waited for.
     /// ConfigError "cannot run PROGRAM: REASON" when it cannot start, "cannot open log FILE" when
-    /// the log cannot be written. A log that fills up later does not stop the output.
+    /// the log cannot be written.
     int run_logged(const std::filesystem::path& log, const OutputSink& output = {}) const;
     /// Runs it for its answer: stdout is appended to `out`; stderr goes to /dev/null, for a
     /// program that keeps its own log (imgbase logs to /var/log/imgbased.log) and whose log lines

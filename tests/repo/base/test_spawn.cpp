@@ -197,5 +197,38 @@ TEST(SpawnCommand, OnStartGetsTheChildsPidWhileItRuns) {
     EXPECT_TRUE(running_then);
 }
 
+// An applier killed with -9 while engine-setup or yum runs must not take them down with it: the
+// child writes its log itself, so its next line finds no broken pipe (with a pipe, sh dies of
+// SIGPIPE at `echo late` and never writes its marker).
+TEST(SpawnCommand, AChildOutlivesItsKilledCallerAndFinishesItsLog) {
+    TempDir dir;
+    const std::filesystem::path log = dir.path() / "logs" / "child.log";
+    const std::filesystem::path started = dir.path() / "started", finished = dir.path() / "finished";
+    pid_t caller = ::fork();
+    ASSERT_GE(caller, 0);
+    if (caller == 0) {
+        try {
+            Command("sh")
+                .args(
+                    {"-c", "echo early; : > " + started.string() + "; sleep 0.5; echo late; : > " + finished.string()})
+                .own_process_group()
+                .run_logged(log, [](const char*, std::size_t) {});
+        } catch (...) {
+            ::_exit(1);
+        }
+        ::_exit(0);
+    }
+    for (int i = 0; i < 200 && !std::filesystem::exists(started); ++i) ::usleep(10 * 1000);
+    ASSERT_TRUE(std::filesystem::exists(started));
+    ASSERT_EQ(::kill(caller, SIGKILL), 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(caller, &status, 0), caller);
+    for (int i = 0; i < 500 && !std::filesystem::exists(finished); ++i) ::usleep(10 * 1000);
+    EXPECT_TRUE(std::filesystem::exists(finished));
+    std::string text = read_file(log);
+    EXPECT_NE(text.find("early\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("late\n"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace airgap::repo
