@@ -298,14 +298,15 @@ TEST(EngineE2E, CompletesAfterAKill9InTheMiddleOfEngineSetup) {
     fs::path state = t.path() / "state";
     write_file(root / "var/lib/ovirt-airgap-test/engine-setup.sleep", "60\n");
 
-    // The applier in its own process group, so that kill -9 takes engine-setup down with it.
+    // A power loss in the middle of engine-setup: kill -9 of the applier's process group (it is
+    // started as a shell starts a job), then of engine-setup, which runs in a group of its own.
     StartedCommand run = start(engine_argv(root, state), t.path());
     wait_until([&] { return calls(root).size() >= 2; });
     ASSERT_EQ(calls(root).size(), 2u) << "engine-setup never started";
     kill(-run.pid, SIGKILL);
     ASSERT_EQ(run.wait().signal, SIGKILL);
-    // engine-setup has a process group of its own (Ctrl-C must not reach it), so the kill did
-    // not take it down: the power loss this test stands for does.
+    // engine-setup has a process group of its own (Ctrl-C must not reach it), so that kill did
+    // not take it down: the power loss does.
     kill_running(root / "usr/bin/engine-setup");
 
     auto journal = Journal::load(state);
