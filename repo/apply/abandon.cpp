@@ -132,7 +132,7 @@ void abandon_run(const fs::path& root, const fs::path& state_dir, const std::fun
     }
     const Journal& j = *journal;
     // A child the killed run left at work (engine-setup) would go on changing the system.
-    if (auto child = running_child(j)) throw ConfigError(still_running_line(*child));
+    refuse_while_child_runs(j);
     if (auto why = unsafe_to_abandon(j, root)) throw ConfigError("cannot abandon: " + *why);
 
     const std::string stopped_at = j.steps()[*j.first_unfinished_step()].name;

@@ -33,6 +33,10 @@ std::optional<RunningChild> running_child_in(const std::filesystem::path& state_
 
 }  // namespace
 
+void refuse_while_child_runs(const Journal& journal) {
+    if (auto child = running_child(journal)) throw ConfigError(still_running_line(*child));
+}
+
 void refuse_while_child_runs(const std::filesystem::path& state_dir) {
     if (auto child = running_child_in(state_dir)) throw ConfigError(still_running_line(*child));
 }

@@ -41,8 +41,10 @@ std::optional<RunningChild> running_child(const Journal& journal);
 std::string still_running_line(const RunningChild& child);
 
 /// ConfigError (exit 1, as for another applier holding the lock: try again later) with
-/// still_running_line() when the unfinished run in `state_dir` left a child that still runs;
-/// nothing is changed, so the same command later resumes. Does nothing without a journal.
+/// still_running_line() when the unfinished run of `journal` left a child that still runs;
+/// nothing is changed, so the same command later resumes.
+void refuse_while_child_runs(const Journal& journal);
+/// The same for the journal in `state_dir`; does nothing without one.
 void refuse_while_child_runs(const std::filesystem::path& state_dir);
 
 /// For `status`: the line above, or nothing.
