@@ -22,9 +22,7 @@
 #include "repo/archive/archive.hpp"
 #include "repo/archive/sha256.hpp"
 #include "repo/base/spawn.hpp"
-#include "repo/sign/signing.hpp"
 #include "repo/state/atomic_file.hpp"
-#include "repo/state/bundle_manifest.hpp"
 #include "repo/state/journal.hpp"
 #include "tests/shared/fake_engine.hpp"
 #include "tests/shared/rpm_fixture.hpp"
@@ -1428,18 +1426,12 @@ TEST(EngineE2E, AHostRefusesABundleNotMadeForHostsBeforeStaging) {
     fs::path root = copy_world_root("host-4.3.7", t.path());
     fs::path state = t.path() / "state";
     fs::path bundle = copy_of_world_bundle(t.path());
-    BundleManifest m = parse_bundle_manifest(read_file(bundle / "bundle.json"));
-    m.id = new_bundle_id();
-    m.roles = {"engine"};
-    m.target_versions.erase("host");
-    write_file(bundle / "bundle.json", serialize_bundle_manifest(m));
-    auto sig = sign_detached(bundle / "bundle.json", world_bundle().key, world_bundle().cert);
-    write_file(bundle / "bundle.json.p7s", std::string(sig.begin(), sig.end()));
+    const std::string id = rewrite_as_engine_only(bundle, world_bundle());
     auto etc = tree(root / "etc");
 
     CommandResult r = run_command(applier_argv("host", bundle, world_bundle().cert, root, state));
     EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
-    EXPECT_EQ(r.err, "ovirt-applier: error: bundle " + m.id + " is not for role host (roles: engine)\n");
+    EXPECT_EQ(r.err, "ovirt-applier: error: bundle " + id + " is not for role host (roles: engine)\n");
     EXPECT_EQ(tree(root / "etc"), etc);
-    EXPECT_FALSE(fs::exists(state / "staged" / m.id));
+    EXPECT_FALSE(fs::exists(state / "staged" / id));
 }

@@ -18,7 +18,6 @@
 #include "repo/apply/step_log.hpp"
 #include "repo/sign/signing.hpp"
 #include "repo/state/atomic_file.hpp"
-#include "repo/state/bundle_manifest.hpp"
 #include "repo/state/journal.hpp"
 #include "tests/shared/testkit.hpp"
 #include "tests/shared/world_bundle.hpp"
@@ -74,13 +73,7 @@ const fs::path& engine_only_bundle() {
     static const fs::path made = [] {
         fs::path b = dir.path() / "engine-only";
         fs::copy(world_bundle().bundle, b, fs::copy_options::recursive);
-        BundleManifest m = parse_bundle_manifest(read_file(b / "bundle.json"));
-        m.id = new_bundle_id();
-        m.roles = {"engine"};
-        m.target_versions.erase("host");
-        write_file(b / "bundle.json", serialize_bundle_manifest(m));
-        auto signature = sign_detached(b / "bundle.json", world_bundle().key, world_bundle().cert);
-        write_file(b / "bundle.json.p7s", std::string(signature.begin(), signature.end()));
+        rewrite_as_engine_only(b, world_bundle());
         return b;
     }();
     return made;

@@ -83,4 +83,15 @@ std::unique_ptr<WorldBundle> make_world_bundle(const std::vector<std::string>& l
     return made;
 }
 
+std::string rewrite_as_engine_only(const fs::path& bundle, const WorldBundle& signer) {
+    BundleManifest m = parse_bundle_manifest(read_file(bundle / "bundle.json"));
+    m.id = new_bundle_id();
+    m.roles = {"engine"};
+    m.target_versions.erase("host");
+    write_file(bundle / "bundle.json", serialize_bundle_manifest(m));
+    auto sig = sign_detached(bundle / "bundle.json", signer.key, signer.cert);
+    write_file(bundle / "bundle.json.p7s", std::string(sig.begin(), sig.end()));
+    return m.id;
+}
+
 }  // namespace airgap::test

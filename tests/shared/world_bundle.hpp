@@ -25,4 +25,9 @@ struct WorldBundle {
 std::unique_ptr<WorldBundle> make_world_bundle(const std::vector<std::string>& leave_out = {},
                                                std::chrono::seconds valid_for = std::chrono::hours(24 * 30));
 
+/// Rewrites the bundle.json of `bundle` (a copy of `signer`'s bundle) as an engine-only bundle
+/// (a new id, roles: engine, no host target version) and signs it again with `signer`'s key:
+/// a bundle with nothing for hosts. Returns its new id.
+std::string rewrite_as_engine_only(const std::filesystem::path& bundle, const WorldBundle& signer);
+
 }  // namespace airgap::test
